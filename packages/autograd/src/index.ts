@@ -1,0 +1,2 @@
+// @aotjs/autograd: not implemented yet; see the package README for the issue that brings it.
+export {};

@@ -1,0 +1,2 @@
+// @aotjs/backend-onnx: not implemented yet; see the package README for the issue that brings it.
+export {};
