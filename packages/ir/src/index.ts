@@ -1,2 +1,13 @@
-// @aotjs/ir: not implemented yet; see the package README for the issue that brings it.
-export {};
+export * from "./attrs.js";
+export { checkNode, GraphBuilder, isValidName } from "./builder.js";
+export * from "./compiler.js";
+export * from "./dtype.js";
+export { IRError, ShapeError } from "./errors.js";
+export { type AnyNode, Graph, Node, nonDefaultAttrs, Value } from "./graph.js";
+export { fromJSON, GRAPH_FORMAT, GRAPH_FORMAT_VERSION, type GraphJSON, toJSON } from "./json.js";
+export { graphJsonSchema } from "./json-schema.js";
+export { lint } from "./lint.js";
+export * from "./ops/index.js";
+export { cse, dce, type GraphStats, graphStats, rewriteGraph, topologicalSort } from "./passes.js";
+export { printGraph } from "./printer.js";
+export * from "./tensor-data.js";

@@ -1,0 +1,133 @@
+import { attrValueEquals } from "./attrs.js";
+import { IRError } from "./errors.js";
+import { catalog, type OpAttrs, type OpName } from "./ops/index.js";
+import { type GraphJSON, toJSON } from "./json.js";
+import { lint } from "./lint.js";
+import { printGraph } from "./printer.js";
+import { formatMeta, type TensorMeta } from "./tensor-data.js";
+
+/**
+ * A value: an SSA name with a meta. It is a graph input (`producer` undefined) or the single
+ * result of one node. Values are compared by identity.
+ */
+export class Value {
+  constructor(
+    readonly name: string,
+    readonly meta: TensorMeta,
+    readonly producer?: Node,
+  ) {}
+
+  get isInput(): boolean {
+    return this.producer === undefined;
+  }
+
+  toString(): string {
+    return `${this.name}: ${formatMeta(this.meta)}`;
+  }
+}
+
+/** One op application. Every op has exactly one result, `output`, as in torch.fx. */
+export class Node<K extends OpName = OpName> {
+  readonly output: Value;
+  constructor(
+    readonly op: K,
+    readonly inputs: readonly Value[],
+    readonly attrs: OpAttrs<K>,
+    name: string,
+    meta: TensorMeta,
+  ) {
+    this.output = new Value(name, meta, this as Node);
+  }
+
+  get name(): string {
+    return this.output.name;
+  }
+  get meta(): TensorMeta {
+    return this.output.meta;
+  }
+  get category() {
+    return catalog[this.op].category;
+  }
+}
+
+/** A node narrowed by its op: `if (n.op === "conv2d") n.attrs.stride` type-checks. */
+export type AnyNode = { [K in OpName]: Node<K> }[OpName];
+
+/** Attributes that differ from the op's defaults, in schema order: what the printer shows. */
+export function nonDefaultAttrs(node: Node): [string, unknown][] {
+  const schema = catalog[node.op].attrs as Record<string, { default?: unknown }>;
+  return Object.entries(node.attrs as Record<string, unknown>).filter(
+    ([k, v]) => schema[k]?.default === undefined || !attrValueEquals(schema[k]!.default, v),
+  );
+}
+
+/**
+ * An immutable dataflow graph: placeholders, nodes in topological order, and outputs.
+ * Build one with `GraphBuilder`; passes return new graphs.
+ */
+export class Graph {
+  readonly name: string;
+  readonly inputs: readonly Value[];
+  readonly nodes: readonly AnyNode[];
+  readonly outputs: readonly Value[];
+  #users?: Map<Value, Node[]>;
+
+  constructor(name: string, inputs: readonly Value[], nodes: readonly Node[], outputs: readonly Value[]) {
+    this.name = name;
+    this.inputs = Object.freeze([...inputs]);
+    this.nodes = Object.freeze([...nodes]) as readonly AnyNode[];
+    this.outputs = Object.freeze([...outputs]);
+  }
+
+  /** Every value: inputs first, then node results in order. */
+  get values(): Value[] {
+    return [...this.inputs, ...this.nodes.map((n) => n.output)];
+  }
+
+  /** The nodes that read each value, in node order (outputs are not users). */
+  users(value: Value): readonly Node[] {
+    if (!this.#users) {
+      this.#users = new Map();
+      for (const n of this.nodes) {
+        for (const v of new Set(n.inputs)) {
+          const list = this.#users.get(v);
+          if (list) list.push(n);
+          else this.#users.set(v, [n]);
+        }
+      }
+    }
+    return this.#users.get(value) ?? [];
+  }
+
+  value(name: string): Value {
+    const v = this.values.find((x) => x.name === name);
+    if (!v) throw new IRError(`graph '${this.name}' has no value named '${name}'`);
+    return v;
+  }
+
+  /** Readable TypeScript-like code for the graph, with every value's dtype and shape. */
+  get code(): string {
+    return printGraph(this);
+  }
+
+  /** Check every invariant (see `lint`); throws an `IRError` naming the first problem. */
+  lint(): this {
+    lint(this);
+    return this;
+  }
+
+  toJSON(): GraphJSON {
+    return toJSON(this);
+  }
+
+  toString(): string {
+    return this.code;
+  }
+
+  get inputMetas(): TensorMeta[] {
+    return this.inputs.map((v) => v.meta);
+  }
+  get outputMetas(): TensorMeta[] {
+    return this.outputs.map((v) => v.meta);
+  }
+}

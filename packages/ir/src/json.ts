@@ -1,0 +1,176 @@
+import { GraphBuilder, isValidName } from "./builder.js";
+import { dtypes, isDType } from "./dtype.js";
+import { IRError } from "./errors.js";
+import type { Graph, Value } from "./graph.js";
+import { catalog, isOpName } from "./ops/index.js";
+import { formatMeta, isValidShape, sameMeta, type TensorMeta } from "./tensor-data.js";
+
+export const GRAPH_FORMAT = "aotjs.graph";
+export const GRAPH_FORMAT_VERSION = 1;
+
+/** JSON has no Infinity or NaN, so float attributes spell them as these strings. */
+export type JSONFloat = number | "Infinity" | "-Infinity" | "NaN";
+export type JSONAttr = JSONFloat | boolean | string | readonly number[];
+
+export interface GraphJSON {
+  readonly format: typeof GRAPH_FORMAT;
+  readonly version: typeof GRAPH_FORMAT_VERSION;
+  readonly name: string;
+  readonly inputs: readonly { name: string; dtype: string; shape: readonly number[] }[];
+  readonly nodes: readonly {
+    name: string;
+    op: string;
+    inputs: readonly string[];
+    attrs: Readonly<Record<string, JSONAttr>>;
+    dtype: string;
+    shape: readonly number[];
+  }[];
+  readonly outputs: readonly string[];
+}
+
+const encodeFloat = (v: unknown): unknown =>
+  typeof v === "number" && !Number.isFinite(v) ? String(v) : v;
+const decodeFloat = (v: unknown): unknown =>
+  v === "Infinity" ? Number.POSITIVE_INFINITY : v === "-Infinity" ? Number.NEGATIVE_INFINITY : v === "NaN" ? Number.NaN : v;
+
+/** The versioned JSON form. Every attribute is written, defaults included, so readers need no catalog. */
+export function toJSON(graph: Graph): GraphJSON {
+  return {
+    format: GRAPH_FORMAT,
+    version: GRAPH_FORMAT_VERSION,
+    name: graph.name,
+    inputs: graph.inputs.map((v) => ({ name: v.name, dtype: v.meta.dtype, shape: [...v.meta.shape] })),
+    nodes: graph.nodes.map((n) => ({
+      name: n.name,
+      op: n.op,
+      inputs: n.inputs.map((v) => v.name),
+      attrs: Object.fromEntries(
+        Object.entries(n.attrs as Record<string, unknown>).map(([k, v]) => [k, encodeFloat(Array.isArray(v) ? [...v] : v)]),
+      ) as Record<string, JSONAttr>,
+      dtype: n.meta.dtype,
+      shape: [...n.meta.shape],
+    })),
+    outputs: graph.outputs.map((v) => v.name),
+  };
+}
+
+const kindOf = (x: unknown) => (x === null ? "null" : Array.isArray(x) ? "an array" : typeof x);
+
+function expectObject(x: unknown, path: string): Record<string, unknown> {
+  if (typeof x !== "object" || x === null || Array.isArray(x)) throw new IRError(`expected an object, got ${kindOf(x)}`, path);
+  return x as Record<string, unknown>;
+}
+function expectArray(x: unknown, path: string): unknown[] {
+  if (!Array.isArray(x)) throw new IRError(`expected an array, got ${kindOf(x)}`, path);
+  return x;
+}
+function expectName(x: unknown, path: string): string {
+  if (!isValidName(x)) throw new IRError(`expected an identifier name, got ${JSON.stringify(x)}`, path);
+  return x;
+}
+function readMeta(o: Record<string, unknown>, path: string): TensorMeta {
+  if (!isDType(o.dtype)) throw new IRError(`unknown dtype ${JSON.stringify(o.dtype)} (expected one of ${dtypes.join(", ")})`, `${path}.dtype`);
+  if (!isValidShape(o.shape)) throw new IRError(`shape must be a list of non-negative integers, got ${JSON.stringify(o.shape)}`, `${path}.shape`);
+  return { dtype: o.dtype, shape: o.shape };
+}
+
+/**
+ * Read a graph from its JSON form (an object, or a string to parse). Nodes may come in any order;
+ * they are sorted topologically. Every check the builder and verifier make is made here, and each
+ * failure names its JSON path (`$.nodes[3].inputs[1]`) and the reason. Nothing is evaluated.
+ */
+export function fromJSON(json: unknown): Graph {
+  if (typeof json === "string") {
+    try {
+      json = JSON.parse(json);
+    } catch (e) {
+      throw new IRError(`not valid JSON: ${(e as Error).message}`, "$");
+    }
+  }
+  const root = expectObject(json, "$");
+  if (root.format !== GRAPH_FORMAT) throw new IRError(`expected format "${GRAPH_FORMAT}", got ${JSON.stringify(root.format)}`, "$.format");
+  if (root.version !== GRAPH_FORMAT_VERSION) {
+    throw new IRError(`unsupported version ${JSON.stringify(root.version)} (this reader knows ${GRAPH_FORMAT_VERSION})`, "$.version");
+  }
+  const known = new Set(["format", "version", "name", "inputs", "nodes", "outputs"]);
+  for (const key of Object.keys(root)) if (!known.has(key)) throw new IRError(`unknown field '${key}'`, `$.${key}`);
+  const b = new GraphBuilder(expectName(root.name, "$.name"));
+  const values = new Map<string, Value>();
+  const definedAt = new Map<string, string>();
+  const claim = (name: string, path: string) => {
+    const before = definedAt.get(name);
+    if (before !== undefined) throw new IRError(`name '${name}' is already defined at ${before}`, path);
+    definedAt.set(name, path);
+  };
+
+  expectArray(root.inputs, "$.inputs").forEach((raw, i) => {
+    const path = `$.inputs[${i}]`;
+    const o = expectObject(raw, path);
+    const name = expectName(o.name, `${path}.name`);
+    claim(name, `${path}.name`);
+    values.set(name, b.input(name, readMeta(o, path)));
+  });
+
+  // First pass: shape-check each node's own fields and collect names, so a reference to a later
+  // node can be told apart from a reference to nothing.
+  const pending = expectArray(root.nodes, "$.nodes").map((raw, i) => {
+    const path = `$.nodes[${i}]`;
+    const o = expectObject(raw, path);
+    const name = expectName(o.name, `${path}.name`);
+    claim(name, `${path}.name`);
+    if (!isOpName(o.op)) throw new IRError(`unknown op ${JSON.stringify(o.op)} in node '${name}'`, `${path}.op`);
+    const inputs = expectArray(o.inputs, `${path}.inputs`).map((x, j) => {
+      if (typeof x !== "string") throw new IRError(`expected a value name, got ${kindOf(x)}`, `${path}.inputs[${j}]`);
+      return x;
+    });
+    if (o.attrs !== undefined) expectObject(o.attrs, `${path}.attrs`);
+    const attrs = Object.fromEntries(
+      Object.entries((o.attrs ?? {}) as Record<string, unknown>).map(([k, v]) => {
+        const spec = (catalog[o.op as keyof typeof catalog].attrs as Record<string, { kind: string }>)[k];
+        return [k, spec?.kind === "float" ? decodeFloat(v) : v];
+      }),
+    );
+    return { path, name, op: o.op, inputs, attrs, meta: readMeta(o, path) };
+  });
+  for (const node of pending) {
+    node.inputs.forEach((ref, j) => {
+      if (!definedAt.has(ref)) {
+        throw new IRError(`'${ref}' is not defined by any input or node (dangling reference)`, `${node.path}.inputs[${j}]`);
+      }
+    });
+  }
+
+  // Depth-first in file order, so a file that is already in topological order keeps its order.
+  type Pending = (typeof pending)[number];
+  const byName = new Map(pending.map((n) => [n.name, n]));
+  const visiting: Pending[] = [];
+  const emit = (n: Pending): void => {
+    if (values.has(n.name)) return;
+    const at = visiting.indexOf(n);
+    if (at >= 0) {
+      const cycle = [...visiting.slice(at), n].map((m) => m.name);
+      throw new IRError(`cycle through ${cycle.join(" -> ")}`, n.path);
+    }
+    visiting.push(n);
+    for (const ref of n.inputs) {
+      const dep = byName.get(ref);
+      if (dep) emit(dep);
+    }
+    visiting.pop();
+    const v = b.opNamed(n.op, n.inputs.map((r) => values.get(r)!), n.attrs, n.name, n.path);
+    if (!sameMeta(v.meta, n.meta)) {
+      throw new IRError(`${n.op} (node '${n.name}') records ${formatMeta(n.meta)} but its rule gives ${formatMeta(v.meta)}`, n.path);
+    }
+    values.set(n.name, v);
+  };
+  for (const n of pending) emit(n);
+
+  b.output(
+    expectArray(root.outputs, "$.outputs").map((ref, i) => {
+      const v = typeof ref === "string" ? values.get(ref) : undefined;
+      if (!v) throw new IRError(`output ${JSON.stringify(ref)} is not defined by any input or node`, `$.outputs[${i}]`);
+      return v;
+    }),
+  );
+  return b.build();
+}

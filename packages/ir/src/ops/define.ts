@@ -1,0 +1,77 @@
+import type { Attrs, AttrSchema } from "../attrs.js";
+import { type DType, dtypeInfo, type DTypeKind } from "../dtype.js";
+import { ShapeError } from "../errors.js";
+import { formatMeta, type TensorMeta } from "../tensor-data.js";
+
+/**
+ * How the partitioner and drawer treat an op. `compute-heavy` ops are not recomputed by default;
+ * `random` ops are pure functions of their seed and offset inputs but are still never recomputed
+ * by default, and `creation` ops have no tensor inputs.
+ */
+export type OpCategory = "pointwise" | "reduction" | "layout" | "compute-heavy" | "random" | "creation";
+
+export interface OpDef<S extends AttrSchema = AttrSchema> {
+  readonly category: OpCategory;
+  /** Input names, for docs and errors. With `variadic`, the one name repeats (at least once). */
+  readonly inputs: readonly string[];
+  readonly variadic?: boolean;
+  readonly attrs: S;
+  /** The shape and dtype rule. Throws `ShapeError` with a message that stands on its own. */
+  readonly infer: (inputs: readonly TensorMeta[], attrs: Attrs<S>) => TensorMeta;
+  readonly doc: string;
+}
+
+export const defineOp = <const S extends AttrSchema>(def: OpDef<S>): OpDef<S> => def;
+
+// ---- helpers shared by the shape rules ----
+
+export function fail(message: string): never {
+  throw new ShapeError(message);
+}
+
+export function requireKind(m: TensorMeta, input: string, ...kinds: DTypeKind[]): void {
+  if (!kinds.includes(dtypeInfo[m.dtype].kind)) {
+    const want = kinds.map((k) => (k === "float" ? "floating" : k === "int" ? "integer" : "bool")).join(" or ");
+    fail(`${input} must be ${want}, got ${m.dtype}`);
+  }
+}
+
+export function requireSameDType(ms: readonly TensorMeta[], names: readonly string[]): DType {
+  const first = ms[0]!.dtype;
+  ms.forEach((m, i) => {
+    if (m.dtype !== first) {
+      fail(`${names[i]} has dtype ${m.dtype} but ${names[0]} has ${first}; insert a cast (the IR does not promote)`);
+    }
+  });
+  return first;
+}
+
+export function requireRank(m: TensorMeta, input: string, rank: number): void {
+  if (m.shape.length !== rank) fail(`${input} must have rank ${rank}, got ${formatMeta(m)}`);
+}
+
+/** NumPy/PyTorch broadcasting: align trailing dims; each pair must be equal or contain a 1. */
+export function broadcastShapes(...shapes: (readonly number[])[]): number[] {
+  const rank = Math.max(0, ...shapes.map((s) => s.length));
+  const out: number[] = new Array(rank).fill(1);
+  for (const s of shapes) {
+    for (let i = 0; i < s.length; i++) {
+      const o = rank - s.length + i;
+      const d = s[i]!;
+      if (d === out[o] || d === 1) continue;
+      if (out[o] === 1) out[o] = d;
+      else fail(`shapes ${shapes.map((x) => `[${x.join(",")}]`).join(" and ")} do not broadcast (dim ${o}: ${out[o]} vs ${d})`);
+    }
+  }
+  return out;
+}
+
+/** Dims must be canonical: in [0, rank), unique. The eager layer normalizes negative dims. */
+export function checkDims(dims: readonly number[], rank: number, what = "dims"): void {
+  const seen = new Set<number>();
+  for (const d of dims) {
+    if (d < 0 || d >= rank) fail(`${what} ${d} is out of range for rank ${rank} (the IR takes dims in [0, ${rank}))`);
+    if (seen.has(d)) fail(`${what} lists dim ${d} twice`);
+    seen.add(d);
+  }
+}

@@ -1,0 +1,33 @@
+import type { Attrs, AttrsInput } from "../attrs.js";
+import { computeOps } from "./compute.js";
+import { creationOps } from "./creation.js";
+import { layoutOps } from "./layout.js";
+import { pointwiseOps } from "./pointwise.js";
+import { reductionOps } from "./reduction.js";
+
+/**
+ * The op catalog: one entry per core op. Every table elsewhere (kernels, derivatives, lowerings)
+ * is a mapped type over `OpName`, so adding an op here is a compile error until each table has it.
+ */
+export const catalog = {
+  ...pointwiseOps,
+  ...reductionOps,
+  ...layoutOps,
+  ...computeOps,
+  ...creationOps,
+};
+
+export type Catalog = typeof catalog;
+export type OpName = keyof Catalog;
+/** The attributes a node of op K stores (defaults filled). */
+export type OpAttrs<K extends OpName> = Attrs<Catalog[K]["attrs"]>;
+/** The attributes a caller passes for op K (defaults optional). */
+export type OpAttrsInput<K extends OpName> = AttrsInput<Catalog[K]["attrs"]>;
+
+export const opNames = Object.keys(catalog) as OpName[];
+export const isOpName = (x: unknown): x is OpName => typeof x === "string" && Object.hasOwn(catalog, x);
+
+export type { OpCategory, OpDef } from "./define.js";
+export { broadcastShapes } from "./define.js";
+export { conv2dShape, pool2dShape, windowOutputSize } from "./compute.js";
+export { reducedShape } from "./reduction.js";

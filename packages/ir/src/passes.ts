@@ -1,0 +1,136 @@
+import { GraphBuilder } from "./builder.js";
+import { IRError } from "./errors.js";
+import { type AnyNode, Graph, type Node, type Value } from "./graph.js";
+import { catalog, type OpCategory, type OpName } from "./ops/index.js";
+import { byteSize, type TensorMeta } from "./tensor-data.js";
+
+/**
+ * Rebuild `graph` node by node. `rewrite` gets each node with its inputs already mapped into the
+ * new graph and returns the value that replaces the node's result, or `undefined` to copy the node
+ * unchanged. The base of every pass here and of decompositions elsewhere.
+ */
+export function rewriteGraph(
+  graph: Graph,
+  rewrite: (node: AnyNode, inputs: Value[], b: GraphBuilder) => Value | undefined,
+  name = graph.name,
+): Graph {
+  const b = new GraphBuilder(name);
+  const map = new Map<Value, Value>();
+  for (const v of graph.inputs) map.set(v, b.input(v.name, v.meta));
+  for (const node of graph.nodes) {
+    const inputs = node.inputs.map((v) => map.get(v)!);
+    const replaced = rewrite(node, inputs, b);
+    map.set(node.output, replaced ?? b.op(node.op, inputs, node.attrs as never, node.name));
+  }
+  b.output(graph.outputs.map((v) => map.get(v)!));
+  return b.build();
+}
+
+/** Dead-code elimination: drop nodes no output depends on. Inputs stay, so the signature is unchanged. */
+export function dce(graph: Graph): Graph {
+  const live = new Set<Value>(graph.outputs);
+  for (let i = graph.nodes.length - 1; i >= 0; i--) {
+    const node = graph.nodes[i]!;
+    if (live.has(node.output)) for (const v of node.inputs) live.add(v);
+  }
+  const kept = graph.nodes.filter((n) => live.has(n.output));
+  return kept.length === graph.nodes.length ? graph : new Graph(graph.name, graph.inputs, kept, graph.outputs);
+}
+
+/**
+ * Common-subexpression elimination: a node with the same op, inputs and attributes as an earlier
+ * one is replaced by it. Every op is a pure function of its inputs (random ops take their seed
+ * and offset as inputs), so this never changes results.
+ */
+export function cse(graph: Graph): Graph {
+  const seen = new Map<string, Value>();
+  const ids = new Map<Value, number>();
+  const id = (v: Value) => {
+    let n = ids.get(v);
+    if (n === undefined) ids.set(v, (n = ids.size));
+    return n;
+  };
+  let changed = false;
+  const out = rewriteGraph(graph, (node, inputs, b) => {
+    const key = JSON.stringify([node.op, inputs.map(id), node.attrs], (_, v) =>
+      typeof v === "number" && !Number.isFinite(v) ? String(v) : v,
+    );
+    const hit = seen.get(key);
+    if (hit) {
+      changed = true;
+      return hit;
+    }
+    const v = b.op(node.op, inputs, node.attrs as never, node.name);
+    seen.set(key, v);
+    return v;
+  });
+  return changed ? dce(out) : graph;
+}
+
+/**
+ * Order nodes so each comes after the nodes it reads (stable: keeps the given order where it can).
+ * Throws on a cycle, naming the nodes on it.
+ */
+export function topologicalSort(nodes: readonly Node[]): Node[] {
+  const produced = new Map(nodes.map((n) => [n.output, n]));
+  const state = new Map<Node, "visiting" | "done">();
+  const order: Node[] = [];
+  const visit = (n: Node, path: Node[]) => {
+    const s = state.get(n);
+    if (s === "done") return;
+    if (s === "visiting") {
+      const cycle = [...path.slice(path.indexOf(n)), n].map((m) => m.name);
+      throw new IRError(`topologicalSort: cycle through ${cycle.join(" -> ")}`);
+    }
+    state.set(n, "visiting");
+    for (const v of n.inputs) {
+      const p = produced.get(v);
+      if (p) visit(p, [...path, n]);
+    }
+    state.set(n, "done");
+    order.push(n);
+  };
+  for (const n of nodes) visit(n, []);
+  return order;
+}
+
+export interface GraphStats {
+  readonly numInputs: number;
+  readonly numNodes: number;
+  readonly numOutputs: number;
+  readonly opCounts: Partial<Record<OpName, number>>;
+  readonly categoryCounts: Partial<Record<OpCategory, number>>;
+  /** Bytes of every value, inputs first, in graph order. */
+  readonly valueBytes: readonly { readonly name: string; readonly meta: TensorMeta; readonly bytes: number }[];
+  readonly inputBytes: number;
+  readonly nodeBytes: number;
+  readonly outputBytes: number;
+  /** inputBytes + nodeBytes: every value materialized at once, an upper bound on peak memory. */
+  readonly totalBytes: number;
+}
+
+export function graphStats(graph: Graph): GraphStats {
+  const opCounts: Partial<Record<OpName, number>> = {};
+  const categoryCounts: Partial<Record<OpCategory, number>> = {};
+  for (const n of graph.nodes) {
+    opCounts[n.op] = (opCounts[n.op] ?? 0) + 1;
+    const c = catalog[n.op].category;
+    categoryCounts[c] = (categoryCounts[c] ?? 0) + 1;
+  }
+  const valueBytes = graph.values.map((v) => ({ name: v.name, meta: v.meta, bytes: byteSize(v.meta) }));
+  const sum = (vs: readonly Value[]) => vs.reduce((a, v) => a + byteSize(v.meta), 0);
+  const inputBytes = sum(graph.inputs);
+  const nodeBytes = sum(graph.nodes.map((n) => n.output));
+  return {
+    numInputs: graph.inputs.length,
+    numNodes: graph.nodes.length,
+    numOutputs: graph.outputs.length,
+    opCounts,
+    categoryCounts,
+    valueBytes,
+    inputBytes,
+    nodeBytes,
+    outputBytes: sum(graph.outputs),
+    totalBytes: inputBytes + nodeBytes,
+  };
+}

@@ -1,0 +1,38 @@
+import { type Graph, nonDefaultAttrs } from "./graph.js";
+import { formatMeta } from "./tensor-data.js";
+
+function formatAttr(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(formatAttr).join(", ")}]`;
+  if (typeof v === "string") return JSON.stringify(v);
+  return String(v);
+}
+
+/** A call's argument list, broken one per line when it would be too wide to read. */
+function argList(items: string[], indent: string, width: number): string {
+  const flat = items.join(", ");
+  if (flat.length <= width) return flat;
+  return `\n${items.map((s) => `${indent}  ${s},`).join("\n")}\n${indent}`;
+}
+
+/**
+ * The graph as TypeScript-like code, one line per node with the dtype and shape of every value:
+ *
+ *   function forward(primals_1: f32[3]) {
+ *     const cos: f32[3] = cos(primals_1);
+ *     return [cos];
+ *   }
+ *
+ * Attributes equal to their defaults are left out.
+ */
+export function printGraph(graph: Graph): string {
+  const params = graph.inputs.map((v) => `${v.name}: ${formatMeta(v.meta)}`);
+  const lines = [`function ${graph.name}(${argList(params, "", 80)}) {`];
+  for (const node of graph.nodes) {
+    const args = node.inputs.map((v) => v.name);
+    const attrs = nonDefaultAttrs(node);
+    if (attrs.length) args.push(`{${attrs.map(([k, v]) => `${k}: ${formatAttr(v)}`).join(", ")}}`);
+    lines.push(`  const ${node.name}: ${formatMeta(node.meta)} = ${node.op}(${argList(args, "  ", 90)});`);
+  }
+  lines.push(`  return [${argList(graph.outputs.map((v) => v.name), "  ", 90)}];`, "}");
+  return lines.join("\n");
+}
