@@ -1,0 +1,13 @@
+// Runs every example in order; the first failure stops the run with its exit code.
+import { spawnSync } from "node:child_process";
+
+const examples = ["src/ir-demo.ts"];
+for (const file of examples) {
+  console.log(`\n=== ${file} ===`);
+  const r = spawnSync(process.execPath, ["--import", "tsx", file], { stdio: "inherit" });
+  if (r.status !== 0) {
+    console.error(`example ${file} failed (exit ${r.status})`);
+    process.exit(r.status ?? 1);
+  }
+}
+console.log(`\nall ${examples.length} examples passed`);

@@ -1,0 +1,2 @@
+// Every benchmark suite, by name. Each suite prints its own table.
+export const suites: Record<string, () => Promise<void>> = {};
