@@ -1,2 +1,31 @@
-// @aotjs/autograd: not implemented yet; see the package README for the issue that brings it.
-export {};
+// Importing this package installs the autograd layer on the tensor dispatcher and the engine
+// behind `Tensor.backward()`: a deliberate side effect (see "sideEffects" in package.json).
+import { registerLayer, setAutogradEngine } from "@aotjs/tensor";
+import { autogradLayer, backward } from "./engine.js";
+
+registerLayer(autogradLayer);
+setAutogradEngine({ backward });
+
+export { type Decomposition, type DecompositionTable, decompose, defaultDecompositions } from "./decompose.js";
+export {
+  AutogradError,
+  autogradLayer,
+  type BackwardFn,
+  backward,
+  backwardSync,
+  enableGrad,
+  type GradList,
+  type GradOptions,
+  gradAsync,
+  gradSync,
+  isGradEnabled,
+  noGrad,
+  recordCustomNode,
+  setGradEnabled,
+  TapeNode,
+} from "./engine.js";
+export { type GradcheckOptions, type GradcheckResult, gradcheck } from "./gradcheck.js";
+export { type JointGraphInfo, jointGraph, jointGraphInfo } from "./joint.js";
+export { replayGraph } from "./replay.js";
+export { type DerivativeRule, derivativeRules, notDifferentiable, type RuleContext, type RuleEntry, sumToShape } from "./rules/index.js";
+export { grad, type TransformOptions, valueAndGrad } from "./transforms.js";

@@ -8,7 +8,12 @@ import { IRError } from "./errors.js";
  */
 export type AttrSpec =
   | { readonly kind: "int"; readonly default?: number; readonly min?: number }
-  | { readonly kind: "ints"; readonly default?: readonly number[]; readonly length?: number; readonly min?: number }
+  | {
+      readonly kind: "ints";
+      readonly default?: readonly number[];
+      readonly length?: number;
+      readonly min?: number;
+    }
   | { readonly kind: "float"; readonly default?: number }
   | { readonly kind: "bool"; readonly default?: boolean }
   | { readonly kind: "dtype"; readonly default?: DType; readonly allowed?: readonly DType[] }
@@ -31,7 +36,9 @@ export type AttrValue<S extends AttrSpec> = S extends { kind: "int" | "float" }
 /** Attributes as a node stores them: every key present, defaults filled in. */
 export type Attrs<S extends AttrSchema> = { readonly [K in keyof S]: AttrValue<S[K]> };
 
-type KeysWithDefault<S extends AttrSchema> = { [K in keyof S]: S[K] extends { default: unknown } ? K : never }[keyof S];
+type KeysWithDefault<S extends AttrSchema> = {
+  [K in keyof S]: S[K] extends { default: unknown } ? K : never;
+}[keyof S];
 
 /** Attributes as a caller passes them: keys with a default may be left out. */
 export type AttrsInput<S extends AttrSchema> = {
@@ -40,15 +47,18 @@ export type AttrsInput<S extends AttrSchema> = {
 
 /** Spec constructors; `const` type parameters keep enum values as literal types. */
 export const attr = {
-  int: (o: { default?: number; min?: number } = {}) => ({ kind: "int", ...o }) as const,
+  int: <const O extends { default?: number; min?: number }>(o: O = {} as O) =>
+    ({ kind: "int", ...o }) as const,
   ints: <const O extends { default?: readonly number[]; length?: number; min?: number }>(o: O = {} as O) =>
     ({ kind: "ints", ...o }) as const,
-  float: (o: { default?: number } = {}) => ({ kind: "float", ...o }) as const,
+  float: <const O extends { default?: number }>(o: O = {} as O) => ({ kind: "float", ...o }) as const,
   bool: <const O extends { default?: boolean }>(o: O = {} as O) => ({ kind: "bool", ...o }) as const,
   dtype: <const O extends { default?: DType; allowed?: readonly DType[] }>(o: O = {} as O) =>
     ({ kind: "dtype", ...o }) as const,
-  enum: <const V extends readonly string[], const O extends { default?: V[number] }>(values: V, o: O = {} as O) =>
-    ({ kind: "enum", values, ...o }) as const,
+  enum: <const V extends readonly string[], const O extends { default?: V[number] }>(
+    values: V,
+    o: O = {} as O,
+  ) => ({ kind: "enum", values, ...o }) as const,
 };
 
 function describe(spec: AttrSpec): string {
@@ -142,6 +152,7 @@ export function normalizeAttrs<S extends AttrSchema>(
 
 /** Equal when every attribute is equal; used by CSE and by printing only non-default attributes. */
 export function attrValueEquals(a: unknown, b: unknown): boolean {
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
   return Object.is(a, b);
 }

@@ -1,9 +1,9 @@
 import { normalizeAttrs } from "./attrs.js";
+import { isDType } from "./dtype.js";
 import { IRError, ShapeError } from "./errors.js";
-import { Graph, Node, Value } from "./graph.js";
+import { Graph, type InputMutation, Node, Value } from "./graph.js";
 import { catalog, isOpName, type OpAttrsInput, type OpName } from "./ops/index.js";
 import { formatMeta, isValidShape, type TensorMeta } from "./tensor-data.js";
-import { isDType } from "./dtype.js";
 
 export const isValidName = (name: unknown): name is string =>
   typeof name === "string" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
@@ -12,7 +12,10 @@ export const isValidName = (name: unknown): name is string =>
 function describeInputs(op: OpName, inputs: readonly Value[]): string {
   const def = catalog[op];
   return inputs
-    .map((v, i) => `${def.variadic ? `${def.inputs[0]}[${i}]` : (def.inputs[i] ?? `input${i}`)}=${v.name}: ${formatMeta(v.meta)}`)
+    .map(
+      (v, i) =>
+        `${def.variadic ? `${def.inputs[0]}[${i}]` : (def.inputs[i] ?? `input${i}`)}=${v.name}: ${formatMeta(v.meta)}`,
+    )
     .join(", ");
 }
 
@@ -24,24 +27,39 @@ export function checkNode<K extends OpName>(
   op: K,
   inputs: readonly Value[],
   attrs: unknown,
-  name: string,
+  name: string | undefined,
   path?: string,
 ): { attrs: Node<K>["attrs"]; meta: TensorMeta } {
-  if (!isOpName(op)) throw new IRError(`unknown op '${String(op)}' (node '${name}')`, path);
+  // Eager calls have no node; their errors say just the op.
+  const where = name === undefined ? String(op) : `${String(op)} (node '${name}')`;
+  if (!isOpName(op))
+    throw new IRError(`unknown op '${String(op)}'${name === undefined ? "" : ` (node '${name}')`}`, path);
   const def = catalog[op];
-  const where = `${op} (node '${name}')`;
   const arityOk = def.variadic ? inputs.length >= 1 : inputs.length === def.inputs.length;
   if (!arityOk) {
-    const want = def.variadic ? "at least 1 input" : `${def.inputs.length} input${def.inputs.length === 1 ? "" : "s"}`;
-    throw new IRError(`${where}: takes ${want} (${def.inputs.join(", ") || "none"}), got ${inputs.length}`, path);
+    const want = def.variadic
+      ? "at least 1 input"
+      : `${def.inputs.length} input${def.inputs.length === 1 ? "" : "s"}`;
+    throw new IRError(
+      `${where}: takes ${want} (${def.inputs.join(", ") || "none"}), got ${inputs.length}`,
+      path,
+    );
   }
-  const normalized = normalizeAttrs(def.attrs, attrs, where, path === undefined ? undefined : `${path}.attrs`);
+  const normalized = normalizeAttrs(
+    def.attrs,
+    attrs,
+    where,
+    path === undefined ? undefined : `${path}.attrs`,
+  );
   try {
     const meta = (def.infer as (i: readonly TensorMeta[], a: unknown) => TensorMeta)(
       inputs.map((v) => v.meta),
       normalized,
     );
-    return { attrs: normalized as Node<K>["attrs"], meta: { shape: Object.freeze([...meta.shape]), dtype: meta.dtype } };
+    return {
+      attrs: normalized as Node<K>["attrs"],
+      meta: { shape: Object.freeze([...meta.shape]), dtype: meta.dtype },
+    };
   } catch (e) {
     if (e instanceof ShapeError) {
       throw new ShapeError(`${where}: ${e.message}; inputs: ${describeInputs(op, inputs) || "none"}`, path);
@@ -66,6 +84,7 @@ export class GraphBuilder {
   readonly #owned = new Set<Value>();
   readonly #counters = new Map<string, number>();
   #outputs?: Value[];
+  #mutations: InputMutation[] = [];
 
   constructor(readonly name = "graph") {
     if (!isValidName(name)) throw new IRError(`graph name '${name}' must be an identifier`);
@@ -83,7 +102,8 @@ export class GraphBuilder {
 
   #claim(name: string, what: string): void {
     if (!isValidName(name)) throw new IRError(`${what} name '${name}' must be an identifier`);
-    if (this.#names.has(name)) throw new IRError(`${what} name '${name}' is already used in graph '${this.name}'`);
+    if (this.#names.has(name))
+      throw new IRError(`${what} name '${name}' is already used in graph '${this.name}'`);
     this.#names.add(name);
   }
 
@@ -105,15 +125,31 @@ export class GraphBuilder {
   }
 
   /** Like `op`, but the name must be free: used when a name is part of a contract (JSON, copies). */
-  opNamed<K extends OpName>(op: K, inputs: readonly Value[], attrs: unknown, name: string, path?: string): Value {
-    if (this.#names.has(name)) throw new IRError(`node name '${name}' is already used in graph '${this.name}'`, path);
+  opNamed<K extends OpName>(
+    op: K,
+    inputs: readonly Value[],
+    attrs: unknown,
+    name: string,
+    path?: string,
+  ): Value {
+    if (this.#names.has(name))
+      throw new IRError(`node name '${name}' is already used in graph '${this.name}'`, path);
     return this.#add(op, inputs, attrs, name, path);
   }
 
-  #add<K extends OpName>(op: K, inputs: readonly Value[], attrs: unknown, name: string, path?: string): Value {
+  #add<K extends OpName>(
+    op: K,
+    inputs: readonly Value[],
+    attrs: unknown,
+    name: string,
+    path?: string,
+  ): Value {
     inputs.forEach((v, i) => {
       if (!this.#owned.has(v)) {
-        throw new IRError(`${String(op)} (node '${name}'): input ${i} '${v?.name}' does not belong to graph '${this.name}'`, path);
+        throw new IRError(
+          `${String(op)} (node '${name}'): input ${i} '${v?.name}' does not belong to graph '${this.name}'`,
+          path,
+        );
       }
     });
     const checked = checkNode(op, inputs, attrs, name, path);
@@ -126,13 +162,52 @@ export class GraphBuilder {
 
   output(values: readonly Value[]): void {
     values.forEach((v, i) => {
-      if (!this.#owned.has(v)) throw new IRError(`output ${i} '${v?.name}' does not belong to graph '${this.name}'`);
+      if (!this.#owned.has(v))
+        throw new IRError(`output ${i} '${v?.name}' does not belong to graph '${this.name}'`);
     });
     this.#outputs = [...values];
   }
 
-  build(): Graph {
-    if (!this.#outputs) throw new IRError(`graph '${this.name}' has no outputs: call output([...]) before build()`);
-    return new Graph(this.name, this.#inputs, this.#nodes, this.#outputs);
+  /** Record that `outputs[output]` is the new value of `input`, which the function updated in place. */
+  mutation(input: Value, output: number): void {
+    const index = this.#inputs.indexOf(input);
+    if (index < 0) throw new IRError(`mutation: '${input?.name}' is not an input of graph '${this.name}'`);
+    this.#mutations.push({ input: index, output });
   }
+
+  build(): Graph {
+    if (!this.#outputs)
+      throw new IRError(`graph '${this.name}' has no outputs: call output([...]) before build()`);
+    const g = new Graph(this.name, this.#inputs, this.#nodes, this.#outputs, this.#mutations);
+    if (this.#mutations.length) checkMutations(g);
+    return g;
+  }
+}
+
+/** Each mutation names a real input and an output of the input's meta; no input is mutated twice. */
+export function checkMutations(g: Graph, path?: string): void {
+  const seen = new Set<number>();
+  g.mutations.forEach((m, i) => {
+    const at = path === undefined ? undefined : `${path}[${i}]`;
+    const input = g.inputs[m.input];
+    const output = g.outputs[m.output];
+    if (!input)
+      throw new IRError(
+        `mutation ${i}: input index ${m.input} is out of range (${g.inputs.length} inputs)`,
+        at,
+      );
+    if (!output)
+      throw new IRError(
+        `mutation ${i}: output index ${m.output} is out of range (${g.outputs.length} outputs)`,
+        at,
+      );
+    if (seen.has(m.input)) throw new IRError(`mutation ${i}: input '${input.name}' is mutated twice`, at);
+    seen.add(m.input);
+    if (formatMeta(input.meta) !== formatMeta(output.meta)) {
+      throw new IRError(
+        `mutation ${i}: input '${input.name}' is ${formatMeta(input.meta)} but its new value '${output.name}' is ${formatMeta(output.meta)}`,
+        at,
+      );
+    }
+  });
 }

@@ -16,7 +16,10 @@ export interface Executable {
 export type CompileResult = Executable | Graph;
 
 /** A compiler takes one graph and metas of example inputs, as functorch's `fw_compiler` does. */
-export type Compiler = (graph: Graph, exampleInputs: readonly TensorMeta[]) => CompileResult | Promise<CompileResult>;
+export type Compiler = (
+  graph: Graph,
+  exampleInputs: readonly TensorMeta[],
+) => CompileResult | Promise<CompileResult>;
 
 /**
  * A backend a third party can publish against `@aotjs/ir` alone. It declares the ops it runs

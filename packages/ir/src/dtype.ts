@@ -42,7 +42,8 @@ export const dtypeInfo: { readonly [D in DType]: DTypeInfo } = {
   bool: { itemsize: 1, kind: "bool", short: "bool", arrayType: "Uint8Array" },
 };
 
-export const isDType = (x: unknown): x is DType => typeof x === "string" && x in dtypeInfo;
+// `Object.hasOwn`, not `in`: "constructor", "toString", ... are not dtypes.
+export const isDType = (x: unknown): x is DType => typeof x === "string" && Object.hasOwn(dtypeInfo, x);
 export const itemsize = (dtype: DType): number => dtypeInfo[dtype].itemsize;
 export const isFloating = (dtype: DType): boolean => dtypeInfo[dtype].kind === "float";
 export const isIntegral = (dtype: DType): boolean => dtypeInfo[dtype].kind === "int";

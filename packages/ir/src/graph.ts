@@ -1,8 +1,8 @@
 import { attrValueEquals } from "./attrs.js";
 import { IRError } from "./errors.js";
-import { catalog, type OpAttrs, type OpName } from "./ops/index.js";
 import { type GraphJSON, toJSON } from "./json.js";
 import { lint } from "./lint.js";
+import { catalog, type OpAttrs, type OpName } from "./ops/index.js";
 import { printGraph } from "./printer.js";
 import { formatMeta, type TensorMeta } from "./tensor-data.js";
 
@@ -62,21 +62,38 @@ export function nonDefaultAttrs(node: Node): [string, unknown][] {
 }
 
 /**
- * An immutable dataflow graph: placeholders, nodes in topological order, and outputs.
- * Build one with `GraphBuilder`; passes return new graphs.
+ * An input the traced function updated in place: after a run, `outputs[output]` holds the input's
+ * new value, and a runtime writes it back (functionalization, as in AOT Autograd).
+ */
+export interface InputMutation {
+  readonly input: number;
+  readonly output: number;
+}
+
+/**
+ * An immutable dataflow graph: placeholders, nodes in topological order, outputs, and the input
+ * mutations the outputs carry. Build one with `GraphBuilder`; passes return new graphs.
  */
 export class Graph {
   readonly name: string;
   readonly inputs: readonly Value[];
   readonly nodes: readonly AnyNode[];
   readonly outputs: readonly Value[];
+  readonly mutations: readonly InputMutation[];
   #users?: Map<Value, Node[]>;
 
-  constructor(name: string, inputs: readonly Value[], nodes: readonly Node[], outputs: readonly Value[]) {
+  constructor(
+    name: string,
+    inputs: readonly Value[],
+    nodes: readonly Node[],
+    outputs: readonly Value[],
+    mutations: readonly InputMutation[] = [],
+  ) {
     this.name = name;
     this.inputs = Object.freeze([...inputs]);
     this.nodes = Object.freeze([...nodes]) as readonly AnyNode[];
     this.outputs = Object.freeze([...outputs]);
+    this.mutations = Object.freeze(mutations.map((m) => Object.freeze({ input: m.input, output: m.output })));
   }
 
   /** Every value: inputs first, then node results in order. */

@@ -1,9 +1,9 @@
 export * from "./attrs.js";
-export { checkNode, GraphBuilder, isValidName } from "./builder.js";
+export { checkMutations, checkNode, GraphBuilder, isValidName } from "./builder.js";
 export * from "./compiler.js";
 export * from "./dtype.js";
 export { IRError, ShapeError } from "./errors.js";
-export { type AnyNode, Graph, Node, nonDefaultAttrs, Value } from "./graph.js";
+export { type AnyNode, Graph, type InputMutation, Node, nonDefaultAttrs, Value } from "./graph.js";
 export { fromJSON, GRAPH_FORMAT, GRAPH_FORMAT_VERSION, type GraphJSON, toJSON } from "./json.js";
 export { graphJsonSchema } from "./json-schema.js";
 export { lint } from "./lint.js";

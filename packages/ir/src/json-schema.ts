@@ -5,7 +5,7 @@ import { catalog, opNames } from "./ops/index.js";
 
 const name = { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" };
 const shape = { type: "array", items: { type: "integer", minimum: 0 } };
-const float = { oneOf: [{ type: "number" }, { enum: ["Infinity", "-Infinity", "NaN"] }] };
+const float = { oneOf: [{ type: "number" }, { enum: ["Infinity", "-Infinity", "NaN", "-0"] }] };
 
 function attrSchema(spec: AttrSpec): object {
   switch (spec.kind) {
@@ -36,16 +36,20 @@ function attrSchema(spec: AttrSpec): object {
 export function graphJsonSchema(): object {
   const perOp = opNames.map((op) => {
     const attrs = catalog[op].attrs as Record<string, AttrSpec>;
+    const required = Object.entries(attrs)
+      .filter(([, s]) => s.default === undefined)
+      .map(([k]) => k);
     return {
       if: { properties: { op: { const: op } } },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword
       then: {
+        // `fromJSON` reads a missing `attrs` as {}, so an op with required attributes needs the object.
+        ...(required.length ? { required: ["attrs"] } : {}),
         properties: {
           attrs: {
             type: "object",
             properties: Object.fromEntries(Object.entries(attrs).map(([k, s]) => [k, attrSchema(s)])),
-            required: Object.entries(attrs)
-              .filter(([, s]) => s.default === undefined)
-              .map(([k]) => k),
+            required,
             additionalProperties: false,
           },
         },
@@ -90,6 +94,15 @@ export function graphJsonSchema(): object {
         },
       },
       outputs: { type: "array", items: name },
+      mutations: {
+        type: "array",
+        items: {
+          type: "object",
+          required: ["input", "output"],
+          additionalProperties: false,
+          properties: { input: name, output: { type: "integer", minimum: 0 } },
+        },
+      },
     },
   };
 }

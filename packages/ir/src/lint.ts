@@ -1,8 +1,8 @@
-import { checkNode, isValidName } from "./builder.js";
+import { checkMutations, checkNode, isValidName } from "./builder.js";
+import { isDType } from "./dtype.js";
 import { IRError } from "./errors.js";
 import type { Graph, Value } from "./graph.js";
 import { formatMeta, isValidShape, sameMeta } from "./tensor-data.js";
-import { isDType } from "./dtype.js";
 
 /**
  * Check a graph's invariants, as torch.fx's `Graph.lint()` does: names are unique identifiers,
@@ -13,7 +13,8 @@ export function lint(graph: Graph): void {
   const defined = new Set<Value>();
   const names = new Set<string>();
   const claim = (v: Value, what: string) => {
-    if (!isValidName(v.name)) throw new IRError(`lint '${graph.name}': ${what} name '${v.name}' is not an identifier`);
+    if (!isValidName(v.name))
+      throw new IRError(`lint '${graph.name}': ${what} name '${v.name}' is not an identifier`);
     if (names.has(v.name)) throw new IRError(`lint '${graph.name}': name '${v.name}' is defined twice`);
     names.add(v.name);
     defined.add(v);
@@ -31,11 +32,14 @@ export function lint(graph: Graph): void {
         const later = graph.nodes.some((n) => n.output === v);
         throw new IRError(
           `lint '${graph.name}': ${node.op} (node '${node.name}') uses '${v.name}' as input ${i} ` +
-            (later ? "before it is defined (not in topological order)" : "but it is not defined in this graph"),
+            (later
+              ? "before it is defined (not in topological order)"
+              : "but it is not defined in this graph"),
         );
       }
     });
-    if (node.output.producer !== node) throw new IRError(`lint '${graph.name}': node '${node.name}' does not produce its output`);
+    if (node.output.producer !== node)
+      throw new IRError(`lint '${graph.name}': node '${node.name}' does not produce its output`);
     const { meta } = checkNode(node.op, node.inputs, node.attrs, node.name);
     if (!sameMeta(meta, node.meta)) {
       throw new IRError(
@@ -45,6 +49,8 @@ export function lint(graph: Graph): void {
     claim(node.output, "node");
   }
   graph.outputs.forEach((v, i) => {
-    if (!defined.has(v)) throw new IRError(`lint '${graph.name}': output ${i} '${v.name}' is not defined in this graph`);
+    if (!defined.has(v))
+      throw new IRError(`lint '${graph.name}': output ${i} '${v.name}' is not defined in this graph`);
   });
+  checkMutations(graph);
 }

@@ -23,6 +23,7 @@ export function rewriteGraph(
     map.set(node.output, replaced ?? b.op(node.op, inputs, node.attrs as never, node.name));
   }
   b.output(graph.outputs.map((v) => map.get(v)!));
+  for (const m of graph.mutations) b.mutation(map.get(graph.inputs[m.input]!)!, m.output);
   return b.build();
 }
 
@@ -34,7 +35,9 @@ export function dce(graph: Graph): Graph {
     if (live.has(node.output)) for (const v of node.inputs) live.add(v);
   }
   const kept = graph.nodes.filter((n) => live.has(n.output));
-  return kept.length === graph.nodes.length ? graph : new Graph(graph.name, graph.inputs, kept, graph.outputs);
+  return kept.length === graph.nodes.length
+    ? graph
+    : new Graph(graph.name, graph.inputs, kept, graph.outputs, graph.mutations);
 }
 
 /**
@@ -47,13 +50,17 @@ export function cse(graph: Graph): Graph {
   const ids = new Map<Value, number>();
   const id = (v: Value) => {
     let n = ids.get(v);
-    if (n === undefined) ids.set(v, (n = ids.size));
+    if (n === undefined) {
+      n = ids.size;
+      ids.set(v, n);
+    }
     return n;
   };
   let changed = false;
   const out = rewriteGraph(graph, (node, inputs, b) => {
+    // NaN equals NaN here, and -0 differs from 0 (JSON.stringify alone would write both as 0).
     const key = JSON.stringify([node.op, inputs.map(id), node.attrs], (_, v) =>
-      typeof v === "number" && !Number.isFinite(v) ? String(v) : v,
+      Object.is(v, -0) ? "-0" : typeof v === "number" && !Number.isFinite(v) ? String(v) : v,
     );
     const hit = seen.get(key);
     if (hit) {
@@ -75,22 +82,30 @@ export function topologicalSort(nodes: readonly Node[]): Node[] {
   const produced = new Map(nodes.map((n) => [n.output, n]));
   const state = new Map<Node, "visiting" | "done">();
   const order: Node[] = [];
-  const visit = (n: Node, path: Node[]) => {
-    const s = state.get(n);
-    if (s === "done") return;
-    if (s === "visiting") {
-      const cycle = [...path.slice(path.indexOf(n)), n].map((m) => m.name);
-      throw new IRError(`topologicalSort: cycle through ${cycle.join(" -> ")}`);
+  // Depth-first with an explicit stack, so a long chain in reverse order can't overflow the call stack.
+  for (const root of nodes) {
+    if (state.has(root)) continue;
+    const stack: { node: Node; next: number }[] = [{ node: root, next: 0 }];
+    state.set(root, "visiting");
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.next < top.node.inputs.length) {
+        const p = produced.get(top.node.inputs[top.next++]!);
+        if (p === undefined || state.get(p) === "done") continue;
+        if (state.get(p) === "visiting") {
+          const path = stack.map((f) => f.node);
+          const cycle = [...path.slice(path.indexOf(p)), p].map((m) => m.name);
+          throw new IRError(`topologicalSort: cycle through ${cycle.join(" -> ")}`);
+        }
+        state.set(p, "visiting");
+        stack.push({ node: p, next: 0 });
+      } else {
+        stack.pop();
+        state.set(top.node, "done");
+        order.push(top.node);
+      }
     }
-    state.set(n, "visiting");
-    for (const v of n.inputs) {
-      const p = produced.get(v);
-      if (p) visit(p, [...path, n]);
-    }
-    state.set(n, "done");
-    order.push(n);
-  };
-  for (const n of nodes) visit(n, []);
+  }
   return order;
 }
 
@@ -101,7 +116,11 @@ export interface GraphStats {
   readonly opCounts: Partial<Record<OpName, number>>;
   readonly categoryCounts: Partial<Record<OpCategory, number>>;
   /** Bytes of every value, inputs first, in graph order. */
-  readonly valueBytes: readonly { readonly name: string; readonly meta: TensorMeta; readonly bytes: number }[];
+  readonly valueBytes: readonly {
+    readonly name: string;
+    readonly meta: TensorMeta;
+    readonly bytes: number;
+  }[];
   readonly inputBytes: number;
   readonly nodeBytes: number;
   readonly outputBytes: number;

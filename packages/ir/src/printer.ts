@@ -4,7 +4,7 @@ import { formatMeta } from "./tensor-data.js";
 function formatAttr(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(formatAttr).join(", ")}]`;
   if (typeof v === "string") return JSON.stringify(v);
-  return String(v);
+  return Object.is(v, -0) ? "-0" : String(v);
 }
 
 /** A call's argument list, broken one per line when it would be too wide to read. */
@@ -33,6 +33,18 @@ export function printGraph(graph: Graph): string {
     if (attrs.length) args.push(`{${attrs.map(([k, v]) => `${k}: ${formatAttr(v)}`).join(", ")}}`);
     lines.push(`  const ${node.name}: ${formatMeta(node.meta)} = ${node.op}(${argList(args, "  ", 90)});`);
   }
-  lines.push(`  return [${argList(graph.outputs.map((v) => v.name), "  ", 90)}];`, "}");
+  for (const m of graph.mutations) {
+    lines.push(
+      `  // ${graph.inputs[m.input]!.name} is updated in place: its new value is output ${m.output}`,
+    );
+  }
+  lines.push(
+    `  return [${argList(
+      graph.outputs.map((v) => v.name),
+      "  ",
+      90,
+    )}];`,
+    "}",
+  );
   return lines.join("\n");
 }

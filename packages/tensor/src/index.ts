@@ -1,2 +1,21 @@
-// @aotjs/tensor: not implemented yet; see the package README for the issue that brings it.
-export {};
+export {
+  activeModes,
+  type DispatchHandler,
+  dispatch,
+  dispatchAlias,
+  dispatchMutate,
+  type OpCall,
+  popMode,
+  pushMode,
+  registerLayer,
+  unregisterLayer,
+  withMode,
+} from "./dispatch.js";
+export * from "./factories.js";
+export type { Nested } from "./format.js";
+export { Interpreter, interpret } from "./interpreter.js";
+export { kernels, type Kernel, type KernelsFor } from "./kernels/index.js";
+export { runKernel } from "./kernels/run.js";
+export * from "./ops/functional.js";
+export { Generator, defaultGenerator, manualSeed } from "./random.js";
+export { type AutogradEngine, type BackwardOptions, type GradFn, setAutogradEngine, Tensor, TensorError } from "./tensor.js";

@@ -1,2 +1,2 @@
-// @aotjs/tracer: not implemented yet; see the package README for the issue that brings it.
-export {};
+export { countLeaves, flatten, type PyTree, PyTreeError, specKey, type TreeSpec, unflatten } from "./pytree.js";
+export { makeFx, trace, TraceError, type TraceOptions, type TraceResult } from "./trace.js";

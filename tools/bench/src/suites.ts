@@ -1,2 +1,6 @@
+import { kernels } from "./kernels.js";
+
 // Every benchmark suite, by name. Each suite prints its own table.
-export const suites: Record<string, () => Promise<void>> = {};
+export const suites: Record<string, () => Promise<void>> = {
+  kernels,
+};

@@ -21,7 +21,12 @@ export function windowOutputSize(
   return out;
 }
 
-const convAttrs = { stride: pair(1, 1), padding: pair(0, 0), dilation: pair(1, 1), groups: attr.int({ default: 1, min: 1 }) };
+const convAttrs = {
+  stride: pair(1, 1),
+  padding: pair(0, 0),
+  dilation: pair(1, 1),
+  groups: attr.int({ default: 1, min: 1 }),
+};
 interface ConvAttrs {
   readonly stride: readonly number[];
   readonly padding: readonly number[];
@@ -37,11 +42,14 @@ export function conv2dShape(x: readonly number[], w: readonly number[], a: ConvA
     fail(`groups ${a.groups} must divide input channels ${c} and output channels ${o}`);
   }
   if (cg * a.groups !== c) {
-    fail(`weight ${fmt(w)} expects ${cg * a.groups} input channels (${cg} x groups ${a.groups}), x ${fmt(x)} has ${c}`);
+    fail(
+      `weight ${fmt(w)} expects ${cg * a.groups} input channels (${cg} x groups ${a.groups}), x ${fmt(x)} has ${c}`,
+    );
   }
   const oh = windowOutputSize(h, kh, a.stride[0]!, a.padding[0]!, a.dilation[0]!);
   const ow = windowOutputSize(wd, kw, a.stride[1]!, a.padding[1]!, a.dilation[1]!);
-  if (oh < 1 || ow < 1) fail(`kernel ${kh}x${kw} (dilation ${a.dilation}) is larger than the padded input ${fmt(x)}`);
+  if (oh < 1 || ow < 1)
+    fail(`kernel ${kh}x${kw} (dilation ${a.dilation}) is larger than the padded input ${fmt(x)}`);
   return [n, o, oh, ow];
 }
 
@@ -65,7 +73,8 @@ export function pool2dShape(x: TensorMeta, a: PoolAttrs): number[] {
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const d = a.dilation ?? [1, 1];
   a.padding.forEach((p, i) => {
-    if (p * 2 > a.kernelSize[i]!) fail(`padding ${fmt(a.padding)} must be at most half the kernel ${fmt(a.kernelSize)}`);
+    if (p * 2 > a.kernelSize[i]!)
+      fail(`padding ${fmt(a.padding)} must be at most half the kernel ${fmt(a.kernelSize)}`);
   });
   const oh = windowOutputSize(h, a.kernelSize[0]!, a.stride[0]!, a.padding[0]!, d[0]!, a.ceilMode);
   const ow = windowOutputSize(w, a.kernelSize[1]!, a.stride[1]!, a.padding[1]!, d[1]!, a.ceilMode);
@@ -86,7 +95,9 @@ export const computeOps = {
       const dtype = requireSameDType([a!, b!], ["a", "b"]);
       requireKind(a!, "a", "float", "int");
       if (a!.shape.length < 2 || b!.shape.length < 2) {
-        fail(`matmul takes rank >= 2 (the eager layer handles vectors), got ${formatMeta(a!)} and ${formatMeta(b!)}`);
+        fail(
+          `matmul takes rank >= 2 (the eager layer handles vectors), got ${formatMeta(a!)} and ${formatMeta(b!)}`,
+        );
       }
       const [m, k] = a!.shape.slice(-2) as [number, number];
       const [k2, n] = b!.shape.slice(-2) as [number, number];
@@ -117,7 +128,12 @@ export const computeOps = {
       requireRank(w!, "weight", 4);
       const dtype = requireSameDType([g!, w!], ["gradOutput", "weight"]);
       requireKind(g!, "gradOutput", "float");
-      requireShape(g!, "gradOutput", conv2dShape(a.inputShape, w!.shape, a), "conv2d's output for inputShape");
+      requireShape(
+        g!,
+        "gradOutput",
+        conv2dShape(a.inputShape, w!.shape, a),
+        "conv2d's output for inputShape",
+      );
       return { shape: a.inputShape, dtype };
     },
     doc: "gradient of conv2d with respect to its input (a transposed convolution)",
@@ -130,7 +146,12 @@ export const computeOps = {
       requireRank(x!, "x", 4);
       const dtype = requireSameDType([g!, x!], ["gradOutput", "x"]);
       requireKind(g!, "gradOutput", "float");
-      requireShape(g!, "gradOutput", conv2dShape(x!.shape, a.weightShape, a), "conv2d's output for weightShape");
+      requireShape(
+        g!,
+        "gradOutput",
+        conv2dShape(x!.shape, a.weightShape, a),
+        "conv2d's output for weightShape",
+      );
       return { shape: a.weightShape, dtype };
     },
     doc: "gradient of conv2d with respect to its weight",
@@ -151,10 +172,11 @@ export const computeOps = {
     attrs: { ...poolAttrs, dilation: pair(1, 1) },
     infer: ([g, x], a) => {
       requireSameDType([g!, x!], ["gradOutput", "x"]);
+      requireKind(x!, "x", "float", "int");
       requireShape(g!, "gradOutput", pool2dShape(x!, a), "maxPool2d's output for x");
       return { shape: x!.shape, dtype: x!.dtype };
     },
-    doc: "routes each gradient to the first maximum of its window in x (ties go to the first, as in PyTorch)",
+    doc: "routes each gradient to the maximum of its window in x: the first maximum on ties, the last NaN if any (as PyTorch)",
   }),
   avgPool2d: defineOp({
     category: "compute-heavy",
@@ -164,12 +186,18 @@ export const computeOps = {
       requireKind(x!, "x", "float");
       return { shape: pool2dShape(x!, a), dtype: x!.dtype };
     },
-    doc: "mean over windows; countIncludePad divides by the full kernel area, as PyTorch's default",
+    doc:
+      "mean over windows; countIncludePad divides by the window clipped to the padded input (PyTorch's default), " +
+      "otherwise by the number of real input elements in it",
   }),
   avgPool2dBackward: defineOp({
     category: "compute-heavy",
     inputs: ["gradOutput"],
-    attrs: { ...poolAttrs, countIncludePad: attr.bool({ default: true }), inputShape: attr.ints({ length: 4, min: 0 }) },
+    attrs: {
+      ...poolAttrs,
+      countIncludePad: attr.bool({ default: true }),
+      inputShape: attr.ints({ length: 4, min: 0 }),
+    },
     infer: ([g], a) => {
       requireKind(g!, "gradOutput", "float");
       const x = { shape: a.inputShape, dtype: g!.dtype };

@@ -1,6 +1,6 @@
 import { attr } from "../attrs.js";
-import { defineOp, fail, requireKind, requireRank } from "./define.js";
 import type { TensorMeta } from "../tensor-data.js";
+import { defineOp, fail, requireKind, requireRank } from "./define.js";
 
 const checkSeed = ([seed, offset]: readonly TensorMeta[]) => {
   requireRank(seed!, "seed", 0);
@@ -15,7 +15,13 @@ export const creationOps = {
     inputs: [],
     attrs: { shape: attr.ints({ min: 0 }), value: attr.float(), dtype: attr.dtype({ default: "float32" }) },
     infer: (_, { shape, value, dtype }) => {
-      if (dtype !== "float32" && dtype !== "float64" && !Number.isInteger(value) && Number.isFinite(value)) {
+      // Integer and bool dtypes take integers only (never NaN or +-Infinity), within the dtype's range.
+      const range = dtype === "int32" ? 2 ** 31 : dtype === "int64" ? 2 ** 63 : Number.POSITIVE_INFINITY;
+      if (
+        dtype !== "float32" &&
+        dtype !== "float64" &&
+        !(Number.isInteger(value) && value >= -range && value < range)
+      ) {
         fail(`value ${value} is not representable in ${dtype}`);
       }
       return { shape, dtype };
@@ -25,9 +31,15 @@ export const creationOps = {
   arange: defineOp({
     category: "creation",
     inputs: [],
-    attrs: { start: attr.float({ default: 0 }), end: attr.float(), step: attr.float({ default: 1 }), dtype: attr.dtype({ default: "int64" }) },
+    attrs: {
+      start: attr.float({ default: 0 }),
+      end: attr.float(),
+      step: attr.float({ default: 1 }),
+      dtype: attr.dtype({ default: "int64" }),
+    },
     infer: (_, { start, end, step, dtype }) => {
-      if (step === 0 || !Number.isFinite(start + end + step)) fail(`start, end and step must be finite and step non-zero`);
+      if (step === 0 || !Number.isFinite(start + end + step))
+        fail(`start, end and step must be finite and step non-zero`);
       requireKind({ shape: [], dtype }, "dtype", "float", "int");
       return { shape: [Math.max(0, Math.ceil((end - start) / step))], dtype };
     },

@@ -1,5 +1,5 @@
-import type { Attrs, AttrSchema } from "../attrs.js";
-import { type DType, dtypeInfo, type DTypeKind } from "../dtype.js";
+import type { AttrSchema, Attrs } from "../attrs.js";
+import { type DType, type DTypeKind, dtypeInfo } from "../dtype.js";
 import { ShapeError } from "../errors.js";
 import { formatMeta, type TensorMeta } from "../tensor-data.js";
 
@@ -31,7 +31,9 @@ export function fail(message: string): never {
 
 export function requireKind(m: TensorMeta, input: string, ...kinds: DTypeKind[]): void {
   if (!kinds.includes(dtypeInfo[m.dtype].kind)) {
-    const want = kinds.map((k) => (k === "float" ? "floating" : k === "int" ? "integer" : "bool")).join(" or ");
+    const want = kinds
+      .map((k) => (k === "float" ? "floating" : k === "int" ? "integer" : "bool"))
+      .join(" or ");
     fail(`${input} must be ${want}, got ${m.dtype}`);
   }
 }
@@ -40,7 +42,9 @@ export function requireSameDType(ms: readonly TensorMeta[], names: readonly stri
   const first = ms[0]!.dtype;
   ms.forEach((m, i) => {
     if (m.dtype !== first) {
-      fail(`${names[i]} has dtype ${m.dtype} but ${names[0]} has ${first}; insert a cast (the IR does not promote)`);
+      fail(
+        `${names[i]} has dtype ${m.dtype} but ${names[0]} has ${first}; insert a cast (the IR does not promote)`,
+      );
     }
   });
   return first;
@@ -60,7 +64,10 @@ export function broadcastShapes(...shapes: (readonly number[])[]): number[] {
       const d = s[i]!;
       if (d === out[o] || d === 1) continue;
       if (out[o] === 1) out[o] = d;
-      else fail(`shapes ${shapes.map((x) => `[${x.join(",")}]`).join(" and ")} do not broadcast (dim ${o}: ${out[o]} vs ${d})`);
+      else
+        fail(
+          `shapes ${shapes.map((x) => `[${x.join(",")}]`).join(" and ")} do not broadcast (dim ${o}: ${out[o]} vs ${d})`,
+        );
     }
   }
   return out;
@@ -70,7 +77,8 @@ export function broadcastShapes(...shapes: (readonly number[])[]): number[] {
 export function checkDims(dims: readonly number[], rank: number, what = "dims"): void {
   const seen = new Set<number>();
   for (const d of dims) {
-    if (d < 0 || d >= rank) fail(`${what} ${d} is out of range for rank ${rank} (the IR takes dims in [0, ${rank}))`);
+    if (d < 0 || d >= rank)
+      fail(`${what} ${d} is out of range for rank ${rank} (the IR takes dims in [0, ${rank}))`);
     if (seen.has(d)) fail(`${what} lists dim ${d} twice`);
     seen.add(d);
   }

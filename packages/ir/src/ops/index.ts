@@ -27,7 +27,7 @@ export type OpAttrsInput<K extends OpName> = AttrsInput<Catalog[K]["attrs"]>;
 export const opNames = Object.keys(catalog) as OpName[];
 export const isOpName = (x: unknown): x is OpName => typeof x === "string" && Object.hasOwn(catalog, x);
 
+export { conv2dShape, pool2dShape, windowOutputSize } from "./compute.js";
 export type { OpCategory, OpDef } from "./define.js";
 export { broadcastShapes } from "./define.js";
-export { conv2dShape, pool2dShape, windowOutputSize } from "./compute.js";
 export { reducedShape } from "./reduction.js";

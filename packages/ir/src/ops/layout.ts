@@ -12,7 +12,8 @@ function checkIndex(x: TensorMeta, index: TensorMeta, dim: number): void {
   }
   checkDims([dim], x.shape.length, "dim");
   index.shape.forEach((d, i) => {
-    if (i !== dim && d > x.shape[i]!) fail(`index ${fmt(index.shape)} is larger than x ${fmt(x.shape)} at dim ${i}`);
+    if (i !== dim && d > x.shape[i]!)
+      fail(`index ${fmt(index.shape)} is larger than x ${fmt(x.shape)} at dim ${i}`);
   });
 }
 
@@ -23,7 +24,9 @@ export const layoutOps = {
     attrs: { shape: attr.ints({ min: 0 }) },
     infer: ([x], { shape }) => {
       if (numel(shape) !== numel(x!.shape)) {
-        fail(`cannot reshape ${fmt(x!.shape)} (${numel(x!.shape)} elements) to ${fmt(shape)} (${numel(shape)})`);
+        fail(
+          `cannot reshape ${fmt(x!.shape)} (${numel(x!.shape)} elements) to ${fmt(shape)} (${numel(shape)})`,
+        );
       }
       return { shape, dtype: x!.dtype };
     },
@@ -34,7 +37,8 @@ export const layoutOps = {
     inputs: ["x"],
     attrs: { dims: attr.ints({ min: 0 }) },
     infer: ([x], { dims }) => {
-      if (dims.length !== x!.shape.length) fail(`dims ${fmt(dims)} must list all ${x!.shape.length} dims of x`);
+      if (dims.length !== x!.shape.length)
+        fail(`dims ${fmt(dims)} must list all ${x!.shape.length} dims of x`);
       checkDims(dims, dims.length);
       return { shape: dims.map((d) => x!.shape[d]!), dtype: x!.dtype };
     },
@@ -61,7 +65,8 @@ export const layoutOps = {
     attrs: { dims: attr.ints({ min: 0 }) },
     infer: ([x], { dims }) => {
       checkDims(dims, x!.shape.length);
-      for (const d of dims) if (x!.shape[d] !== 1) fail(`cannot squeeze dim ${d} of ${fmt(x!.shape)}: size is not 1`);
+      for (const d of dims)
+        if (x!.shape[d] !== 1) fail(`cannot squeeze dim ${d} of ${fmt(x!.shape)}: size is not 1`);
       return { shape: x!.shape.filter((_, i) => !dims.includes(i)), dtype: x!.dtype };
     },
     doc: "remove the listed size-1 dims",
@@ -74,18 +79,27 @@ export const layoutOps = {
       const rank = x!.shape.length + dims.length;
       checkDims(dims, rank);
       const rest = [...x!.shape];
-      return { shape: Array.from({ length: rank }, (_, i) => (dims.includes(i) ? 1 : rest.shift()!)), dtype: x!.dtype };
+      return {
+        shape: Array.from({ length: rank }, (_, i) => (dims.includes(i) ? 1 : rest.shift()!)),
+        dtype: x!.dtype,
+      };
     },
     doc: "insert size-1 dims; dims are positions in the output",
   }),
   slice: defineOp({
     category: "layout",
     inputs: ["x"],
-    attrs: { dim: attr.int({ min: 0 }), start: attr.int({ min: 0 }), end: attr.int({ min: 0 }), step: attr.int({ default: 1, min: 1 }) },
+    attrs: {
+      dim: attr.int({ min: 0 }),
+      start: attr.int({ min: 0 }),
+      end: attr.int({ min: 0 }),
+      step: attr.int({ default: 1, min: 1 }),
+    },
     infer: ([x], { dim, start, end, step }) => {
       checkDims([dim], x!.shape.length, "dim");
       const size = x!.shape[dim]!;
-      if (start > end || end > size) fail(`slice [${start}:${end}] is not within 0 <= start <= end <= ${size} on dim ${dim}`);
+      if (start > end || end > size)
+        fail(`slice [${start}:${end}] is not within 0 <= start <= end <= ${size} on dim ${dim}`);
       const shape = [...x!.shape];
       shape[dim] = Math.ceil((end - start) / step);
       return { shape, dtype: x!.dtype };
@@ -98,7 +112,10 @@ export const layoutOps = {
     variadic: true,
     attrs: { dim: attr.int({ min: 0 }) },
     infer: (xs, { dim }) => {
-      const dtype = requireSameDType(xs, xs.map((_, i) => `tensors[${i}]`));
+      const dtype = requireSameDType(
+        xs,
+        xs.map((_, i) => `tensors[${i}]`),
+      );
       const first = xs[0]!.shape;
       checkDims([dim], first.length, "dim");
       let total = 0;
@@ -120,10 +137,11 @@ export const layoutOps = {
     attrs: { before: attr.ints({ min: 0 }), after: attr.ints({ min: 0 }), value: attr.float({ default: 0 }) },
     infer: ([x], { before, after }) => {
       const r = x!.shape.length;
-      if (before.length !== r || after.length !== r) fail(`before and after must each have ${r} entries (one per dim)`);
+      if (before.length !== r || after.length !== r)
+        fail(`before and after must each have ${r} entries (one per dim)`);
       return { shape: x!.shape.map((d, i) => d + before[i]! + after[i]!), dtype: x!.dtype };
     },
-    doc: "constant padding: before[i] and after[i] elements of value around dim i",
+    doc: "constant padding: before[i] and after[i] elements of value (converted as `cast` does) around dim i",
   }),
   gather: defineOp({
     category: "layout",
@@ -133,7 +151,7 @@ export const layoutOps = {
       checkIndex(x!, index!, dim);
       return { shape: index!.shape, dtype: x!.dtype };
     },
-    doc: "torch.gather: out[i][j] = x[index[i][j]][j] for dim 0 (ONNX GatherElements)",
+    doc: "torch.gather: out[i][j] = x[index[i][j]][j] for dim 0 (ONNX GatherElements); an out-of-range index is an error",
   }),
   scatterAdd: defineOp({
     category: "layout",
@@ -142,9 +160,12 @@ export const layoutOps = {
     infer: ([x, index, src], { dim }) => {
       checkIndex(x!, index!, dim);
       requireSameDType([x!, src!], ["x", "src"]);
-      if (fmt(index!.shape) !== fmt(src!.shape)) fail(`index ${fmt(index!.shape)} and src ${fmt(src!.shape)} must have one shape`);
+      if (fmt(index!.shape) !== fmt(src!.shape))
+        fail(`index ${fmt(index!.shape)} and src ${fmt(src!.shape)} must have one shape`);
       return { shape: x!.shape, dtype: x!.dtype };
     },
-    doc: "torch.scatter_add: a copy of x with src[i][j] added at x[index[i][j]][j] for dim 0",
+    doc:
+      "torch.scatter_add: a copy of x with src[i][j] added at x[index[i][j]][j] for dim 0, in src's row-major order " +
+      "(bool adds as logical or); an out-of-range index is an error",
   }),
 };

@@ -20,7 +20,8 @@ const reduce = (kinds: DTypeKind[], doc: string, nonEmpty = false) =>
     attrs: { dims: attr.ints({ min: 0 }), keepdim: attr.bool({ default: false }) },
     infer: ([x], { dims, keepdim }) => {
       requireKind(x!, "x", ...kinds);
-      if (nonEmpty) for (const d of dims) if (x!.shape[d] === 0) fail(`cannot reduce over dim ${d} of size 0`);
+      if (nonEmpty)
+        for (const d of dims) if (x!.shape[d] === 0) fail(`cannot reduce over dim ${d} of size 0`);
       return { shape: reducedShape(x!.shape, dims, keepdim), dtype: x!.dtype };
     },
     doc,

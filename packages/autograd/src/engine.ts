@@ -1,0 +1,301 @@
+import { formatMeta, isFloating, type TensorMeta } from "@aotjs/ir";
+import { type DispatchHandler, type GradFn, onesLike, type OpCall, type Tensor, zerosLike } from "@aotjs/tensor";
+import { derivativeRules, notDifferentiable } from "./rules/index.js";
+
+export class AutogradError extends Error {
+  override name = "AutogradError";
+}
+
+// ---- grad mode ----
+let gradEnabled = true;
+export const isGradEnabled = (): boolean => gradEnabled;
+
+/** Run `fn` with tape recording set to `enabled`; restored when `fn` returns or its promise settles. */
+export function setGradEnabled<T>(enabled: boolean, fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = enabled;
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    gradEnabled = previous;
+    throw e;
+  }
+  if (result instanceof Promise) return result.finally(() => (gradEnabled = previous)) as T;
+  gradEnabled = previous;
+  return result;
+}
+/** torch.no_grad: nothing inside records a tape (optimizer steps, evaluation). */
+export const noGrad = <T>(fn: () => T): T => setGradEnabled(false, fn);
+export const enableGrad = <T>(fn: () => T): T => setGradEnabled(true, fn);
+
+// ---- the tape ----
+export type GradList = readonly (Tensor | null)[];
+export type BackwardFn = (gradOutputs: GradList) => GradList | Promise<GradList>;
+
+/** Where a tensor's gradient goes: the node output that made it, or the leaf itself. */
+type Edge = { readonly node: TapeNode; readonly index: number } | { readonly leaf: Tensor };
+
+/** One recorded op (or custom function): how to turn output gradients into input gradients. */
+export class TapeNode implements GradFn {
+  #backward: BackwardFn | undefined;
+  constructor(
+    readonly name: string,
+    readonly nextEdges: readonly (Edge | null)[],
+    readonly inputMetas: readonly TensorMeta[],
+    readonly outputMetas: readonly TensorMeta[],
+    backward: BackwardFn,
+  ) {
+    this.#backward = backward;
+  }
+  get released(): boolean {
+    return this.#backward === undefined;
+  }
+  run(gradOutputs: GradList, retain: boolean): GradList | Promise<GradList> {
+    const fn = this.#backward;
+    if (!fn) {
+      throw new AutogradError(
+        `${this.name}: trying to backward through the graph a second time, after its saved tensors were freed; ` +
+          "pass { retainGraph: true } to the first backward() if you need to backward twice",
+      );
+    }
+    if (!retain) this.#backward = undefined;
+    return fn(gradOutputs);
+  }
+}
+
+const outputIndex = new WeakMap<Tensor, number>();
+
+function edgeOf(t: Tensor): Edge | null {
+  if (t.gradFn instanceof TapeNode) return { node: t.gradFn, index: outputIndex.get(t) ?? 0 };
+  return t.requiresGrad ? { leaf: t } : null;
+}
+
+const backwardName = (op: string) => `${op[0]!.toUpperCase()}${op.slice(1)}Backward`;
+
+/**
+ * Attach a custom node to the tape: `outputs` were computed from `inputs` outside the tape (say,
+ * by a compiled graph), and `backward` maps output gradients to input gradients, sync or async.
+ * This is how `@aotjs/aot` runs compiled forward and backward graphs inside eager autograd.
+ */
+export function recordCustomNode(name: string, inputs: readonly Tensor[], outputs: readonly Tensor[], backward: BackwardFn): void {
+  if (!gradEnabled) return;
+  const edges = inputs.map(edgeOf);
+  if (!edges.some((e) => e !== null)) return;
+  const node = new TapeNode(name, edges, inputs.map((t) => t.meta), outputs.map((t) => t.meta), backward);
+  outputs.forEach((t, i) => {
+    if (!isFloating(t.dtype)) return;
+    t.requiresGrad = true;
+    t.gradFn = node;
+    outputIndex.set(t, i);
+  });
+}
+
+/** The dispatcher layer: records a tape node per differentiable op while an input requires grad. */
+export const autogradLayer: DispatchHandler = {
+  name: "autograd",
+  op(call: OpCall, next) {
+    const out = next(call);
+    if (!gradEnabled || !isFloating(out.dtype)) return out;
+    const rule = derivativeRules[call.op];
+    if (rule === notDifferentiable) return out;
+    const edges = call.inputs.map(edgeOf);
+    if (!edges.some((e) => e !== null)) return out;
+    // Snapshots (detached aliases) so a later in-place update of an input can't change what the
+    // rule sees; tensors never share mutable storage, so this costs no copy.
+    const saved = call.inputs.map((t) => t.detach());
+    const savedOutput = out.detach();
+    const needsGrad = edges.map((e) => e !== null);
+    const node = new TapeNode(backwardName(call.op), edges, call.inputs.map((t) => t.meta), [out.meta], ([g]) =>
+      g ? (rule as (g: Tensor, ctx: unknown) => GradList)(g, { inputs: saved, output: savedOutput, attrs: call.attrs, needsGrad }) : edges.map(() => null),
+    );
+    out.requiresGrad = true;
+    out.gradFn = node;
+    return out;
+  },
+  mutate(target, value, next) {
+    if (gradEnabled && target.requiresGrad && target.isLeaf) {
+      throw new AutogradError(
+        `in-place update of a leaf tensor that requires grad (${formatMeta(target)}); do it inside noGrad(), as optimizers do`,
+      );
+    }
+    next(target, value);
+    if (!gradEnabled) return;
+    if (value.gradFn) {
+      target.gradFn = value.gradFn;
+      outputIndex.set(target, outputIndex.get(value) ?? 0);
+      target.requiresGrad = true;
+    } else if (!target.isLeaf) {
+      target.gradFn = null;
+      target.requiresGrad = value.requiresGrad;
+    }
+  },
+};
+
+// ---- running the tape backward ----
+interface BackwardRequest {
+  readonly roots: readonly Tensor[];
+  readonly rootGrads: readonly Tensor[];
+  readonly retainGraph: boolean;
+  /** Tensors whose gradients to return (torch.autograd.grad); leaves are accumulated into `.grad` when absent. */
+  readonly inputs?: readonly Tensor[];
+}
+
+function checkGrad(node: TapeNode, i: number, g: Tensor): void {
+  const m = node.inputMetas[i]!;
+  if (g.dtype !== m.dtype || g.shape.length !== m.shape.length || g.shape.some((d, j) => d !== m.shape[j])) {
+    throw new AutogradError(`${node.name}: the gradient of input ${i} is ${formatMeta(g)} but the input is ${formatMeta(m)}`);
+  }
+}
+
+/**
+ * The engine, as a generator that yields the promises of async nodes: driven synchronously for
+ * tracing (where every node is an op rule) and asynchronously by `backward()`.
+ */
+function* engine(req: BackwardRequest): Generator<Promise<GradList>, Map<Tensor, Tensor>, GradList> {
+  const rootEdges = req.roots.map((t, i) => {
+    const e = edgeOf(t);
+    if (!e) throw new AutogradError(`backward: output ${i} (${formatMeta(t)}) does not require grad and has no gradFn`);
+    return e;
+  });
+  // Dependency counts over the nodes reachable from the roots.
+  const deps = new Map<TapeNode, number>();
+  const stack: TapeNode[] = rootEdges.flatMap((e) => ("node" in e ? [e.node] : []));
+  const seen = new Set<TapeNode>(stack);
+  while (stack.length) {
+    const node = stack.pop()!;
+    for (const e of node.nextEdges) {
+      if (!e || !("node" in e)) continue;
+      deps.set(e.node, (deps.get(e.node) ?? 0) + 1);
+      if (!seen.has(e.node)) {
+        seen.add(e.node);
+        stack.push(e.node);
+      }
+    }
+  }
+  const buffers = new Map<TapeNode, (Tensor | null)[]>();
+  const leafGrads = new Map<Tensor, Tensor>();
+  const wanted = req.inputs ? new Map(req.inputs.map((t) => [t, edgeOf(t)])) : undefined;
+  const captured = new Map<Tensor, Tensor>();
+  const add = (a: Tensor | null | undefined, b: Tensor) => (a ? a.add(b) : b);
+  const send = (e: Edge, g: Tensor) => {
+    if ("leaf" in e) leafGrads.set(e.leaf, add(leafGrads.get(e.leaf), g));
+    else {
+      const buf = buffers.get(e.node) ?? e.node.outputMetas.map(() => null);
+      buf[e.index] = add(buf[e.index], g);
+      buffers.set(e.node, buf);
+    }
+  };
+  rootEdges.forEach((e, i) => send(e, req.rootGrads[i]!));
+
+  const ready = [...seen].filter((n) => !deps.get(n));
+  while (ready.length) {
+    const node = ready.pop()!;
+    const gradOutputs = buffers.get(node) ?? node.outputMetas.map(() => null);
+    buffers.delete(node);
+    if (wanted) {
+      for (const [t, e] of wanted) if (e && "node" in e && e.node === node && gradOutputs[e.index]) captured.set(t, gradOutputs[e.index]!);
+    }
+    let grads = node.run(gradOutputs, req.retainGraph);
+    if (grads instanceof Promise) grads = yield grads;
+    node.nextEdges.forEach((e, i) => {
+      if (!e) return;
+      const g = grads[i];
+      if (g) {
+        checkGrad(node, i, g);
+        send(e, g);
+      }
+      if ("node" in e) {
+        const left = deps.get(e.node)! - 1;
+        deps.set(e.node, left);
+        if (left === 0) ready.push(e.node);
+      }
+    });
+  }
+  if (!wanted) return leafGrads;
+  for (const [t, e] of wanted) if (e && "leaf" in e && leafGrads.has(t)) captured.set(t, leafGrads.get(t)!);
+  return captured;
+}
+
+function runSync(req: BackwardRequest): Map<Tensor, Tensor> {
+  const it = noGrad(() => engine(req));
+  // The generator body runs lazily in next(); keep grad mode off around each step.
+  const step = noGrad(() => it.next());
+  if (!step.done) {
+    throw new AutogradError("backward: an async tape node (a compiled function) cannot be differentiated synchronously; use await backward()");
+  }
+  return step.value;
+}
+
+async function runAsync(req: BackwardRequest): Promise<Map<Tensor, Tensor>> {
+  const it = engine(req);
+  let step = noGrad(() => it.next());
+  while (!step.done) {
+    const grads = await step.value;
+    step = noGrad(() => it.next(grads));
+  }
+  return step.value;
+}
+
+function defaultRootGrad(t: Tensor, given: Tensor | undefined, who: string): Tensor {
+  if (given) {
+    if (given.dtype !== t.dtype || given.shape.join() !== t.shape.join()) {
+      throw new AutogradError(`${who}: gradient ${formatMeta(given)} does not match the output ${formatMeta(t)}`);
+    }
+    return given;
+  }
+  if (t.numel() !== 1) throw new AutogradError(`${who}: grad can be implicitly created only for one-element outputs, got ${formatMeta(t)}; pass a gradient`);
+  return onesLike(t);
+}
+
+function accumulate(leafGrads: Map<Tensor, Tensor>): void {
+  noGrad(() => {
+    for (const [leaf, g] of leafGrads) leaf.grad = leaf.grad ? leaf.grad.add(g) : g;
+  });
+}
+
+/** `tensor.backward()`: accumulates into the `.grad` of every leaf that requires grad. */
+export async function backward(t: Tensor, gradient?: Tensor, options: { retainGraph?: boolean } = {}): Promise<void> {
+  const req = { roots: [t], rootGrads: [defaultRootGrad(t, gradient, "backward")], retainGraph: options.retainGraph ?? false };
+  accumulate(await runAsync(req));
+}
+
+/** Synchronous `backward`, for code that knows every node on the tape is an op rule. */
+export function backwardSync(t: Tensor, gradient?: Tensor, options: { retainGraph?: boolean } = {}): void {
+  accumulate(runSync({ roots: [t], rootGrads: [defaultRootGrad(t, gradient, "backward")], retainGraph: options.retainGraph ?? false }));
+}
+
+export interface GradOptions {
+  readonly gradOutputs?: readonly (Tensor | undefined)[];
+  readonly retainGraph?: boolean;
+  /** Return zeros instead of throwing for an input the outputs do not depend on. */
+  readonly allowUnused?: boolean;
+}
+
+function gradRequest(outputs: readonly Tensor[], inputs: readonly Tensor[], o: GradOptions): BackwardRequest {
+  return {
+    roots: outputs,
+    rootGrads: outputs.map((t, i) => defaultRootGrad(t, o.gradOutputs?.[i], "grad")),
+    retainGraph: o.retainGraph ?? false,
+    inputs,
+  };
+}
+
+function collect(captured: Map<Tensor, Tensor>, inputs: readonly Tensor[], o: GradOptions): Tensor[] {
+  return inputs.map((t, i) => {
+    const g = captured.get(t);
+    if (g) return g;
+    if (!o.allowUnused) throw new AutogradError(`grad: input ${i} (${formatMeta(t)}) is not used by the outputs; pass { allowUnused: true }`);
+    return noGrad(() => zerosLike(t));
+  });
+}
+
+/** torch.autograd.grad, synchronous: gradients of `outputs` with respect to `inputs`; nothing is accumulated. */
+export function gradSync(outputs: readonly Tensor[], inputs: readonly Tensor[], options: GradOptions = {}): Tensor[] {
+  return collect(runSync(gradRequest(outputs, inputs, options)), inputs, options);
+}
+
+export async function gradAsync(outputs: readonly Tensor[], inputs: readonly Tensor[], options: GradOptions = {}): Promise<Tensor[]> {
+  return collect(await runAsync(gradRequest(outputs, inputs, options)), inputs, options);
+}
+

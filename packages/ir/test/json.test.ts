@@ -1,0 +1,702 @@
+// The versioned JSON form: round trip over random valid graphs, the JSON Schema, malformed input,
+// node order, and proof that nothing read from a file is evaluated.
+import { readdirSync, readFileSync } from "node:fs";
+import Ajv2020 from "ajv/dist/2020.js";
+import fc from "fast-check";
+import { describe, expect, test, vi } from "vitest";
+import {
+  broadcastShapes,
+  type DType,
+  dtypes,
+  fromJSON,
+  type Graph,
+  GraphBuilder,
+  graphJsonSchema,
+  IRError,
+  isFloating,
+  isIntegral,
+  meta,
+  numel,
+  type OpName,
+  type Value,
+} from "../src/index.js";
+
+const ajv = new Ajv2020({ allErrors: true });
+const shipped = JSON.parse(readFileSync(new URL("../schema/graph.schema.json", import.meta.url), "utf8"));
+const validate = ajv.compile(shipped);
+const schemaErrors = () => ajv.errorsText(validate.errors);
+
+// ---- a random valid graph, built op by op from values that fit ----
+
+const smallShape = fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 });
+const stepArb = fc.record({
+  kind: fc.constantFrom(
+    "unary",
+    "binary",
+    "compare",
+    "logical",
+    "reduce",
+    "argmax",
+    "reshape",
+    "permute",
+    "unsqueeze",
+    "squeeze",
+    "slice",
+    "expand",
+    "cast",
+    "full",
+    "concat",
+    "where",
+    "matmul",
+    "pad",
+  ),
+  a: fc.nat(),
+  b: fc.nat(),
+  c: fc.nat(),
+  keys: fc.array(fc.nat(), { minLength: 4, maxLength: 4 }),
+  flag: fc.boolean(),
+  dtype: fc.constantFrom(...dtypes),
+  shape: smallShape,
+  value: fc.oneof(
+    fc.double(),
+    fc.constantFrom(Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, -0),
+  ),
+  name: fc.option(fc.constantFrom("constructor", "__proto__", "toString", "hasOwnProperty", "tmp"), {
+    nil: undefined,
+  }),
+});
+type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
+
+const recipeArb = fc.record({
+  inputs: fc.array(fc.record({ dtype: fc.constantFrom(...dtypes), shape: smallShape }), {
+    minLength: 1,
+    maxLength: 4,
+  }),
+  steps: fc.array(stepArb, { minLength: 2, maxLength: 30, size: "medium" }),
+  outputs: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }),
+});
+
+const floatUnary = [
+  "neg",
+  "abs",
+  "exp",
+  "log",
+  "sqrt",
+  "rsqrt",
+  "reciprocal",
+  "sin",
+  "cos",
+  "tanh",
+  "sigmoid",
+  "relu",
+  "erf",
+] as const;
+const intUnary = ["neg", "abs", "sign", "relu"] as const;
+const arith = ["add", "sub", "mul", "div", "pow", "maximum", "minimum"] as const;
+const numeric = (v: Value) => v.meta.dtype !== "bool";
+const fits = (...shapes: (readonly number[])[]) => {
+  try {
+    broadcastShapes(...shapes);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const at = <T>(xs: readonly T[], n: number): T => xs[n % xs.length]!;
+
+function addStep(b: GraphBuilder, vals: Value[], s: Step): Value | undefined {
+  const pick = (n: number, pred: (v: Value) => boolean = () => true) => {
+    const c = vals.filter(pred);
+    return c.length ? at(c, n) : undefined;
+  };
+  const x =
+    s.kind === "full"
+      ? undefined
+      : pick(s.a, s.kind === "logical" || s.kind === "where" ? (v) => v.meta.dtype === "bool" : undefined);
+  const shape = x?.meta.shape ?? [];
+  const rank = shape.length;
+  const key = (i: number) => s.keys[i % s.keys.length]!; // ranks can grow past 4 through unsqueeze
+  const dt = x?.meta.dtype;
+  const op = <K extends OpName>(k: K, inputs: Value[], attrs?: object) =>
+    b.op(k, inputs, attrs as never, s.name);
+  switch (s.kind) {
+    case "full": {
+      const { dtype } = s;
+      const value = isFloating(dtype)
+        ? s.value
+        : dtype === "bool"
+          ? Number(s.flag)
+          : Number.isFinite(s.value)
+            ? Math.trunc(s.value % 1e6)
+            : 7;
+      return op("full", [], { shape: s.shape, value, dtype });
+    }
+    case "cast":
+      return x && op("cast", [x], { dtype: s.dtype });
+    case "unary":
+      if (!x || dt === "bool") return op("logicalNot", [x!]);
+      return op(isFloating(dt!) ? at(floatUnary, s.b) : at(intUnary, s.b), [x]);
+    case "binary":
+    case "compare": {
+      if (!x || (dt === "bool" && s.kind === "binary")) return undefined;
+      const y = pick(s.b, (v) => v.meta.dtype === dt && fits(shape, v.meta.shape))!;
+      const ops =
+        s.kind === "binary"
+          ? arith
+          : dt === "bool"
+            ? (["eq", "ne"] as const)
+            : (["eq", "ne", "lt", "le", "gt", "ge"] as const);
+      return op(at(ops, s.c), [x, y]);
+    }
+    case "logical": {
+      if (!x) return undefined;
+      const y = pick(s.b, (v) => v.meta.dtype === "bool" && fits(shape, v.meta.shape))!;
+      return op(s.flag ? "logicalAnd" : "logicalOr", [x, y]);
+    }
+    case "where": {
+      if (!x) return undefined;
+      const a = pick(s.b, (v) => fits(shape, v.meta.shape))!;
+      const c = pick(s.c, (v) => v.meta.dtype === a.meta.dtype && fits(shape, a.meta.shape, v.meta.shape))!;
+      return op("where", [x, a, c]);
+    }
+    case "reduce": {
+      if (!x || !numeric(x)) return undefined;
+      const dims = shape.map((_, i) => i).filter((i) => (s.b >> i) & 1);
+      const ops = isIntegral(dt!)
+        ? (["sum", "amax", "amin"] as const)
+        : (["sum", "mean", "amax", "amin"] as const);
+      let k: OpName = at(ops, s.c);
+      if ((k === "amax" || k === "amin") && dims.some((d) => shape[d] === 0)) k = "sum";
+      return op(k, [x], { dims, keepdim: s.flag });
+    }
+    case "argmax": {
+      const dims = shape.map((_, i) => i).filter((i) => shape[i]! > 0);
+      if (!x || !numeric(x) || !dims.length) return undefined;
+      return op("argmax", [x], { dim: at(dims, s.b), keepdim: s.flag });
+    }
+    case "reshape": {
+      if (!x) return undefined;
+      const n = numel(shape);
+      const cands: number[][] = [[n], [1, n], [n, 1]];
+      for (let d = 2; d < n; d++) if (n % d === 0) cands.push([d, n / d]);
+      if (n === 1) cands.push([]);
+      if (n === 0) cands.push([3, 0], [0, 2, 1]);
+      return op("reshape", [x], { shape: at(cands, s.b) });
+    }
+    case "permute": {
+      const dims = shape.map((_, i) => i).sort((i, j) => key(i) - key(j) || i - j);
+      return x && op("permute", [x], { dims });
+    }
+    case "unsqueeze":
+      return x && op("unsqueeze", [x], { dims: [s.b % (rank + 1)] });
+    case "squeeze": {
+      const ones = shape.map((_, i) => i).filter((i) => shape[i] === 1);
+      return x && op("squeeze", [x], { dims: ones.filter((_, j) => (s.b >> j) & 1) });
+    }
+    case "slice": {
+      if (!x || rank === 0) return undefined;
+      const dim = s.b % rank;
+      const size = shape[dim]!;
+      const start = s.c % (size + 1);
+      const end = start + (s.keys[0]! % (size - start + 1));
+      return op("slice", [x], { dim, start, end, step: 1 + (s.keys[1]! % 3) });
+    }
+    case "expand": {
+      const target = [...(s.flag ? [2] : []), ...shape.map((d, i) => (d === 1 ? key(i) % 4 : d))];
+      return x && op("expand", [x], { shape: target });
+    }
+    case "concat": {
+      if (!x || rank === 0) return undefined;
+      const dim = s.b % rank;
+      const same = (v: Value) =>
+        v.meta.dtype === dt &&
+        v.meta.shape.length === rank &&
+        v.meta.shape.every((d, i) => i === dim || d === shape[i]);
+      return op("concat", [x, pick(s.c, same)!, pick(s.keys[0]!, same)!].slice(0, 1 + (s.keys[1]! % 3)), {
+        dim,
+      });
+    }
+    case "matmul": {
+      if (!x || !numeric(x) || rank < 2) return undefined;
+      const w = op("full", [], { shape: [shape[rank - 1]!, 1 + (s.b % 3)], value: 1, dtype: dt });
+      vals.push(w);
+      return op("matmul", [x, w]);
+    }
+    case "pad": {
+      if (!x) return undefined;
+      const before = shape.map((_, i) => key(i) % 2);
+      return op("pad", [x], { before, after: [...before].reverse(), value: s.value });
+    }
+  }
+}
+
+const graphArb = recipeArb.map((r): Graph => {
+  const b = new GraphBuilder("random");
+  const vals: Value[] = r.inputs.map((m, i) => b.input(`x${i}`, meta(m.shape, m.dtype)));
+  for (const s of r.steps) {
+    const v = addStep(b, vals, s);
+    if (v) vals.push(v);
+  }
+  b.output(r.outputs.map((n) => at(vals, n)));
+  return b.build();
+});
+
+describe("round trip", () => {
+  test("fromJSON(JSON.stringify(toJSON)) gives the same code and JSON; both lint; the schema accepts it", () => {
+    fc.assert(
+      fc.property(graphArb, (g) => {
+        g.lint();
+        const json = g.toJSON();
+        const text = JSON.stringify(json);
+        const back = fromJSON(text);
+        back.lint();
+        expect(back.code).toBe(g.code);
+        expect(back.toJSON()).toEqual(json);
+        expect(JSON.stringify(back)).toBe(text);
+        expect(validate(JSON.parse(text)), schemaErrors()).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test("non-finite and negative-zero float attributes survive", () => {
+    const b = new GraphBuilder("g");
+    const vs = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, -0, 0, 1e-300].map((value) =>
+      b.op("full", [], { shape: [], value }),
+    );
+    b.output(vs);
+    const back = fromJSON(JSON.stringify(b.build()));
+    const values = back.nodes.map((n) => (n.op === "full" ? n.attrs.value : undefined));
+    expect(values).toEqual([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, -0, 0, 1e-300]);
+    expect(Object.is(values[3], -0)).toBe(true);
+    expect(Object.is(values[4], 0)).toBe(true);
+  });
+});
+
+describe("JSON Schema", () => {
+  test(`the shipped schema is graphJsonSchema(), written out`, () => {
+    expect(shipped, "schema/graph.schema.json is stale: run `pnpm --filter @aotjs/ir run schema`").toEqual(
+      graphJsonSchema(),
+    );
+  });
+});
+
+// ---- malformed input: each with its own JSON path and reason ----
+
+const base = (): any => ({
+  format: "aotjs.graph",
+  version: 1,
+  name: "g",
+  inputs: [{ name: "x", dtype: "float32", shape: [2, 3] }],
+  nodes: [{ name: "c", op: "cos", inputs: ["x"], attrs: {}, dtype: "float32", shape: [2, 3] }],
+  outputs: ["c"],
+});
+const edit = (f: (d: any) => void) => {
+  const d = base();
+  f(d);
+  return d;
+};
+const node = (fields: Record<string, unknown>) => edit((d) => Object.assign(d.nodes[0], fields));
+const input = (fields: Record<string, unknown>) => edit((d) => Object.assign(d.inputs[0], fields));
+const cos = (name: string, from: string) => ({
+  name,
+  op: "cos",
+  inputs: [from],
+  attrs: {},
+  dtype: "float32",
+  shape: [2, 3],
+});
+
+interface Malformed {
+  readonly what: string;
+  readonly doc: unknown;
+  readonly path: string;
+  readonly reason: string;
+  /** Whether the JSON Schema alone rejects it; undefined when it is not an object at all. */
+  readonly schemaRejects?: boolean;
+}
+const malformed: Malformed[] = [
+  { what: "an array", doc: [], path: "$", reason: "expected an object, got an array", schemaRejects: true },
+  { what: "null", doc: null, path: "$", reason: "expected an object, got null", schemaRejects: true },
+  { what: "a number", doc: 42, path: "$", reason: "expected an object, got number", schemaRejects: true },
+  { what: "invalid JSON text", doc: '{"format": "aotjs.graph",', path: "$", reason: "not valid JSON: " },
+  {
+    what: "wrong format",
+    doc: edit((d) => (d.format = "onnx")),
+    path: "$.format",
+    reason: 'expected format "aotjs.graph", got "onnx"',
+    schemaRejects: true,
+  },
+  {
+    what: "wrong version",
+    doc: edit((d) => (d.version = 2)),
+    path: "$.version",
+    reason: "unsupported version 2 (this reader knows 1)",
+    schemaRejects: true,
+  },
+  {
+    what: "unknown top-level field",
+    doc: edit((d) => (d.comment = "hi")),
+    path: "$.comment",
+    reason: "unknown field 'comment'",
+    schemaRejects: true,
+  },
+  {
+    what: "missing nodes",
+    doc: edit((d) => delete d.nodes),
+    path: "$.nodes",
+    reason: "expected an array, got undefined",
+    schemaRejects: true,
+  },
+  {
+    what: "unknown op",
+    doc: node({ op: "conv3d" }),
+    path: "$.nodes[0].op",
+    reason: `unknown op "conv3d" in node 'c'`,
+    schemaRejects: true,
+  },
+  {
+    what: "wrong arity",
+    doc: node({ inputs: ["x", "x"] }),
+    path: "$.nodes[0]",
+    reason: "cos (node 'c'): takes 1 input (x), got 2",
+    schemaRejects: false,
+  },
+  {
+    what: "attribute of the wrong type",
+    doc: node({ op: "reshape", attrs: { shape: "6" } }),
+    path: "$.nodes[0].attrs.shape",
+    reason: `reshape (node 'c'): attribute 'shape' must be a list of integers, each >= 0, got "6"`,
+    schemaRejects: true,
+  },
+  {
+    what: "missing required attribute",
+    doc: node({ op: "reshape", attrs: {} }),
+    path: "$.nodes[0].attrs.shape",
+    reason: "reshape (node 'c'): missing attribute 'shape'",
+    schemaRejects: true,
+  },
+  {
+    what: "missing attrs object with a required attribute",
+    doc: node({ op: "cast", attrs: undefined }),
+    path: "$.nodes[0].attrs.dtype",
+    reason: "cast (node 'c'): missing attribute 'dtype'",
+    schemaRejects: true,
+  },
+  {
+    what: "unknown attribute",
+    doc: node({ attrs: { alpha: 1 } }),
+    path: "$.nodes[0].attrs.alpha",
+    reason: "cos (node 'c'): unknown attribute 'alpha' (this op takes none)",
+    schemaRejects: true,
+  },
+  {
+    what: "attribute out of range (stride 0)",
+    doc: node({ op: "maxPool2d", attrs: { kernelSize: [2, 2], stride: [0, 1] } }),
+    path: "$.nodes[0].attrs.stride",
+    reason: "attribute 'stride' must be a list of integers of length 2, each >= 1, got [0,1]",
+    schemaRejects: true,
+  },
+  {
+    what: "float attribute as a bad string",
+    doc: node({ op: "full", inputs: [], attrs: { shape: [2, 3], value: "inf" } }),
+    path: "$.nodes[0].attrs.value",
+    reason: `attribute 'value' must be a number, got "inf"`,
+    schemaRejects: true,
+  },
+  {
+    what: "attrs not an object",
+    doc: node({ attrs: [1] }),
+    path: "$.nodes[0].attrs",
+    reason: "expected an object, got an array",
+    schemaRejects: true,
+  },
+  {
+    what: "unknown node field (typo of attrs)",
+    doc: node({ attr: {} }),
+    path: "$.nodes[0].attr",
+    reason: "unknown field 'attr'",
+    schemaRejects: true,
+  },
+  {
+    what: "unknown input field",
+    doc: input({ requiresGrad: true }),
+    path: "$.inputs[0].requiresGrad",
+    reason: "unknown field 'requiresGrad'",
+    schemaRejects: true,
+  },
+  {
+    what: "dangling value reference",
+    doc: node({ inputs: ["y"] }),
+    path: "$.nodes[0].inputs[0]",
+    reason: "'y' is not defined by any input or node (dangling reference)",
+    schemaRejects: false,
+  },
+  {
+    what: "value reference not a string",
+    doc: node({ inputs: [3] }),
+    path: "$.nodes[0].inputs[0]",
+    reason: "expected a value name, got number",
+    schemaRejects: true,
+  },
+  {
+    what: "cycle a -> b -> a",
+    doc: edit((d) => (d.nodes = [cos("a", "b"), cos("b", "a")])),
+    path: "$.nodes[0]",
+    reason: "cycle through a -> b -> a",
+    schemaRejects: false,
+  },
+  {
+    what: "self-cycle",
+    doc: edit((d) => (d.nodes = [cos("c", "c")])),
+    path: "$.nodes[0]",
+    reason: "cycle through c -> c",
+    schemaRejects: false,
+  },
+  {
+    what: "recorded shape disagrees",
+    doc: node({ shape: [3, 2] }),
+    path: "$.nodes[0]",
+    reason: "cos (node 'c') records f32[3,2] but its rule gives f32[2,3]",
+    schemaRejects: false,
+  },
+  {
+    what: "recorded dtype disagrees",
+    doc: node({ dtype: "float64" }),
+    path: "$.nodes[0]",
+    reason: "cos (node 'c') records f64[2,3] but its rule gives f32[2,3]",
+    schemaRejects: false,
+  },
+  {
+    what: "shape rule fails",
+    doc: node({ op: "matmul", inputs: ["x", "x"] }),
+    path: "$.nodes[0]",
+    reason:
+      "matmul (node 'c'): inner dims differ: f32[2,3] @ f32[2,3] (3 vs 2); inputs: a=x: f32[2,3], b=x: f32[2,3]",
+    schemaRejects: false,
+  },
+  {
+    what: "duplicate name: node vs input",
+    doc: node({ name: "x" }),
+    path: "$.nodes[0].name",
+    reason: "name 'x' is already defined at $.inputs[0].name",
+    schemaRejects: false,
+  },
+  {
+    what: "duplicate name: node vs node",
+    doc: edit((d) => d.nodes.push(cos("c", "x"))),
+    path: "$.nodes[1].name",
+    reason: "name 'c' is already defined at $.nodes[0].name",
+    schemaRejects: false,
+  },
+  {
+    what: "duplicate name: input vs input",
+    doc: edit((d) => d.inputs.push({ ...d.inputs[0] })),
+    path: "$.inputs[1].name",
+    reason: "name 'x' is already defined at $.inputs[0].name",
+    schemaRejects: false,
+  },
+  {
+    what: "bad dtype",
+    doc: input({ dtype: "float16" }),
+    path: "$.inputs[0].dtype",
+    reason: 'unknown dtype "float16" (expected one of float32, float64, int32, int64, bool)',
+    schemaRejects: true,
+  },
+  {
+    what: "dtype named like an Object.prototype key",
+    doc: node({ dtype: "constructor" }),
+    path: "$.nodes[0].dtype",
+    reason: 'unknown dtype "constructor"',
+    schemaRejects: true,
+  },
+  {
+    what: "negative shape",
+    doc: input({ shape: [-1, 3] }),
+    path: "$.inputs[0].shape",
+    reason: "shape must be a list of non-negative integers, got [-1,3]",
+    schemaRejects: true,
+  },
+  {
+    what: "non-integer shape",
+    doc: node({ shape: [2.5, 3] }),
+    path: "$.nodes[0].shape",
+    reason: "shape must be a list of non-negative integers, got [2.5,3]",
+    schemaRejects: true,
+  },
+  {
+    what: "shape not a list",
+    doc: input({ shape: "2x3" }),
+    path: "$.inputs[0].shape",
+    reason: 'got "2x3"',
+    schemaRejects: true,
+  },
+  {
+    what: "non-identifier input name",
+    doc: input({ name: "my-input" }),
+    path: "$.inputs[0].name",
+    reason: 'expected an identifier name, got "my-input"',
+    schemaRejects: true,
+  },
+  {
+    what: "non-identifier graph name",
+    doc: edit((d) => (d.name = "1g")),
+    path: "$.name",
+    reason: 'expected an identifier name, got "1g"',
+    schemaRejects: true,
+  },
+  {
+    what: "dangling output",
+    doc: edit((d) => (d.outputs = ["c", "nope"])),
+    path: "$.outputs[1]",
+    reason: 'output "nope" is not defined by any input or node',
+    schemaRejects: false,
+  },
+  {
+    what: "output not a string",
+    doc: edit((d) => (d.outputs = [0])),
+    path: "$.outputs[0]",
+    reason: "output 0 is not defined",
+    schemaRejects: true,
+  },
+];
+
+function errorOf(fn: () => unknown): IRError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(IRError);
+    return e as IRError;
+  }
+  throw new Error("expected an error, got none");
+}
+
+describe("malformed JSON", () => {
+  test("the base document is valid, so each case fails for its own reason", () => {
+    expect(fromJSON(base()).code).toContain("const c: f32[2,3] = cos(x);");
+    expect(validate(base()), schemaErrors()).toBe(true);
+  });
+  test.each(malformed)("$what", ({ doc, path, reason, schemaRejects }) => {
+    const err = errorOf(() => fromJSON(doc));
+    expect(err.path).toBe(path);
+    expect(err.message.startsWith(`${path}: `), err.message).toBe(true);
+    expect(err.message).toContain(reason);
+    if (typeof doc !== "string")
+      expect(errorOf(() => fromJSON(JSON.stringify(doc))).message).toBe(err.message);
+    if (schemaRejects !== undefined)
+      expect(validate(doc), `schema on ${JSON.stringify(doc)}`).toBe(!schemaRejects);
+  });
+  test("every case has a distinct message", () => {
+    const messages = malformed.map((m) => errorOf(() => fromJSON(m.doc)).message);
+    expect(new Set(messages).size).toBe(malformed.length);
+  });
+});
+
+describe("node order", () => {
+  const build = () => {
+    const b = new GraphBuilder("g");
+    const x = b.input("x", meta([4]));
+    const p1 = b.op("neg", [x], {}, "p1");
+    const q1 = b.op("exp", [x], {}, "q1");
+    const p2 = b.op("neg", [p1], {}, "p2");
+    const q2 = b.op("exp", [q1], {}, "q2");
+    b.output([b.op("add", [p2, q2], {}, "s")]);
+    return b.build();
+  };
+  const names = (g: Graph) => g.nodes.map((n) => n.name);
+  test("nodes listed out of topological order are sorted", () => {
+    const json = build().toJSON();
+    const back = fromJSON({ ...json, nodes: [...json.nodes].reverse() });
+    // depth-first from the first listed node (s), inputs in order: hand-computed
+    expect(names(back)).toEqual(["p1", "p2", "q1", "q2", "s"]);
+    back.lint();
+  });
+  test("an order that is already topological is kept, even when it is not the builder's", () => {
+    const json = build().toJSON();
+    const byName = new Map(json.nodes.map((n) => [n.name, n]));
+    const order = ["q1", "p1", "q2", "p2", "s"];
+    expect(names(fromJSON({ ...json, nodes: order.map((n) => byName.get(n)!) }))).toEqual(order);
+    expect(names(fromJSON(json))).toEqual(["p1", "q1", "p2", "q2", "s"]);
+  });
+  test("a 10000-node chain in reverse order is read without exhausting the stack", () => {
+    const b = new GraphBuilder("chain");
+    let v = b.input("x", meta([2]));
+    for (let i = 0; i < 10_000; i++) v = b.op("neg", [v]);
+    b.output([v]);
+    const g = b.build();
+    const json = g.toJSON();
+    const back = fromJSON({ ...json, nodes: [...json.nodes].reverse() });
+    expect(back.code).toBe(g.code);
+  });
+});
+
+describe("nothing from the file is evaluated", () => {
+  const evil = "});process.exit(1);//";
+  test("names that are Object.prototype keys are plain data", () => {
+    const b = new GraphBuilder("constructor");
+    const x = b.input("__proto__", meta([2]));
+    const y = b.op("neg", [x], {}, "constructor");
+    b.output([b.op("add", [x, y], {}, "toString"), b.op("exp", [y], {}, "hasOwnProperty")]);
+    const g = b.build();
+    const back = fromJSON(JSON.stringify(g));
+    expect(back.code).toBe(g.code);
+    expect(back.code).toContain("const constructor: f32[2] = neg(__proto__);");
+    expect(back.value("__proto__").isInput).toBe(true);
+  });
+  test.each([
+    ["graph name", edit((d) => (d.name = evil)), "$.name"],
+    ["input name", input({ name: evil }), "$.inputs[0].name"],
+    ["node name", node({ name: evil }), "$.nodes[0].name"],
+    ["op", node({ op: evil }), "$.nodes[0].op"],
+    ["op 'constructor'", node({ op: "constructor" }), "$.nodes[0].op"],
+    ["op '__proto__'", node({ op: "__proto__" }), "$.nodes[0].op"],
+    ["op 'toString'", node({ op: "toString" }), "$.nodes[0].op"],
+    ["dtype '__proto__'", input({ dtype: "__proto__" }), "$.inputs[0].dtype"],
+    [
+      "float attribute",
+      node({ op: "full", inputs: [], attrs: { shape: [2, 3], value: evil } }),
+      "$.nodes[0].attrs.value",
+    ],
+    ["dtype attribute", node({ op: "cast", attrs: { dtype: evil } }), "$.nodes[0].attrs.dtype"],
+    ["attribute name", node({ attrs: { [evil]: 1 } }), `$.nodes[0].attrs.${evil}`],
+    ["output", edit((d) => (d.outputs = [evil])), "$.outputs[0]"],
+  ])("code in a %s is rejected as data", (_, doc, path) => {
+    const exit = vi.spyOn(process, "exit").mockImplementation(() => {
+      throw new Error("process.exit was called");
+    });
+    try {
+      expect(errorOf(() => fromJSON(JSON.stringify(doc))).path).toBe(path);
+      expect(exit).not.toHaveBeenCalled();
+    } finally {
+      exit.mockRestore();
+    }
+  });
+  test("__proto__ keys in the file neither pollute prototypes nor slip through", () => {
+    const text = JSON.stringify(node({ attrs: "ATTRS" })).replace(
+      '"ATTRS"',
+      `{"__proto__":{"polluted":true}}`,
+    );
+    expect(errorOf(() => fromJSON(text)).message).toContain("unknown attribute '__proto__'");
+    const top = JSON.stringify(base()).replace('{"format"', `{"__proto__":{"polluted":true},"format"`);
+    expect(errorOf(() => fromJSON(top)).path).toBe("$.__proto__");
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty("polluted");
+  });
+  test("the package source never calls eval or the Function constructor", () => {
+    const dir = new URL("../src/", import.meta.url);
+    const files = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
+    expect(files.length).toBeGreaterThan(10);
+    for (const f of files) {
+      const text = readFileSync(new URL(f, dir), "utf8");
+      expect(text, f).not.toMatch(/\beval\s*\(|\bnew\s+Function\b|\bFunction\s*\(/);
+    }
+  });
+});
+
+test("fromJSON accepts every dtype on inputs and round-trips it", () => {
+  for (const dtype of dtypes as readonly DType[]) {
+    const b = new GraphBuilder("g");
+    b.output([b.input("x", meta([1, 0], dtype))]);
+    expect(fromJSON(JSON.stringify(b.build())).inputs[0]!.meta).toEqual(meta([1, 0], dtype));
+  }
+});

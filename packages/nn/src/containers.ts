@@ -1,0 +1,51 @@
+import { NNError } from "./errors.js";
+import { Module } from "./module.js";
+
+/** Modules held under the field names "0", "1", ...: their state-dict prefixes. */
+abstract class IndexedModules<T extends Module> extends Module {
+  constructor(modules: readonly T[]) {
+    super();
+    modules.forEach((m, i) => this.#set(i, m));
+  }
+  #set(i: number, m: T): void {
+    if (!(m instanceof Module)) throw new NNError(`${this.constructor.name}: element ${i} is not a Module`);
+    (this as unknown as Record<number, T>)[i] = m;
+  }
+  get length(): number {
+    return Object.keys(this).filter((k) => /^\d+$/.test(k)).length;
+  }
+  at(index: number): T {
+    const i = index < 0 ? index + this.length : index;
+    const m = (this as unknown as Record<number, T>)[i];
+    if (!m) throw new NNError(`${this.constructor.name}.at(${index}): index out of range for length ${this.length}`);
+    return m;
+  }
+  append(m: T): this {
+    this.#set(this.length, m);
+    return this;
+  }
+  *[Symbol.iterator](): Iterator<T> {
+    for (let i = 0; i < this.length; i++) yield this.at(i);
+  }
+}
+
+/** torch.nn.Sequential: forward feeds each module's output to the next. */
+export class Sequential extends IndexedModules<Module> {
+  constructor(...modules: Module[]) {
+    super(modules);
+  }
+  override forward(x: any): any {
+    for (const m of this) x = m.forward(x);
+    return x;
+  }
+}
+
+/** torch.nn.ModuleList: registers its modules; it has no forward of its own. */
+export class ModuleList<T extends Module = Module> extends IndexedModules<T> {
+  constructor(modules: readonly T[] = []) {
+    super(modules);
+  }
+  override forward(): never {
+    throw new NNError("ModuleList has no forward: iterate over it in the parent's forward");
+  }
+}

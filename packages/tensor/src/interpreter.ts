@@ -1,0 +1,57 @@
+import { type AnyNode, formatMeta, type Graph, sameMeta, type TensorData, type Value } from "@aotjs/ir";
+import { kernels } from "./kernels/index.js";
+import { TensorError } from "./tensor.js";
+
+/**
+ * Runs a graph on concrete data with the reference kernels, as torch.fx's Interpreter does:
+ * node by node, freeing each value after its last use. Subclass and override `runNode` to change
+ * how some nodes run (instrument, swap a kernel, call a backend for part of the graph).
+ */
+export class Interpreter {
+  readonly #lastUse = new Map<Value, number>();
+
+  constructor(readonly graph: Graph) {
+    graph.nodes.forEach((node, i) => {
+      for (const v of node.inputs) this.#lastUse.set(v, i);
+    });
+    for (const v of graph.outputs) this.#lastUse.set(v, Number.POSITIVE_INFINITY);
+  }
+
+  run(inputs: readonly TensorData[]): TensorData[] {
+    const g = this.graph;
+    if (inputs.length !== g.inputs.length) {
+      throw new TensorError(`interpret '${g.name}': expected ${g.inputs.length} inputs (${g.inputs.map((v) => v.name).join(", ")}), got ${inputs.length}`);
+    }
+    const env = new Map<Value, TensorData>();
+    g.inputs.forEach((v, i) => {
+      const t = inputs[i]!;
+      if (!sameMeta(t, v.meta)) {
+        throw new TensorError(`interpret '${g.name}': input ${i} '${v.name}' expects ${formatMeta(v.meta)}, got ${formatMeta(t)}`);
+      }
+      env.set(v, t);
+    });
+    g.nodes.forEach((node, i) => {
+      const args = node.inputs.map((v) => env.get(v)!);
+      let out: TensorData;
+      try {
+        out = this.runNode(node, args);
+      } catch (e) {
+        const shapes = args.map((a) => formatMeta(a)).join(", ");
+        throw new TensorError(`interpret '${g.name}': node '${node.name}' (${node.op} of ${shapes}) failed: ${(e as Error).message}`);
+      }
+      if (!sameMeta(out, node.meta)) {
+        throw new TensorError(`interpret '${g.name}': node '${node.name}' (${node.op}) produced ${formatMeta(out)}, the graph says ${formatMeta(node.meta)}`);
+      }
+      env.set(node.output, out);
+      for (const v of new Set(node.inputs)) if (this.#lastUse.get(v) === i) env.delete(v);
+    });
+    return g.outputs.map((v) => env.get(v)!);
+  }
+
+  /** Run one node on its input data. The default is the op's reference kernel. */
+  runNode(node: AnyNode, inputs: readonly TensorData[]): TensorData {
+    return kernels[node.op](inputs, node.attrs as never, node.meta);
+  }
+}
+
+export const interpret = (graph: Graph, inputs: readonly TensorData[]): TensorData[] => new Interpreter(graph).run(inputs);

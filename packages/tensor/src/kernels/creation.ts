@@ -1,0 +1,132 @@
+import { allocate, type DType, formatMeta, numel, TensorData, type TensorMeta } from "@aotjs/ir";
+import { uniform24, uniform53 } from "./random.js";
+import type { KernelsFor } from "./types.js";
+
+const INT_RANGE: { readonly [D in DType]?: readonly [number, number] } = {
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+  int64: [-(2 ** 63), 2 ** 63],
+};
+
+/**
+ * Stores JS numbers (already integers or truncated toward zero) into an integer tensor, or fails
+ * naming the op: NaN, infinities and out-of-range values have no integer value, and wrapping them
+ * silently would hide a bug in the graph that asked for them.
+ */
+function fillIntegers(
+  op: string,
+  dtype: "int32" | "int64",
+  values: (i: number) => number,
+  n: number,
+): Int32Array | BigInt64Array {
+  const [low, high] = INT_RANGE[dtype]!;
+  const result = allocate(dtype, n);
+  for (let i = 0; i < n; i++) {
+    const v = Math.trunc(values(i));
+    // int64's upper bound 2^63 is itself a double, so it is excluded; int32's is included.
+    if (!(v >= low && (dtype === "int64" ? v < high : v <= high))) {
+      throw new Error(`${op}: value ${values(i)} does not fit ${dtype}`);
+    }
+    if (result instanceof BigInt64Array) result[i] = BigInt(v);
+    else (result as Int32Array)[i] = v;
+  }
+  return result;
+}
+
+function fill(op: string, out: TensorMeta, values: (i: number) => number): TensorData {
+  const n = numel(out.shape);
+  if (out.dtype === "int32" || out.dtype === "int64") {
+    return new TensorData(out.dtype, out.shape, fillIntegers(op, out.dtype, values, n));
+  }
+  const result = allocate(out.dtype, n) as Float32Array | Float64Array | Uint8Array;
+  if (out.dtype === "bool") for (let i = 0; i < n; i++) result[i] = values(i) !== 0 ? 1 : 0;
+  else for (let i = 0; i < n; i++) result[i] = values(i);
+  return new TensorData(out.dtype, out.shape, result);
+}
+
+const TWO53 = 2 ** 53;
+
+/**
+ * A 0-d int32/int64 seed or offset as a JS number. The generator takes integers in [0, 2^53), the
+ * range a double holds exactly; an int64 is compared as a BigInt first so nothing is rounded.
+ */
+function readCounter(op: string, what: string, t: TensorData): number {
+  const raw = t.data[0]!;
+  const value = typeof raw === "bigint" ? (raw >= 0n && raw < BigInt(TWO53) ? Number(raw) : -1) : raw;
+  if (!(value >= 0)) {
+    throw new Error(`${op}: ${what} must be in [0, 2^53), got ${String(raw)} (${formatMeta(t)})`);
+  }
+  return value;
+}
+
+/**
+ * Element i draws at counter `offset + i`; every counter must stay below `limit` (2^53 for the 24-bit
+ * draw; 2^52 for the 53-bit draw, which uses counters 2c and 2c + 1 and needs both exact in a double).
+ */
+function readSeedAndOffset(
+  op: string,
+  inputs: readonly TensorData[],
+  n: number,
+  limit: number,
+): [number, number] {
+  const seed = readCounter(op, "seed", inputs[0]!);
+  const offset = readCounter(op, "offset", inputs[1]!);
+  if (n > 0 && offset + n > limit) {
+    throw new Error(
+      `${op}: counters offset ${offset} .. offset + ${n - 1} pass 2^${Math.log2(limit)}, the largest the generator takes exactly`,
+    );
+  }
+  return [seed, offset];
+}
+
+/** The largest value of the dtype strictly below `high`, so rounding never lands on the excluded end. */
+function largestBelow(high: number, dtype: "float32" | "float64"): number {
+  const bits = dtype === "float32" ? new Float32Array(1) : new Float64Array(1);
+  bits[0] = high;
+  if (bits[0]! < high) return bits[0]!;
+  // Stepping the bit pattern by one ulp toward -inf; the sign decides which way the pattern moves.
+  if (dtype === "float32") {
+    const asInt = new Int32Array(bits.buffer);
+    if (bits[0] === 0) return -(2 ** -149);
+    asInt[0]! += bits[0]! > 0 ? -1 : 1;
+  } else {
+    const asInt = new BigInt64Array(bits.buffer);
+    if (bits[0] === 0) return -(2 ** -1074);
+    asInt[0]! += bits[0]! > 0 ? -1n : 1n;
+  }
+  return bits[0]!;
+}
+
+type CreationOp = "full" | "arange" | "uniform" | "bernoulli";
+
+export const creationKernels: KernelsFor<CreationOp> = {
+  full: (_inputs, { value }, out) => fill("full", out, () => value),
+  // start + i * step in float64, then converted to the dtype: the value torch.arange gives.
+  arange: (_inputs, { start, step }, out) => fill("arange", out, (i) => start + i * step),
+  uniform: (inputs, { low, high }, out) => {
+    const dtype = out.dtype as "float32" | "float64";
+    if (!(Number.isFinite(high - low) && low <= high)) {
+      throw new Error(
+        `uniform: needs finite low <= high with a finite high - low, got low ${low} and high ${high}`,
+      );
+    }
+    const n = numel(out.shape);
+    const wide = dtype === "float64";
+    const [seed, offset] = readSeedAndOffset("uniform", inputs, n, wide ? 2 ** 52 : TWO53);
+    const draw = wide ? uniform53 : uniform24;
+    const result = allocate(dtype, n);
+    const range = high - low;
+    const ceiling = low < high ? largestBelow(high, dtype) : low;
+    for (let i = 0; i < n; i++) {
+      result[i] = low + range * draw(seed, offset + i);
+      if (result[i]! > ceiling) result[i] = ceiling;
+    }
+    return new TensorData(dtype, out.shape, result);
+  },
+  bernoulli: (inputs, { p }, out) => {
+    const n = numel(out.shape);
+    const [seed, offset] = readSeedAndOffset("bernoulli", inputs, n, TWO53);
+    const result = new Uint8Array(n);
+    for (let i = 0; i < n; i++) result[i] = uniform24(seed, offset + i) < p ? 1 : 0;
+    return new TensorData("bool", out.shape, result);
+  },
+};

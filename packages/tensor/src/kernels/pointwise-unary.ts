@@ -1,0 +1,310 @@
+import {
+  allocate,
+  type DType,
+  formatMeta,
+  numel,
+  TensorData,
+  type TensorMeta,
+  type TypedArray,
+} from "@aotjs/ir";
+import type { Kernel, KernelsFor } from "./types.js";
+
+export type UnaryOp =
+  | "neg"
+  | "abs"
+  | "sign"
+  | "exp"
+  | "log"
+  | "sqrt"
+  | "rsqrt"
+  | "reciprocal"
+  | "sin"
+  | "cos"
+  | "tanh"
+  | "sigmoid"
+  | "relu"
+  | "erf"
+  | "logicalNot"
+  | "cast";
+
+type NumberArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+/**
+ * out[i] = f(x[i]) over the whole tensor. Each op writes its own loop literal so V8 inlines the
+ * math; a shared loop calling a per-op callback goes megamorphic and runs several times slower.
+ * A float32 result is rounded by the Float32Array store; an int32 result wraps by the Int32Array
+ * store, which is C's two's-complement behaviour for neg/abs of -2^31.
+ */
+type Loop<I, O> = (out: O, x: I) => void;
+interface Loops {
+  readonly numbers?: Loop<NumberArray, NumberArray>;
+  readonly bigints?: Loop<BigInt64Array, BigInt64Array>;
+  readonly bigintsToBool?: Loop<BigInt64Array, Uint8Array>;
+}
+
+function unary<K extends Exclude<UnaryOp, "cast">>(op: K, loops: Loops): Kernel<K> {
+  return (inputs, _attrs, out) => {
+    const x = inputs[0]!;
+    const result = allocate(out.dtype, numel(out.shape));
+    const loop = x.dtype === "int64" ? (loops.bigints ?? loops.bigintsToBool) : loops.numbers;
+    if (!loop) throw new Error(`${op}: no kernel for ${formatMeta(x)}`);
+    (loop as Loop<TypedArray, TypedArray>)(result, x.data);
+    return new TensorData(out.dtype, out.shape, result);
+  };
+}
+
+// ---- erf ----
+
+// W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23 (1969),
+// coefficients as in Netlib SPECFUN's CALERF (the published 18 digits, written as the doubles they
+// round to); relative error below 1e-15 on every interval.
+const ERF_A = [
+  3.1611237438705655, 113.86415415105016, 377.485237685302, 3209.3775891384694, 0.18577770618460315,
+];
+const ERF_B = [23.601290952344122, 244.02463793444417, 1282.6165260773723, 2844.236833439171];
+const ERFC_C = [
+  0.5641884969886701, 8.883149794388377, 66.11919063714163, 298.6351381974001, 881.952221241769,
+  1712.0476126340707, 2051.0783778260716, 1230.3393547979972, 2.1531153547440383e-8,
+];
+const ERFC_D = [
+  15.744926110709835, 117.6939508913125, 537.1811018620099, 1621.3895745666903, 3290.7992357334597,
+  4362.619090143247, 3439.3676741437216, 1230.3393548037495,
+];
+const ERFC_P = [
+  0.30532663496123236, 0.36034489994980445, 0.12578172611122926, 0.016083785148742275, 0.0006587491615298378,
+  0.016315387137302097,
+];
+const ERFC_Q = [
+  2.568520192289822, 1.8729528499234604, 0.5279051029514285, 0.06051834131244132, 0.0023352049762686918,
+];
+const ONE_OVER_SQRT_PI = 0.5641895835477563;
+
+/** exp(-y^2) without the rounding error of squaring y: split y into a 1/16-grid part and the rest. */
+function expMinusSquare(y: number): number {
+  const coarse = Math.trunc(16 * y) / 16;
+  return Math.exp(-coarse * coarse) * Math.exp(-(y - coarse) * (y + coarse));
+}
+
+/** The error function; JS has no Math.erf. */
+export function erf(x: number): number {
+  const y = Math.abs(x);
+  if (y <= 0.46875) {
+    // erf(x) = x * R(x^2) directly: no cancellation near 0, so erf(1e-10) keeps full precision.
+    const z = y * y;
+    let num = ERF_A[4]! * z;
+    let den = z;
+    for (let i = 0; i < 3; i++) {
+      num = (num + ERF_A[i]!) * z;
+      den = (den + ERF_B[i]!) * z;
+    }
+    return (x * (num + ERF_A[3]!)) / (den + ERF_B[3]!);
+  }
+  let erfc: number;
+  if (y <= 4) {
+    let num = ERFC_C[8]! * y;
+    let den = y;
+    for (let i = 0; i < 7; i++) {
+      num = (num + ERFC_C[i]!) * y;
+      den = (den + ERFC_D[i]!) * y;
+    }
+    erfc = (expMinusSquare(y) * (num + ERFC_C[7]!)) / (den + ERFC_D[7]!);
+  } else if (y < 6) {
+    const z = 1 / (y * y);
+    let num = ERFC_P[5]! * z;
+    let den = z;
+    for (let i = 0; i < 4; i++) {
+      num = (num + ERFC_P[i]!) * z;
+      den = (den + ERFC_Q[i]!) * z;
+    }
+    const r = (z * (num + ERFC_P[4]!)) / (den + ERFC_Q[4]!);
+    erfc = (expMinusSquare(y) * (ONE_OVER_SQRT_PI - r)) / y;
+  } else {
+    // erfc(6) = 2.2e-17 is below half an ulp of 1, and this branch also catches NaN.
+    erfc = Number.isNaN(y) ? y : 0;
+  }
+  return x < 0 ? erfc - 1 : 1 - erfc;
+}
+
+// ---- cast ----
+
+const INT32_MIN = -(2 ** 31);
+const INT64_LIMIT = 2 ** 63;
+
+function castError(x: TensorMeta, to: DType, value: number, index: number): Error {
+  return new Error(
+    `cast: cannot convert ${value} (element ${index} of ${formatMeta(x)}) to ${to}: ` +
+      "NaN, infinities and values outside the integer range have no integer value",
+  );
+}
+
+/**
+ * int64 to float32 rounded once, correctly. Number(v) rounds to 53 bits and the float32 store would
+ * round again, which can land on the wrong side of a tie; rounding to 53 bits "to odd" first (keep a
+ * sticky low bit when anything was dropped) makes the second rounding exact.
+ */
+function int64ToFloat32Exactly(v: bigint): number {
+  const magnitude = v < 0n ? -v : v;
+  if (magnitude < 2n ** 53n) return Number(v);
+  const shift = magnitude.toString(2).length - 53;
+  let top = magnitude >> BigInt(shift);
+  if (top << BigInt(shift) !== magnitude) top |= 1n;
+  const rounded = Number(top) * 2 ** shift;
+  return v < 0n ? -rounded : rounded;
+}
+
+function cast(x: TensorData, out: TensorMeta): TensorData {
+  const to = out.dtype;
+  const n = x.data.length;
+  const from = x.data;
+  const result = allocate(to, n);
+  if (x.dtype === to) {
+    result.set(from as never);
+  } else if (to === "bool") {
+    const r = result as Uint8Array;
+    if (from instanceof BigInt64Array) for (let i = 0; i < n; i++) r[i] = from[i] !== 0n ? 1 : 0;
+    else for (let i = 0; i < n; i++) r[i] = from[i] !== 0 ? 1 : 0; // NaN != 0, so NaN is true
+  } else if (from instanceof BigInt64Array) {
+    if (to === "int32") {
+      const r = result as Int32Array;
+      for (let i = 0; i < n; i++) r[i] = Number(BigInt.asIntN(32, from[i]!)); // wraps, as PyTorch
+    } else if (to === "float32") {
+      const r = result as Float32Array;
+      for (let i = 0; i < n; i++) r[i] = int64ToFloat32Exactly(from[i]!);
+    } else {
+      const r = result as Float64Array;
+      for (let i = 0; i < n; i++) r[i] = Number(from[i]!); // Number(bigint) rounds to nearest
+    }
+  } else if (to === "int64") {
+    const r = result as BigInt64Array;
+    const checked = x.dtype === "float32" || x.dtype === "float64";
+    for (let i = 0; i < n; i++) {
+      const v = Math.trunc(from[i]!);
+      if (checked && !(v >= -INT64_LIMIT && v < INT64_LIMIT)) throw castError(x, to, from[i]!, i);
+      r[i] = BigInt(v);
+    }
+  } else if (to === "int32" && (x.dtype === "float32" || x.dtype === "float64")) {
+    const r = result as Int32Array;
+    for (let i = 0; i < n; i++) {
+      const v = Math.trunc(from[i]!);
+      if (!(v >= INT32_MIN && v <= 2 ** 31 - 1)) throw castError(x, to, from[i]!, i);
+      r[i] = v;
+    }
+  } else {
+    // Among float32, float64, int32 and bool the typed-array store converts exactly as the op says:
+    // float64 to float32 rounds to nearest, bool and int32 to float are exact or rounded once.
+    result.set(from as never);
+  }
+  return new TensorData(to, out.shape, result);
+}
+
+// ---- the kernels ----
+
+export const unaryKernels: KernelsFor<UnaryOp> = {
+  neg: unary("neg", {
+    numbers: (o, x) => {
+      for (let i = 0; i < x.length; i++) o[i] = -x[i]!;
+    },
+    bigints: (o, x) => {
+      for (let i = 0; i < x.length; i++) o[i] = -x[i]!;
+    },
+  }),
+  abs: unary("abs", {
+    numbers: (o, x) => {
+      for (let i = 0; i < x.length; i++) o[i] = Math.abs(x[i]!);
+    },
+    bigints: (o, x) => {
+      for (let i = 0; i < x.length; i++) o[i] = x[i]! < 0n ? -x[i]! : x[i]!;
+    },
+  }),
+  // NaN stays NaN (the doc's choice, as NumPy and JAX; PyTorch's CPU kernel returns 0), and -0 gives 0.
+  sign: unary("sign", {
+    numbers: (o, x) => {
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i]!;
+        o[i] = v > 0 ? 1 : v < 0 ? -1 : v === 0 ? 0 : v;
+      }
+    },
+    bigints: (o, x) => {
+      for (let i = 0; i < x.length; i++) o[i] = x[i]! > 0n ? 1n : x[i]! < 0n ? -1n : 0n;
+    },
+  }),
+  exp: unary("exp", {
+    numbers: (o, x) => {
+      for (let i = 0; i < x.length; i++) o[i] = Math.exp(x[i]!);
+    },
+  }),
+  log: unary("log", {
+    numbers: (o, x) => {
+      for (let i = 0; i < x.length; i++) o[i] = Math.log(x[i]!);
+    },
+  }),
+  sqrt: unary("sqrt", {
+    numbers: (o, x) => {
+      for (let i = 0; i < x.length; i++) o[i] = Math.sqrt(x[i]!);
+    },
+  }),
+  rsqrt: unary("rsqrt", {
+    numbers: (o, x) => {
+      for (let i = 0; i < x.length; i++) o[i] = 1 / Math.sqrt(x[i]!);
+    },
+  }),
+  reciprocal: unary("reciprocal", {
+    numbers: (o, x) => {
+      for (let i = 0; i < x.length; i++) o[i] = 1 / x[i]!;
+    },
+  }),
+  sin: unary("sin", {
+    numbers: (o, x) => {
+      for (let i = 0; i < x.length; i++) o[i] = Math.sin(x[i]!);
+    },
+  }),
+  cos: unary("cos", {
+    numbers: (o, x) => {
+      for (let i = 0; i < x.length; i++) o[i] = Math.cos(x[i]!);
+    },
+  }),
+  tanh: unary("tanh", {
+    numbers: (o, x) => {
+      for (let i = 0; i < x.length; i++) o[i] = Math.tanh(x[i]!);
+    },
+  }),
+  // exp only ever sees a non-positive argument: no overflow to inf/inf, and 1 - sigmoid(x) for large
+  // x is not rounded away because sigmoid(-x) is computed from e^-|x| directly.
+  sigmoid: unary("sigmoid", {
+    numbers: (o, x) => {
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i]!;
+        if (v >= 0) o[i] = 1 / (1 + Math.exp(-v));
+        else {
+          const e = Math.exp(v);
+          o[i] = e / (1 + e);
+        }
+      }
+    },
+  }),
+  // NaN propagates, as PyTorch's relu (a clamp); -0 and every negative give +0.
+  relu: unary("relu", {
+    numbers: (o, x) => {
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i]!;
+        o[i] = v > 0 || Number.isNaN(v) ? v : 0;
+      }
+    },
+    bigints: (o, x) => {
+      for (let i = 0; i < x.length; i++) o[i] = x[i]! > 0n ? x[i]! : 0n;
+    },
+  }),
+  erf: unary("erf", {
+    numbers: (o, x) => {
+      for (let i = 0; i < x.length; i++) o[i] = erf(x[i]!);
+    },
+  }),
+  logicalNot: unary("logicalNot", {
+    numbers: (o, x) => {
+      for (let i = 0; i < x.length; i++) o[i] = x[i] === 0 ? 1 : 0;
+    },
+    bigintsToBool: (o, x) => {
+      for (let i = 0; i < x.length; i++) o[i] = x[i] === 0n ? 1 : 0;
+    },
+  }),
+  cast: (inputs, _attrs, out) => cast(inputs[0]!, out),
+};

@@ -1,0 +1,65 @@
+import { dispatch } from "../dispatch.js";
+import { type Tensor, TensorError } from "../tensor.js";
+import { normalizeDim, normalizeDims } from "./operands.js";
+
+export interface ReduceOptions {
+  /** A dim or dims to reduce (negative counts from the end); all dims when left out. */
+  readonly dim?: number | readonly number[];
+  readonly keepdim?: boolean;
+}
+
+/** torch.sum: bool and int32 sum into int64, as in PyTorch. */
+export function sum(x: Tensor, { dim, keepdim = false }: ReduceOptions = {}): Tensor {
+  const input = x.dtype === "bool" || x.dtype === "int32" ? x.to("int64") : x;
+  return dispatch("sum", [input], { dims: normalizeDims(dim, x.shape.length, "sum"), keepdim });
+}
+
+export function mean(x: Tensor, { dim, keepdim = false }: ReduceOptions = {}): Tensor {
+  if (x.dtype !== "float32" && x.dtype !== "float64") {
+    throw new TensorError(`mean: input dtype must be floating, got ${x.dtype} (cast with .to("float32") first)`);
+  }
+  return dispatch("mean", [x], { dims: normalizeDims(dim, x.shape.length, "mean"), keepdim });
+}
+
+export function extreme(op: "amax" | "amin", x: Tensor, { dim, keepdim = false }: ReduceOptions = {}): Tensor {
+  return dispatch(op, [x], { dims: normalizeDims(dim, x.shape.length, op), keepdim });
+}
+
+/** torch.argmax: the first maximum; with no dim, the index into the flattened tensor. */
+export function argmax(x: Tensor, { dim, keepdim = false }: { dim?: number; keepdim?: boolean } = {}): Tensor {
+  if (dim === undefined) {
+    const flat = dispatch("argmax", [x.reshape([-1])], { dim: 0, keepdim: false });
+    return keepdim ? flat.reshape(x.shape.map(() => 1)) : flat;
+  }
+  return dispatch("argmax", [x], { dim: normalizeDim(dim, x.shape.length, "argmax"), keepdim });
+}
+
+/** Variance with Bessel's correction by default (torch.var's `correction=1`). */
+export function variance(x: Tensor, { dim, keepdim = false, correction = 1 }: ReduceOptions & { correction?: number } = {}): Tensor {
+  const dims = normalizeDims(dim, x.shape.length, "var");
+  const count = dims.reduce((n, d) => n * x.shape[d]!, 1);
+  const centered = x.sub(x.mean({ dim: dims, keepdim: true }));
+  return centered.mul(centered).sum({ dim: dims, keepdim }).div(Math.max(0, count - correction));
+}
+
+/** Softmax as exp(x - max) / sum: subtracting the max keeps exp from overflowing. */
+export function softmax(x: Tensor, dim: number): Tensor {
+  const d = normalizeDim(dim, x.shape.length, "softmax");
+  const shifted = x.sub(x.amax({ dim: d, keepdim: true }).detach());
+  const e = shifted.exp();
+  return e.div(e.sum({ dim: d, keepdim: true }));
+}
+
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  const d = normalizeDim(dim, x.shape.length, "logSoftmax");
+  const shifted = x.sub(x.amax({ dim: d, keepdim: true }).detach());
+  return shifted.sub(shifted.exp().sum({ dim: d, keepdim: true }).log());
+}
+
+export function logsumexp(x: Tensor, { dim, keepdim = false }: ReduceOptions = {}): Tensor {
+  const dims = normalizeDims(dim, x.shape.length, "logsumexp");
+  const m = x.amax({ dim: dims, keepdim: true }).detach();
+  const out = x.sub(m).exp().sum({ dim: dims, keepdim: true }).log().add(m);
+  return keepdim ? out : out.squeeze(dims);
+}
+

@@ -1,0 +1,156 @@
+import { type Graph, GraphBuilder, isValidName, type TensorData, type Value } from "@aotjs/ir";
+import { type DispatchHandler, type OpCall, Tensor, withMode } from "@aotjs/tensor";
+import { flatten, type TreeSpec } from "./pytree.js";
+
+export class TraceError extends Error {
+  override name = "TraceError";
+}
+
+export interface TraceOptions {
+  /** The graph's name (what `graph.code` prints after `function`). Defaults to the function's name. */
+  readonly name?: string;
+  /** Names for the tensor inputs, in flattened order. Defaults to `arg_1`, `arg_2`, ... */
+  readonly inputNames?: readonly string[];
+}
+
+export interface TraceResult {
+  readonly graph: Graph;
+  /** Structure of the arguments; the graph's first inputs are its leaves, in order. */
+  readonly inputSpec: TreeSpec;
+  /** Structure of the result; the graph's first outputs are its leaves, in order. */
+  readonly outputSpec: TreeSpec;
+  /**
+   * Tensors the function captured from outside its arguments that are not one repeated value.
+   * They are the graph's trailing inputs, in this order; callers pass these values. (A captured
+   * tensor whose elements are all equal is embedded as a `full` node instead, so nothing large is
+   * ever copied into the graph.)
+   */
+  readonly constants: readonly { readonly name: string; readonly value: TensorData }[];
+}
+
+function allEqual(d: TensorData): boolean {
+  const a = d.data;
+  for (let i = 1; i < a.length; i++) if (a[i] !== a[0]) return false;
+  return true;
+}
+
+/**
+ * The tracing mode: every op becomes a node, every result a fake tensor (metadata only), so
+ * tracing does no arithmetic. In-place updates rebind a tensor to its new value (functionalization).
+ */
+class TracingMode implements DispatchHandler {
+  readonly name = "tracer";
+  readonly values = new WeakMap<Tensor, Value>();
+  readonly constants: { name: string; value: TensorData }[] = [];
+  readonly #captured = new Map<Tensor, Value>();
+
+  constructor(readonly builder: GraphBuilder) {}
+
+  valueOf(t: Tensor, use: string): Value {
+    const v = this.values.get(t) ?? this.#captured.get(t);
+    if (v) return v;
+    const data = t.dataOrUndefined;
+    if (!data) {
+      throw new TraceError(`${use}: a fake tensor ${t.shape.length ? `[${t.shape}]` : "[]"} that does not belong to this trace (was it created by another trace?)`);
+    }
+    let value: Value;
+    if (data.size > 0 && allEqual(data)) {
+      value = this.builder.op("full", [], { shape: data.shape, value: Number(data.data[0]!), dtype: data.dtype }, "_constant");
+    } else {
+      const name = this.builder.freshName(`_tensor_constant_${this.constants.length}`);
+      value = this.builder.input(name, data.meta);
+      this.constants.push({ name, value: data });
+    }
+    this.#captured.set(t, value);
+    return value;
+  }
+
+  op(call: OpCall): Tensor {
+    const inputs = call.inputs.map((t, i) => this.valueOf(t, `${call.op} input ${i}`));
+    const value = this.builder.op(call.op, inputs, call.attrs as never);
+    const out = Tensor.fake(call.meta);
+    this.values.set(out, value);
+    return out;
+  }
+
+  mutate(target: Tensor, value: Tensor): void {
+    if (!this.values.has(target)) {
+      throw new TraceError(
+        `in-place update of a tensor the traced function captured from outside its arguments ([${target.shape}] ${target.dtype}); ` +
+          "pass it as an argument (modules: through functionalCall) so the update can be returned",
+      );
+    }
+    this.values.set(target, this.valueOf(value, "in-place update"));
+  }
+
+  alias(source: Tensor, result: Tensor): void {
+    this.values.set(result, this.valueOf(source, "detach"));
+  }
+}
+
+/**
+ * Trace `fn` on `inputs` (pytrees of tensors and plain values) into a graph. Tensor leaves become
+ * graph inputs (fake copies: example values are never read), and the flattened result becomes the
+ * outputs, followed by the new value of every input the function updated in place.
+ */
+export function trace(fn: (...args: any[]) => unknown, inputs: readonly unknown[], options: TraceOptions = {}): TraceResult {
+  const name = options.name ?? (isValidName(fn.name) ? fn.name : "traced");
+  if (inputs.length < fn.length) {
+    throw new TraceError(`trace '${name}': the function takes ${fn.length} argument(s) but ${inputs.length} were given`);
+  }
+  const { leaves, spec: inputSpec } = flatten([...inputs]);
+  const names = options.inputNames ?? leaves.map((_, i) => `arg_${i + 1}`);
+  if (names.length !== leaves.length) {
+    throw new TraceError(`trace '${name}': ${names.length} input names given for ${leaves.length} tensor inputs`);
+  }
+  const b = new GraphBuilder(name);
+  const mode = new TracingMode(b);
+  const fakes = leaves.map((t, i) => {
+    const fake = Tensor.fake(t.meta);
+    if (t.requiresGrad) fake.requiresGrad = true;
+    mode.values.set(fake, b.input(names[i]!, t.meta));
+    return fake;
+  });
+  const inputValues = fakes.map((f) => mode.values.get(f)!);
+  let next = 0;
+  const args = rebuild(inputSpec, () => fakes[next++]!) as unknown[];
+
+  let result: unknown;
+  try {
+    result = withMode(mode, () => fn(...args));
+  } catch (e) {
+    if (e instanceof TraceError) throw e;
+    throw new TraceError(`while tracing '${name}': ${(e as Error)?.message ?? String(e)}`, { cause: e });
+  }
+  if (result instanceof Promise) throw new TraceError(`trace '${name}': the function returned a Promise; traced functions must be synchronous`);
+
+  const { leaves: outLeaves, spec: outputSpec } = flatten(result);
+  const outputs = outLeaves.map((t, i) => mode.valueOf(t, `output ${i}`));
+  const mutated = fakes.map((f, i) => [i, mode.values.get(f)!] as const).filter(([i, v]) => v !== inputValues[i]);
+  b.output([...outputs, ...mutated.map(([, v]) => v)]);
+  mutated.forEach(([i], k) => b.mutation(inputValues[i]!, outputs.length + k));
+  return { graph: b.build(), inputSpec, outputSpec, constants: mode.constants };
+}
+
+/** Rebuild a tree from a spec, taking leaves from `leaf()` in order. */
+function rebuild(spec: TreeSpec, leaf: () => Tensor): unknown {
+  switch (spec.kind) {
+    case "leaf":
+      return leaf();
+    case "array":
+      return spec.children.map((c) => rebuild(c, leaf));
+    case "object":
+      return Object.fromEntries(spec.keys.map((k, i) => [k, rebuild(spec.children[i]!, leaf)]));
+    case "value":
+      return spec.value;
+  }
+}
+
+/**
+ * torch.fx's `make_fx`: `makeFx(fn)(...exampleInputs)` traces `fn` with fake tensors and returns
+ * the graph. See `trace` for the structure specs and captured constants.
+ */
+export const makeFx =
+  (fn: (...args: any[]) => unknown, options: TraceOptions = {}) =>
+  (...inputs: unknown[]): Graph =>
+    trace(fn, inputs, options).graph;
