@@ -29,4 +29,6 @@ console.log(`\nJSON: ${text.length} bytes, read back identical: ${back.code === 
 
 const stats = graphStats(back);
 console.log("ops:", stats.opCounts);
-console.log(`values: ${(stats.totalBytes / 1024).toFixed(1)} KiB in all, ${(stats.inputBytes / 1024).toFixed(1)} KiB of inputs`);
+console.log(
+  `values: ${(stats.totalBytes / 1024).toFixed(1)} KiB in all, ${(stats.inputBytes / 1024).toFixed(1)} KiB of inputs`,
+);

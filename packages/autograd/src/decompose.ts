@@ -19,13 +19,16 @@ export const defaultDecompositions: DecompositionTable = {
   relu: ([x]) => x!.maximum(0),
   sign: ([x]) => where(x!.gt(0), 1, where(x!.lt(0), -1, x!.mul(0))).to(x!.dtype),
   logicalNot: ([x]) => x!.eq(0),
-  mean: ([x], { dims, keepdim }) => dispatch("sum", [x!], { dims, keepdim }).div(dims.reduce((n, d) => n * x!.shape[d]!, 1)),
+  mean: ([x], { dims, keepdim }) =>
+    dispatch("sum", [x!], { dims, keepdim }).div(dims.reduce((n, d) => n * x!.shape[d]!, 1)),
   amin: ([x], { dims, keepdim }) => dispatch("amax", [x!.neg()], { dims, keepdim }).neg(),
   squeeze: ([x], { dims }) => x!.reshape(x!.shape.filter((_, i) => !dims.includes(i))),
   unsqueeze: ([x], { dims }) => {
     // dims are positions in the output: 1s go there, the input's dims fill the rest in order.
     const rest = [...x!.shape];
-    return x!.reshape(Array.from({ length: rest.length + dims.length }, (_, i) => (dims.includes(i) ? 1 : rest.shift()!)));
+    return x!.reshape(
+      Array.from({ length: rest.length + dims.length }, (_, i) => (dims.includes(i) ? 1 : rest.shift()!)),
+    );
   },
   sub: ([a, b]) => dispatch("add", [a!, b!.neg()]),
 };
@@ -35,7 +38,11 @@ export const defaultDecompositions: DecompositionTable = {
  * Works by replaying the graph under the tracer with a mode that expands unsupported ops as they
  * are dispatched, so decompositions may use any Tensor method and nest freely.
  */
-export function decompose(graph: Graph, supportedOps: Iterable<OpName>, table: DecompositionTable = {}): Graph {
+export function decompose(
+  graph: Graph,
+  supportedOps: Iterable<OpName>,
+  table: DecompositionTable = {},
+): Graph {
   const supported = new Set(supportedOps);
   const rules: DecompositionTable = { ...defaultDecompositions, ...table };
   if (graph.nodes.every((n) => supported.has(n.op))) return graph;
@@ -46,7 +53,9 @@ export function decompose(graph: Graph, supportedOps: Iterable<OpName>, table: D
       if (supported.has(call.op)) return next(call);
       const rule = rules[call.op] as Decomposition<OpName> | undefined;
       if (!rule) {
-        throw new AutogradError(`decompose: op '${call.op}' is not supported by the target and has no decomposition; pass one in the table`);
+        throw new AutogradError(
+          `decompose: op '${call.op}' is not supported by the target and has no decomposition; pass one in the table`,
+        );
       }
       if (++depth.now > 64) throw new AutogradError(`decompose: '${call.op}' keeps decomposing into itself`);
       try {
@@ -57,10 +66,14 @@ export function decompose(graph: Graph, supportedOps: Iterable<OpName>, table: D
     },
   };
   const replay = replayGraph(graph);
-  const result = trace((...inputs: Tensor[]) => withMode(mode, () => replay(...inputs)), graph.inputs.map((v) => Tensor.fake(v.meta)), {
-    name: graph.name,
-    inputNames: graph.inputs.map((v) => v.name),
-  });
+  const result = trace(
+    (...inputs: Tensor[]) => withMode(mode, () => replay(...inputs)),
+    graph.inputs.map((v) => Tensor.fake(v.meta)),
+    {
+      name: graph.name,
+      inputNames: graph.inputs.map((v) => v.name),
+    },
+  );
   const g = result.graph;
   return graph.mutations.length ? new Graph(g.name, g.inputs, g.nodes, g.outputs, graph.mutations) : g;
 }

@@ -1,5 +1,12 @@
 import { formatMeta, isFloating, type TensorMeta } from "@aotjs/ir";
-import { type DispatchHandler, type GradFn, onesLike, type OpCall, type Tensor, zerosLike } from "@aotjs/tensor";
+import {
+  type DispatchHandler,
+  type GradFn,
+  type OpCall,
+  onesLike,
+  type Tensor,
+  zerosLike,
+} from "@aotjs/tensor";
 import { derivativeRules, notDifferentiable } from "./rules/index.js";
 
 export class AutogradError extends Error {
@@ -78,11 +85,22 @@ const backwardName = (op: string) => `${op[0]!.toUpperCase()}${op.slice(1)}Backw
  * by a compiled graph), and `backward` maps output gradients to input gradients, sync or async.
  * This is how `@aotjs/aot` runs compiled forward and backward graphs inside eager autograd.
  */
-export function recordCustomNode(name: string, inputs: readonly Tensor[], outputs: readonly Tensor[], backward: BackwardFn): void {
+export function recordCustomNode(
+  name: string,
+  inputs: readonly Tensor[],
+  outputs: readonly Tensor[],
+  backward: BackwardFn,
+): void {
   if (!gradEnabled) return;
   const edges = inputs.map(edgeOf);
   if (!edges.some((e) => e !== null)) return;
-  const node = new TapeNode(name, edges, inputs.map((t) => t.meta), outputs.map((t) => t.meta), backward);
+  const node = new TapeNode(
+    name,
+    edges,
+    inputs.map((t) => t.meta),
+    outputs.map((t) => t.meta),
+    backward,
+  );
   outputs.forEach((t, i) => {
     if (!isFloating(t.dtype)) return;
     t.requiresGrad = true;
@@ -106,8 +124,20 @@ export const autogradLayer: DispatchHandler = {
     const saved = call.inputs.map((t) => t.detach());
     const savedOutput = out.detach();
     const needsGrad = edges.map((e) => e !== null);
-    const node = new TapeNode(backwardName(call.op), edges, call.inputs.map((t) => t.meta), [out.meta], ([g]) =>
-      g ? (rule as (g: Tensor, ctx: unknown) => GradList)(g, { inputs: saved, output: savedOutput, attrs: call.attrs, needsGrad }) : edges.map(() => null),
+    const node = new TapeNode(
+      backwardName(call.op),
+      edges,
+      call.inputs.map((t) => t.meta),
+      [out.meta],
+      ([g]) =>
+        g
+          ? (rule as (g: Tensor, ctx: unknown) => GradList)(g, {
+              inputs: saved,
+              output: savedOutput,
+              attrs: call.attrs,
+              needsGrad,
+            })
+          : edges.map(() => null),
     );
     out.requiresGrad = true;
     out.gradFn = node;
@@ -144,7 +174,9 @@ interface BackwardRequest {
 function checkGrad(node: TapeNode, i: number, g: Tensor): void {
   const m = node.inputMetas[i]!;
   if (g.dtype !== m.dtype || g.shape.length !== m.shape.length || g.shape.some((d, j) => d !== m.shape[j])) {
-    throw new AutogradError(`${node.name}: the gradient of input ${i} is ${formatMeta(g)} but the input is ${formatMeta(m)}`);
+    throw new AutogradError(
+      `${node.name}: the gradient of input ${i} is ${formatMeta(g)} but the input is ${formatMeta(m)}`,
+    );
   }
 }
 
@@ -155,7 +187,10 @@ function checkGrad(node: TapeNode, i: number, g: Tensor): void {
 function* engine(req: BackwardRequest): Generator<Promise<GradList>, Map<Tensor, Tensor>, GradList> {
   const rootEdges = req.roots.map((t, i) => {
     const e = edgeOf(t);
-    if (!e) throw new AutogradError(`backward: output ${i} (${formatMeta(t)}) does not require grad and has no gradFn`);
+    if (!e)
+      throw new AutogradError(
+        `backward: output ${i} (${formatMeta(t)}) does not require grad and has no gradFn`,
+      );
     return e;
   });
   // Dependency counts over the nodes reachable from the roots.
@@ -186,7 +221,9 @@ function* engine(req: BackwardRequest): Generator<Promise<GradList>, Map<Tensor,
       buffers.set(e.node, buf);
     }
   };
-  rootEdges.forEach((e, i) => send(e, req.rootGrads[i]!));
+  rootEdges.forEach((e, i) => {
+    send(e, req.rootGrads[i]!);
+  });
 
   const ready = [...seen].filter((n) => !deps.get(n));
   while (ready.length) {
@@ -194,7 +231,9 @@ function* engine(req: BackwardRequest): Generator<Promise<GradList>, Map<Tensor,
     const gradOutputs = buffers.get(node) ?? node.outputMetas.map(() => null);
     buffers.delete(node);
     if (wanted) {
-      for (const [t, e] of wanted) if (e && "node" in e && e.node === node && gradOutputs[e.index]) captured.set(t, gradOutputs[e.index]!);
+      for (const [t, e] of wanted)
+        if (e && "node" in e && e.node === node && gradOutputs[e.index])
+          captured.set(t, gradOutputs[e.index]!);
     }
     let grads = node.run(gradOutputs, req.retainGraph);
     if (grads instanceof Promise) grads = yield grads;
@@ -222,7 +261,9 @@ function runSync(req: BackwardRequest): Map<Tensor, Tensor> {
   // The generator body runs lazily in next(); keep grad mode off around each step.
   const step = noGrad(() => it.next());
   if (!step.done) {
-    throw new AutogradError("backward: an async tape node (a compiled function) cannot be differentiated synchronously; use await backward()");
+    throw new AutogradError(
+      "backward: an async tape node (a compiled function) cannot be differentiated synchronously; use await backward()",
+    );
   }
   return step.value;
 }
@@ -240,11 +281,16 @@ async function runAsync(req: BackwardRequest): Promise<Map<Tensor, Tensor>> {
 function defaultRootGrad(t: Tensor, given: Tensor | undefined, who: string): Tensor {
   if (given) {
     if (given.dtype !== t.dtype || given.shape.join() !== t.shape.join()) {
-      throw new AutogradError(`${who}: gradient ${formatMeta(given)} does not match the output ${formatMeta(t)}`);
+      throw new AutogradError(
+        `${who}: gradient ${formatMeta(given)} does not match the output ${formatMeta(t)}`,
+      );
     }
     return given;
   }
-  if (t.numel() !== 1) throw new AutogradError(`${who}: grad can be implicitly created only for one-element outputs, got ${formatMeta(t)}; pass a gradient`);
+  if (t.numel() !== 1)
+    throw new AutogradError(
+      `${who}: grad can be implicitly created only for one-element outputs, got ${formatMeta(t)}; pass a gradient`,
+    );
   return onesLike(t);
 }
 
@@ -255,14 +301,28 @@ function accumulate(leafGrads: Map<Tensor, Tensor>): void {
 }
 
 /** `tensor.backward()`: accumulates into the `.grad` of every leaf that requires grad. */
-export async function backward(t: Tensor, gradient?: Tensor, options: { retainGraph?: boolean } = {}): Promise<void> {
-  const req = { roots: [t], rootGrads: [defaultRootGrad(t, gradient, "backward")], retainGraph: options.retainGraph ?? false };
+export async function backward(
+  t: Tensor,
+  gradient?: Tensor,
+  options: { retainGraph?: boolean } = {},
+): Promise<void> {
+  const req = {
+    roots: [t],
+    rootGrads: [defaultRootGrad(t, gradient, "backward")],
+    retainGraph: options.retainGraph ?? false,
+  };
   accumulate(await runAsync(req));
 }
 
 /** Synchronous `backward`, for code that knows every node on the tape is an op rule. */
 export function backwardSync(t: Tensor, gradient?: Tensor, options: { retainGraph?: boolean } = {}): void {
-  accumulate(runSync({ roots: [t], rootGrads: [defaultRootGrad(t, gradient, "backward")], retainGraph: options.retainGraph ?? false }));
+  accumulate(
+    runSync({
+      roots: [t],
+      rootGrads: [defaultRootGrad(t, gradient, "backward")],
+      retainGraph: options.retainGraph ?? false,
+    }),
+  );
 }
 
 export interface GradOptions {
@@ -285,17 +345,27 @@ function collect(captured: Map<Tensor, Tensor>, inputs: readonly Tensor[], o: Gr
   return inputs.map((t, i) => {
     const g = captured.get(t);
     if (g) return g;
-    if (!o.allowUnused) throw new AutogradError(`grad: input ${i} (${formatMeta(t)}) is not used by the outputs; pass { allowUnused: true }`);
+    if (!o.allowUnused)
+      throw new AutogradError(
+        `grad: input ${i} (${formatMeta(t)}) is not used by the outputs; pass { allowUnused: true }`,
+      );
     return noGrad(() => zerosLike(t));
   });
 }
 
 /** torch.autograd.grad, synchronous: gradients of `outputs` with respect to `inputs`; nothing is accumulated. */
-export function gradSync(outputs: readonly Tensor[], inputs: readonly Tensor[], options: GradOptions = {}): Tensor[] {
+export function gradSync(
+  outputs: readonly Tensor[],
+  inputs: readonly Tensor[],
+  options: GradOptions = {},
+): Tensor[] {
   return collect(runSync(gradRequest(outputs, inputs, options)), inputs, options);
 }
 
-export async function gradAsync(outputs: readonly Tensor[], inputs: readonly Tensor[], options: GradOptions = {}): Promise<Tensor[]> {
+export async function gradAsync(
+  outputs: readonly Tensor[],
+  inputs: readonly Tensor[],
+  options: GradOptions = {},
+): Promise<Tensor[]> {
   return collect(await runAsync(gradRequest(outputs, inputs, options)), inputs, options);
 }
-

@@ -55,7 +55,9 @@ export function gradcheck(
     const out = fn(...xs);
     return Array.isArray(out) ? [...out] : [out as Tensor];
   };
-  const leaves = inputs.map((t) => (t.dtype === "float64" ? t.detach() : t.detach().to("float64")).requiresGrad_());
+  const leaves = inputs.map((t) =>
+    (t.dtype === "float64" ? t.detach() : t.detach().to("float64")).requiresGrad_(),
+  );
   const outputs = call(leaves);
   const diffOutputs = outputs.map((o, k) => [o, k] as const).filter(([o]) => o.requiresGrad);
   let worst: (GradcheckWorst & { excess: number }) | undefined;

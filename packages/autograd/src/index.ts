@@ -6,7 +6,12 @@ import { autogradLayer, backward } from "./engine.js";
 registerLayer(autogradLayer);
 setAutogradEngine({ backward });
 
-export { type Decomposition, type DecompositionTable, decompose, defaultDecompositions } from "./decompose.js";
+export {
+  type Decomposition,
+  type DecompositionTable,
+  decompose,
+  defaultDecompositions,
+} from "./decompose.js";
 export {
   AutogradError,
   autogradLayer,
@@ -27,5 +32,12 @@ export {
 export { type GradcheckOptions, type GradcheckResult, gradcheck } from "./gradcheck.js";
 export { type JointGraphInfo, jointGraph, jointGraphInfo } from "./joint.js";
 export { replayGraph } from "./replay.js";
-export { type DerivativeRule, derivativeRules, notDifferentiable, type RuleContext, type RuleEntry, sumToShape } from "./rules/index.js";
+export {
+  type DerivativeRule,
+  derivativeRules,
+  notDifferentiable,
+  type RuleContext,
+  type RuleEntry,
+  sumToShape,
+} from "./rules/index.js";
 export { grad, type TransformOptions, valueAndGrad } from "./transforms.js";

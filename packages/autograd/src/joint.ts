@@ -1,6 +1,6 @@
 import { type DType, Graph, isFloating, type TensorMeta } from "@aotjs/ir";
 import { Tensor, zerosLike } from "@aotjs/tensor";
-import { flatten, trace, type TreeSpec } from "@aotjs/tracer";
+import { flatten, type TreeSpec, trace } from "@aotjs/tracer";
 import { AutogradError, gradSync } from "./engine.js";
 import { replayGraph } from "./replay.js";
 
@@ -43,7 +43,9 @@ export function jointGraphInfo(
   options: { name?: string } = {},
 ): JointGraphInfo {
   if (requiresGrad.length !== exampleInputs.length) {
-    throw new AutogradError(`jointGraph: ${requiresGrad.length} requiresGrad flags for ${exampleInputs.length} inputs`);
+    throw new AutogradError(
+      `jointGraph: ${requiresGrad.length} requiresGrad flags for ${exampleInputs.length} inputs`,
+    );
   }
   const fn = forward instanceof Graph ? replayGraph(forward) : forward;
   const name = options.name ?? "joint";
@@ -54,7 +56,11 @@ export function jointGraphInfo(
   trace(
     (...primals: Tensor[]) => {
       const { leaves, spec } = flatten(fn(...primals));
-      probe = { requires: leaves.map((t) => t.requiresGrad && isFloating(t.dtype)), metas: leaves.map((t) => t.meta), spec };
+      probe = {
+        requires: leaves.map((t) => t.requiresGrad && isFloating(t.dtype)),
+        metas: leaves.map((t) => t.meta),
+        spec,
+      };
       return leaves;
     },
     exampleInputs.map((x, i) => fakeInput(x, requiresGrad[i]!)),
@@ -69,7 +75,9 @@ export function jointGraphInfo(
       const outs = flatten(fn(...primals)).leaves;
       const wrt = primals.filter((_, i) => requiresGrad[i]);
       const roots = outs.filter((_, i) => requires[i]);
-      const grads = roots.length ? gradSync(roots, wrt, { gradOutputs: tangents, allowUnused: true }) : wrt.map((p) => zerosLike(p));
+      const grads = roots.length
+        ? gradSync(roots, wrt, { gradOutputs: tangents, allowUnused: true })
+        : wrt.map((p) => zerosLike(p));
       return [...outs, ...grads];
     },
     [exampleInputs.map((x, i) => fakeInput(x, requiresGrad[i]!)), tangentMetas.map((m) => Tensor.fake(m))],

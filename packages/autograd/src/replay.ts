@@ -13,7 +13,14 @@ export function replayGraph(graph: Graph): (...inputs: Tensor[]) => Tensor[] {
     }
     const env = new Map<Value, Tensor>(graph.inputs.map((v, i) => [v, inputs[i]!]));
     for (const node of graph.nodes) {
-      env.set(node.output, dispatch(node.op, node.inputs.map((v) => env.get(v)!), node.attrs as never));
+      env.set(
+        node.output,
+        dispatch(
+          node.op,
+          node.inputs.map((v) => env.get(v)!),
+          node.attrs as never,
+        ),
+      );
     }
     return graph.outputs.map((v) => env.get(v)!);
   };

@@ -19,17 +19,24 @@ export function valueAndGrad<A extends unknown[], R extends Tensor | Promise<Ten
   fn: (...args: A) => R,
   options: TransformOptions = {},
 ): (...args: A) => Result<R extends Promise<Tensor> ? Promise<[Tensor, PyTree]> : [Tensor, PyTree]> {
-  const argnums = typeof options.argnums === "number" || options.argnums === undefined ? [options.argnums ?? 0] : [...options.argnums];
+  const argnums =
+    typeof options.argnums === "number" || options.argnums === undefined
+      ? [options.argnums ?? 0]
+      : [...options.argnums];
   const single = typeof options.argnums !== "object";
   return ((...args: A) => {
     const trees = argnums.map((i) => {
-      if (i < 0 || i >= args.length) throw new AutogradError(`grad: argnum ${i} is out of range for ${args.length} arguments`);
+      if (i < 0 || i >= args.length)
+        throw new AutogradError(`grad: argnum ${i} is out of range for ${args.length} arguments`);
       return flatten(args[i]);
     });
     // Fresh leaves so the caller's tensors and their .grad are untouched.
     const leaves = trees.map(({ leaves: ls }) =>
       ls.map((t, j) => {
-        if (!isFloating(t.dtype)) throw new AutogradError(`grad: differentiated argument leaf ${j} is ${t.dtype}; only floating tensors have gradients`);
+        if (!isFloating(t.dtype))
+          throw new AutogradError(
+            `grad: differentiated argument leaf ${j} is ${t.dtype}; only floating tensors have gradients`,
+          );
         return t.detach().requiresGrad_();
       }),
     );
@@ -39,13 +46,19 @@ export function valueAndGrad<A extends unknown[], R extends Tensor | Promise<Ten
     });
     const finish = (value: Tensor, grads: Tensor[]) => {
       let at = 0;
-      const structured = trees.map((t, k) => unflatten(t.spec, grads.slice(at, (at += leaves[k]!.length))));
+      const structured = trees.map((t, k) => {
+        const part = grads.slice(at, at + leaves[k]!.length);
+        at += part.length;
+        return unflatten(t.spec, part);
+      });
       return [value.detach(), single ? structured[0]! : structured] as [Tensor, PyTree];
     };
     const flat = leaves.flat();
     const out = enableGrad(() => fn(...(callArgs as A)));
     if (out instanceof Promise) {
-      return out.then(async (value: Tensor) => finish(value, await gradAsync([value], flat, { allowUnused: true })));
+      return out.then(async (value: Tensor) =>
+        finish(value, await gradAsync([value], flat, { allowUnused: true })),
+      );
     }
     return finish(out as Tensor, gradSync([out as Tensor], flat, { allowUnused: true }));
   }) as never;

@@ -245,8 +245,7 @@ export function fromJSON(json: unknown): Graph {
       const path = `$.mutations[${i}]`;
       const o = expectObject(raw, path);
       const input = typeof o.input === "string" ? values.get(o.input) : undefined;
-      if (!input || !input.isInput)
-        throw new IRError(`${JSON.stringify(o.input)} is not an input`, `${path}.input`);
+      if (!input?.isInput) throw new IRError(`${JSON.stringify(o.input)} is not an input`, `${path}.input`);
       if (!Number.isSafeInteger(o.output))
         throw new IRError(
           `output must be an output index, got ${JSON.stringify(o.output)}`,

@@ -1,4 +1,12 @@
-import { checkNode, formatMeta, type OpAttrs, type OpAttrsInput, type OpName, type TensorMeta, Value } from "@aotjs/ir";
+import {
+  checkNode,
+  formatMeta,
+  type OpAttrs,
+  type OpAttrsInput,
+  type OpName,
+  type TensorMeta,
+  Value,
+} from "@aotjs/ir";
 import { kernels } from "./kernels/index.js";
 import { setTensorData, Tensor, TensorError } from "./tensor.js";
 
@@ -49,7 +57,9 @@ export function pushMode(mode: DispatchHandler): void {
 }
 export function popMode(mode: DispatchHandler): void {
   if (modes[modes.length - 1] !== mode) {
-    throw new TensorError(`popMode: '${mode.name}' is not the innermost mode (modes: ${modes.map((m) => m.name).join(", ")})`);
+    throw new TensorError(
+      `popMode: '${mode.name}' is not the innermost mode (modes: ${modes.map((m) => m.name).join(", ")})`,
+    );
   }
   modes.pop();
 }
@@ -84,11 +94,7 @@ function baseOp(call: OpCall): Tensor {
   return new Tensor(kernels[call.op](datas, call.attrs as never, call.meta));
 }
 
-function run<A extends unknown[], R>(
-  hook: "op" | "mutate" | "alias",
-  base: (...args: A) => R,
-  args: A,
-): R {
+function run<A extends unknown[], R>(hook: "op" | "mutate" | "alias", base: (...args: A) => R, args: A): R {
   const handlers = chain().filter((h) => h[hook] !== undefined);
   const step = (i: number, ...a: A): R => {
     const h = handlers[i];
@@ -102,7 +108,11 @@ function run<A extends unknown[], R>(
  * The one dispatch point every op goes through. Checks arity, attributes and shapes with the
  * catalog's rule (so a bad call fails here, naming the op and the shapes), then runs the chain.
  */
-export function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], attrs?: OpAttrsInput<K>): Tensor {
+export function dispatch<K extends OpName>(
+  op: K,
+  inputs: readonly Tensor[],
+  attrs?: OpAttrsInput<K>,
+): Tensor {
   inputs.forEach((t, i) => {
     if (!(t instanceof Tensor)) {
       throw new TensorError(`${op}: input ${i} must be a Tensor, got ${t === null ? "null" : typeof t}`);
@@ -119,7 +129,10 @@ export function dispatchMutate(target: Tensor, value: Tensor): void {
     "mutate",
     (t: Tensor, v: Tensor) => {
       const d = v.dataOrUndefined;
-      if (!d) throw new TensorError(`in-place update of ${formatMeta(t)}: the new value is a fake tensor and no mode handled it`);
+      if (!d)
+        throw new TensorError(
+          `in-place update of ${formatMeta(t)}: the new value is a fake tensor and no mode handled it`,
+        );
       setTensorData(t, d);
     },
     [target, value],

@@ -19,18 +19,31 @@ const finish = (t: Tensor, o: FactoryOptions): Tensor => {
 
 const checkShape = (shape: readonly number[], op: string) => {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new TensorError(`${op}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+    throw new TensorError(
+      `${op}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`,
+    );
   }
 };
 
 const arrayDType = (a: TypedArray): DType =>
-  a instanceof Float32Array ? "float32" : a instanceof Float64Array ? "float64" : a instanceof Int32Array ? "int32" : a instanceof BigInt64Array ? "int64" : "bool";
+  a instanceof Float32Array
+    ? "float32"
+    : a instanceof Float64Array
+      ? "float64"
+      : a instanceof Int32Array
+        ? "int32"
+        : a instanceof BigInt64Array
+          ? "int64"
+          : "bool";
 
 /**
  * torch.tensor: from nested arrays (dtype inferred as torch does: booleans -> bool, integers ->
  * int64, otherwise float32), a number, or a typed array (its own dtype, shape [length]).
  */
-export function tensor(data: Nested | TypedArray, options: FactoryOptions & { shape?: readonly number[] } = {}): Tensor {
+export function tensor(
+  data: Nested | TypedArray,
+  options: FactoryOptions & { shape?: readonly number[] } = {},
+): Tensor {
   if (ArrayBuffer.isView(data)) {
     const own = arrayDType(data as TypedArray);
     const shape = options.shape ?? [(data as TypedArray).length];
@@ -42,17 +55,27 @@ export function tensor(data: Nested | TypedArray, options: FactoryOptions & { sh
   const flat: (number | boolean)[] = [];
   const walk = (x: unknown, dim: number, path: string) => {
     if (dim === shape.length) {
-      if (typeof x !== "number" && typeof x !== "boolean") throw new TensorError(`tensor: element ${path} is ${typeof x}, not a number or boolean`);
+      if (typeof x !== "number" && typeof x !== "boolean")
+        throw new TensorError(`tensor: element ${path} is ${typeof x}, not a number or boolean`);
       flat.push(x);
       return;
     }
     if (!Array.isArray(x) || x.length !== shape[dim]) {
-      throw new TensorError(`tensor: ragged nested array at ${path || "top level"}: expected ${shape[dim]} elements (shape [${shape}])`);
+      throw new TensorError(
+        `tensor: ragged nested array at ${path || "top level"}: expected ${shape[dim]} elements (shape [${shape}])`,
+      );
     }
-    x.forEach((y, i) => walk(y, dim + 1, `${path}[${i}]`));
+    x.forEach((y, i) => {
+      walk(y, dim + 1, `${path}[${i}]`);
+    });
   };
   walk(data, 0, "");
-  const inferred: DType = flat.length && flat.every((v) => typeof v === "boolean") ? "bool" : flat.every((v) => Number.isInteger(Number(v))) && flat.length ? "int64" : "float32";
+  const inferred: DType =
+    flat.length && flat.every((v) => typeof v === "boolean")
+      ? "bool"
+      : flat.every((v) => Number.isInteger(Number(v))) && flat.length
+        ? "int64"
+        : "float32";
   const dtype = options.dtype ?? inferred;
   const out = TensorData.zeros(dtype, shape);
   flat.forEach((v, i) => {
@@ -64,14 +87,21 @@ export function tensor(data: Nested | TypedArray, options: FactoryOptions & { sh
   return finish(new Tensor(out), options);
 }
 
-export function full(shape: readonly number[], value: number | boolean, options: FactoryOptions = {}): Tensor {
+export function full(
+  shape: readonly number[],
+  value: number | boolean,
+  options: FactoryOptions = {},
+): Tensor {
   checkShape(shape, "full");
   const dtype = options.dtype ?? (typeof value === "boolean" ? "bool" : "float32");
   return finish(dispatch("full", [], { shape, value: Number(value), dtype }), options);
 }
-export const zeros = (shape: readonly number[], options: FactoryOptions = {}): Tensor => full(shape, 0, { dtype: "float32", ...options });
-export const ones = (shape: readonly number[], options: FactoryOptions = {}): Tensor => full(shape, 1, { dtype: "float32", ...options });
-export const fullLike = (t: Tensor, value: number, options: FactoryOptions = {}): Tensor => full(t.shape, value, { dtype: t.dtype, ...options });
+export const zeros = (shape: readonly number[], options: FactoryOptions = {}): Tensor =>
+  full(shape, 0, { dtype: "float32", ...options });
+export const ones = (shape: readonly number[], options: FactoryOptions = {}): Tensor =>
+  full(shape, 1, { dtype: "float32", ...options });
+export const fullLike = (t: Tensor, value: number, options: FactoryOptions = {}): Tensor =>
+  full(t.shape, value, { dtype: t.dtype, ...options });
 export const zerosLike = (t: Tensor, options: FactoryOptions = {}): Tensor => fullLike(t, 0, options);
 export const onesLike = (t: Tensor, options: FactoryOptions = {}): Tensor => fullLike(t, 1, options);
 
@@ -84,7 +114,8 @@ export function arange(startOrEnd: number, end?: number, step = 1, options: Fact
 
 /** `steps` evenly spaced values from start to end inclusive. */
 export function linspace(start: number, end: number, steps: number, options: FactoryOptions = {}): Tensor {
-  if (!Number.isInteger(steps) || steps < 0) throw new TensorError(`linspace: steps must be a non-negative integer, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 0)
+    throw new TensorError(`linspace: steps must be a non-negative integer, got ${steps}`);
   const dtype = options.dtype ?? "float32";
   const step = steps > 1 ? (end - start) / (steps - 1) : 0;
   const idx = dispatch("arange", [], { start: 0, end: steps, step: 1, dtype: "float64" });
@@ -121,14 +152,22 @@ export function randn(shape: readonly number[], options: RandomOptions = {}): Te
 }
 
 /** Integers uniform in [low, high). */
-export function randint(low: number, high: number, shape: readonly number[], options: RandomOptions = {}): Tensor {
+export function randint(
+  low: number,
+  high: number,
+  shape: readonly number[],
+  options: RandomOptions = {},
+): Tensor {
   checkShape(shape, "randint");
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new TensorError(`randint: need integers low < high, got low=${low} high=${high}`);
   }
   const u = uniform(shape, "float64", options.generator ?? defaultGenerator);
   // floor for u in [0,1): cast truncates toward zero, and low + (high-low)*u - low >= 0.
-  const value = u.mul(high - low).to("int64").add(low);
+  const value = u
+    .mul(high - low)
+    .to("int64")
+    .add(low);
   return finish(value.to(options.dtype ?? "int64"), options);
 }
 

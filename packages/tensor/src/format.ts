@@ -46,7 +46,11 @@ export function formatTensor(t: Tensor): string {
   const shown = (dim: number): (number | null)[] => {
     const n = shape[dim]!;
     if (!summarize || n <= 2 * EDGE) return Array.from({ length: n }, (_, i) => i);
-    return [...Array.from({ length: EDGE }, (_, i) => i), null, ...Array.from({ length: EDGE }, (_, i) => n - EDGE + i)];
+    return [
+      ...Array.from({ length: EDGE }, (_, i) => i),
+      null,
+      ...Array.from({ length: EDGE }, (_, i) => n - EDGE + i),
+    ];
   };
   const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
   const visible: number[] = [];
@@ -60,13 +64,18 @@ export function formatTensor(t: Tensor): string {
     d.dtype === "bool"
       ? (i: number) => (d.data[i] ? "true" : "false")
       : d.dtype === "float32" || d.dtype === "float64"
-        ? ((f) => (i: number) => f(num(i)))(floatFormatter(visible.map(num)))
+        ? (
+            (f) => (i: number) =>
+              f(num(i))
+          )(floatFormatter(visible.map(num)))
         : (i: number) => String(d.data[i]!);
   const width = Math.max(1, ...visible.map((i) => format(i).length));
   const prefix = "tensor(";
   const render = (dim: number, offset: number, indent: number): string => {
     if (dim === shape.length) return format(offset).padStart(width);
-    const parts = shown(dim).map((i) => (i === null ? "..." : render(dim + 1, offset + i * strides[dim]!, indent + 1)));
+    const parts = shown(dim).map((i) =>
+      i === null ? "..." : render(dim + 1, offset + i * strides[dim]!, indent + 1),
+    );
     const newlines = shape.length - dim - 1;
     const sep = newlines === 0 ? ", " : `,${"\n".repeat(newlines)}${" ".repeat(indent + 1)}`;
     return `[${parts.join(sep)}]`;

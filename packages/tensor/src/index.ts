@@ -14,8 +14,15 @@ export {
 export * from "./factories.js";
 export type { Nested } from "./format.js";
 export { Interpreter, interpret } from "./interpreter.js";
-export { kernels, type Kernel, type KernelsFor } from "./kernels/index.js";
+export { type Kernel, type KernelsFor, kernels } from "./kernels/index.js";
 export { runKernel } from "./kernels/run.js";
 export * from "./ops/functional.js";
-export { Generator, defaultGenerator, manualSeed } from "./random.js";
-export { type AutogradEngine, type BackwardOptions, type GradFn, setAutogradEngine, Tensor, TensorError } from "./tensor.js";
+export { defaultGenerator, Generator, manualSeed } from "./random.js";
+export {
+  type AutogradEngine,
+  type BackwardOptions,
+  type GradFn,
+  setAutogradEngine,
+  Tensor,
+  TensorError,
+} from "./tensor.js";

@@ -20,13 +20,17 @@ export class Interpreter {
   run(inputs: readonly TensorData[]): TensorData[] {
     const g = this.graph;
     if (inputs.length !== g.inputs.length) {
-      throw new TensorError(`interpret '${g.name}': expected ${g.inputs.length} inputs (${g.inputs.map((v) => v.name).join(", ")}), got ${inputs.length}`);
+      throw new TensorError(
+        `interpret '${g.name}': expected ${g.inputs.length} inputs (${g.inputs.map((v) => v.name).join(", ")}), got ${inputs.length}`,
+      );
     }
     const env = new Map<Value, TensorData>();
     g.inputs.forEach((v, i) => {
       const t = inputs[i]!;
       if (!sameMeta(t, v.meta)) {
-        throw new TensorError(`interpret '${g.name}': input ${i} '${v.name}' expects ${formatMeta(v.meta)}, got ${formatMeta(t)}`);
+        throw new TensorError(
+          `interpret '${g.name}': input ${i} '${v.name}' expects ${formatMeta(v.meta)}, got ${formatMeta(t)}`,
+        );
       }
       env.set(v, t);
     });
@@ -37,10 +41,14 @@ export class Interpreter {
         out = this.runNode(node, args);
       } catch (e) {
         const shapes = args.map((a) => formatMeta(a)).join(", ");
-        throw new TensorError(`interpret '${g.name}': node '${node.name}' (${node.op} of ${shapes}) failed: ${(e as Error).message}`);
+        throw new TensorError(
+          `interpret '${g.name}': node '${node.name}' (${node.op} of ${shapes}) failed: ${(e as Error).message}`,
+        );
       }
       if (!sameMeta(out, node.meta)) {
-        throw new TensorError(`interpret '${g.name}': node '${node.name}' (${node.op}) produced ${formatMeta(out)}, the graph says ${formatMeta(node.meta)}`);
+        throw new TensorError(
+          `interpret '${g.name}': node '${node.name}' (${node.op}) produced ${formatMeta(out)}, the graph says ${formatMeta(node.meta)}`,
+        );
       }
       env.set(node.output, out);
       for (const v of new Set(node.inputs)) if (this.#lastUse.get(v) === i) env.delete(v);
@@ -54,4 +62,5 @@ export class Interpreter {
   }
 }
 
-export const interpret = (graph: Graph, inputs: readonly TensorData[]): TensorData[] => new Interpreter(graph).run(inputs);
+export const interpret = (graph: Graph, inputs: readonly TensorData[]): TensorData[] =>
+  new Interpreter(graph).run(inputs);

@@ -13,7 +13,8 @@ export class Generator {
   #offset = 0;
 
   manualSeed(seed: number): this {
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new TensorError(`manualSeed: seed must be a non-negative safe integer, got ${seed}`);
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new TensorError(`manualSeed: seed must be a non-negative safe integer, got ${seed}`);
     this.#seed = seed;
     this.#offset = 0;
     return this;

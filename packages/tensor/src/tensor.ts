@@ -1,6 +1,14 @@
-import { type DType, formatMeta, isFloating, numel, type TensorData, type TensorMeta, type TypedArray } from "@aotjs/ir";
+import {
+  type DType,
+  formatMeta,
+  isFloating,
+  numel,
+  type TensorData,
+  type TensorMeta,
+  type TypedArray,
+} from "@aotjs/ir";
 import { dispatchAlias, dispatchMutate } from "./dispatch.js";
-import { formatTensor, toNested, type Nested } from "./format.js";
+import { formatTensor, type Nested, toNested } from "./format.js";
 import * as ew from "./ops/elementwise.js";
 import * as nn from "./ops/nn.js";
 import type { TensorLike } from "./ops/operands.js";
@@ -51,7 +59,11 @@ export class Tensor implements TensorMeta {
 
   static {
     assignData = (t, d) => {
-      if (d.dtype !== t.dtype || d.shape.length !== t.shape.length || d.shape.some((x, i) => x !== t.shape[i])) {
+      if (
+        d.dtype !== t.dtype ||
+        d.shape.length !== t.shape.length ||
+        d.shape.some((x, i) => x !== t.shape[i])
+      ) {
         throw new TensorError(`in-place update: cannot store ${formatMeta(d)} into ${formatMeta(t)}`);
       }
       t.#data = d;
@@ -129,7 +141,8 @@ export class Tensor implements TensorMeta {
   }
   item(): number | boolean {
     const d = this.#need("item()");
-    if (d.size !== 1) throw new TensorError(`item(): needs a tensor with one element, got ${formatMeta(this)}`);
+    if (d.size !== 1)
+      throw new TensorError(`item(): needs a tensor with one element, got ${formatMeta(this)}`);
     const v = d.data[0]!;
     return d.dtype === "bool" ? v === 1 : Number(v);
   }
@@ -145,7 +158,9 @@ export class Tensor implements TensorMeta {
   /** Backpropagate from this tensor; delegates to the installed autograd engine. */
   backward(gradient?: Tensor, options: BackwardOptions = {}): Promise<void> {
     if (!engine) {
-      throw new TensorError('backward() needs an autograd engine: add `import "@aotjs/autograd";` to your program');
+      throw new TensorError(
+        'backward() needs an autograd engine: add `import "@aotjs/autograd";` to your program',
+      );
     }
     return engine.backward(this, gradient, options);
   }
@@ -354,10 +369,13 @@ export class Tensor implements TensorMeta {
   }
   /** Transpose of a matrix (0-d and 1-d tensors are returned as they are). */
   t(): Tensor {
-    return (this.ndim < 2 ? this : sh.transpose(this, 0, 1));
+    return this.ndim < 2 ? this : sh.transpose(this, 0, 1);
   }
   get T(): Tensor {
-    return sh.permute(this, this.shape.map((_, i) => this.ndim - 1 - i));
+    return sh.permute(
+      this,
+      this.shape.map((_, i) => this.ndim - 1 - i),
+    );
   }
   expand(shape: readonly number[]): Tensor {
     return sh.expand(this, shape);

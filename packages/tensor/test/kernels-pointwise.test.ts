@@ -82,7 +82,20 @@ const valueCases: Record<PointwiseOp, Case[]> = {
     // The brief's reference values (erf(x) for x = 0.5, 1, 2, -3 and the 2x/sqrt(pi) limit at 1e-10).
     {
       in: [f64([9], [0, 0.5, 1, 2, -3, 1e-10, inf, -inf, NaN])],
-      out: f64([9], [0, 0.5204998778130465, 0.8427007929497149, 0.9953222650189527, -0.9999779095030014, 1.1283791670955126e-10, 1, -1, NaN]),
+      out: f64(
+        [9],
+        [
+          0,
+          0.5204998778130465,
+          0.8427007929497149,
+          0.9953222650189527,
+          -0.9999779095030014,
+          1.1283791670955126e-10,
+          1,
+          -1,
+          NaN,
+        ],
+      ),
       tol: 1e-15,
     },
     { in: [f32([2], [1, -0.5])], out: f32([2], [0.8427007929497149, -0.5204998778130465]) },
@@ -99,8 +112,16 @@ const valueCases: Record<PointwiseOp, Case[]> = {
     { in: [i64([1], [P60 + 1n])], attrs: { dtype: "float64" }, out: f64([1], [2 ** 60]) },
     // 2^60 + 2^36 + 1 is just above the float32 midpoint 2^60 + 2^36, so it rounds up to 2^60 + 2^37.
     // Through a double it would first round to the midpoint and then, ties-to-even, down to 2^60.
-    { in: [i64([1], [P60 + 2n ** 36n + 1n])], attrs: { dtype: "float32" }, out: f32([1], [2 ** 60 + 2 ** 37]) },
-    { in: [i64([3], [2n ** 32n + 5n, -1, 2n ** 31n])], attrs: { dtype: "int32" }, out: i32([3], [5, -1, I32_MIN]) },
+    {
+      in: [i64([1], [P60 + 2n ** 36n + 1n])],
+      attrs: { dtype: "float32" },
+      out: f32([1], [2 ** 60 + 2 ** 37]),
+    },
+    {
+      in: [i64([3], [2n ** 32n + 5n, -1, 2n ** 31n])],
+      attrs: { dtype: "int32" },
+      out: i32([3], [5, -1, I32_MIN]),
+    },
     { in: [i32([2], [16777217, -3])], attrs: { dtype: "float32" }, out: f32([2], [16777216, -3]) },
     { in: [i32([2], [I32_MIN, 7])], attrs: { dtype: "int64" }, out: i64([2], [I32_MIN, 7]) },
     { in: [f64([1], [0.1])], attrs: { dtype: "float32" }, out: f32([1], [0.1]) },
@@ -124,24 +145,39 @@ const valueCases: Record<PointwiseOp, Case[]> = {
   ],
   mul: [
     // (1 + 2^-12)^2 = 1 + 2^-11 + 2^-24: the 2^-24 is half a float32 ulp, a tie that rounds to even.
-    { in: [f32([3], [0, 3, 1 + 2 ** -12]), f32([3], [inf, -0.5, 1 + 2 ** -12])], out: f32([3], [NaN, -1.5, 1 + 2 ** -11]) },
+    {
+      in: [f32([3], [0, 3, 1 + 2 ** -12]), f32([3], [inf, -0.5, 1 + 2 ** -12])],
+      out: f32([3], [NaN, -1.5, 1 + 2 ** -11]),
+    },
     // 65536^2 = 2^32 wraps to 0; 123456789 * 987654321 = 121932631112635269 = 0x1B13114FBFF5385 (worked
     // out in BigInt), whose low 32 bits 0xFBFF5385 read as int32 are -67153019. The product is past 2^53,
     // so a double multiply would lose those bits.
     { in: [i32([2], [65536, 123456789]), i32([2], [65536, 987654321])], out: i32([2], [0, -67153019]) },
-    { in: [i64([2], [2n ** 31n + 1n, 2n ** 32n]), i64([2], [2n ** 31n + 1n, 2n ** 32n])], out: i64([2], [2n ** 62n + 2n ** 32n + 1n, 0]) },
+    {
+      in: [i64([2], [2n ** 31n + 1n, 2n ** 32n]), i64([2], [2n ** 31n + 1n, 2n ** 32n])],
+      out: i64([2], [2n ** 62n + 2n ** 32n + 1n, 0]),
+    },
   ],
   div: [
     { in: [f64([3], [1, -1, 0]), f64([3], [0, 0, 0])], out: f64([3], [inf, -inf, NaN]) },
-    { in: [i32([5], [7, -7, 7, -7, I32_MIN]), i32([5], [2, 2, -2, -2, -1])], out: i32([5], [3, -3, -3, 3, I32_MIN]) },
+    {
+      in: [i32([5], [7, -7, 7, -7, I32_MIN]), i32([5], [2, 2, -2, -2, -1])],
+      out: i32([5], [3, -3, -3, 3, I32_MIN]),
+    },
     { in: [i64([2], [-(P60 + 1n), I64_MIN]), i64([2], [2, -1])], out: i64([2], [-(2n ** 59n), I64_MIN]) },
   ],
   pow: [
     // C's pow, which PyTorch follows: pow(1, NaN) = 1, pow(-1, inf) = 1, pow(NaN, 0) = 1.
-    { in: [f64([6], [2, 1, -1, NaN, 4, -8]), f64([6], [10, NaN, inf, 0, 0.5, 1 / 3])], out: f64([6], [1024, 1, 1, 1, 2, NaN]) },
+    {
+      in: [f64([6], [2, 1, -1, NaN, 4, -8]), f64([6], [10, NaN, inf, 0, 0.5, 1 / 3])],
+      out: f64([6], [1024, 1, 1, 1, 2, NaN]),
+    },
     { in: [i32([5], [3, 2, -2, 0, 2]), i32([5], [4, 31, 3, 0, 32])], out: i32([5], [81, I32_MIN, -8, 1, 0]) },
     // 3^39 = 4052555153018976267 < 2^63; 2^64 wraps to 0; 3^40 = 12157665459056928801 wraps by -2^64.
-    { in: [i64([3], [3, 2, 3]), i64([3], [39, 64, 40])], out: i64([3], [4052555153018976267n, 0, 12157665459056928801n - 2n ** 64n]) },
+    {
+      in: [i64([3], [3, 2, 3]), i64([3], [39, 64, 40])],
+      out: i64([3], [4052555153018976267n, 0, 12157665459056928801n - 2n ** 64n]),
+    },
   ],
   maximum: [
     { in: [f32([4], [1, NaN, 3, -0]), f32([4], [2, 0, NaN, -1])], out: f32([4], [2, NaN, NaN, 0]) },
@@ -190,7 +226,10 @@ const valueCases: Record<PointwiseOp, Case[]> = {
   logicalOr: [{ in: [b8([2, 1], [1, 0]), b8([2], [1, 0])], out: b8([2, 2], [1, 1, 1, 0]) }],
   where: [
     { in: [b8([3], [1, 0, 1]), f32([3], [1, 2, 3]), f32([], [10])], out: f32([3], [1, 10, 3]) },
-    { in: [b8([2, 1], [1, 0]), i64([2], [P60 + 1n, 2]), i64([1], [-1])], out: i64([2, 2], [P60 + 1n, 2, -1, -1]) },
+    {
+      in: [b8([2, 1], [1, 0]), i64([2], [P60 + 1n, 2]), i64([1], [-1])],
+      out: i64([2, 2], [P60 + 1n, 2, -1, -1]),
+    },
     { in: [b8([], [0]), b8([2], [1, 1]), b8([2], [0, 1])], out: b8([2], [0, 1]) },
     { in: [b8([2], [0, 1]), i32([2], [I32_MIN, 1]), i32([2], [I32_MAX, 2])], out: i32([2], [I32_MAX, 1]) },
     { in: [b8([3], [1, 0, 1]), f64([1], [NaN]), f64([3], [1, 2, 3])], out: f64([3], [NaN, 2, NaN]) },
@@ -207,7 +246,8 @@ describe("pointwise kernels: hand-computed values", () => {
   // Oracle: the sign bit itself, which the value comparison above treats as equal.
   test("signed zeros: relu(-0), sign(-0) and abs(-0) are +0; neg(0) is -0", () => {
     const minusZero = f64([1], [-0]);
-    for (const op of ["relu", "sign", "abs"] as const) expect(Object.is(run(op, [minusZero]).data[0], 0)).toBe(true);
+    for (const op of ["relu", "sign", "abs"] as const)
+      expect(Object.is(run(op, [minusZero]).data[0], 0)).toBe(true);
     expect(Object.is(run("neg", [f64([1], [0])]).data[0], -0)).toBe(true);
   });
 
@@ -224,7 +264,11 @@ describe("pointwise kernels: hand-computed values", () => {
 describe("pointwise kernels: errors name the op and the operands", () => {
   // Oracle: the documented contract (integer division by zero and negative integer powers are errors).
   test.each([
-    ["div", [i32([2], [1, 2]), i32([2], [1, 0])], /^div: integer division by zero \(a: i32\[2\], b: i32\[2\]\)$/],
+    [
+      "div",
+      [i32([2], [1, 2]), i32([2], [1, 0])],
+      /^div: integer division by zero \(a: i32\[2\], b: i32\[2\]\)$/,
+    ],
     ["div", [i64([1], [1]), i64([], [0])], /^div: integer division by zero \(a: i64\[1\], b: i64\[\]\)$/],
     ["pow", [i32([1], [3]), i32([1], [-1])], /^pow: integer pow with a negative exponent \(3 \*\* -1\)/],
     ["pow", [i64([1], [1]), i64([1], [-2])], /^pow: integer pow with a negative exponent \(1 \*\* -2\)/],
@@ -280,7 +324,7 @@ describe("erf", () => {
     [3.5, 0.9999992569016276586],
     [4, 0.9999999845827420997],
     [4.5, 1 - 1.966160441542887476e-10],
-    [5, 1 - 1.537459794428034850e-12],
+    [5, 1 - 1.53745979442803485e-12],
   ])("erf(%f)", (x, expected) => {
     expect(Math.abs(erf(x) - expected) / expected).toBeLessThan(1e-15);
     expect(erf(-x)).toBe(-erf(x));
@@ -325,7 +369,9 @@ describe("the pointwise kernel slice is covered", () => {
       const covered = new Set(cases.map((c) => (op === "where" ? c.in[1]! : c.in[0]!).dtype));
       for (const dtype of dtypes) {
         // float32 and float64 share every float loop, so one of them covers the float kind.
-        const kindCovered = dtype.startsWith("float") ? covered.has("float32") || covered.has("float64") : covered.has(dtype);
+        const kindCovered = dtype.startsWith("float")
+          ? covered.has("float32") || covered.has("float64")
+          : covered.has(dtype);
         if (acceptsDType(op, dtype) && !kindCovered) missing.push(`${op} on ${dtype}`);
       }
     }
@@ -336,7 +382,9 @@ describe("the pointwise kernel slice is covered", () => {
 function acceptsDType(op: PointwiseOp, dtype: "float32" | "float64" | "int32" | "int64" | "bool"): boolean {
   const meta = { shape: [1], dtype };
   const inputs =
-    op === "where" ? [{ shape: [1], dtype: "bool" as const }, meta, meta] : catalog[op].inputs.map(() => meta);
+    op === "where"
+      ? [{ shape: [1], dtype: "bool" as const }, meta, meta]
+      : catalog[op].inputs.map(() => meta);
   try {
     (catalog[op].infer as (i: unknown[], a: unknown) => unknown)(inputs, { dtype: "float32" });
     return true;

@@ -3,13 +3,24 @@
 import { type DType, TensorData } from "@aotjs/ir";
 import { expect } from "vitest";
 
-export const f32 = (shape: number[], values: number[]) => new TensorData("float32", shape, Float32Array.from(values));
-export const f64 = (shape: number[], values: number[]) => new TensorData("float64", shape, Float64Array.from(values));
-export const i32 = (shape: number[], values: number[]) => new TensorData("int32", shape, Int32Array.from(values));
+export const f32 = (shape: number[], values: number[]) =>
+  new TensorData("float32", shape, Float32Array.from(values));
+export const f64 = (shape: number[], values: number[]) =>
+  new TensorData("float64", shape, Float64Array.from(values));
+export const i32 = (shape: number[], values: number[]) =>
+  new TensorData("int32", shape, Int32Array.from(values));
 export const i64 = (shape: number[], values: (number | bigint)[]) =>
-  new TensorData("int64", shape, BigInt64Array.from(values, (v) => BigInt(v)));
+  new TensorData(
+    "int64",
+    shape,
+    BigInt64Array.from(values, (v) => BigInt(v)),
+  );
 export const b8 = (shape: number[], values: (number | boolean)[]) =>
-  new TensorData("bool", shape, Uint8Array.from(values, (v) => (v ? 1 : 0)));
+  new TensorData(
+    "bool",
+    shape,
+    Uint8Array.from(values, (v) => (v ? 1 : 0)),
+  );
 
 export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
@@ -25,7 +36,8 @@ export function rng(seed: number): () => number {
   };
 }
 
-export const randInt = (next: () => number, lo: number, hi: number): number => lo + Math.floor(next() * (hi - lo + 1));
+export const randInt = (next: () => number, lo: number, hi: number): number =>
+  lo + Math.floor(next() * (hi - lo + 1));
 
 /** Row-major coordinates of flat index `flat` in `shape`. */
 export function unravel(flat: number, shape: readonly number[]): number[] {
@@ -57,14 +69,17 @@ export function randomData(dtype: DType, n: number, next: () => number, specials
       const out = dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
       for (let i = 0; i < n; i++) {
         const r = next();
-        if (specials && r < 0.08) out[i] = pick([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0]);
+        if (specials && r < 0.08)
+          out[i] = pick([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0]);
         else if (r < 0.3) out[i] = randInt(next, -4, 4);
         else out[i] = (next() * 2 - 1) * 10 ** randInt(next, -3, 3);
       }
       return out;
     }
     case "int32":
-      return Int32Array.from({ length: n }, () => (next() < 0.5 ? randInt(next, -5, 5) : (next() * 2 ** 32) | 0));
+      return Int32Array.from({ length: n }, () =>
+        next() < 0.5 ? randInt(next, -5, 5) : (next() * 2 ** 32) | 0,
+      );
     case "int64":
       return BigInt64Array.from({ length: n }, () => {
         if (next() < 0.3) return BigInt(randInt(next, -5, 5));
@@ -97,7 +112,10 @@ export function expectTensor(actual: TensorData, expected: TensorData, relTol = 
     const e = expected.data[i]!;
     const ok =
       sameValue(a, e) ||
-      (relTol > 0 && typeof a === "number" && typeof e === "number" && Math.abs(a - e) <= relTol * Math.abs(e));
+      (relTol > 0 &&
+        typeof a === "number" &&
+        typeof e === "number" &&
+        Math.abs(a - e) <= relTol * Math.abs(e));
     if (!ok) expect.fail(`element ${i}: got ${String(a)}, expected ${String(e)}`);
   }
 }

@@ -1,2 +1,10 @@
-export { countLeaves, flatten, type PyTree, PyTreeError, specKey, type TreeSpec, unflatten } from "./pytree.js";
-export { makeFx, trace, TraceError, type TraceOptions, type TraceResult } from "./trace.js";
+export {
+  countLeaves,
+  flatten,
+  type PyTree,
+  PyTreeError,
+  specKey,
+  type TreeSpec,
+  unflatten,
+} from "./pytree.js";
+export { makeFx, TraceError, type TraceOptions, type TraceResult, trace } from "./trace.js";

@@ -6,7 +6,15 @@ import { Tensor } from "@aotjs/tensor";
  * plus a leaf list rebuilds the tree, and a spec's key is a cache key for "same structure and
  * same non-tensor arguments".
  */
-export type PyTree = Tensor | number | string | boolean | null | undefined | readonly PyTree[] | { readonly [key: string]: PyTree };
+export type PyTree =
+  | Tensor
+  | number
+  | string
+  | boolean
+  | null
+  | undefined
+  | readonly PyTree[]
+  | { readonly [key: string]: PyTree };
 
 export type TreeSpec =
   | { readonly kind: "leaf" }
@@ -37,11 +45,19 @@ export function flatten(tree: unknown): { leaves: Tensor[]; spec: TreeSpec } {
       const keys = Object.keys(x);
       return { kind: "object", keys, children: keys.map((k) => walk(x[k], `${path}.${k}`)) };
     }
-    if (x === null || x === undefined || typeof x === "number" || typeof x === "string" || typeof x === "boolean") {
+    if (
+      x === null ||
+      x === undefined ||
+      typeof x === "number" ||
+      typeof x === "string" ||
+      typeof x === "boolean"
+    ) {
       return { kind: "value", value: x };
     }
     const what = typeof x === "object" ? ((x as object).constructor?.name ?? "object") : typeof x;
-    throw new PyTreeError(`pytree: ${path || "the argument"} is a ${what}; pytrees hold tensors, arrays, plain objects, numbers, strings, booleans and null`);
+    throw new PyTreeError(
+      `pytree: ${path || "the argument"} is a ${what}; pytrees hold tensors, arrays, plain objects, numbers, strings, booleans and null`,
+    );
   };
   const spec = walk(tree, "");
   return { leaves, spec };
@@ -52,7 +68,8 @@ export function unflatten(spec: TreeSpec, leaves: readonly Tensor[]): PyTree {
   const build = (s: TreeSpec): PyTree => {
     switch (s.kind) {
       case "leaf": {
-        if (next >= leaves.length) throw new PyTreeError(`unflatten: the spec has more leaves than the ${leaves.length} given`);
+        if (next >= leaves.length)
+          throw new PyTreeError(`unflatten: the spec has more leaves than the ${leaves.length} given`);
         return leaves[next++]!;
       }
       case "array":
@@ -64,12 +81,17 @@ export function unflatten(spec: TreeSpec, leaves: readonly Tensor[]): PyTree {
     }
   };
   const tree = build(spec);
-  if (next !== leaves.length) throw new PyTreeError(`unflatten: the spec has ${next} leaves but ${leaves.length} were given`);
+  if (next !== leaves.length)
+    throw new PyTreeError(`unflatten: the spec has ${next} leaves but ${leaves.length} were given`);
   return tree;
 }
 
 export const countLeaves = (spec: TreeSpec): number =>
-  spec.kind === "leaf" ? 1 : spec.kind === "value" ? 0 : spec.children.reduce((n, c) => n + countLeaves(c), 0);
+  spec.kind === "leaf"
+    ? 1
+    : spec.kind === "value"
+      ? 0
+      : spec.children.reduce((n, c) => n + countLeaves(c), 0);
 
 /** A string that is equal for equal specs: structure, object keys and non-tensor values. */
 export function specKey(spec: TreeSpec): string {
@@ -81,6 +103,10 @@ export function specKey(spec: TreeSpec): string {
     case "object":
       return `{${spec.keys.map((k, i) => `${JSON.stringify(k)}:${specKey(spec.children[i]!)}`).join(",")}}`;
     case "value":
-      return spec.value === undefined ? "undefined" : typeof spec.value === "number" && !Number.isFinite(spec.value) ? `#${spec.value}` : JSON.stringify(spec.value);
+      return spec.value === undefined
+        ? "undefined"
+        : typeof spec.value === "number" && !Number.isFinite(spec.value)
+          ? `#${spec.value}`
+          : JSON.stringify(spec.value);
   }
 }

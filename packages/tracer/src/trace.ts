@@ -51,11 +51,18 @@ class TracingMode implements DispatchHandler {
     if (v) return v;
     const data = t.dataOrUndefined;
     if (!data) {
-      throw new TraceError(`${use}: a fake tensor ${t.shape.length ? `[${t.shape}]` : "[]"} that does not belong to this trace (was it created by another trace?)`);
+      throw new TraceError(
+        `${use}: a fake tensor ${t.shape.length ? `[${t.shape}]` : "[]"} that does not belong to this trace (was it created by another trace?)`,
+      );
     }
     let value: Value;
     if (data.size > 0 && allEqual(data)) {
-      value = this.builder.op("full", [], { shape: data.shape, value: Number(data.data[0]!), dtype: data.dtype }, "_constant");
+      value = this.builder.op(
+        "full",
+        [],
+        { shape: data.shape, value: Number(data.data[0]!), dtype: data.dtype },
+        "_constant",
+      );
     } else {
       const name = this.builder.freshName(`_tensor_constant_${this.constants.length}`);
       value = this.builder.input(name, data.meta);
@@ -93,15 +100,23 @@ class TracingMode implements DispatchHandler {
  * graph inputs (fake copies: example values are never read), and the flattened result becomes the
  * outputs, followed by the new value of every input the function updated in place.
  */
-export function trace(fn: (...args: any[]) => unknown, inputs: readonly unknown[], options: TraceOptions = {}): TraceResult {
+export function trace(
+  fn: (...args: any[]) => unknown,
+  inputs: readonly unknown[],
+  options: TraceOptions = {},
+): TraceResult {
   const name = options.name ?? (isValidName(fn.name) ? fn.name : "traced");
   if (inputs.length < fn.length) {
-    throw new TraceError(`trace '${name}': the function takes ${fn.length} argument(s) but ${inputs.length} were given`);
+    throw new TraceError(
+      `trace '${name}': the function takes ${fn.length} argument(s) but ${inputs.length} were given`,
+    );
   }
   const { leaves, spec: inputSpec } = flatten([...inputs]);
   const names = options.inputNames ?? leaves.map((_, i) => `arg_${i + 1}`);
   if (names.length !== leaves.length) {
-    throw new TraceError(`trace '${name}': ${names.length} input names given for ${leaves.length} tensor inputs`);
+    throw new TraceError(
+      `trace '${name}': ${names.length} input names given for ${leaves.length} tensor inputs`,
+    );
   }
   const b = new GraphBuilder(name);
   const mode = new TracingMode(b);
@@ -122,13 +137,20 @@ export function trace(fn: (...args: any[]) => unknown, inputs: readonly unknown[
     if (e instanceof TraceError) throw e;
     throw new TraceError(`while tracing '${name}': ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
-  if (result instanceof Promise) throw new TraceError(`trace '${name}': the function returned a Promise; traced functions must be synchronous`);
+  if (result instanceof Promise)
+    throw new TraceError(
+      `trace '${name}': the function returned a Promise; traced functions must be synchronous`,
+    );
 
   const { leaves: outLeaves, spec: outputSpec } = flatten(result);
   const outputs = outLeaves.map((t, i) => mode.valueOf(t, `output ${i}`));
-  const mutated = fakes.map((f, i) => [i, mode.values.get(f)!] as const).filter(([i, v]) => v !== inputValues[i]);
+  const mutated = fakes
+    .map((f, i) => [i, mode.values.get(f)!] as const)
+    .filter(([i, v]) => v !== inputValues[i]);
   b.output([...outputs, ...mutated.map(([, v]) => v)]);
-  mutated.forEach(([i], k) => b.mutation(inputValues[i]!, outputs.length + k));
+  mutated.forEach(([i], k) => {
+    b.mutation(inputValues[i]!, outputs.length + k);
+  });
   return { graph: b.build(), inputSpec, outputSpec, constants: mode.constants };
 }
 

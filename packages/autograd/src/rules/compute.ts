@@ -10,8 +10,18 @@ import { sumToShape } from "./helpers.js";
 import { notDifferentiable, type RulesFor } from "./types.js";
 
 type Compute =
-  | "matmul" | "conv2d" | "conv2dBackwardInput" | "conv2dBackwardWeight" | "maxPool2d" | "maxPool2dBackward"
-  | "avgPool2d" | "avgPool2dBackward" | "full" | "arange" | "uniform" | "bernoulli";
+  | "matmul"
+  | "conv2d"
+  | "conv2dBackwardInput"
+  | "conv2dBackwardWeight"
+  | "maxPool2d"
+  | "maxPool2dBackward"
+  | "avgPool2d"
+  | "avgPool2dBackward"
+  | "full"
+  | "arange"
+  | "uniform"
+  | "bernoulli";
 
 /**
  * The conv backward ops are bilinear in their two inputs, so their own derivatives are the other

@@ -15,7 +15,8 @@ export function sumToShape(grad: Tensor, shape: readonly number[]): Tensor {
 }
 
 /** Zeros of `shape` with `like`'s dtype, for the gradient of a slice or gather. */
-export const zerosOf = (shape: readonly number[], like: Tensor): Tensor => zeros(shape, { dtype: like.dtype });
+export const zerosOf = (shape: readonly number[], like: Tensor): Tensor =>
+  zeros(shape, { dtype: like.dtype });
 
 /** Put back the dims a reduction removed, so the gradient broadcasts against the input. */
 export function unreduce(grad: Tensor, dims: readonly number[], keepdim: boolean): Tensor {

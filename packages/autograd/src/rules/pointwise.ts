@@ -4,9 +4,38 @@ import { sumToShape } from "./helpers.js";
 import { notDifferentiable, type RulesFor } from "./types.js";
 
 type Pointwise =
-  | "neg" | "abs" | "sign" | "exp" | "log" | "sqrt" | "rsqrt" | "reciprocal" | "sin" | "cos" | "tanh" | "sigmoid"
-  | "relu" | "erf" | "logicalNot" | "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum"
-  | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "logicalAnd" | "logicalOr" | "where" | "cast";
+  | "neg"
+  | "abs"
+  | "sign"
+  | "exp"
+  | "log"
+  | "sqrt"
+  | "rsqrt"
+  | "reciprocal"
+  | "sin"
+  | "cos"
+  | "tanh"
+  | "sigmoid"
+  | "relu"
+  | "erf"
+  | "logicalNot"
+  | "add"
+  | "sub"
+  | "mul"
+  | "div"
+  | "pow"
+  | "maximum"
+  | "minimum"
+  | "eq"
+  | "ne"
+  | "lt"
+  | "le"
+  | "gt"
+  | "ge"
+  | "logicalAnd"
+  | "logicalOr"
+  | "where"
+  | "cast";
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
@@ -30,7 +59,10 @@ export const pointwiseRules: RulesFor<Pointwise> = {
   relu: (g, { inputs: [x] }) => [where(x!.gt(0), g, 0)],
   erf: (g, { inputs: [x] }) => [g.mul(x!.mul(x!).neg().exp().mul(TWO_OVER_SQRT_PI))],
   logicalNot: notDifferentiable,
-  add: (g, { inputs: [a, b], needsGrad }) => [needsGrad[0] ? sumToShape(g, a!.shape) : null, needsGrad[1] ? sumToShape(g, b!.shape) : null],
+  add: (g, { inputs: [a, b], needsGrad }) => [
+    needsGrad[0] ? sumToShape(g, a!.shape) : null,
+    needsGrad[1] ? sumToShape(g, b!.shape) : null,
+  ],
   sub: (g, { inputs: [a, b], needsGrad }) => [
     needsGrad[0] ? sumToShape(g, a!.shape) : null,
     needsGrad[1] ? sumToShape(g.neg(), b!.shape) : null,
@@ -46,11 +78,15 @@ export const pointwiseRules: RulesFor<Pointwise> = {
   pow: (g, { inputs: [a, b], output, needsGrad }) => [
     needsGrad[0] ? sumToShape(g.mul(b!).mul(a!.pow(b!.sub(1))), a!.shape) : null,
     // d/db a^b = a^b log a; PyTorch defines it as 0 where a == 0 and b >= 0.
-    needsGrad[1] ? sumToShape(where(a!.eq(0).logicalAnd(b!.ge(0)), 0, g.mul(output).mul(a!.log())), b!.shape) : null,
+    needsGrad[1]
+      ? sumToShape(where(a!.eq(0).logicalAnd(b!.ge(0)), 0, g.mul(output).mul(a!.log())), b!.shape)
+      : null,
   ],
   // Ties split the gradient evenly between the two inputs, as in PyTorch.
-  maximum: (g, { inputs: [a, b], needsGrad }) => splitTies(g, a!.gt(b!), b!.gt(a!), a!.eq(b!), needsGrad, a!.shape, b!.shape),
-  minimum: (g, { inputs: [a, b], needsGrad }) => splitTies(g, a!.lt(b!), b!.lt(a!), a!.eq(b!), needsGrad, a!.shape, b!.shape),
+  maximum: (g, { inputs: [a, b], needsGrad }) =>
+    splitTies(g, a!.gt(b!), b!.gt(a!), a!.eq(b!), needsGrad, a!.shape, b!.shape),
+  minimum: (g, { inputs: [a, b], needsGrad }) =>
+    splitTies(g, a!.lt(b!), b!.lt(a!), a!.eq(b!), needsGrad, a!.shape, b!.shape),
   eq: notDifferentiable,
   ne: notDifferentiable,
   lt: notDifferentiable,

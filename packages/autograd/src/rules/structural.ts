@@ -3,8 +3,21 @@ import { sumToShape, unreduce, zerosOf } from "./helpers.js";
 import { notDifferentiable, type RulesFor } from "./types.js";
 
 type Structural =
-  | "sum" | "mean" | "amax" | "amin" | "argmax" | "reshape" | "permute" | "expand" | "squeeze" | "unsqueeze"
-  | "slice" | "concat" | "pad" | "gather" | "scatterAdd";
+  | "sum"
+  | "mean"
+  | "amax"
+  | "amin"
+  | "argmax"
+  | "reshape"
+  | "permute"
+  | "expand"
+  | "squeeze"
+  | "unsqueeze"
+  | "slice"
+  | "concat"
+  | "pad"
+  | "gather"
+  | "scatterAdd";
 
 /** amax/amin: ties share the gradient evenly, as in PyTorch. Needs a bool mask and a count only. */
 function extremeRule(g: Tensor, x: Tensor, out: Tensor, dims: readonly number[], keepdim: boolean): Tensor {
@@ -14,7 +27,14 @@ function extremeRule(g: Tensor, x: Tensor, out: Tensor, dims: readonly number[],
 }
 
 /** Scatter a strided slice's gradient back: interleave zeros, then pad to the full dim. */
-function sliceBackward(g: Tensor, shape: readonly number[], dim: number, start: number, end: number, step: number): Tensor {
+function sliceBackward(
+  g: Tensor,
+  shape: readonly number[],
+  dim: number,
+  start: number,
+  end: number,
+  step: number,
+): Tensor {
   let spread = g;
   if (step > 1) {
     // [.., n, ..] -> [.., n, step, ..] with zeros after each element -> [.., n*step, ..], trimmed.
@@ -54,7 +74,9 @@ export const structuralRules: RulesFor<Structural> = {
   expand: (g, { inputs: [x] }) => [sumToShape(g, x!.shape)],
   squeeze: (g, { inputs: [x] }) => [g.reshape(x!.shape)],
   unsqueeze: (g, { inputs: [x] }) => [g.reshape(x!.shape)],
-  slice: (g, { inputs: [x], attrs }) => [sliceBackward(g, x!.shape, attrs.dim, attrs.start, attrs.end, attrs.step)],
+  slice: (g, { inputs: [x], attrs }) => [
+    sliceBackward(g, x!.shape, attrs.dim, attrs.start, attrs.end, attrs.step),
+  ],
   concat: (g, { inputs, attrs, needsGrad }) => {
     let at = 0;
     return inputs.map((x, i) => {
@@ -78,4 +100,3 @@ export const structuralRules: RulesFor<Structural> = {
     needsGrad[2] ? g.gather(attrs.dim, index!) : null,
   ],
 };
-

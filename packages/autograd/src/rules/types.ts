@@ -14,7 +14,10 @@ export interface RuleContext<K extends OpName> {
  * against the Tensor API so the same rule runs eagerly and, under the tracer, emits backward nodes.
  * `null` means "no gradient" (zero, or an input that needs none).
  */
-export type DerivativeRule<K extends OpName> = (grad: Tensor, ctx: RuleContext<K>) => readonly (Tensor | null)[];
+export type DerivativeRule<K extends OpName> = (
+  grad: Tensor,
+  ctx: RuleContext<K>,
+) => readonly (Tensor | null)[];
 
 /** The entry for ops with no derivative: comparisons, argmax, creation and random ops. */
 export const notDifferentiable = "notDifferentiable" as const;

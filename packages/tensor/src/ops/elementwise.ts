@@ -3,7 +3,17 @@ import { dispatch } from "../dispatch.js";
 import type { Tensor } from "../tensor.js";
 import { asTensor, promote, type TensorLike, toFloat } from "./operands.js";
 
-type FloatUnary = "exp" | "log" | "sqrt" | "rsqrt" | "reciprocal" | "sin" | "cos" | "tanh" | "sigmoid" | "erf";
+type FloatUnary =
+  | "exp"
+  | "log"
+  | "sqrt"
+  | "rsqrt"
+  | "reciprocal"
+  | "sin"
+  | "cos"
+  | "tanh"
+  | "sigmoid"
+  | "erf";
 type NumericUnary = "neg" | "abs" | "sign" | "relu";
 
 /** Float-only math promotes integer inputs to float32 first, as torch does. */
@@ -39,10 +49,15 @@ export function logical(op: "logicalAnd" | "logicalOr", a: TensorLike, b: Tensor
 /** torch.where(condition, a, b); a non-bool condition means `!= 0`. */
 export function where(condition: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   const dtype = promote(a, b);
-  return dispatch("where", [asTensor(condition, "bool", "where"), asTensor(a, dtype, "where"), asTensor(b, dtype, "where")]);
+  return dispatch("where", [
+    asTensor(condition, "bool", "where"),
+    asTensor(a, dtype, "where"),
+    asTensor(b, dtype, "where"),
+  ]);
 }
 
-export const cast = (x: Tensor, dtype: DType): Tensor => (x.dtype === dtype ? x : dispatch("cast", [x], { dtype }));
+export const cast = (x: Tensor, dtype: DType): Tensor =>
+  x.dtype === dtype ? x : dispatch("cast", [x], { dtype });
 
 /** clamp(min, max) as maximum/minimum, so NaN propagates as in torch.clamp. */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {

@@ -1,7 +1,5 @@
 // The functional API: free functions for what is not a method, or reads better as a function.
 export { cast, clamp, where } from "./elementwise.js";
-export { type ReduceOptions, softmax, logSoftmax, logsumexp } from "./reduce.js";
-export { cat, chunk, gather, pad, scatterAdd, split, stack } from "./shape.js";
 export {
   type AvgPool2dOptions,
   avgPool2d,
@@ -16,3 +14,5 @@ export {
   maxPool2dBackward,
 } from "./nn.js";
 export { asTensor, normalizeDim, normalizeDims, promote, type TensorLike } from "./operands.js";
+export { logSoftmax, logsumexp, type ReduceOptions, softmax } from "./reduce.js";
+export { cat, chunk, gather, pad, scatterAdd, split, stack } from "./shape.js";

@@ -7,7 +7,9 @@ const fmt = (s: readonly number[]) => `[${s.join(", ")}]`;
 /** torch.matmul: vectors are promoted to matrices and the added dim removed afterwards. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.shape.length === 0 || b.shape.length === 0) {
-    throw new TensorError(`matmul: both arguments need at least 1 dim, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+    throw new TensorError(
+      `matmul: both arguments need at least 1 dim, got ${fmt(a.shape)} and ${fmt(b.shape)}`,
+    );
   }
   const dtype = promote(a, b);
   let x = a.to(dtype);
@@ -45,14 +47,22 @@ export const conv2dBackwardInput = (
   weight: Tensor,
   inputShape: readonly number[],
   options: Conv2dOptions = {},
-): Tensor => dispatch("conv2dBackwardInput", [gradOutput, weight], { ...convAttrs(options, "conv2dBackwardInput"), inputShape });
+): Tensor =>
+  dispatch("conv2dBackwardInput", [gradOutput, weight], {
+    ...convAttrs(options, "conv2dBackwardInput"),
+    inputShape,
+  });
 
 export const conv2dBackwardWeight = (
   gradOutput: Tensor,
   x: Tensor,
   weightShape: readonly number[],
   options: Conv2dOptions = {},
-): Tensor => dispatch("conv2dBackwardWeight", [gradOutput, x], { ...convAttrs(options, "conv2dBackwardWeight"), weightShape });
+): Tensor =>
+  dispatch("conv2dBackwardWeight", [gradOutput, x], {
+    ...convAttrs(options, "conv2dBackwardWeight"),
+    weightShape,
+  });
 
 export interface Pool2dOptions {
   readonly kernelSize: number | readonly number[];
@@ -73,7 +83,10 @@ const poolAttrs = (o: Pool2dOptions, op: string) => {
 };
 
 export type MaxPool2dOptions = Pool2dOptions & { readonly dilation?: number | readonly number[] };
-const maxPoolAttrs = (o: MaxPool2dOptions, op: string) => ({ ...poolAttrs(o, op), dilation: pair(o.dilation ?? 1, "dilation", op) });
+const maxPoolAttrs = (o: MaxPool2dOptions, op: string) => ({
+  ...poolAttrs(o, op),
+  dilation: pair(o.dilation ?? 1, "dilation", op),
+});
 
 export const maxPool2d = (x: Tensor, options: MaxPool2dOptions): Tensor =>
   dispatch("maxPool2d", [x], maxPoolAttrs(options, "maxPool2d"));
@@ -81,9 +94,16 @@ export const maxPool2dBackward = (gradOutput: Tensor, x: Tensor, options: MaxPoo
   dispatch("maxPool2dBackward", [gradOutput, x], maxPoolAttrs(options, "maxPool2dBackward"));
 
 export type AvgPool2dOptions = Pool2dOptions & { readonly countIncludePad?: boolean };
-const avgPoolAttrs = (o: AvgPool2dOptions, op: string) => ({ ...poolAttrs(o, op), countIncludePad: o.countIncludePad ?? true });
+const avgPoolAttrs = (o: AvgPool2dOptions, op: string) => ({
+  ...poolAttrs(o, op),
+  countIncludePad: o.countIncludePad ?? true,
+});
 
 export const avgPool2d = (x: Tensor, options: AvgPool2dOptions): Tensor =>
   dispatch("avgPool2d", [x], avgPoolAttrs(options, "avgPool2d"));
-export const avgPool2dBackward = (gradOutput: Tensor, inputShape: readonly number[], options: AvgPool2dOptions): Tensor =>
+export const avgPool2dBackward = (
+  gradOutput: Tensor,
+  inputShape: readonly number[],
+  options: AvgPool2dOptions,
+): Tensor =>
   dispatch("avgPool2dBackward", [gradOutput], { ...avgPoolAttrs(options, "avgPool2dBackward"), inputShape });

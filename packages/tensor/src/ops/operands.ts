@@ -5,7 +5,8 @@ import { Tensor, TensorError } from "../tensor.js";
 /** What binary methods accept: a tensor or a JS scalar, which broadcasts as a 0-d tensor. */
 export type TensorLike = Tensor | number | boolean;
 
-const operand = (x: TensorLike): Operand => (x instanceof Tensor ? { dtype: x.dtype, rank: x.shape.length } : x);
+const operand = (x: TensorLike): Operand =>
+  x instanceof Tensor ? { dtype: x.dtype, rank: x.shape.length } : x;
 
 /** PyTorch's result dtype for tensors and scalars mixed (see `resultType` in @aotjs/ir). */
 export const promote = (...xs: TensorLike[]): DType => resultType(...xs.map(operand));
@@ -14,7 +15,8 @@ export const promote = (...xs: TensorLike[]): DType => resultType(...xs.map(oper
 export function asTensor(x: TensorLike, dtype: DType, op: string): Tensor {
   if (x instanceof Tensor) return x.dtype === dtype ? x : dispatch("cast", [x], { dtype });
   if (typeof x === "boolean") return dispatch("full", [], { shape: [], value: x ? 1 : 0, dtype });
-  if (typeof x !== "number") throw new TensorError(`${op}: expected a Tensor or a number, got ${x === null ? "null" : typeof x}`);
+  if (typeof x !== "number")
+    throw new TensorError(`${op}: expected a Tensor or a number, got ${x === null ? "null" : typeof x}`);
   return dispatch("full", [], { shape: [], value: x, dtype });
 }
 
@@ -24,12 +26,18 @@ export function normalizeDim(dim: number, rank: number, op: string): number {
   const d = dim < 0 ? dim + rank : dim;
   const lo = -Math.max(rank, 1);
   if (d < 0 || d >= Math.max(rank, 1)) {
-    throw new TensorError(`${op}: dim ${dim} is out of range for a tensor of rank ${rank} (expected ${lo} to ${Math.max(rank, 1) - 1})`);
+    throw new TensorError(
+      `${op}: dim ${dim} is out of range for a tensor of rank ${rank} (expected ${lo} to ${Math.max(rank, 1) - 1})`,
+    );
   }
   return d;
 }
 
-export function normalizeDims(dims: number | readonly number[] | undefined, rank: number, op: string): number[] {
+export function normalizeDims(
+  dims: number | readonly number[] | undefined,
+  rank: number,
+  op: string,
+): number[] {
   if (dims === undefined) return Array.from({ length: rank }, (_, i) => i);
   const list = typeof dims === "number" ? [dims] : [...dims];
   const out = list.map((d) => normalizeDim(d, rank, op));
@@ -38,10 +46,12 @@ export function normalizeDims(dims: number | readonly number[] | undefined, rank
 }
 
 /** Float ops on integer or bool inputs promote to the default float dtype, as torch does. */
-export const toFloat = (x: Tensor): Tensor => (isFloating(x.dtype) ? x : dispatch("cast", [x], { dtype: "float32" }));
+export const toFloat = (x: Tensor): Tensor =>
+  isFloating(x.dtype) ? x : dispatch("cast", [x], { dtype: "float32" });
 
 export const pair = (v: number | readonly number[], name: string, op: string): [number, number] => {
   const p = typeof v === "number" ? [v, v] : [...v];
-  if (p.length !== 2 || !p.every(Number.isInteger)) throw new TensorError(`${op}: ${name} must be an int or a pair of ints, got ${v}`);
+  if (p.length !== 2 || !p.every(Number.isInteger))
+    throw new TensorError(`${op}: ${name} must be an int or a pair of ints, got ${v}`);
   return p as [number, number];
 };

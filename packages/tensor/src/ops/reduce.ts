@@ -16,17 +16,26 @@ export function sum(x: Tensor, { dim, keepdim = false }: ReduceOptions = {}): Te
 
 export function mean(x: Tensor, { dim, keepdim = false }: ReduceOptions = {}): Tensor {
   if (x.dtype !== "float32" && x.dtype !== "float64") {
-    throw new TensorError(`mean: input dtype must be floating, got ${x.dtype} (cast with .to("float32") first)`);
+    throw new TensorError(
+      `mean: input dtype must be floating, got ${x.dtype} (cast with .to("float32") first)`,
+    );
   }
   return dispatch("mean", [x], { dims: normalizeDims(dim, x.shape.length, "mean"), keepdim });
 }
 
-export function extreme(op: "amax" | "amin", x: Tensor, { dim, keepdim = false }: ReduceOptions = {}): Tensor {
+export function extreme(
+  op: "amax" | "amin",
+  x: Tensor,
+  { dim, keepdim = false }: ReduceOptions = {},
+): Tensor {
   return dispatch(op, [x], { dims: normalizeDims(dim, x.shape.length, op), keepdim });
 }
 
 /** torch.argmax: the first maximum; with no dim, the index into the flattened tensor. */
-export function argmax(x: Tensor, { dim, keepdim = false }: { dim?: number; keepdim?: boolean } = {}): Tensor {
+export function argmax(
+  x: Tensor,
+  { dim, keepdim = false }: { dim?: number; keepdim?: boolean } = {},
+): Tensor {
   if (dim === undefined) {
     const flat = dispatch("argmax", [x.reshape([-1])], { dim: 0, keepdim: false });
     return keepdim ? flat.reshape(x.shape.map(() => 1)) : flat;
@@ -35,11 +44,17 @@ export function argmax(x: Tensor, { dim, keepdim = false }: { dim?: number; keep
 }
 
 /** Variance with Bessel's correction by default (torch.var's `correction=1`). */
-export function variance(x: Tensor, { dim, keepdim = false, correction = 1 }: ReduceOptions & { correction?: number } = {}): Tensor {
+export function variance(
+  x: Tensor,
+  { dim, keepdim = false, correction = 1 }: ReduceOptions & { correction?: number } = {},
+): Tensor {
   const dims = normalizeDims(dim, x.shape.length, "var");
   const count = dims.reduce((n, d) => n * x.shape[d]!, 1);
   const centered = x.sub(x.mean({ dim: dims, keepdim: true }));
-  return centered.mul(centered).sum({ dim: dims, keepdim }).div(Math.max(0, count - correction));
+  return centered
+    .mul(centered)
+    .sum({ dim: dims, keepdim })
+    .div(Math.max(0, count - correction));
 }
 
 /** Softmax as exp(x - max) / sum: subtracting the max keeps exp from overflowing. */
@@ -62,4 +77,3 @@ export function logsumexp(x: Tensor, { dim, keepdim = false }: ReduceOptions = {
   const out = x.sub(m).exp().sum({ dim: dims, keepdim: true }).log().add(m);
   return keepdim ? out : out.squeeze(dims);
 }
-

@@ -9,20 +9,26 @@ const fmt = (s: readonly number[]) => `[${s.join(", ")}]`;
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const inferred = shape.filter((d) => d === -1).length;
   if (inferred > 1 || shape.some((d) => !Number.isInteger(d) || d < -1)) {
-    throw new TensorError(`reshape: invalid shape ${fmt(shape)} for ${fmt(x.shape)} (only one dim may be -1)`);
+    throw new TensorError(
+      `reshape: invalid shape ${fmt(shape)} for ${fmt(x.shape)} (only one dim may be -1)`,
+    );
   }
   const known = numel(shape.filter((d) => d !== -1));
   const total = numel(x.shape);
   const target = shape.map((d) => (d === -1 ? (known === 0 ? 0 : total / known) : d));
   if (!target.every(Number.isInteger) || numel(target) !== total) {
-    throw new TensorError(`reshape: shape ${fmt(shape)} is invalid for input of size ${total} (shape ${fmt(x.shape)})`);
+    throw new TensorError(
+      `reshape: shape ${fmt(shape)} is invalid for input of size ${total} (shape ${fmt(x.shape)})`,
+    );
   }
   return dispatch("reshape", [x], { shape: target });
 }
 
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (dims.length !== x.shape.length) {
-    throw new TensorError(`permute: dims ${fmt(dims)} must list all ${x.shape.length} dims of ${fmt(x.shape)}`);
+    throw new TensorError(
+      `permute: dims ${fmt(dims)} must list all ${x.shape.length} dims of ${fmt(x.shape)}`,
+    );
   }
   const normalized = dims.map((d) => normalizeDim(d, x.shape.length, "permute"));
   if (normalized.every((d, i) => d === i)) return x;
@@ -56,7 +62,8 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 
 /** torch.squeeze: with no dim, every size-1 dim; a listed dim whose size is not 1 is left alone. */
 export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
-  const candidates = dim === undefined ? x.shape.map((_, i) => i) : normalizeDims(dim, x.shape.length, "squeeze");
+  const candidates =
+    dim === undefined ? x.shape.map((_, i) => i) : normalizeDims(dim, x.shape.length, "squeeze");
   const dims = candidates.filter((d) => x.shape[d] === 1);
   return dims.length ? dispatch("squeeze", [x], { dims }) : x;
 }
@@ -73,7 +80,8 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
 /** x[start:end:step] along dim with Python's rules: negatives count from the end, bounds clamp. */
 export function slice(x: Tensor, dim: number, start?: number, end?: number, step = 1): Tensor {
   const d = normalizeDim(dim, x.shape.length, "slice");
-  if (!Number.isInteger(step) || step < 1) throw new TensorError(`slice: step must be a positive integer, got ${step}`);
+  if (!Number.isInteger(step) || step < 1)
+    throw new TensorError(`slice: step must be a positive integer, got ${step}`);
   const size = x.shape[d]!;
   const clampIndex = (i: number | undefined, fallback: number) => {
     if (i === undefined) return fallback;
@@ -90,7 +98,9 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   const d = normalizeDim(dim, x.shape.length, "narrow");
   const s = start < 0 ? start + x.shape[d]! : start;
   if (s < 0 || length < 0 || s + length > x.shape[d]!) {
-    throw new TensorError(`narrow: [${start}, ${start}+${length}) is out of range for dim ${dim} of ${fmt(x.shape)}`);
+    throw new TensorError(
+      `narrow: [${start}, ${start}+${length}) is out of range for dim ${dim} of ${fmt(x.shape)}`,
+    );
   }
   return slice(x, d, s, s + length);
 }
@@ -110,7 +120,10 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
 export function split(x: Tensor, sizes: number | readonly number[], dim = 0): Tensor[] {
   const d = normalizeDim(dim, x.shape.length, "split");
   const total = x.shape[d]!;
-  const list = typeof sizes === "number" ? Array.from({ length: Math.ceil(total / sizes) }, (_, i) => Math.min(sizes, total - i * sizes)) : [...sizes];
+  const list =
+    typeof sizes === "number"
+      ? Array.from({ length: Math.ceil(total / sizes) }, (_, i) => Math.min(sizes, total - i * sizes))
+      : [...sizes];
   if (list.reduce((a, b) => a + b, 0) !== total) {
     throw new TensorError(`split: sizes [${list}] do not add up to ${total}, the size of dim ${dim}`);
   }
@@ -138,7 +151,10 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (tensors.length === 0) throw new TensorError("stack: expected a non-empty list of tensors");
   const d = normalizeDim(dim, tensors[0]!.shape.length + 1, "stack");
-  return cat(tensors.map((t) => unsqueeze(t, d)), d);
+  return cat(
+    tensors.map((t) => unsqueeze(t, d)),
+    d,
+  );
 }
 
 /** Constant padding: `before[i]` and `after[i]` elements of `value` around dim i. */
@@ -151,5 +167,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
 }
 
 export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
-  return dispatch("scatterAdd", [x, index, src.to(x.dtype)], { dim: normalizeDim(dim, x.shape.length, "scatterAdd") });
+  return dispatch("scatterAdd", [x, index, src.to(x.dtype)], {
+    dim: normalizeDim(dim, x.shape.length, "scatterAdd"),
+  });
 }

@@ -1,0 +1,157 @@
+import { interpret, kernels, manualSeed, randn, Tensor, tensor, zeros } from "@aotjs/tensor";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { makeFx, TraceError, trace } from "../src/index.js";
+
+const close = (a: Tensor, b: Tensor) => {
+  expect(a.shape).toEqual(b.shape);
+  const x = a.toArray() as number[];
+  expect(x).toEqual(b.toArray());
+};
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("makeFx", () => {
+  it("records one node per op, named after the op, with metas from the shape rules", () => {
+    const g = makeFx((x: Tensor) => x.cos().cos(), { name: "forward", inputNames: ["primals_1"] })(
+      randn([3]),
+    );
+    expect(g.code).toMatchInlineSnapshot(`
+      "function forward(primals_1: f32[3]) {
+        const cos: f32[3] = cos(primals_1);
+        const cos_1: f32[3] = cos(cos);
+        return [cos_1];
+      }"
+    `);
+    g.lint();
+  });
+
+  it("does no arithmetic: no kernel runs while tracing", () => {
+    const [x, w] = [randn([4, 5]), randn([5, 6])];
+    const spies = Object.keys(kernels).map((op) =>
+      vi.spyOn(kernels as unknown as Record<string, (...a: unknown[]) => unknown>, op),
+    );
+    const g = makeFx((a: Tensor, b: Tensor) =>
+      a
+        .matmul(b)
+        .relu()
+        .sum({ dim: 1 })
+        .softmax(0)
+        .add(randn([4])),
+    )(x, w);
+    expect(g.nodes.length).toBeGreaterThan(5);
+    for (const s of spies) expect(s).not.toHaveBeenCalled();
+  });
+
+  // Oracle: eager execution of the same function on the same data.
+  it("interpreting the graph equals running the function eagerly", () => {
+    const f = (x: Tensor, y: Tensor) =>
+      x.mul(y).add(2).exp().sum({ dim: -1, keepdim: true }).div(x.shape[1]!);
+    const [x, y] = [randn([3, 4]), randn([4])];
+    const g = makeFx(f)(x, y);
+    const [out] = interpret(g, [x.toData(), y.toData()]);
+    close(new Tensor(out!), f(x, y));
+  });
+
+  it("lets control flow branch on shapes, which are static", () => {
+    const f = (x: Tensor) => (x.shape[0]! > 2 ? x.sin() : x.cos());
+    expect(makeFx(f)(randn([3])).nodes[0]!.op).toBe("sin");
+    expect(makeFx(f)(randn([2])).nodes[0]!.op).toBe("cos");
+  });
+
+  it("refuses data-dependent operations with an error naming them", () => {
+    expect(() => makeFx((x: Tensor) => x.sum().item())(randn([3]))).toThrow(TraceError);
+    expect(() => makeFx((x: Tensor) => x.sum().item())(randn([3]))).toThrow(/item\(\).*data-dependent/);
+    expect(() => makeFx((x: Tensor) => x.toArray())(randn([3]))).toThrow(/toArray\(\)/);
+    expect(() => makeFx((x: Tensor) => (+x.sum() > 0 ? x : x.neg()))(randn([3]))).toThrow(/data-dependent/);
+  });
+
+  it("rejects too few inputs", () => {
+    expect(() => makeFx((x: Tensor, y: Tensor) => x.add(y))(randn([1]))).toThrow(
+      /takes 2 argument\(s\) but 1/,
+    );
+  });
+
+  it("rejects an async function", () => {
+    expect(() => makeFx(async (x: Tensor) => x.cos())(randn([1]))).toThrow(/Promise/);
+  });
+});
+
+describe("captured constants", () => {
+  it("embeds a captured tensor of one repeated value as a full node, copying nothing", () => {
+    const big = zeros([1024, 1024]).add(3);
+    const r = trace((x: Tensor) => x.add(big), [randn([1024, 1024])]);
+    expect(r.constants).toEqual([]);
+    expect(r.graph.nodes.map((n) => n.op)).toEqual(["full", "add"]);
+    expect(JSON.stringify(r.graph.toJSON()).length).toBeLessThan(2000);
+  });
+
+  it("turns any other captured tensor into a named trailing input, passed by the caller", () => {
+    const w = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: "float32" },
+    );
+    const r = trace((x: Tensor) => x.matmul(w), [randn([3, 2])]);
+    expect(r.graph.inputs.map((v) => v.name)).toEqual(["arg_1", "_tensor_constant_0"]);
+    expect(r.constants[0]!.value).toBe(w.toData());
+    const x = randn([3, 2]);
+    const [out] = interpret(r.graph, [x.toData(), ...r.constants.map((c) => c.value)]);
+    close(new Tensor(out!), x.matmul(w));
+  });
+});
+
+describe("functionalization", () => {
+  it("turns in-place updates of inputs into outputs and records which input each updates", () => {
+    const f = (x: Tensor, buf: Tensor) => {
+      buf.mul_(0.9).add_(x.mean({ dim: 0 }).mul(0.1));
+      x.add_(1);
+      return x.sum();
+    };
+    const [x, buf] = [randn([4, 3]), randn([3])];
+    const r = trace(f, [x, buf], { inputNames: ["x", "buf"] });
+    expect(r.graph.mutations).toEqual([
+      { input: 0, output: 1 },
+      { input: 1, output: 2 },
+    ]);
+    expect(r.graph.code).toContain("// buf is updated in place: its new value is output 2");
+    // Oracle: run eagerly on copies and compare both the result and the updated inputs.
+    const [ex, eb] = [x.clone(), buf.clone()];
+    const expected = f(ex, eb);
+    const outs = interpret(r.graph, [x.toData(), buf.toData()]).map((d) => new Tensor(d));
+    close(outs[0]!, expected);
+    close(outs[1]!, ex);
+    close(outs[2]!, eb);
+  });
+
+  it("an update through copy_ and fill_ on an intermediate stays out-of-place", () => {
+    const g = makeFx((x: Tensor) => {
+      const y = x.mul(2);
+      y.copy_(x.exp());
+      y.fill_(1);
+      return y.add(x);
+    })(randn([2]));
+    expect(g.mutations).toEqual([]);
+    const x = randn([2]);
+    const [out] = interpret(g, [x.toData()]);
+    close(new Tensor(out!), x.add(1));
+  });
+
+  it("refuses an in-place update of a captured tensor, which could not be returned", () => {
+    const state = randn([2]);
+    expect(() => makeFx((x: Tensor) => state.add_(x))(randn([2]))).toThrow(/captured from outside/);
+  });
+});
+
+describe("random ops", () => {
+  it("replays the traced random stream: seed and offset are embedded as constants", () => {
+    manualSeed(7);
+    const g = makeFx((x: Tensor) => x.add(randn([4])))(zeros([4]));
+    expect(g.nodes.filter((n) => n.op === "uniform")).toHaveLength(2);
+    manualSeed(7);
+    const expected = randn([4]);
+    const [out] = interpret(g, [zeros([4]).toData()]);
+    close(new Tensor(out!), expected);
+  });
+});
