@@ -1,2 +1,7 @@
-// @aotjs/aot: not implemented yet; see the package README for the issue that brings it.
-export {};
+// Importing @aotjs/aot installs autograd (it runs compiled graphs inside the eager tape).
+import "@aotjs/autograd";
+
+export { type AotFunction, type AotOptions, type AotStats, aotFunction, type PartitionFn } from "./aot-function.js";
+export { AotModule, aotModule, inputNameOf } from "./aot-module.js";
+export { nop, printGraph } from "./compilers.js";
+export { AotError } from "./executable.js";

@@ -1,4 +1,4 @@
-import { Graph, type OpAttrs, type OpName } from "@aotjs/ir";
+import { formatMeta, Graph, type OpAttrs, type OpName } from "@aotjs/ir";
 import { type DispatchHandler, dispatch, Tensor, where, withMode } from "@aotjs/tensor";
 import { trace } from "@aotjs/tracer";
 import { AutogradError } from "./engine.js";
@@ -74,6 +74,13 @@ export function decompose(
       inputNames: graph.inputs.map((v) => v.name),
     },
   );
+  if (result.constants.length) {
+    // The tracer would make each captured tensor a new graph input, changing the graph's signature.
+    const names = result.constants.map((c) => `${c.name}: ${formatMeta(c.value)}`).join(", ");
+    throw new AutogradError(
+      `decompose '${graph.name}': a decomposition captured a tensor constant (${names}); build constants with ops or scalars`,
+    );
+  }
   const g = result.graph;
   return graph.mutations.length ? new Graph(g.name, g.inputs, g.nodes, g.outputs, graph.mutations) : g;
 }

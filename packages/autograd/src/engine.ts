@@ -2,6 +2,8 @@ import { formatMeta, isFloating, type TensorMeta } from "@aotjs/ir";
 import {
   type DispatchHandler,
   type GradFn,
+  isGradEnabled,
+  noGrad,
   type OpCall,
   onesLike,
   type Tensor,
@@ -12,29 +14,6 @@ import { derivativeRules, notDifferentiable } from "./rules/index.js";
 export class AutogradError extends Error {
   override name = "AutogradError";
 }
-
-// ---- grad mode ----
-let gradEnabled = true;
-export const isGradEnabled = (): boolean => gradEnabled;
-
-/** Run `fn` with tape recording set to `enabled`; restored when `fn` returns or its promise settles. */
-export function setGradEnabled<T>(enabled: boolean, fn: () => T): T {
-  const previous = gradEnabled;
-  gradEnabled = enabled;
-  let result: T;
-  try {
-    result = fn();
-  } catch (e) {
-    gradEnabled = previous;
-    throw e;
-  }
-  if (result instanceof Promise) return result.finally(() => (gradEnabled = previous)) as T;
-  gradEnabled = previous;
-  return result;
-}
-/** torch.no_grad: nothing inside records a tape (optimizer steps, evaluation). */
-export const noGrad = <T>(fn: () => T): T => setGradEnabled(false, fn);
-export const enableGrad = <T>(fn: () => T): T => setGradEnabled(true, fn);
 
 // ---- the tape ----
 export type GradList = readonly (Tensor | null)[];
@@ -91,7 +70,7 @@ export function recordCustomNode(
   outputs: readonly Tensor[],
   backward: BackwardFn,
 ): void {
-  if (!gradEnabled) return;
+  if (!isGradEnabled()) return;
   const edges = inputs.map(edgeOf);
   if (!edges.some((e) => e !== null)) return;
   const node = new TapeNode(
@@ -114,7 +93,7 @@ export const autogradLayer: DispatchHandler = {
   name: "autograd",
   op(call: OpCall, next) {
     const out = next(call);
-    if (!gradEnabled || !isFloating(out.dtype)) return out;
+    if (!isGradEnabled() || !isFloating(out.dtype)) return out;
     const rule = derivativeRules[call.op];
     if (rule === notDifferentiable) return out;
     const edges = call.inputs.map(edgeOf);
@@ -144,16 +123,22 @@ export const autogradLayer: DispatchHandler = {
     return out;
   },
   mutate(target, value, next) {
-    if (gradEnabled && target.requiresGrad && target.isLeaf) {
+    if (isGradEnabled() && target.requiresGrad && target.isLeaf) {
       throw new AutogradError(
         `in-place update of a leaf tensor that requires grad (${formatMeta(target)}); do it inside noGrad(), as optimizers do`,
       );
     }
     next(target, value);
-    if (!gradEnabled) return;
+    if (!isGradEnabled()) return;
     if (value.gradFn) {
       target.gradFn = value.gradFn;
       outputIndex.set(target, outputIndex.get(value) ?? 0);
+      target.requiresGrad = true;
+    } else if (value.requiresGrad) {
+      // The new value is a leaf that requires grad (`copy_(leaf)`): link to it through an identity
+      // node, as torch's CopyBackwards, so the gradient reaches the leaf, not the target.
+      target.gradFn = new TapeNode("CopyBackward", [{ leaf: value }], [value.meta], [target.meta], ([g]) => [g ?? null]);
+      outputIndex.set(target, 0);
       target.requiresGrad = true;
     } else if (!target.isLeaf) {
       target.gradFn = null;
@@ -369,3 +354,5 @@ export async function gradAsync(
 ): Promise<Tensor[]> {
   return collect(await runAsync(gradRequest(outputs, inputs, options)), inputs, options);
 }
+
+export { enableGrad, isGradEnabled, noGrad, setGradEnabled } from "@aotjs/tensor";

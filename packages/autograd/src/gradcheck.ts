@@ -1,4 +1,4 @@
-import { formatMeta, TensorData } from "@aotjs/ir";
+import { formatMeta, isFloating, TensorData } from "@aotjs/ir";
 import { Tensor, zerosLike } from "@aotjs/tensor";
 import { AutogradError, gradSync, noGrad } from "./engine.js";
 
@@ -43,7 +43,8 @@ const withElement = (t: Tensor, i: number, delta: number): Tensor => {
 
 /**
  * torch.autograd.gradcheck: compares the analytic Jacobian (one backward per output element)
- * with central finite differences, in float64. Inputs are copied to float64 leaves; the function
+ * with central finite differences, in float64. Floating inputs are copied to float64 leaves (integer
+ * and bool inputs are passed as they are and not checked); the function
  * may return a tensor or a list of tensors. Reports the worst element with its indices.
  */
 export function gradcheck(
@@ -55,9 +56,13 @@ export function gradcheck(
     const out = fn(...xs);
     return Array.isArray(out) ? [...out] : [out as Tensor];
   };
-  const leaves = inputs.map((t) =>
-    (t.dtype === "float64" ? t.detach() : t.detach().to("float64")).requiresGrad_(),
+  // Floating inputs become float64 leaves and are checked; integer and bool inputs (indices,
+  // conditions) pass through as they are and are never perturbed.
+  const checked = inputs.map((t) => isFloating(t.dtype));
+  const leaves = inputs.map((t, i) =>
+    checked[i] ? (t.dtype === "float64" ? t.detach() : t.detach().to("float64")).requiresGrad_() : t,
   );
+  const wrt = leaves.filter((_, i) => checked[i]);
   const outputs = call(leaves);
   const diffOutputs = outputs.map((o, k) => [o, k] as const).filter(([o]) => o.requiresGrad);
   let worst: (GradcheckWorst & { excess: number }) | undefined;
@@ -71,16 +76,19 @@ export function gradcheck(
     for (let e = 0; e < o.numel(); e++) {
       const oneHot = noGrad(() => zerosLike(o).to("float64"));
       const hot = withElement(oneHot, e, 1).to(o.dtype);
-      const grads = gradSync([o], leaves, { gradOutputs: [hot], retainGraph: true, allowUnused: true });
-      grads.forEach((g, i) => {
-        const gd = g.to("float64").toData().data as Float64Array;
-        analytic[i]![oi]!.set(gd, e * leaves[i]!.numel());
+      const grads = gradSync([o], wrt, { gradOutputs: [hot], retainGraph: true, allowUnused: true });
+      let next = 0;
+      leaves.forEach((l, i) => {
+        if (!checked[i]) return;
+        const gd = grads[next++]!.to("float64").toData().data as Float64Array;
+        analytic[i]![oi]!.set(gd, e * l.numel());
       });
     }
   });
   // Numeric: column (input element) by column, central differences.
   noGrad(() => {
     leaves.forEach((l, i) => {
+      if (!checked[i]) return;
       for (let j = 0; j < l.numel(); j++) {
         const plus = call(leaves.map((x, k) => (k === i ? withElement(x, j, eps) : x)));
         const minus = call(leaves.map((x, k) => (k === i ? withElement(x, j, -eps) : x)));

@@ -30,7 +30,7 @@ export {
   TapeNode,
 } from "./engine.js";
 export { type GradcheckOptions, type GradcheckResult, gradcheck } from "./gradcheck.js";
-export { type JointGraphInfo, jointGraph, jointGraphInfo } from "./joint.js";
+export { type JointGraphInfo, type JointGraphOptions, jointGraph, jointGraphInfo } from "./joint.js";
 export { replayGraph } from "./replay.js";
 export {
   type DerivativeRule,

@@ -1,4 +1,4 @@
-import { type DType, Graph, isFloating, type TensorMeta } from "@aotjs/ir";
+import { type DType, Graph, isFloating, type TensorData, type TensorMeta } from "@aotjs/ir";
 import { Tensor, zerosLike } from "@aotjs/tensor";
 import { flatten, type TreeSpec, trace } from "@aotjs/tracer";
 import { AutogradError, gradSync } from "./engine.js";
@@ -14,8 +14,18 @@ export interface JointGraphInfo {
   readonly outputRequiresGrad: readonly boolean[];
   /** Structure of the forward function's result. */
   readonly outputSpec: TreeSpec;
-  /** Captured constant tensors: trailing graph inputs after the tangents (see `trace`). */
-  readonly constants: readonly { readonly name: string; readonly value: import("@aotjs/ir").TensorData }[];
+  /** Captured constant tensors: graph inputs after the tangents (see `trace`). */
+  readonly constants: readonly { readonly name: string; readonly value: TensorData }[];
+  /** With `functionalizeRng`: the graph takes `rng_seed`/`rng_offset` inputs, and one run consumes this many counters. */
+  readonly rng?: { readonly consumed: number };
+}
+
+export interface JointGraphOptions {
+  readonly name?: string;
+  /** Input names for the primals (identifiers); default `primals_1..n`. */
+  readonly primalNames?: readonly string[];
+  /** See `TraceOptions.functionalizeRng`. */
+  readonly functionalizeRng?: boolean;
 }
 
 type Forward = ((...inputs: Tensor[]) => unknown) | Graph;
@@ -35,12 +45,14 @@ const fakeInput = (x: Tensor | TensorMeta, requiresGrad: boolean): Tensor => {
  * same engine runs every derivative rule backward, still under the tracer. Inputs are
  * `primals_1..n` and `tangents_1..m` (one per forward output that requires grad); outputs are the
  * forward outputs then the gradient of each primal that requires grad (zeros when unused).
+ * In-place updates of primals (functionalized by the tracer) count as forward outputs: their new
+ * values follow the function's own outputs, and `graph.mutations` points at them.
  */
 export function jointGraphInfo(
   forward: Forward,
   exampleInputs: readonly (Tensor | TensorMeta)[],
   requiresGrad: readonly boolean[] = exampleInputs.map((x) => x instanceof Tensor && x.requiresGrad),
-  options: { name?: string } = {},
+  options: JointGraphOptions = {},
 ): JointGraphInfo {
   if (requiresGrad.length !== exampleInputs.length) {
     throw new AutogradError(
@@ -49,7 +61,8 @@ export function jointGraphInfo(
   }
   const fn = forward instanceof Graph ? replayGraph(forward) : forward;
   const name = options.name ?? "joint";
-  const primalNames = exampleInputs.map((_, i) => `primals_${i + 1}`);
+  const primalNames = options.primalNames ?? exampleInputs.map((_, i) => `primals_${i + 1}`);
+  const rngOption = { functionalizeRng: options.functionalizeRng ?? false };
 
   // Pass 1 (metadata only): which outputs require grad, and their metas, to make the tangents.
   let probe: { requires: boolean[]; metas: TensorMeta[]; spec: TreeSpec } | undefined;
@@ -64,7 +77,7 @@ export function jointGraphInfo(
       return leaves;
     },
     exampleInputs.map((x, i) => fakeInput(x, requiresGrad[i]!)),
-    { name, inputNames: primalNames },
+    { name, inputNames: primalNames, ...rngOption },
   );
   const { requires, metas, spec } = probe!;
   const tangentMetas = metas.filter((_, i) => requires[i]);
@@ -81,16 +94,30 @@ export function jointGraphInfo(
       return [...outs, ...grads];
     },
     [exampleInputs.map((x, i) => fakeInput(x, requiresGrad[i]!)), tangentMetas.map((m) => Tensor.fake(m))],
-    { name, inputNames: [...primalNames, ...tangentMetas.map((_, i) => `tangents_${i + 1}`)] },
+    { name, inputNames: [...primalNames, ...tangentMetas.map((_, i) => `tangents_${i + 1}`)], ...rngOption },
+  );
+  // The tracer appends mutated inputs' new values after everything; move them to the forward part.
+  const g = joint.graph;
+  const numGrads = requiresGrad.filter(Boolean).length;
+  const own = g.outputs.slice(0, metas.length);
+  const grads = g.outputs.slice(metas.length, metas.length + numGrads);
+  const updated = g.outputs.slice(metas.length + numGrads);
+  const graph = new Graph(
+    g.name,
+    g.inputs,
+    g.nodes,
+    [...own, ...updated, ...grads],
+    g.mutations.map((m, k) => ({ input: m.input, output: metas.length + k })),
   );
   return {
-    graph: joint.graph,
-    numForwardOutputs: metas.length,
+    graph,
+    numForwardOutputs: metas.length + updated.length,
     numPrimals: exampleInputs.length,
     numTangents: tangentMetas.length,
     outputRequiresGrad: requires,
     outputSpec: spec,
     constants: joint.constants,
+    ...(joint.rng ? { rng: joint.rng } : {}),
   };
 }
 
@@ -99,5 +126,5 @@ export const jointGraph = (
   forward: Forward,
   exampleInputs: readonly (Tensor | TensorMeta)[],
   requiresGrad?: readonly boolean[],
-  options?: { name?: string },
+  options?: JointGraphOptions,
 ): Graph => jointGraphInfo(forward, exampleInputs, requiresGrad, options).graph;

@@ -29,56 +29,43 @@ const schemaErrors = () => ajv.errorsText(validate.errors);
 // ---- a random valid graph, built op by op from values that fit ----
 
 const smallShape = fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 });
+const dtypeArb = fc.constantFrom(...dtypes);
+const inf = Number.POSITIVE_INFINITY;
+const kinds1 = [
+  "unary",
+  "binary",
+  "compare",
+  "logical",
+  "reduce",
+  "argmax",
+  "reshape",
+  "permute",
+  "unsqueeze",
+] as const;
+const kinds2 = ["squeeze", "slice", "expand", "cast", "full", "concat", "where", "matmul", "pad"] as const;
 const stepArb = fc.record({
-  kind: fc.constantFrom(
-    "unary",
-    "binary",
-    "compare",
-    "logical",
-    "reduce",
-    "argmax",
-    "reshape",
-    "permute",
-    "unsqueeze",
-    "squeeze",
-    "slice",
-    "expand",
-    "cast",
-    "full",
-    "concat",
-    "where",
-    "matmul",
-    "pad",
-  ),
+  kind: fc.constantFrom(...kinds1, ...kinds2),
   a: fc.nat(),
   b: fc.nat(),
   c: fc.nat(),
   keys: fc.array(fc.nat(), { minLength: 4, maxLength: 4 }),
   flag: fc.boolean(),
-  dtype: fc.constantFrom(...dtypes),
+  dtype: dtypeArb,
   shape: smallShape,
-  value: fc.oneof(
-    fc.double(),
-    fc.constantFrom(Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, -0),
-  ),
-  name: fc.option(fc.constantFrom("constructor", "__proto__", "toString", "hasOwnProperty", "tmp"), {
-    nil: undefined,
-  }),
+  value: fc.oneof(fc.double(), fc.constantFrom(inf, -inf, Number.NaN, -0)), // fc.double() has them too
+  name: fc.option(fc.constantFrom("constructor", "__proto__", "toString", "tmp"), { nil: undefined }),
 });
 type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 
 const recipeArb = fc.record({
-  inputs: fc.array(fc.record({ dtype: fc.constantFrom(...dtypes), shape: smallShape }), {
-    minLength: 1,
-    maxLength: 4,
-  }),
+  inputs: fc.array(fc.record({ dtype: dtypeArb, shape: smallShape }), { minLength: 1, maxLength: 4 }),
   steps: fc.array(stepArb, { minLength: 2, maxLength: 30, size: "medium" }),
   outputs: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }),
 });
 
+const intUnary = ["neg", "abs", "sign", "relu"] as const;
 const floatUnary = [
-  "neg",
-  "abs",
+  ...intUnary,
   "exp",
   "log",
   "sqrt",
@@ -88,10 +75,9 @@ const floatUnary = [
   "cos",
   "tanh",
   "sigmoid",
-  "relu",
   "erf",
-] as const;
-const intUnary = ["neg", "abs", "sign", "relu"] as const;
+];
+const cmpOps = ["eq", "ne", "lt", "le", "gt", "ge"] as const;
 const arith = ["add", "sub", "mul", "div", "pow", "maximum", "minimum"] as const;
 const numeric = (v: Value) => v.meta.dtype !== "bool";
 const fits = (...shapes: (readonly number[])[]) => {
@@ -121,31 +107,20 @@ function addStep(b: GraphBuilder, vals: Value[], s: Step): Value | undefined {
     b.op(k, inputs, attrs as never, s.name);
   switch (s.kind) {
     case "full": {
-      const { dtype } = s;
-      const value = isFloating(dtype)
-        ? s.value
-        : dtype === "bool"
-          ? Number(s.flag)
-          : Number.isFinite(s.value)
-            ? Math.trunc(s.value % 1e6)
-            : 7;
-      return op("full", [], { shape: s.shape, value, dtype });
+      const { dtype, value } = s; // integer and bool dtypes get an integer that fits
+      const int = dtype === "bool" ? Number(s.flag) : Number.isFinite(value) ? Math.trunc(value % 1e6) : 7;
+      return op("full", [], { shape: s.shape, value: isFloating(dtype) ? value : int, dtype });
     }
     case "cast":
       return x && op("cast", [x], { dtype: s.dtype });
     case "unary":
       if (!x || dt === "bool") return op("logicalNot", [x!]);
-      return op(isFloating(dt!) ? at(floatUnary, s.b) : at(intUnary, s.b), [x]);
+      return op((isFloating(dt!) ? at(floatUnary, s.b) : at(intUnary, s.b)) as "neg", [x]);
     case "binary":
     case "compare": {
       if (!x || (dt === "bool" && s.kind === "binary")) return undefined;
       const y = pick(s.b, (v) => v.meta.dtype === dt && fits(shape, v.meta.shape))!;
-      const ops =
-        s.kind === "binary"
-          ? arith
-          : dt === "bool"
-            ? (["eq", "ne"] as const)
-            : (["eq", "ne", "lt", "le", "gt", "ge"] as const);
+      const ops = s.kind === "binary" ? arith : cmpOps.slice(0, dt === "bool" ? 2 : 6);
       return op(at(ops, s.c), [x, y]);
     }
     case "logical": {
@@ -162,10 +137,8 @@ function addStep(b: GraphBuilder, vals: Value[], s: Step): Value | undefined {
     case "reduce": {
       if (!x || !numeric(x)) return undefined;
       const dims = shape.map((_, i) => i).filter((i) => (s.b >> i) & 1);
-      const ops = isIntegral(dt!)
-        ? (["sum", "amax", "amin"] as const)
-        : (["sum", "mean", "amax", "amin"] as const);
-      let k: OpName = at(ops, s.c);
+      let k: OpName = at(["sum", "amax", "amin", "mean"] as const, s.c);
+      if (k === "mean" && isIntegral(dt!)) k = "sum";
       if ((k === "amax" || k === "amin") && dims.some((d) => shape[d] === 0)) k = "sum";
       return op(k, [x], { dims, keepdim: s.flag });
     }
@@ -208,13 +181,10 @@ function addStep(b: GraphBuilder, vals: Value[], s: Step): Value | undefined {
     case "concat": {
       if (!x || rank === 0) return undefined;
       const dim = s.b % rank;
-      const same = (v: Value) =>
-        v.meta.dtype === dt &&
-        v.meta.shape.length === rank &&
-        v.meta.shape.every((d, i) => i === dim || d === shape[i]);
-      return op("concat", [x, pick(s.c, same)!, pick(s.keys[0]!, same)!].slice(0, 1 + (s.keys[1]! % 3)), {
-        dim,
-      });
+      const off = (sh: readonly number[]) => `${sh.length}:${sh.toSpliced(dim, 1)}`; // rank, and dims off dim
+      const same = (v: Value) => v.meta.dtype === dt && off(v.meta.shape) === off(shape);
+      const parts = [x, pick(s.c, same)!, pick(s.keys[0]!, same)!];
+      return op("concat", parts.slice(0, 1 + (s.keys[1]! % 3)), { dim });
     }
     case "matmul": {
       if (!x || !numeric(x) || rank < 2) return undefined;
@@ -298,6 +268,7 @@ const edit = (f: (d: any) => void) => {
 };
 const node = (fields: Record<string, unknown>) => edit((d) => Object.assign(d.nodes[0], fields));
 const input = (fields: Record<string, unknown>) => edit((d) => Object.assign(d.inputs[0], fields));
+const reshape = (attrs: unknown) => node({ op: "reshape", attrs });
 const cos = (name: string, from: string) => ({
   name,
   op: "cos",
@@ -309,256 +280,183 @@ const cos = (name: string, from: string) => ({
 
 interface Malformed {
   readonly what: string;
-  readonly doc: unknown;
   readonly path: string;
   readonly reason: string;
+  readonly doc: unknown;
   /** Whether the JSON Schema alone rejects it; undefined when it is not an object at all. */
   readonly schemaRejects?: boolean;
 }
+const m = (what: string, path: string, reason: string, doc: unknown, schemaRejects?: boolean): Malformed => ({
+  what,
+  path,
+  reason,
+  doc,
+  schemaRejects,
+});
+const [S, F] = [true, false]; // the schema rejects it too / only fromJSON can tell
+const cycle = [cos("a", "b"), cos("b", "a")];
 const malformed: Malformed[] = [
-  { what: "an array", doc: [], path: "$", reason: "expected an object, got an array", schemaRejects: true },
-  { what: "null", doc: null, path: "$", reason: "expected an object, got null", schemaRejects: true },
-  { what: "a number", doc: 42, path: "$", reason: "expected an object, got number", schemaRejects: true },
-  { what: "invalid JSON text", doc: '{"format": "aotjs.graph",', path: "$", reason: "not valid JSON: " },
-  {
-    what: "wrong format",
-    doc: edit((d) => (d.format = "onnx")),
-    path: "$.format",
-    reason: 'expected format "aotjs.graph", got "onnx"',
-    schemaRejects: true,
-  },
-  {
-    what: "wrong version",
-    doc: edit((d) => (d.version = 2)),
-    path: "$.version",
-    reason: "unsupported version 2 (this reader knows 1)",
-    schemaRejects: true,
-  },
-  {
-    what: "unknown top-level field",
-    doc: edit((d) => (d.comment = "hi")),
-    path: "$.comment",
-    reason: "unknown field 'comment'",
-    schemaRejects: true,
-  },
-  {
-    what: "missing nodes",
-    doc: edit((d) => delete d.nodes),
-    path: "$.nodes",
-    reason: "expected an array, got undefined",
-    schemaRejects: true,
-  },
-  {
-    what: "unknown op",
-    doc: node({ op: "conv3d" }),
-    path: "$.nodes[0].op",
-    reason: `unknown op "conv3d" in node 'c'`,
-    schemaRejects: true,
-  },
-  {
-    what: "wrong arity",
-    doc: node({ inputs: ["x", "x"] }),
-    path: "$.nodes[0]",
-    reason: "cos (node 'c'): takes 1 input (x), got 2",
-    schemaRejects: false,
-  },
-  {
-    what: "attribute of the wrong type",
-    doc: node({ op: "reshape", attrs: { shape: "6" } }),
-    path: "$.nodes[0].attrs.shape",
-    reason: `reshape (node 'c'): attribute 'shape' must be a list of integers, each >= 0, got "6"`,
-    schemaRejects: true,
-  },
-  {
-    what: "missing required attribute",
-    doc: node({ op: "reshape", attrs: {} }),
-    path: "$.nodes[0].attrs.shape",
-    reason: "reshape (node 'c'): missing attribute 'shape'",
-    schemaRejects: true,
-  },
-  {
-    what: "missing attrs object with a required attribute",
-    doc: node({ op: "cast", attrs: undefined }),
-    path: "$.nodes[0].attrs.dtype",
-    reason: "cast (node 'c'): missing attribute 'dtype'",
-    schemaRejects: true,
-  },
-  {
-    what: "unknown attribute",
-    doc: node({ attrs: { alpha: 1 } }),
-    path: "$.nodes[0].attrs.alpha",
-    reason: "cos (node 'c'): unknown attribute 'alpha' (this op takes none)",
-    schemaRejects: true,
-  },
-  {
-    what: "attribute out of range (stride 0)",
-    doc: node({ op: "maxPool2d", attrs: { kernelSize: [2, 2], stride: [0, 1] } }),
-    path: "$.nodes[0].attrs.stride",
-    reason: "attribute 'stride' must be a list of integers of length 2, each >= 1, got [0,1]",
-    schemaRejects: true,
-  },
-  {
-    what: "float attribute as a bad string",
-    doc: node({ op: "full", inputs: [], attrs: { shape: [2, 3], value: "inf" } }),
-    path: "$.nodes[0].attrs.value",
-    reason: `attribute 'value' must be a number, got "inf"`,
-    schemaRejects: true,
-  },
-  {
-    what: "attrs not an object",
-    doc: node({ attrs: [1] }),
-    path: "$.nodes[0].attrs",
-    reason: "expected an object, got an array",
-    schemaRejects: true,
-  },
-  {
-    what: "unknown node field (typo of attrs)",
-    doc: node({ attr: {} }),
-    path: "$.nodes[0].attr",
-    reason: "unknown field 'attr'",
-    schemaRejects: true,
-  },
-  {
-    what: "unknown input field",
-    doc: input({ requiresGrad: true }),
-    path: "$.inputs[0].requiresGrad",
-    reason: "unknown field 'requiresGrad'",
-    schemaRejects: true,
-  },
-  {
-    what: "dangling value reference",
-    doc: node({ inputs: ["y"] }),
-    path: "$.nodes[0].inputs[0]",
-    reason: "'y' is not defined by any input or node (dangling reference)",
-    schemaRejects: false,
-  },
-  {
-    what: "value reference not a string",
-    doc: node({ inputs: [3] }),
-    path: "$.nodes[0].inputs[0]",
-    reason: "expected a value name, got number",
-    schemaRejects: true,
-  },
-  {
-    what: "cycle a -> b -> a",
-    doc: edit((d) => (d.nodes = [cos("a", "b"), cos("b", "a")])),
-    path: "$.nodes[0]",
-    reason: "cycle through a -> b -> a",
-    schemaRejects: false,
-  },
-  {
-    what: "self-cycle",
-    doc: edit((d) => (d.nodes = [cos("c", "c")])),
-    path: "$.nodes[0]",
-    reason: "cycle through c -> c",
-    schemaRejects: false,
-  },
-  {
-    what: "recorded shape disagrees",
-    doc: node({ shape: [3, 2] }),
-    path: "$.nodes[0]",
-    reason: "cos (node 'c') records f32[3,2] but its rule gives f32[2,3]",
-    schemaRejects: false,
-  },
-  {
-    what: "recorded dtype disagrees",
-    doc: node({ dtype: "float64" }),
-    path: "$.nodes[0]",
-    reason: "cos (node 'c') records f64[2,3] but its rule gives f32[2,3]",
-    schemaRejects: false,
-  },
-  {
-    what: "shape rule fails",
-    doc: node({ op: "matmul", inputs: ["x", "x"] }),
-    path: "$.nodes[0]",
-    reason:
-      "matmul (node 'c'): inner dims differ: f32[2,3] @ f32[2,3] (3 vs 2); inputs: a=x: f32[2,3], b=x: f32[2,3]",
-    schemaRejects: false,
-  },
-  {
-    what: "duplicate name: node vs input",
-    doc: node({ name: "x" }),
-    path: "$.nodes[0].name",
-    reason: "name 'x' is already defined at $.inputs[0].name",
-    schemaRejects: false,
-  },
-  {
-    what: "duplicate name: node vs node",
-    doc: edit((d) => d.nodes.push(cos("c", "x"))),
-    path: "$.nodes[1].name",
-    reason: "name 'c' is already defined at $.nodes[0].name",
-    schemaRejects: false,
-  },
-  {
-    what: "duplicate name: input vs input",
-    doc: edit((d) => d.inputs.push({ ...d.inputs[0] })),
-    path: "$.inputs[1].name",
-    reason: "name 'x' is already defined at $.inputs[0].name",
-    schemaRejects: false,
-  },
-  {
-    what: "bad dtype",
-    doc: input({ dtype: "float16" }),
-    path: "$.inputs[0].dtype",
-    reason: 'unknown dtype "float16" (expected one of float32, float64, int32, int64, bool)',
-    schemaRejects: true,
-  },
-  {
-    what: "dtype named like an Object.prototype key",
-    doc: node({ dtype: "constructor" }),
-    path: "$.nodes[0].dtype",
-    reason: 'unknown dtype "constructor"',
-    schemaRejects: true,
-  },
-  {
-    what: "negative shape",
-    doc: input({ shape: [-1, 3] }),
-    path: "$.inputs[0].shape",
-    reason: "shape must be a list of non-negative integers, got [-1,3]",
-    schemaRejects: true,
-  },
-  {
-    what: "non-integer shape",
-    doc: node({ shape: [2.5, 3] }),
-    path: "$.nodes[0].shape",
-    reason: "shape must be a list of non-negative integers, got [2.5,3]",
-    schemaRejects: true,
-  },
-  {
-    what: "shape not a list",
-    doc: input({ shape: "2x3" }),
-    path: "$.inputs[0].shape",
-    reason: 'got "2x3"',
-    schemaRejects: true,
-  },
-  {
-    what: "non-identifier input name",
-    doc: input({ name: "my-input" }),
-    path: "$.inputs[0].name",
-    reason: 'expected an identifier name, got "my-input"',
-    schemaRejects: true,
-  },
-  {
-    what: "non-identifier graph name",
-    doc: edit((d) => (d.name = "1g")),
-    path: "$.name",
-    reason: 'expected an identifier name, got "1g"',
-    schemaRejects: true,
-  },
-  {
-    what: "dangling output",
-    doc: edit((d) => (d.outputs = ["c", "nope"])),
-    path: "$.outputs[1]",
-    reason: 'output "nope" is not defined by any input or node',
-    schemaRejects: false,
-  },
-  {
-    what: "output not a string",
-    doc: edit((d) => (d.outputs = [0])),
-    path: "$.outputs[0]",
-    reason: "output 0 is not defined",
-    schemaRejects: true,
-  },
+  m("an array", "$", "expected an object, got an array", [], S),
+  m("null", "$", "expected an object, got null", null, S),
+  m("a number", "$", "expected an object, got number", 42, S),
+  m("invalid JSON text", "$", "not valid JSON: ", '{"format": "aotjs.graph",'),
+  m(
+    "wrong format",
+    "$.format",
+    'expected format "aotjs.graph", got "onnx"',
+    edit((d) => (d.format = "onnx")),
+    S,
+  ),
+  m(
+    "wrong version",
+    "$.version",
+    "unsupported version 2 (this reader knows 1)",
+    edit((d) => (d.version = 2)),
+    S,
+  ),
+  m(
+    "unknown top-level field",
+    "$.comment",
+    "unknown field 'comment'",
+    edit((d) => (d.comment = "hi")),
+    S,
+  ),
+  m("unknown op", "$.nodes[0].op", `unknown op "conv3d" in node 'c'`, node({ op: "conv3d" }), S),
+  m("wrong arity", "$.nodes[0]", "cos (node 'c'): takes 1 input (x), got 2", node({ inputs: ["x", "x"] }), F),
+  m(
+    "attribute of the wrong type",
+    "$.nodes[0].attrs.shape",
+    `'shape' must be a list of integers, each >= 0, got "6"`,
+    reshape({ shape: "6" }),
+    S,
+  ),
+  m(
+    "missing required attribute",
+    "$.nodes[0].attrs.shape",
+    "reshape (node 'c'): missing attribute 'shape'",
+    reshape({}),
+    S,
+  ),
+  m(
+    "no attrs object, required attribute",
+    "$.nodes[0].attrs.dtype",
+    "missing attribute 'dtype'",
+    node({ op: "cast", attrs: undefined }),
+    S,
+  ),
+  m(
+    "unknown attribute",
+    "$.nodes[0].attrs.alpha",
+    "unknown attribute 'alpha' (this op takes none)",
+    node({ attrs: { alpha: 1 } }),
+    S,
+  ),
+  m(
+    "stride 0 (out of range)",
+    "$.nodes[0].attrs.stride",
+    "'stride' must be a list of integers of length 2, each >= 1, got [0,1]",
+    node({ op: "maxPool2d", attrs: { kernelSize: [2, 2], stride: [0, 1] } }),
+    S,
+  ),
+  m("unknown node field (attrs typo)", "$.nodes[0].attr", "unknown field 'attr'", node({ attr: {} }), S),
+  m(
+    "unknown input field",
+    "$.inputs[0].requiresGrad",
+    "unknown field 'requiresGrad'",
+    input({ requiresGrad: true }),
+    S,
+  ),
+  m(
+    "dangling value reference",
+    "$.nodes[0].inputs[0]",
+    "'y' is not defined by any input or node (dangling reference)",
+    node({ inputs: ["y"] }),
+    F,
+  ),
+  m(
+    "cycle a -> b -> a",
+    "$.nodes[0]",
+    "cycle through a -> b -> a",
+    edit((d) => (d.nodes = cycle)),
+    F,
+  ),
+  m(
+    "recorded shape disagrees",
+    "$.nodes[0]",
+    "cos (node 'c') records f32[3,2] but its rule gives f32[2,3]",
+    node({ shape: [3, 2] }),
+    F,
+  ),
+  m(
+    "recorded dtype disagrees",
+    "$.nodes[0]",
+    "cos (node 'c') records f64[2,3] but its rule gives f32[2,3]",
+    node({ dtype: "float64" }),
+    F,
+  ),
+  m(
+    "shape rule fails",
+    "$.nodes[0]",
+    "matmul (node 'c'): inner dims differ: f32[2,3] @ f32[2,3] (3 vs 2); inputs: a=x: f32[2,3], b=x: f32[2,3]",
+    node({ op: "matmul", inputs: ["x", "x"] }),
+    F,
+  ),
+  m(
+    "duplicate name: node vs input",
+    "$.nodes[0].name",
+    "name 'x' is already defined at $.inputs[0].name",
+    node({ name: "x" }),
+    F,
+  ),
+  m(
+    "duplicate name: node vs node",
+    "$.nodes[1].name",
+    "name 'c' is already defined at $.nodes[0].name",
+    edit((d) => d.nodes.push(cos("c", "x"))),
+    F,
+  ),
+  m(
+    "bad dtype",
+    "$.inputs[0].dtype",
+    'unknown dtype "float16" (expected one of float32, float64, int32, int64, bool)',
+    input({ dtype: "float16" }),
+    S,
+  ),
+  m(
+    "dtype 'constructor'",
+    "$.nodes[0].dtype",
+    'unknown dtype "constructor"',
+    node({ dtype: "constructor" }),
+    S,
+  ),
+  m(
+    "negative shape",
+    "$.inputs[0].shape",
+    "shape must be a list of non-negative integers, got [-1,3]",
+    input({ shape: [-1, 3] }),
+    S,
+  ),
+  m(
+    "non-integer shape",
+    "$.nodes[0].shape",
+    "shape must be a list of non-negative integers, got [2.5,3]",
+    node({ shape: [2.5, 3] }),
+    S,
+  ),
+  m(
+    "non-identifier name",
+    "$.inputs[0].name",
+    'expected an identifier name, got "my-input"',
+    input({ name: "my-input" }),
+    S,
+  ),
+  m(
+    "dangling output",
+    "$.outputs[1]",
+    'output "nope" is not defined by any input or node',
+    edit((d) => (d.outputs = ["c", "nope"])),
+    F,
+  ),
 ];
 
 function errorOf(fn: () => unknown): IRError {

@@ -123,6 +123,8 @@ const rnIn = { ...rnConv, inputShape: [1, 3, 224, 224] } as const;
 const rnW = { ...rnConv, weightShape: [64, 3, 7, 7] } as const;
 const [g112, x224, w7] = [f32(1, 64, 112, 112), f32(1, 3, 224, 224), f32(64, 3, 7, 7)]; // resnet conv1's metas
 const inf = Number.POSITIVE_INFINITY;
+const [x4, w3] = [f32(1, 4, 8, 8), f32(1, 1, 3, 3)];
+const rnW5 = { ...rnConv, weightShape: [64, 3, 5, 5] } as const; // floor((224 + 6 - 4 - 1) / 2) + 1 = 113
 const rnW3 = { weightShape: [1, 1, 3] }; // one dim short
 
 const table: { [K in OpName]: Cases<K> } = {
@@ -283,27 +285,16 @@ const table: { [K in OpName]: Cases<K> } = {
     ok([f32(1, 8, 5, 5), f32(8, 1, 3, 3)], f32(1, 8, 3, 3), { groups: 8 }), // depthwise
     // h: (7 - 2*2 - 1)/1 + 1 = 3; w: floor((9 - 2 - 1)/2) + 1 = 4
     ok([f64(1, 1, 7, 9), f64(1, 1, 3, 3)], f64(1, 1, 3, 4), { dilation: [2, 1], stride: [1, 2] }),
-    no([f32(1, 4, 8, 8), f32(6, 2, 3, 3)], "groups 3 must divide input channels 4 and output channels 6", {
-      groups: 3,
-    }),
-    no([f32(1, 4, 8, 8), f32(6, 4, 3, 3)], "weight [6,4,3,3] expects 8 input channels (4 x groups 2)", {
-      groups: 2,
-    }),
+    no([x4, f32(6, 2, 3, 3)], "groups 3 must divide input channels 4 and output channels 6", { groups: 3 }),
+    no([x4, f32(6, 4, 3, 3)], "weight [6,4,3,3] expects 8 input channels (4 x groups 2)", { groups: 2 }),
     no([f32(1, 3, 8, 8), f32(8, 4, 3, 3)], "expects 4 input channels (4 x groups 1), x [1,3,8,8] has 3"),
-    no(
-      [f32(1, 1, 2, 2), f32(1, 1, 3, 3)],
-      "kernel 3x3 (dilation 1,1) is larger than the padded input [1,1,2,2]",
-    ),
+    no([f32(1, 1, 2, 2), w3], "kernel 3x3 (dilation 1,1) is larger than the padded input [1,1,2,2]"),
     no([f32(3, 8, 8), f32(1, 3, 3, 3)], "x must have rank 4, got f32[3,8,8]"),
     no([i32(1, 1, 4, 4), i32(1, 1, 3, 3)], "x must be floating, got int32"),
     no([f32(1, 1, 4, 4), f64(1, 1, 3, 3)], "weight has dtype float64 but x has float32"),
-    badAttr(
-      [f32(1, 1, 4, 4), f32(1, 1, 3, 3)],
-      "'stride' must be a list of integers of length 2, each >= 1",
-      {
-        stride: [0, 1],
-      },
-    ),
+    badAttr([f32(1, 1, 4, 4), w3], "'stride' must be a list of integers of length 2, each >= 1", {
+      stride: [0, 1],
+    }),
     badAttr([f32(1, 1, 4, 4), f32(1, 1, 3, 3)], "'groups' must be an integer >= 1", { groups: 0 }),
   ],
   conv2dBackwardInput: [
@@ -312,7 +303,7 @@ const table: { [K in OpName]: Cases<K> } = {
     ok([g112, w7], f32(1, 3, 223, 223), { ...rnConv, inputShape: [1, 3, 223, 223] }),
     no(
       [f32(1, 64, 111, 111), w7],
-      "gradOutput is f32[1,64,111,111] but conv2d's output for inputShape is [1,64,112,112]",
+      "f32[1,64,111,111] but conv2d's output for inputShape is [1,64,112,112]",
       rnIn,
     ),
     no([f64(1, 64, 112, 112), w7], "weight has dtype float32 but gradOutput has float64", rnIn),
@@ -320,12 +311,8 @@ const table: { [K in OpName]: Cases<K> } = {
   ],
   conv2dBackwardWeight: [
     ok([g112, x224], w7, rnW),
-    // floor((224 + 6 - 4 - 1) / 2) + 1 = 113
-    no([g112, x224], "is f32[1,64,112,112] but conv2d's output for weightShape is [1,64,113,113]", {
-      ...rnConv,
-      weightShape: [64, 3, 5, 5],
-    }),
-    no([f32(1, 6, 6, 6), f32(1, 4, 8, 8)], "groups 3 must divide input channels 4", {
+    no([g112, x224], "f32[1,64,112,112] but conv2d's output for weightShape is [1,64,113,113]", rnW5),
+    no([f32(1, 6, 6, 6), x4], "groups 3 must divide input channels 4", {
       groups: 3,
       weightShape: [6, 2, 3, 3],
     }),
@@ -356,10 +343,7 @@ const table: { [K in OpName]: Cases<K> } = {
     ok([f32(1, 3, 7, 7)], f32(1, 3, 3, 3), k3s2),
     ok([f32(1, 3, 8, 8)], f32(1, 3, 4, 4), { ...k3s2, ceilMode: true }),
     no([i32(1, 3, 7, 7)], "x must be floating, got int32", k3s2),
-    no([f32(1, 3, 7, 7)], "padding [2,0] must be at most half the kernel [2,2]", {
-      ...k2s2,
-      padding: [2, 0],
-    }),
+    no([f32(1, 3, 7, 7)], "padding [2,0] must be at most half the kernel", { ...k2s2, padding: [2, 0] }),
   ],
   avgPool2dBackward: [
     ok([f32(1, 3, 3, 3)], f32(1, 3, 7, 7), in7),
@@ -376,11 +360,7 @@ const table: { [K in OpName]: Cases<K> } = {
     ok([], b8(0), { shape: [0], value: 1, dtype: "bool" }),
     no([], "value 0.5 is not representable in int32", { shape: [2], value: 0.5, dtype: "int32" }),
     no([], "2147483648 is not representable in int32", { shape: [2], value: 2 ** 31, dtype: "int32" }),
-    no([], "9223372036854776000 is not representable in int64", {
-      shape: [],
-      value: 2 ** 63,
-      dtype: "int64",
-    }),
+    no([], "9223372036854776000 is not representable", { shape: [], value: 2 ** 63, dtype: "int64" }),
     no([], "value Infinity is not representable in int64", { shape: [2], value: inf, dtype: "int64" }),
     no([], "value NaN is not representable in bool", { shape: [2], value: Number.NaN, dtype: "bool" }),
     badAttr([], "missing attribute 'value'", { shape: [2] }),
@@ -403,10 +383,7 @@ const table: { [K in OpName]: Cases<K> } = {
     no([i64(1), i64()], "seed must have rank 0, got i64[1]", { shape: [2] }),
     no([f32(), i64()], "seed must be integer, got float32", { shape: [2] }),
     no([i64(), i64(2)], "offset must have rank 0, got i64[2]", { shape: [2] }),
-    badAttr(seedOffset, `'dtype' must be one of float32, float64, got "int32"`, {
-      shape: [2],
-      dtype: "int32",
-    }),
+    badAttr(seedOffset, `must be one of float32, float64, got "int32"`, { shape: [2], dtype: "int32" }),
     arity([i64()], "takes 2 inputs (seed, offset), got 1", { shape: [2] }),
   ],
   bernoulli: [

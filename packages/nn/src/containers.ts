@@ -5,7 +5,9 @@ import { Module } from "./module.js";
 abstract class IndexedModules<T extends Module> extends Module {
   constructor(modules: readonly T[]) {
     super();
-    modules.forEach((m, i) => this.#set(i, m));
+    modules.forEach((m, i) => {
+      this.#set(i, m);
+    });
   }
   #set(i: number, m: T): void {
     if (!(m instanceof Module)) throw new NNError(`${this.constructor.name}: element ${i} is not a Module`);
@@ -17,7 +19,10 @@ abstract class IndexedModules<T extends Module> extends Module {
   at(index: number): T {
     const i = index < 0 ? index + this.length : index;
     const m = (this as unknown as Record<number, T>)[i];
-    if (!m) throw new NNError(`${this.constructor.name}.at(${index}): index out of range for length ${this.length}`);
+    if (!m)
+      throw new NNError(
+        `${this.constructor.name}.at(${index}): index out of range for length ${this.length}`,
+      );
     return m;
   }
   append(m: T): this {

@@ -25,7 +25,8 @@ export type FanMode = "fan_in" | "fan_out";
 const fill = (t: Tensor, value: () => Tensor): Tensor => withoutGrad([t], () => t.copy_(value()));
 
 const needFloat = (t: Tensor, fn: string) => {
-  if (t.dtype !== "float32" && t.dtype !== "float64") throw new NNError(`init.${fn}: needs a floating tensor, got ${describe(t)}`);
+  if (t.dtype !== "float32" && t.dtype !== "float64")
+    throw new NNError(`init.${fn}: needs a floating tensor, got ${describe(t)}`);
 };
 
 /** torch.nn.init.calculate_gain. */
@@ -54,14 +55,19 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
 
 /** fan_in = size(1) * receptive field, fan_out = size(0) * receptive field, as torch computes them. */
 export function calculateFanInAndFanOut(t: Tensor): { fanIn: number; fanOut: number } {
-  if (t.ndim < 2) throw new NNError(`init: fan in and fan out need a tensor of at least 2 dims, got ${describe(t)}`);
+  if (t.ndim < 2)
+    throw new NNError(`init: fan in and fan out need a tensor of at least 2 dims, got ${describe(t)}`);
   const receptive = t.shape.slice(2).reduce((a, b) => a * b, 1);
   return { fanIn: t.shape[1]! * receptive, fanOut: t.shape[0]! * receptive };
 }
 
 export function uniform(t: Tensor, a = 0, b = 1, options: InitOptions = {}): Tensor {
   needFloat(t, "uniform");
-  return fill(t, () => rand(t.shape, { dtype: t.dtype, generator: options.generator }).mul(b - a).add(a));
+  return fill(t, () =>
+    rand(t.shape, { dtype: t.dtype, generator: options.generator })
+      .mul(b - a)
+      .add(a),
+  );
 }
 
 export function normal(t: Tensor, mean = 0, std = 1, options: InitOptions = {}): Tensor {

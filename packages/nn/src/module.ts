@@ -38,7 +38,8 @@ interface Members {
   readonly children: [key: string, m: Module][];
 }
 
-const isModuleArray = (v: unknown): v is Module[] => Array.isArray(v) && v.length > 0 && v.every((m) => m instanceof Module);
+const isModuleArray = (v: unknown): v is Module[] =>
+  Array.isArray(v) && v.length > 0 && v.every((m) => m instanceof Module);
 const isParameterArray = (v: unknown): v is Parameter[] =>
   Array.isArray(v) && v.length > 0 && v.every((p) => p instanceof Parameter);
 
@@ -52,10 +53,11 @@ function members(m: Module): Members {
     const v = self[key];
     if (v instanceof Parameter) out.parameters.push([key, self, key, v]);
     else if (v instanceof Module) out.children.push([key, v]);
-    else if (isModuleArray(v)) v.forEach((c, i) => out.children.push([`${key}.${i}`, c]));
-    else if (isParameterArray(v)) {
+    else if (isModuleArray(v)) {
+      for (const [i, c] of v.entries()) out.children.push([`${key}.${i}`, c]);
+    } else if (isParameterArray(v)) {
       const arr = v as unknown as Record<string, unknown>;
-      v.forEach((p, i) => out.parameters.push([`${key}.${i}`, arr, String(i), p]));
+      for (const [i, p] of v.entries()) out.parameters.push([`${key}.${i}`, arr, String(i), p]);
     }
   }
   // Buffers in registration order, as PyTorch's `_buffers` dict keeps them; null buffers are skipped.
@@ -94,7 +96,11 @@ function slots(root: Module): Slot[] {
 
 function uniqueBy<T>(items: readonly [string, T][]): [string, T][] {
   const seen = new Set<T>();
-  return items.filter(([, v]) => !seen.has(v) && (seen.add(v), true));
+  return items.filter(([, v]) => {
+    if (seen.has(v)) return false;
+    seen.add(v);
+    return true;
+  });
 }
 
 export type StateDict = Record<string, Tensor>;
@@ -138,26 +144,37 @@ export class Module {
     if (typeof name !== "string" || name === "" || name.includes(".")) {
       throw new NNError(`${where}: a buffer name must be a non-empty string without dots`);
     }
-    if (tensor !== null && !(tensor instanceof Tensor)) throw new NNError(`${where}: expected a Tensor or null, got ${describe(tensor)}`);
+    if (tensor !== null && !(tensor instanceof Tensor))
+      throw new NNError(`${where}: expected a Tensor or null, got ${describe(tensor)}`);
     const self = this as unknown as Record<string, unknown>;
     const existing = self[name];
     if (existing instanceof Parameter || existing instanceof Module) {
-      throw new NNError(`${where}: '${name}' is already a ${existing instanceof Module ? "child module" : "parameter"}`);
+      throw new NNError(
+        `${where}: '${name}' is already a ${existing instanceof Module ? "child module" : "parameter"}`,
+      );
     }
-    let info = bufferInfo.get(this);
-    if (!info) bufferInfo.set(this, (info = new Map()));
+    const info = bufferInfo.get(this) ?? new Map<string, BufferInfo>();
+    bufferInfo.set(this, info);
     info.set(name, { persistent: options.persistent ?? true });
     self[name] = tensor;
   }
 
   namedParameters(): [string, Parameter][] {
-    return uniqueBy(slots(this).filter((s) => s.kind === "parameter").map((s) => [s.name, s.tensor as Parameter]));
+    return uniqueBy(
+      slots(this)
+        .filter((s) => s.kind === "parameter")
+        .map((s) => [s.name, s.tensor as Parameter]),
+    );
   }
   parameters(): Parameter[] {
     return this.namedParameters().map(([, p]) => p);
   }
   namedBuffers(): [string, Tensor][] {
-    return uniqueBy(slots(this).filter((s) => s.kind === "buffer").map((s) => [s.name, s.tensor]));
+    return uniqueBy(
+      slots(this)
+        .filter((s) => s.kind === "buffer")
+        .map((s) => [s.name, s.tensor]),
+    );
   }
   buffers(): Tensor[] {
     return this.namedBuffers().map(([, b]) => b);
@@ -231,7 +248,10 @@ export class Module {
    * anything is copied: a shape or dtype mismatch is always an error; missing and unexpected
    * keys are errors when `strict` (the default) and are returned either way.
    */
-  loadStateDict(dict: StateDict | ReadonlyMap<string, Tensor>, options: { strict?: boolean } = {}): LoadStateDictResult {
+  loadStateDict(
+    dict: StateDict | ReadonlyMap<string, Tensor>,
+    options: { strict?: boolean } = {},
+  ): LoadStateDictResult {
     const strict = options.strict ?? true;
     const where = `${this.constructor.name}.loadStateDict`;
     const given = new Map(dict instanceof Map ? dict : Object.entries(dict));
@@ -242,7 +262,8 @@ export class Module {
     const problems: string[] = [];
     if (strict) {
       const byName = new Map(own.map((s) => [s.name, s.tensor]));
-      for (const k of missingKeys) problems.push(`missing key '${k}' (the module's is ${formatMeta(byName.get(k)!)})`);
+      for (const k of missingKeys)
+        problems.push(`missing key '${k}' (the module's is ${formatMeta(byName.get(k)!)})`);
       for (const k of unexpectedKeys) problems.push(`unexpected key '${k}' (${describe(given.get(k))})`);
     }
     for (const s of own) {
@@ -250,15 +271,24 @@ export class Module {
       if (v === undefined) continue;
       if (!(v instanceof Tensor)) {
         problems.push(`'${s.name}' is ${describe(v)}, not a Tensor`);
-      } else if (v.dtype !== s.tensor.dtype || v.shape.length !== s.tensor.ndim || v.shape.some((d, i) => d !== s.tensor.shape[i])) {
-        const what = v.dtype !== s.tensor.dtype && v.shape.join() === s.tensor.shape.join() ? "dtype" : "shape";
-        problems.push(`${what} mismatch for '${s.name}': the state dict has ${formatMeta(v)}, the module has ${formatMeta(s.tensor)}`);
+      } else if (
+        v.dtype !== s.tensor.dtype ||
+        v.shape.length !== s.tensor.ndim ||
+        v.shape.some((d, i) => d !== s.tensor.shape[i])
+      ) {
+        const what =
+          v.dtype !== s.tensor.dtype && v.shape.join() === s.tensor.shape.join() ? "dtype" : "shape";
+        problems.push(
+          `${what} mismatch for '${s.name}': the state dict has ${formatMeta(v)}, the module has ${formatMeta(s.tensor)}`,
+        );
       } else if (v.isFake) {
         problems.push(`'${s.name}' is a fake tensor (${formatMeta(v)}) with no values to load`);
       }
     }
     if (problems.length) {
-      throw new NNError(`${where}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join("\n  ")}`}`);
+      throw new NNError(
+        `${where}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join("\n  ")}`}`,
+      );
     }
     withoutGrad(
       own.map((s) => s.tensor),
@@ -277,7 +307,8 @@ export class Module {
    * objects replace the old ones (tied weights stay tied), so build optimizers afterwards.
    */
   to(dtype: DType): this {
-    if (!isFloating(dtype)) throw new NNError(`${this.constructor.name}.to: only floating dtypes, got ${dtype}`);
+    if (!isFloating(dtype))
+      throw new NNError(`${this.constructor.name}.to: only floating dtypes, got ${dtype}`);
     const replaced = new Map<Tensor, Tensor>();
     for (const s of slots(this)) {
       if (!isFloating(s.tensor.dtype) || s.tensor.dtype === dtype) continue;
@@ -327,7 +358,8 @@ export function functionalCall<M extends Module>(
   options: FunctionalCallOptions = {},
 ): ReturnType<M["forward"]> {
   const where = `functionalCall(${module.constructor.name})`;
-  if (!Array.isArray(inputs)) throw new NNError(`${where}: inputs must be an array of forward's arguments, got ${describe(inputs)}`);
+  if (!Array.isArray(inputs))
+    throw new NNError(`${where}: inputs must be an array of forward's arguments, got ${describe(inputs)}`);
   const given = new Map(tensors instanceof Map ? tensors : Object.entries(tensors));
   const all = slots(module);
   const names = new Set(all.map((s) => s.name));
@@ -335,12 +367,16 @@ export function functionalCall<M extends Module>(
     if (!names.has(k)) {
       const known = [...names];
       const list = known.slice(0, 8).join(", ") + (known.length > 8 ? `, ... (${known.length} in all)` : "");
-      throw new NNError(`${where}: '${k}' is not a parameter or buffer of the module (it has ${list || "none"})`);
+      throw new NNError(
+        `${where}: '${k}' is not a parameter or buffer of the module (it has ${list || "none"})`,
+      );
     }
-    if (!(v instanceof Tensor)) throw new NNError(`${where}: the value for '${k}' is ${describe(v)}, not a Tensor`);
+    if (!(v instanceof Tensor))
+      throw new NNError(`${where}: the value for '${k}' is ${describe(v)}, not a Tensor`);
   }
   const byOriginal = new Map<Tensor, Tensor>();
-  if (options.tieWeights ?? true) for (const s of all) if (given.has(s.name)) byOriginal.set(s.tensor, given.get(s.name)!);
+  if (options.tieWeights ?? true)
+    for (const s of all) if (given.has(s.name)) byOriginal.set(s.tensor, given.get(s.name)!);
   const swaps: [Slot, Tensor][] = [];
   const missing: string[] = [];
   for (const s of all) {
@@ -348,7 +384,8 @@ export function functionalCall<M extends Module>(
     if (sub) swaps.push([s, sub]);
     else missing.push(s.name);
   }
-  if (options.strict && missing.length) throw new NNError(`${where}: strict, but no tensor was given for ${missing.join(", ")}`);
+  if (options.strict && missing.length)
+    throw new NNError(`${where}: strict, but no tensor was given for ${missing.join(", ")}`);
 
   const saved = swaps.map(([s]) => [s.owner, s.key, s.owner[s.key]] as const);
   const restore = () => {

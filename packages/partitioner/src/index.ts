@@ -1,2 +1,22 @@
-// @aotjs/partitioner: not implemented yet; see the package README for the issue that brings it.
-export {};
+// @aotjs/partitioner: split a joint forward+backward graph into a forward graph, a backward graph
+// and the values the first hands the second.
+export { defaultPartition } from "./default-partition.js";
+export {
+  analyzeJoint,
+  defaultIsTangent,
+  extractGraph,
+  type JointAnalysis,
+  PartitionError,
+  type PartitionOptions,
+  type PartitionResult,
+} from "./joint.js";
+export { FlowNetwork } from "./maxflow.js";
+export { chooseSavedValues, type MinCutOptions, minCutRematerializationPartition } from "./min-cut.js";
+export { defaultRecomputable, RECOMPUTABLE_CATEGORIES, type RecomputePolicy, recomputePredicate } from "./policy.js";
+export {
+  formatBytes,
+  type GraphSummary,
+  type PartitionReport,
+  partitionReport,
+  type SavedValueInfo,
+} from "./report.js";

@@ -25,7 +25,7 @@ const checkShape = (shape: readonly number[], op: string) => {
   }
 };
 
-const arrayDType = (a: TypedArray): DType =>
+const arrayDType = (a: TypedArray): DType | undefined =>
   a instanceof Float32Array
     ? "float32"
     : a instanceof Float64Array
@@ -34,7 +34,9 @@ const arrayDType = (a: TypedArray): DType =>
         ? "int32"
         : a instanceof BigInt64Array
           ? "int64"
-          : "bool";
+          : a instanceof Uint8Array
+            ? "bool"
+            : undefined;
 
 /**
  * torch.tensor: from nested arrays (dtype inferred as torch does: booleans -> bool, integers ->
@@ -46,8 +48,19 @@ export function tensor(
 ): Tensor {
   if (ArrayBuffer.isView(data)) {
     const own = arrayDType(data as TypedArray);
+    if (own === undefined) {
+      throw new TensorError(
+        `tensor: unsupported ${data.constructor.name}; use Float32Array, Float64Array, Int32Array, BigInt64Array or Uint8Array (bool)`,
+      );
+    }
     const shape = options.shape ?? [(data as TypedArray).length];
-    const base = new Tensor(new TensorData(own, shape, (data as TypedArray).slice() as never));
+    const copy = (data as TypedArray).slice();
+    // A bool tensor stores 0 or 1: any other byte from a hand-filled Uint8Array counts as true.
+    if (copy instanceof Uint8Array)
+      copy.forEach((v, i) => {
+        copy[i] = v ? 1 : 0;
+      });
+    const base = new Tensor(new TensorData(own, shape, copy as never));
     return finish(options.dtype && options.dtype !== own ? base.to(options.dtype) : base, options);
   }
   const shape: number[] = [];

@@ -4,7 +4,7 @@ import type { Tensor } from "./tensor.js";
 export type Nested = number | boolean | Nested[];
 
 export function toNested(t: TensorData): Nested {
-  const read = (i: number): number | boolean => (t.dtype === "bool" ? t.data[i] === 1 : Number(t.data[i]!));
+  const read = (i: number): number | boolean => (t.dtype === "bool" ? t.data[i] !== 0 : Number(t.data[i]!));
   const build = (dim: number, offset: number, stride: number): Nested => {
     if (dim === t.shape.length) return read(offset);
     const size = t.shape[dim]!;
@@ -24,9 +24,16 @@ function floatFormatter(values: number[]): (v: number) => string {
   const max = nonzero.length ? Math.max(...nonzero) : 0;
   const min = nonzero.length ? Math.min(...nonzero) : 0;
   const special = (v: number) => (Number.isNaN(v) ? "nan" : v > 0 ? "inf" : "-inf");
-  if (finite.every(Number.isInteger) && max < 1e8) return (v) => (Number.isFinite(v) ? `${v}.` : special(v));
-  if (max >= 1e8 || (min > 0 && min < 1e-4) || max / (min || 1) > 1e6) {
-    return (v) => (Number.isFinite(v) ? v.toExponential(4) : special(v));
+  // torch's _Formatter: scientific when the nonzero magnitudes span more than 1000x or exceed 1e8,
+  // or (for non-integral values) when one is below 1e-4. Exponents have two digits, as Python's.
+  const wide = max > 1e8 || max / (min || 1) > 1000;
+  const integral = finite.every(Number.isInteger);
+  if (integral && !wide) return (v) => (Number.isFinite(v) ? `${v}.` : special(v));
+  if (wide || (!integral && min > 0 && min < 1e-4)) {
+    return (v) =>
+      Number.isFinite(v)
+        ? v.toExponential(4).replace(/e([+-])(\d)$/, (_, sign, digit) => `e${sign}0${digit}`)
+        : special(v);
   }
   return (v) => (Number.isFinite(v) ? v.toFixed(4) : special(v));
 }
@@ -69,12 +76,20 @@ export function formatTensor(t: Tensor): string {
               f(num(i))
           )(floatFormatter(visible.map(num)))
         : (i: number) => String(d.data[i]!);
-  const width = Math.max(1, ...visible.map((i) => format(i).length));
+  // As torch, only finite values set the column width: nan and inf are padded to it, never widen it.
+  const isFloat = d.dtype === "float32" || d.dtype === "float64";
+  const sized = isFloat ? visible.filter((i) => Number.isFinite(num(i))) : visible;
+  const width = Math.max(1, ...sized.map((i) => format(i).length));
   const prefix = "tensor(";
   const render = (dim: number, offset: number, indent: number): string => {
     if (dim === shape.length) return format(offset).padStart(width);
     const parts = shown(dim).map((i) =>
-      i === null ? "..." : render(dim + 1, offset + i * strides[dim]!, indent + 1),
+      // torch writes the elided run as " ..." inside a row, "..." on a line of its own.
+      i === null
+        ? dim === shape.length - 1
+          ? " ..."
+          : "..."
+        : render(dim + 1, offset + i * strides[dim]!, indent + 1),
     );
     const newlines = shape.length - dim - 1;
     const sep = newlines === 0 ? ", " : `,${"\n".repeat(newlines)}${" ".repeat(indent + 1)}`;

@@ -13,11 +13,12 @@ export {
 } from "./dispatch.js";
 export * from "./factories.js";
 export type { Nested } from "./format.js";
+export { enableGrad, isGradEnabled, noGrad, setGradEnabled } from "./grad-mode.js";
 export { Interpreter, interpret } from "./interpreter.js";
 export { type Kernel, type KernelsFor, kernels } from "./kernels/index.js";
 export { runKernel } from "./kernels/run.js";
 export * from "./ops/functional.js";
-export { defaultGenerator, Generator, manualSeed } from "./random.js";
+export { defaultGenerator, Generator, manualSeed, type RngState, rngStateOf } from "./random.js";
 export {
   type AutogradEngine,
   type BackwardOptions,

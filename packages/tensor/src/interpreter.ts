@@ -13,6 +13,8 @@ export class Interpreter {
   constructor(readonly graph: Graph) {
     graph.nodes.forEach((node, i) => {
       for (const v of node.inputs) this.#lastUse.set(v, i);
+      // A result nothing reads is dead on arrival: its last use is the node that makes it.
+      this.#lastUse.set(node.output, i);
     });
     for (const v of graph.outputs) this.#lastUse.set(v, Number.POSITIVE_INFINITY);
   }

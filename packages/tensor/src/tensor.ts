@@ -11,7 +11,7 @@ import { dispatchAlias, dispatchMutate } from "./dispatch.js";
 import { formatTensor, type Nested, toNested } from "./format.js";
 import * as ew from "./ops/elementwise.js";
 import * as nn from "./ops/nn.js";
-import type { TensorLike } from "./ops/operands.js";
+import { normalizeDim, requireTensor, type TensorLike } from "./ops/operands.js";
 import * as red from "./ops/reduce.js";
 import * as sh from "./ops/shape.js";
 
@@ -94,7 +94,7 @@ export class Tensor implements TensorMeta {
     return numel(this.shape);
   }
   size(dim?: number): number | readonly number[] {
-    return dim === undefined ? this.shape : this.shape[dim < 0 ? dim + this.ndim : dim]!;
+    return dim === undefined ? this.shape : this.shape[normalizeDim(dim, this.ndim, "size")]!;
   }
 
   get requiresGrad(): boolean {
@@ -144,7 +144,7 @@ export class Tensor implements TensorMeta {
     if (d.size !== 1)
       throw new TensorError(`item(): needs a tensor with one element, got ${formatMeta(this)}`);
     const v = d.data[0]!;
-    return d.dtype === "bool" ? v === 1 : Number(v);
+    return d.dtype === "bool" ? v !== 0 : Number(v);
   }
   /** `+x`, `x > 0`, template strings: a one-element tensor converts like `item()` (and fails while tracing). */
   [Symbol.toPrimitive](hint: string): number | string | boolean {
@@ -174,6 +174,7 @@ export class Tensor implements TensorMeta {
 
   // ---- in-place (the tracer functionalizes these; autograd re-links history) ----
   #assign(value: Tensor): this {
+    requireTensor(value, "in-place update", "the new value");
     let v = value.dtype === this.dtype ? value : value.to(this.dtype);
     if (v.shape.length !== this.ndim || v.shape.some((d, i) => d !== this.shape[i])) v = v.expand(this.shape);
     dispatchMutate(this, v);

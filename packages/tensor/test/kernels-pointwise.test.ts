@@ -317,15 +317,16 @@ function erfOracle(x: number): number {
 describe("erf", () => {
   // Oracle: MPFR-computed values (the test table published with Cody's CALERF port), 1e-15 relative.
   test.each([
-    [0.1, 0.1124629160182848922],
-    [0.4, 0.4283923550466684551],
-    [1.5, 0.966105146475310727],
-    [2.5, 0.9995930479825550411],
-    [3.5, 0.9999992569016276586],
-    [4, 0.9999999845827420997],
-    [4.5, 1 - 1.966160441542887476e-10],
-    [5, 1 - 1.53745979442803485e-12],
-  ])("erf(%f)", (x, expected) => {
+    [0.1, "0.1124629160182848922"],
+    [0.4, "0.4283923550466684551"],
+    [1.5, "0.966105146475310727"],
+    [2.5, "0.9995930479825550411"],
+    [3.5, "0.9999992569016276586"],
+    [4, "0.9999999845827420997"],
+    [4.5, "0.9999999998033839558457"],
+    [5, "0.9999999999984625402056"],
+  ])("erf(%f)", (x, digits) => {
+    const expected = Number(digits); // the published digits, rounded to a double
     expect(Math.abs(erf(x) - expected) / expected).toBeLessThan(1e-15);
     expect(erf(-x)).toBe(-erf(x));
   });

@@ -1,5 +1,5 @@
 import { type Graph, GraphBuilder, isValidName, type TensorData, type Value } from "@aotjs/ir";
-import { type DispatchHandler, type OpCall, Tensor, withMode } from "@aotjs/tensor";
+import { type DispatchHandler, defaultGenerator, type OpCall, rngStateOf, Tensor, withMode } from "@aotjs/tensor";
 import { flatten, type TreeSpec } from "./pytree.js";
 
 export class TraceError extends Error {
@@ -11,6 +11,13 @@ export interface TraceOptions {
   readonly name?: string;
   /** Names for the tensor inputs, in flattened order. Defaults to `arg_1`, `arg_2`, ... */
   readonly inputNames?: readonly string[];
+  /**
+   * Make the default generator's state graph inputs (`rng_seed`, `rng_offset`, int64 scalars)
+   * instead of constants, so each run of the graph draws fresh numbers, as eager code would.
+   * The generator is left where it was before tracing; `TraceResult.rng` says how far one run
+   * advances it.
+   */
+  readonly functionalizeRng?: boolean;
 }
 
 export interface TraceResult {
@@ -26,6 +33,8 @@ export interface TraceResult {
    * ever copied into the graph.)
    */
   readonly constants: readonly { readonly name: string; readonly value: TensorData }[];
+  /** With `functionalizeRng`, when the function draws random numbers: how many counters one run consumes. */
+  readonly rng?: { readonly consumed: number };
 }
 
 function allEqual(d: TensorData): boolean {
@@ -43,8 +52,30 @@ class TracingMode implements DispatchHandler {
   readonly values = new WeakMap<Tensor, Value>();
   readonly constants: { name: string; value: TensorData }[] = [];
   readonly #captured = new Map<Tensor, Value>();
+  #rngInputs?: { seed: Value; offset: Value };
 
-  constructor(readonly builder: GraphBuilder) {}
+  constructor(
+    readonly builder: GraphBuilder,
+    readonly rngStart?: number,
+  ) {}
+
+  get usesRng(): boolean {
+    return this.#rngInputs !== undefined;
+  }
+
+  /** The default generator's seed and offset as inputs; each random op's offset is relative to it. */
+  #rngValue(t: Tensor): Value | undefined {
+    const state = rngStateOf(t);
+    if (this.rngStart === undefined || !state || state.generator !== defaultGenerator) return undefined;
+    const b = this.builder;
+    this.#rngInputs ??= {
+      seed: b.input(b.freshName("rng_seed"), { shape: [], dtype: "int64" }),
+      offset: b.input(b.freshName("rng_offset"), { shape: [], dtype: "int64" }),
+    };
+    if (state.role === "seed") return this.#rngInputs.seed;
+    const delta = b.op("full", [], { shape: [], value: state.value - this.rngStart, dtype: "int64" });
+    return b.op("add", [this.#rngInputs.offset, delta], undefined, "rng_offset");
+  }
 
   valueOf(t: Tensor, use: string): Value {
     const v = this.values.get(t) ?? this.#captured.get(t);
@@ -56,7 +87,9 @@ class TracingMode implements DispatchHandler {
       );
     }
     let value: Value;
-    if (data.size > 0 && allEqual(data)) {
+    const rng = this.#rngValue(t);
+    if (rng) value = rng;
+    else if (data.size > 0 && allEqual(data)) {
       value = this.builder.op(
         "full",
         [],
@@ -119,7 +152,8 @@ export function trace(
     );
   }
   const b = new GraphBuilder(name);
-  const mode = new TracingMode(b);
+  const rngStart = options.functionalizeRng ? defaultGenerator.offset : undefined;
+  const mode = new TracingMode(b, rngStart);
   const fakes = leaves.map((t, i) => {
     const fake = Tensor.fake(t.meta);
     if (t.requiresGrad) fake.requiresGrad = true;
@@ -131,11 +165,17 @@ export function trace(
   const args = rebuild(inputSpec, () => fakes[next++]!) as unknown[];
 
   let result: unknown;
+  let consumed = 0;
   try {
     result = withMode(mode, () => fn(...args));
   } catch (e) {
     if (e instanceof TraceError) throw e;
     throw new TraceError(`while tracing '${name}': ${(e as Error)?.message ?? String(e)}`, { cause: e });
+  } finally {
+    if (rngStart !== undefined) {
+      consumed = defaultGenerator.offset - rngStart;
+      defaultGenerator.offset = rngStart;
+    }
   }
   if (result instanceof Promise)
     throw new TraceError(
@@ -151,7 +191,13 @@ export function trace(
   mutated.forEach(([i], k) => {
     b.mutation(inputValues[i]!, outputs.length + k);
   });
-  return { graph: b.build(), inputSpec, outputSpec, constants: mode.constants };
+  return {
+    graph: b.build(),
+    inputSpec,
+    outputSpec,
+    constants: mode.constants,
+    ...(mode.usesRng ? { rng: { consumed } } : {}),
+  };
 }
 
 /** Rebuild a tree from a spec, taking leaves from `leaf()` in order. */

@@ -76,7 +76,8 @@ export const pointwiseRules: RulesFor<Pointwise> = {
     needsGrad[1] ? sumToShape(g.mul(a!).div(b!.mul(b!)).neg(), b!.shape) : null,
   ],
   pow: (g, { inputs: [a, b], output, needsGrad }) => [
-    needsGrad[0] ? sumToShape(g.mul(b!).mul(a!.pow(b!.sub(1))), a!.shape) : null,
+    // d/da a^b = b a^(b-1); PyTorch defines it as 0 where b == 0 (else 0^-1 makes 0 * inf = NaN).
+    needsGrad[0] ? sumToShape(where(b!.eq(0), 0, g.mul(b!).mul(a!.pow(b!.sub(1)))), a!.shape) : null,
     // d/db a^b = a^b log a; PyTorch defines it as 0 where a == 0 and b >= 0.
     needsGrad[1]
       ? sumToShape(where(a!.eq(0).logicalAnd(b!.ge(0)), 0, g.mul(output).mul(a!.log())), b!.shape)

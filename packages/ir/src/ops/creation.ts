@@ -54,8 +54,10 @@ export const creationOps = {
       high: attr.float({ default: 1 }),
       dtype: attr.dtype({ default: "float32", allowed: ["float32", "float64"] }),
     },
-    infer: (inputs, { shape, dtype }) => {
+    infer: (inputs, { shape, low, high, dtype }) => {
       checkSeed(inputs);
+      if (!(Number.isFinite(low) && Number.isFinite(high) && low <= high))
+        fail(`needs finite low <= high, got [${low}, ${high})`);
       return { shape, dtype };
     },
     doc: "uniform samples in [low, high), a pure function of (seed, offset): equal inputs give equal samples",

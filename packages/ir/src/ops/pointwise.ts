@@ -34,7 +34,7 @@ const binary = (kinds: DTypeKind[], result: "same" | "bool", doc: string) =>
 export const pointwiseOps = {
   neg: unary(NUMERIC, "-x"),
   abs: unary(NUMERIC, "|x|"),
-  sign: unary(NUMERIC, "-1, 0 or 1 by the sign of x (0 for NaN's sign is NaN, as in PyTorch)"),
+  sign: unary(NUMERIC, "-1, 0 or 1 by the sign of x; NaN for NaN (as NumPy and JAX)"),
   exp: unary(FLOAT, "e^x"),
   log: unary(FLOAT, "natural log"),
   sqrt: unary(FLOAT, "square root"),

@@ -1,4 +1,15 @@
-export { type DropoutOptions, dropout, type GeluApproximate, gelu, logSoftmax, relu, sigmoid, silu, softmax, tanh } from "./activation.js";
+export {
+  type DropoutOptions,
+  dropout,
+  type GeluApproximate,
+  gelu,
+  logSoftmax,
+  relu,
+  sigmoid,
+  silu,
+  softmax,
+  tanh,
+} from "./activation.js";
 export {
   type AdaptiveSize,
   adaptiveAvgPool2d,
@@ -15,4 +26,11 @@ export {
   type PoolOptions,
   pad,
 } from "./layers.js";
-export { type CrossEntropyOptions, crossEntropy, type NllLossOptions, nllLoss, mseLoss, type Reduction } from "./loss.js";
+export {
+  type CrossEntropyOptions,
+  crossEntropy,
+  mseLoss,
+  type NllLossOptions,
+  nllLoss,
+  type Reduction,
+} from "./loss.js";

@@ -2,12 +2,12 @@ import {
   type AvgPool2dOptions,
   avgPool2d as avgPool2dOp,
   cat,
-  type Conv2dOptions as TensorConv2dOptions,
   conv2d as conv2dOp,
   type MaxPool2dOptions,
   maxPool2d as maxPool2dOp,
   pad as padOp,
   type Tensor,
+  type Conv2dOptions as TensorConv2dOptions,
 } from "@aotjs/tensor";
 import { describe, fmtShape, NNError } from "../errors.js";
 
@@ -16,7 +16,9 @@ const isInt = (t: Tensor) => t.dtype === "int32" || t.dtype === "int64";
 /** y = x W^T + b over the last dim of x; W is [out, in], as torch.nn.functional.linear. */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   if (weight.ndim !== 2 || x.ndim < 1 || x.shape[x.ndim - 1] !== weight.shape[1]) {
-    throw new NNError(`linear: input ${describe(x)} and weight ${describe(weight)} do not fit: need x [..., in] and weight [out, in]`);
+    throw new NNError(
+      `linear: input ${describe(x)} and weight ${describe(weight)} do not fit: need x [..., in] and weight [out, in]`,
+    );
   }
   const y = x.matmul(weight.t());
   return bias ? y.add(bias) : y;
@@ -37,14 +39,17 @@ export interface Conv2dOptions {
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   if (x.ndim === 3) return conv2d(x.unsqueeze(0), weight, bias, options).squeeze(0);
   if (x.ndim !== 4 || weight.ndim !== 4) {
-    throw new NNError(`conv2d: expected input [N, C, H, W] and weight [O, C/groups, kH, kW], got ${describe(x)} and ${describe(weight)}`);
+    throw new NNError(
+      `conv2d: expected input [N, C, H, W] and weight [O, C/groups, kH, kW], got ${describe(x)} and ${describe(weight)}`,
+    );
   }
   const dilation = pair(options.dilation ?? 1);
   const opts: TensorConv2dOptions = { stride: options.stride ?? 1, dilation, groups: options.groups ?? 1 };
   let input = x;
   let padding: [number, number] = [0, 0];
   if (options.padding === "same") {
-    if (pair(options.stride ?? 1).some((s) => s !== 1)) throw new NNError(`conv2d: padding='same' needs stride 1, got stride ${String(options.stride)}`);
+    if (pair(options.stride ?? 1).some((s) => s !== 1))
+      throw new NNError(`conv2d: padding='same' needs stride 1, got stride ${String(options.stride)}`);
     // Total padding d*(k-1) per dim; when it is odd the extra element goes after, as in torch.
     const total = [0, 1].map((i) => dilation[i]! * (weight.shape[2 + i]! - 1));
     const before = total.map((t) => Math.floor(t / 2)) as [number, number];
@@ -70,12 +75,20 @@ const batched = (x: Tensor, op: string, fn: (x4: Tensor) => Tensor): Tensor => {
   return fn(x);
 };
 
-export function maxPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions & { dilation?: Pair } = {}): Tensor {
+export function maxPool2d(
+  x: Tensor,
+  kernelSize: Pair,
+  options: PoolOptions & { dilation?: Pair } = {},
+): Tensor {
   const o: MaxPool2dOptions = { kernelSize, ...options, stride: options.stride ?? kernelSize };
   return batched(x, "maxPool2d", (x4) => maxPool2dOp(x4, o));
 }
 
-export function avgPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions & { countIncludePad?: boolean } = {}): Tensor {
+export function avgPool2d(
+  x: Tensor,
+  kernelSize: Pair,
+  options: PoolOptions & { countIncludePad?: boolean } = {},
+): Tensor {
   const o: AvgPool2dOptions = { kernelSize, ...options, stride: options.stride ?? kernelSize };
   return batched(x, "avgPool2d", (x4) => avgPool2dOp(x4, o));
 }
@@ -94,10 +107,13 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: AdaptiveSize): Tensor {
     const size = typeof outputSize === "number" ? [outputSize, outputSize] : outputSize;
     const [oh, ow] = [size[0] ?? h, size[1] ?? w];
     if (!(Number.isInteger(oh) && Number.isInteger(ow) && oh > 0 && ow > 0)) {
-      throw new NNError(`adaptiveAvgPool2d: output size must be positive integers, got ${JSON.stringify(outputSize)} for input ${describe(x)}`);
+      throw new NNError(
+        `adaptiveAvgPool2d: output size must be positive integers, got ${JSON.stringify(outputSize)} for input ${describe(x)}`,
+      );
     }
     if (oh === 1 && ow === 1) return x4.mean({ dim: [2, 3], keepdim: true });
-    if (h % oh === 0 && w % ow === 0) return avgPool2dOp(x4, { kernelSize: [h / oh, w / ow], stride: [h / oh, w / ow] });
+    if (h % oh === 0 && w % ow === 0)
+      return avgPool2dOp(x4, { kernelSize: [h / oh, w / ow], stride: [h / oh, w / ow] });
     const pool1d = (t: Tensor, dim: number, out: number): Tensor => {
       const len = t.shape[dim]!;
       if (len === out) return t;
@@ -123,7 +139,9 @@ export function layerNorm(
   const k = normalizedShape.length;
   const tail = x.shape.slice(x.ndim - k);
   if (k === 0 || x.ndim < k || tail.some((d, i) => d !== normalizedShape[i])) {
-    throw new NNError(`layerNorm: input ${describe(x)} does not end in the normalized shape ${fmtShape(normalizedShape)}`);
+    throw new NNError(
+      `layerNorm: input ${describe(x)} does not end in the normalized shape ${fmtShape(normalizedShape)}`,
+    );
   }
   const dims = Array.from({ length: k }, (_, i) => x.ndim - k + i);
   const centered = x.sub(x.mean({ dim: dims, keepdim: true }));
@@ -153,27 +171,38 @@ export function batchNorm(
   if (x.ndim < 2) throw new NNError(`batchNorm: expected input [N, C, ...], got ${describe(x)}`);
   const c = x.shape[1]!;
   const shape = x.shape.map((d, i) => (i === 1 ? d : 1));
-  for (const [name, t] of [["runningMean", runningMean], ["runningVar", runningVar], ["weight", weight], ["bias", bias]] as const) {
-    if (t && (t.ndim !== 1 || t.shape[0] !== c)) throw new NNError(`batchNorm: ${name} ${describe(t)} must be [${c}] for input ${describe(x)}`);
+  for (const [name, t] of [
+    ["runningMean", runningMean],
+    ["runningVar", runningVar],
+    ["weight", weight],
+    ["bias", bias],
+  ] as const) {
+    if (t && (t.ndim !== 1 || t.shape[0] !== c))
+      throw new NNError(`batchNorm: ${name} ${describe(t)} must be [${c}] for input ${describe(x)}`);
   }
   let mean: Tensor;
   let variance: Tensor;
   if (training) {
     const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
     const count = x.numel() / c;
-    if (count <= 1) throw new NNError(`batchNorm: training needs more than 1 value per channel, got input ${describe(x)}`);
+    if (count <= 1)
+      throw new NNError(`batchNorm: training needs more than 1 value per channel, got input ${describe(x)}`);
     mean = x.mean({ dim: dims, keepdim: true });
     const centered = x.sub(mean);
     variance = centered.mul(centered).mean({ dim: dims, keepdim: true });
     if (runningMean && runningVar) {
       const keep = typeof momentum === "number" ? 1 - momentum : momentum.neg().add(1);
       const batchMean = mean.detach().reshape([c]);
-      const batchVar = variance.detach().reshape([c]).mul(count / (count - 1));
+      const batchVar = variance
+        .detach()
+        .reshape([c])
+        .mul(count / (count - 1));
       runningMean.copy_(runningMean.mul(keep).add(batchMean.mul(momentum)));
       runningVar.copy_(runningVar.mul(keep).add(batchVar.mul(momentum)));
     }
   } else {
-    if (!runningMean || !runningVar) throw new NNError(`batchNorm: evaluation needs running statistics (input ${describe(x)})`);
+    if (!runningMean || !runningVar)
+      throw new NNError(`batchNorm: evaluation needs running statistics (input ${describe(x)})`);
     mean = runningMean.reshape(shape);
     variance = runningVar.reshape(shape);
   }
@@ -186,7 +215,9 @@ export function batchNorm(
 /** Rows of `weight` [V, D] picked by integer `indices` of any shape: result [...indices, D]. */
 export function embedding(indices: Tensor, weight: Tensor): Tensor {
   if (!isInt(indices) || weight.ndim !== 2) {
-    throw new NNError(`embedding: need integer indices and a [num, dim] weight, got ${describe(indices)} and ${describe(weight)}`);
+    throw new NNError(
+      `embedding: need integer indices and a [num, dim] weight, got ${describe(indices)} and ${describe(weight)}`,
+    );
   }
   const d = weight.shape[1]!;
   const flat = indices.reshape([-1]);
@@ -200,10 +231,17 @@ export const flatten = (x: Tensor, startDim = 0, endDim = -1): Tensor => x.flatt
  * torch.nn.functional.pad, constant mode: `pads` lists (before, after) pairs starting from the
  * LAST dim. Negative amounts crop.
  */
-export function pad(x: Tensor, pads: readonly number[], options: { mode?: "constant"; value?: number } = {}): Tensor {
-  if ((options.mode ?? "constant") !== "constant") throw new NNError(`pad: only mode 'constant' is supported, got '${options.mode}'`);
+export function pad(
+  x: Tensor,
+  pads: readonly number[],
+  options: { mode?: "constant"; value?: number } = {},
+): Tensor {
+  if ((options.mode ?? "constant") !== "constant")
+    throw new NNError(`pad: only mode 'constant' is supported, got '${options.mode}'`);
   if (pads.length % 2 !== 0 || pads.length / 2 > x.ndim || !pads.every(Number.isInteger)) {
-    throw new NNError(`pad: pads [${pads}] must be integer pairs for at most ${x.ndim} dims of input ${describe(x)}`);
+    throw new NNError(
+      `pad: pads [${pads}] must be integer pairs for at most ${x.ndim} dims of input ${describe(x)}`,
+    );
   }
   const before = x.shape.map(() => 0);
   const after = x.shape.map(() => 0);

@@ -17,15 +17,24 @@ export interface CrossEntropyOptions extends NllLossOptions {
 }
 
 const checkReduction = (op: string, r: string) => {
-  if (r !== "mean" && r !== "sum" && r !== "none") throw new NNError(`${op}: reduction must be 'mean', 'sum' or 'none', got '${r}'`);
+  if (r !== "mean" && r !== "sum" && r !== "none")
+    throw new NNError(`${op}: reduction must be 'mean', 'sum' or 'none', got '${r}'`);
 };
 
 /** [C] with a 0-d target is one sample: lift it to a batch of one and drop that dim after. */
-function batchOf(input: Tensor, target: Tensor, op: string): { input: Tensor; target: Tensor; unbatched: boolean } {
+function batchOf(
+  input: Tensor,
+  target: Tensor,
+  op: string,
+): { input: Tensor; target: Tensor; unbatched: boolean } {
   if (input.ndim === 0) throw new NNError(`${op}: input must be [N, C, ...] or [C], got ${describe(input)}`);
   if (input.ndim === 1) {
     const probs = target.dtype === "float32" || target.dtype === "float64";
-    return { input: input.unsqueeze(0), target: target.unsqueeze(0), unbatched: probs ? target.ndim === 1 : target.ndim === 0 };
+    return {
+      input: input.unsqueeze(0),
+      target: target.unsqueeze(0),
+      unbatched: probs ? target.ndim === 1 : target.ndim === 0,
+    };
   }
   return { input, target, unbatched: false };
 }
@@ -34,13 +43,17 @@ const classShape = (x: Tensor) => x.shape.map((d, i) => (i === 1 ? d : 1));
 
 /** Per-target log-likelihood terms and their weights; ignored targets get weight 0. */
 function pick(logp: Tensor, target: Tensor, o: NllLossOptions, op: string) {
-  if (target.dtype !== "int64" && target.dtype !== "int32") throw new NNError(`${op}: class targets must be int64 (or int32), got ${describe(target)}`);
+  if (target.dtype !== "int64" && target.dtype !== "int32")
+    throw new NNError(`${op}: class targets must be int64 (or int32), got ${describe(target)}`);
   const expected = logp.shape.filter((_, i) => i !== 1);
   if (target.ndim !== expected.length || target.shape.some((d, i) => d !== expected[i])) {
-    throw new NNError(`${op}: target ${describe(target)} must be ${fmtShape(expected)} for input ${describe(logp)}`);
+    throw new NNError(
+      `${op}: target ${describe(target)} must be ${fmtShape(expected)} for input ${describe(logp)}`,
+    );
   }
   const c = logp.shape[1]!;
-  if (o.weight && (o.weight.ndim !== 1 || o.weight.shape[0] !== c)) throw new NNError(`${op}: weight ${describe(o.weight)} must be [${c}]`);
+  if (o.weight && (o.weight.ndim !== 1 || o.weight.shape[0] !== c))
+    throw new NNError(`${op}: weight ${describe(o.weight)} must be [${c}]`);
   const valid = target.ne(o.ignoreIndex ?? -100);
   // An ignored target may be out of range (-100); gather from class 0 and mask the result.
   const safe = where(valid, target, 0);
@@ -80,7 +93,9 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   let out: Tensor;
   if (b.target.dtype === "float32" || b.target.dtype === "float64") {
     if (b.target.shape.join() !== logp.shape.join()) {
-      throw new NNError(`crossEntropy: probability target ${describe(target)} must have the input's shape ${describe(input)}`);
+      throw new NNError(
+        `crossEntropy: probability target ${describe(target)} must have the input's shape ${describe(input)}`,
+      );
     }
     const t = s > 0 ? b.target.mul(1 - s).add(s / c) : b.target;
     let terms = logp.mul(t);
@@ -95,7 +110,12 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
     } else {
       const smooth = where(valid, (weight ? logp.mul(weight) : logp).sum({ dim: 1 }).neg(), 0);
       const total = (a: Tensor, bb: Tensor) => a.mul(1 - s).add(bb.mul(s / c));
-      out = r === "none" ? total(nll, smooth) : r === "sum" ? total(nll.sum(), smooth.sum()) : total(nll.sum(), smooth.sum()).div(w.sum());
+      out =
+        r === "none"
+          ? total(nll, smooth)
+          : r === "sum"
+            ? total(nll.sum(), smooth.sum())
+            : total(nll.sum(), smooth.sum()).div(w.sum());
     }
   }
   return b.unbatched && r === "none" ? out.squeeze(0) : out;

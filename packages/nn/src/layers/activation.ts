@@ -12,7 +12,8 @@ export class ReLU extends Module {
 export class GELU extends Module {
   constructor(readonly approximate: F.GeluApproximate = "none") {
     super();
-    if (approximate !== "none" && approximate !== "tanh") throw new NNError(`GELU: approximate must be 'none' or 'tanh', got '${approximate}'`);
+    if (approximate !== "none" && approximate !== "tanh")
+      throw new NNError(`GELU: approximate must be 'none' or 'tanh', got '${approximate}'`);
   }
   override forward(x: Tensor): Tensor {
     return F.gelu(x, this.approximate);

@@ -10,10 +10,12 @@ export interface LayerOptions {
   readonly generator?: Generator;
 }
 
-/** An error that starts with the layer as `toString()` prints it, e.g. `Linear(in_features=3, ...)`. */
-export const layerError = (m: Module, message: string): NNError => new NNError(`${String(m)}: ${message}`);
+/** An error that starts with the layer and its settings, e.g. `Linear(in_features=3, ...)`. */
+export const layerError = (m: Module, message: string): NNError =>
+  new NNError(`${m.constructor.name}(${m.extraRepr()}): ${message}`);
 
 export const positiveInt = (name: string, layer: string, v: number): number => {
-  if (!Number.isInteger(v) || v <= 0) throw new NNError(`${layer}: ${name} must be a positive integer, got ${v}`);
+  if (!Number.isInteger(v) || v <= 0)
+    throw new NNError(`${layer}: ${name} must be a positive integer, got ${v}`);
   return v;
 };

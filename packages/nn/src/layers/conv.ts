@@ -43,10 +43,15 @@ export class Conv2d extends Module {
     this.dilation = pair(options.dilation ?? 1);
     this.groups = positiveInt("groups", "Conv2d", options.groups ?? 1);
     if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
-      throw layerError(this, `groups ${this.groups} must divide both in_channels ${inChannels} and out_channels ${outChannels}`);
+      throw layerError(
+        this,
+        `groups ${this.groups} must divide both in_channels ${inChannels} and out_channels ${outChannels}`,
+      );
     }
     const dtype = options.dtype ?? "float32";
-    this.weight = new Parameter(zeros([outChannels, inChannels / this.groups, ...this.kernelSize], { dtype }));
+    this.weight = new Parameter(
+      zeros([outChannels, inChannels / this.groups, ...this.kernelSize], { dtype }),
+    );
     this.bias = (options.bias ?? true) ? new Parameter(zeros([outChannels], { dtype })) : null;
     init.defaultLayerInit(this.weight, this.bias, options);
   }
@@ -54,13 +59,22 @@ export class Conv2d extends Module {
   override forward(x: Tensor): Tensor {
     const c = x.ndim === 4 ? x.shape[1] : x.ndim === 3 ? x.shape[0] : undefined;
     if (c !== this.inChannels) {
-      throw layerError(this, `conv2d: input ${describe(x)} must be [N, ${this.inChannels}, H, W] or [${this.inChannels}, H, W]`);
+      throw layerError(
+        this,
+        `conv2d: input ${describe(x)} must be [N, ${this.inChannels}, H, W] or [${this.inChannels}, H, W]`,
+      );
     }
-    return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    return F.conv2d(x, this.weight, this.bias, {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      groups: this.groups,
+    });
   }
   override extraRepr(): string {
     let s = `${this.inChannels}, ${this.outChannels}, kernel_size=${fmtPair(this.kernelSize)}, stride=${fmtPair(this.stride)}`;
-    if (typeof this.padding === "string" || this.padding.some((v) => v !== 0)) s += `, padding=${fmtPair(this.padding)}`;
+    if (typeof this.padding === "string" || this.padding.some((v) => v !== 0))
+      s += `, padding=${fmtPair(this.padding)}`;
     if (this.dilation.some((v) => v !== 1)) s += `, dilation=${fmtPair(this.dilation)}`;
     if (this.groups !== 1) s += `, groups=${this.groups}`;
     return this.bias ? s : `${s}, bias=false`;

@@ -40,7 +40,11 @@ export class Embedding extends Module {
   readonly paddingIdx: number | null;
   weight: Parameter;
 
-  constructor(numEmbeddings: number, embeddingDim: number, options: LayerOptions & { paddingIdx?: number } = {}) {
+  constructor(
+    numEmbeddings: number,
+    embeddingDim: number,
+    options: LayerOptions & { paddingIdx?: number } = {},
+  ) {
     super();
     this.numEmbeddings = positiveInt("numEmbeddings", "Embedding", numEmbeddings);
     this.embeddingDim = positiveInt("embeddingDim", "Embedding", embeddingDim);

@@ -106,13 +106,17 @@ export class LayerNorm extends Module {
     const dtype = options.dtype ?? "float32";
     const affine = options.elementwiseAffine ?? true;
     this.weight = affine ? new Parameter(full(this.normalizedShape, 1, { dtype })) : null;
-    this.bias = affine && (options.bias ?? true) ? new Parameter(full(this.normalizedShape, 0, { dtype })) : null;
+    this.bias =
+      affine && (options.bias ?? true) ? new Parameter(full(this.normalizedShape, 0, { dtype })) : null;
   }
 
   override forward(x: Tensor): Tensor {
     const k = this.normalizedShape.length;
     if (x.ndim < k || x.shape.slice(x.ndim - k).some((d, i) => d !== this.normalizedShape[i])) {
-      throw layerError(this, `layerNorm: input ${describe(x)} must end in [${this.normalizedShape.join(", ")}]`);
+      throw layerError(
+        this,
+        `layerNorm: input ${describe(x)} must end in [${this.normalizedShape.join(", ")}]`,
+      );
     }
     return F.layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
   }

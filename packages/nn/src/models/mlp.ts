@@ -1,9 +1,9 @@
 import { Sequential } from "../containers.js";
 import { NNError } from "../errors.js";
-import type { Module } from "../module.js";
 import { GELU, ReLU, Sigmoid, SiLU, Tanh } from "../layers/activation.js";
 import type { LayerOptions } from "../layers/common.js";
 import { Linear } from "../layers/linear.js";
+import type { Module } from "../module.js";
 
 export type Activation = "relu" | "gelu" | "tanh" | "sigmoid" | "silu" | (() => Module);
 
@@ -23,11 +23,15 @@ export function mlp(sizes: readonly number[], options: MlpOptions = {}): Sequent
   if (sizes.length < 2) throw new NNError(`mlp: need at least an input and an output size, got [${sizes}]`);
   const act = options.activation ?? "relu";
   const make = typeof act === "function" ? act : activations[act];
-  if (!make) throw new NNError(`mlp: unknown activation '${String(act)}' (relu, gelu, tanh, sigmoid, silu or a factory)`);
+  if (!make)
+    throw new NNError(
+      `mlp: unknown activation '${String(act)}' (relu, gelu, tanh, sigmoid, silu or a factory)`,
+    );
   const layers: Module[] = [];
   for (let i = 0; i + 1 < sizes.length; i++) {
     layers.push(new Linear(sizes[i]!, sizes[i + 1]!, options));
-    if (i + 2 < sizes.length) layers.push(typeof act === "function" ? act() : new (make as new () => Module)());
+    if (i + 2 < sizes.length)
+      layers.push(typeof act === "function" ? act() : new (make as new () => Module)());
   }
   return new Sequential(...layers);
 }

@@ -1,14 +1,13 @@
 import type { Tensor } from "@aotjs/tensor";
 import { Sequential } from "../containers.js";
-import { describe } from "../errors.js";
+import { describe, NNError } from "../errors.js";
 import * as init from "../init.js";
-import { Module } from "../module.js";
 import { ReLU } from "../layers/activation.js";
 import type { LayerOptions } from "../layers/common.js";
 import { AdaptiveAvgPool2d, Conv2d, MaxPool2d } from "../layers/conv.js";
 import { Linear } from "../layers/linear.js";
 import { BatchNorm2d } from "../layers/norm.js";
-import { layerError } from "../layers/common.js";
+import { Module } from "../module.js";
 
 const conv3x3 = (inPlanes: number, outPlanes: number, stride: number, o: LayerOptions) =>
   new Conv2d(inPlanes, outPlanes, 3, { stride, padding: 1, bias: false, ...o });
@@ -26,7 +25,13 @@ export class BasicBlock extends Module {
   downsample: Sequential | null;
   readonly stride: number;
 
-  constructor(inPlanes: number, planes: number, stride: number, downsample: Sequential | null, o: LayerOptions) {
+  constructor(
+    inPlanes: number,
+    planes: number,
+    stride: number,
+    downsample: Sequential | null,
+    o: LayerOptions,
+  ) {
     super();
     this.conv1 = conv3x3(inPlanes, planes, stride, o);
     this.bn1 = new BatchNorm2d(planes, { dtype: o.dtype });
@@ -38,7 +43,9 @@ export class BasicBlock extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    const out = this.bn2.forward(this.conv2.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(x)))));
+    const out = this.bn2.forward(
+      this.conv2.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(x)))),
+    );
     const identity = this.downsample ? this.downsample.forward(x) : x;
     return this.relu.forward(out.add(identity));
   }
@@ -83,16 +90,21 @@ export class ResNet extends Module {
     this.fc = new Linear(512 * BasicBlock.expansion, options.numClasses ?? 1000, o);
 
     for (const m of this.modules()) {
-      if (m instanceof Conv2d) init.kaimingNormal(m.weight, { mode: "fan_out", nonlinearity: "relu", generator: o.generator });
+      if (m instanceof Conv2d)
+        init.kaimingNormal(m.weight, { mode: "fan_out", nonlinearity: "relu", generator: o.generator });
       // BatchNorm already starts at weight 1, bias 0.
     }
-    if (options.zeroInitResidual) for (const m of this.modules()) if (m instanceof BasicBlock && m.bn2.weight) init.zeros(m.bn2.weight);
+    if (options.zeroInitResidual)
+      for (const m of this.modules()) if (m instanceof BasicBlock && m.bn2.weight) init.zeros(m.bn2.weight);
   }
 
   #makeLayer(planes: number, blocks: number, stride: number, o: LayerOptions): Sequential {
     let downsample: Sequential | null = null;
     if (stride !== 1 || this.#inPlanes !== planes * BasicBlock.expansion) {
-      downsample = new Sequential(conv1x1(this.#inPlanes, planes * BasicBlock.expansion, stride, o), new BatchNorm2d(planes * BasicBlock.expansion, { dtype: o.dtype }));
+      downsample = new Sequential(
+        conv1x1(this.#inPlanes, planes * BasicBlock.expansion, stride, o),
+        new BatchNorm2d(planes * BasicBlock.expansion, { dtype: o.dtype }),
+      );
     }
     const list = [new BasicBlock(this.#inPlanes, planes, stride, downsample, o)];
     this.#inPlanes = planes * BasicBlock.expansion;
@@ -101,7 +113,8 @@ export class ResNet extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    if (x.ndim !== 4 || x.shape[1] !== 3) throw layerError(this.conv1, `ResNet: input ${describe(x)} must be [N, 3, H, W]`);
+    if (x.ndim !== 4 || x.shape[1] !== 3)
+      throw new NNError(`ResNet: input ${describe(x)} must be [N, 3, H, W]`);
     let y = this.maxpool.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(x))));
     y = this.layer4.forward(this.layer3.forward(this.layer2.forward(this.layer1.forward(y))));
     return this.fc.forward(this.avgpool.forward(y).flatten(1));

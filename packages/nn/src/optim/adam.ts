@@ -23,7 +23,8 @@ function check(name: string, o: Resolved): void {
   const [b1, b2] = o.betas;
   if (!(o.lr >= 0)) throw new NNError(`${name}: lr must be >= 0, got ${o.lr}`);
   if (!(o.eps >= 0)) throw new NNError(`${name}: eps must be >= 0, got ${o.eps}`);
-  if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1)) throw new NNError(`${name}: betas must be in [0, 1), got [${o.betas}]`);
+  if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1))
+    throw new NNError(`${name}: betas must be in [0, 1), got [${o.betas}]`);
   if (!(o.weightDecay >= 0)) throw new NNError(`${name}: weightDecay must be >= 0, got ${o.weightDecay}`);
 }
 
@@ -37,7 +38,15 @@ export class Adam extends Optimizer<Resolved> {
   protected readonly decoupled: boolean = false;
 
   constructor(params: Params<Resolved>, options: AdamOptions = {}, defaultWeightDecay = 0) {
-    const defaults: Resolved = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: defaultWeightDecay, amsgrad: false, maximize: false, ...options };
+    const defaults: Resolved = {
+      lr: 1e-3,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weightDecay: defaultWeightDecay,
+      amsgrad: false,
+      maximize: false,
+      ...options,
+    };
     check(new.target.name, defaults);
     super(params, defaults);
   }
@@ -46,9 +55,12 @@ export class Adam extends Optimizer<Resolved> {
     const state = raw as AdamState;
     const [beta1, beta2] = o.betas;
     let g = o.maximize ? grad.neg() : grad;
-    const step = (state.step = (state.step ?? 0) + 1);
-    const m = (state.expAvg ??= zerosLike(p));
-    const v = (state.expAvgSq ??= zerosLike(p));
+    const step = (state.step ?? 0) + 1;
+    state.step = step;
+    state.expAvg ??= zerosLike(p);
+    state.expAvgSq ??= zerosLike(p);
+    const m = state.expAvg;
+    const v = state.expAvgSq;
     if (o.weightDecay !== 0) {
       if (this.decoupled) p.mul_(1 - o.lr * o.weightDecay);
       else g = g.add(p.mul(o.weightDecay));

@@ -28,13 +28,20 @@ export abstract class Optimizer<O extends object> {
     const seen = new Set<Tensor>();
     this.paramGroups = groups.map((g, gi) => {
       if (g instanceof Tensor || !g || typeof g !== "object" || !("params" in g)) {
-        throw new NNError(`${name}: parameter group ${gi} must be an object with 'params' (do not mix tensors and groups)`);
+        throw new NNError(
+          `${name}: parameter group ${gi} must be an object with 'params' (do not mix tensors and groups)`,
+        );
       }
       const ps = [...g.params];
       ps.forEach((p, i) => {
-        if (!(p instanceof Tensor)) throw new NNError(`${name}: group ${gi} param ${i} is ${describe(p)}, not a Tensor`);
-        if (p.dtype !== "float32" && p.dtype !== "float64") throw new NNError(`${name}: group ${gi} param ${i} is ${describe(p)}; only floating tensors can be optimized`);
-        if (seen.has(p)) throw new NNError(`${name}: a parameter (${describe(p)}) appears in more than one place`);
+        if (!(p instanceof Tensor))
+          throw new NNError(`${name}: group ${gi} param ${i} is ${describe(p)}, not a Tensor`);
+        if (p.dtype !== "float32" && p.dtype !== "float64")
+          throw new NNError(
+            `${name}: group ${gi} param ${i} is ${describe(p)}; only floating tensors can be optimized`,
+          );
+        if (seen.has(p))
+          throw new NNError(`${name}: a parameter (${describe(p)}) appears in more than one place`);
         seen.add(p);
       });
       return { ...defaults, ...g, params: ps } as ParamGroup<O>;
@@ -60,10 +67,12 @@ export abstract class Optimizer<O extends object> {
           const grad = p.grad;
           if (!grad) continue;
           if (grad.shape.join() !== p.shape.join()) {
-            throw new NNError(`${this.constructor.name}.step: grad ${describe(grad)} does not match its parameter ${describe(p)}`);
+            throw new NNError(
+              `${this.constructor.name}.step: grad ${describe(grad)} does not match its parameter ${describe(p)}`,
+            );
           }
-          let state = this.state.get(p);
-          if (!state) this.state.set(p, (state = {}));
+          const state = this.state.get(p) ?? {};
+          this.state.set(p, state);
           this.update(p, grad.dtype === p.dtype ? grad : grad.to(p.dtype), state, group);
         }
       }
@@ -71,5 +80,10 @@ export abstract class Optimizer<O extends object> {
   }
 
   /** One parameter's update; `p` must be changed in place. */
-  protected abstract update(p: Tensor, grad: Tensor, state: Record<string, unknown>, group: ParamGroup<O>): void;
+  protected abstract update(
+    p: Tensor,
+    grad: Tensor,
+    state: Record<string, unknown>,
+    group: ParamGroup<O>,
+  ): void;
 }

@@ -21,10 +21,18 @@ type Resolved = Required<SGDOptions>;
  */
 export class SGD extends Optimizer<Resolved> {
   constructor(params: Params<Resolved>, options: SGDOptions) {
-    const defaults: Resolved = { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options };
+    const defaults: Resolved = {
+      momentum: 0,
+      dampening: 0,
+      weightDecay: 0,
+      nesterov: false,
+      maximize: false,
+      ...options,
+    };
     if (!(defaults.lr >= 0)) throw new NNError(`SGD: lr must be >= 0, got ${options.lr}`);
     if (!(defaults.momentum >= 0)) throw new NNError(`SGD: momentum must be >= 0, got ${defaults.momentum}`);
-    if (!(defaults.weightDecay >= 0)) throw new NNError(`SGD: weightDecay must be >= 0, got ${defaults.weightDecay}`);
+    if (!(defaults.weightDecay >= 0))
+      throw new NNError(`SGD: weightDecay must be >= 0, got ${defaults.weightDecay}`);
     if (defaults.nesterov && (defaults.momentum <= 0 || defaults.dampening !== 0)) {
       throw new NNError("SGD: nesterov needs momentum > 0 and dampening 0");
     }

@@ -126,7 +126,7 @@ export const creationKernels: KernelsFor<CreationOp> = {
     const n = numel(out.shape);
     const [seed, offset] = readSeedAndOffset("bernoulli", inputs, n, TWO53);
     const result = new Uint8Array(n);
-    for (let i = 0; i < n; i++) result[i] = uniform24(seed, offset + i) < p ? 1 : 0;
+    for (let i = 0; i < n; i++) result[i] = +(uniform24(seed, offset + i) < p);
     return new TensorData("bool", out.shape, result);
   },
 };

@@ -300,10 +300,10 @@ export const unaryKernels: KernelsFor<UnaryOp> = {
   }),
   logicalNot: unary("logicalNot", {
     numbers: (o, x) => {
-      for (let i = 0; i < x.length; i++) o[i] = x[i] === 0 ? 1 : 0;
+      for (let i = 0; i < x.length; i++) o[i] = +(x[i] === 0);
     },
     bigintsToBool: (o, x) => {
-      for (let i = 0; i < x.length; i++) o[i] = x[i] === 0n ? 1 : 0;
+      for (let i = 0; i < x.length; i++) o[i] = +(x[i] === 0n);
     },
   }),
   cast: (inputs, _attrs, out) => cast(inputs[0]!, out),

@@ -1,7 +1,7 @@
 import { type DType, isFloating } from "@aotjs/ir";
 import { dispatch } from "../dispatch.js";
 import type { Tensor } from "../tensor.js";
-import { asTensor, promote, type TensorLike, toFloat } from "./operands.js";
+import { asTensor, promoteFor, type TensorLike, toFloat } from "./operands.js";
 
 type FloatUnary =
   | "exp"
@@ -26,19 +26,19 @@ type Compare = "eq" | "ne" | "lt" | "le" | "gt" | "ge";
 
 /** Both operands are brought to PyTorch's result dtype, then the IR op (which wants one dtype) runs. */
 export function arith(op: Arith, a: TensorLike, b: TensorLike): Tensor {
-  const dtype = promote(a, b);
+  const dtype = promoteFor(op, [a, b]);
   return dispatch(op, [asTensor(a, dtype, op), asTensor(b, dtype, op)]);
 }
 
 /** True division, as torch.div: integer operands divide as float32. */
 export function div(a: TensorLike, b: TensorLike): Tensor {
-  let dtype: DType = promote(a, b);
+  let dtype: DType = promoteFor("div", [a, b]);
   if (!isFloating(dtype)) dtype = "float32";
   return dispatch("div", [asTensor(a, dtype, "div"), asTensor(b, dtype, "div")]);
 }
 
 export function compare(op: Compare, a: TensorLike, b: TensorLike): Tensor {
-  const dtype = promote(a, b);
+  const dtype = promoteFor(op, [a, b]);
   return dispatch(op, [asTensor(a, dtype, op), asTensor(b, dtype, op)]);
 }
 
@@ -48,7 +48,7 @@ export function logical(op: "logicalAnd" | "logicalOr", a: TensorLike, b: Tensor
 
 /** torch.where(condition, a, b); a non-bool condition means `!= 0`. */
 export function where(condition: TensorLike, a: TensorLike, b: TensorLike): Tensor {
-  const dtype = promote(a, b);
+  const dtype = promoteFor("where", [a, b]);
   return dispatch("where", [
     asTensor(condition, "bool", "where"),
     asTensor(a, dtype, "where"),

@@ -1,11 +1,13 @@
 import { dispatch } from "../dispatch.js";
 import { type Tensor, TensorError } from "../tensor.js";
-import { pair, promote } from "./operands.js";
+import { pair, promote, requireTensor } from "./operands.js";
 
 const fmt = (s: readonly number[]) => `[${s.join(", ")}]`;
 
 /** torch.matmul: vectors are promoted to matrices and the added dim removed afterwards. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  requireTensor(a, "matmul", "the first argument");
+  requireTensor(b, "matmul", "the second argument");
   if (a.shape.length === 0 || b.shape.length === 0) {
     throw new TensorError(
       `matmul: both arguments need at least 1 dim, got ${fmt(a.shape)} and ${fmt(b.shape)}`,

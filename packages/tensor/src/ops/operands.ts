@@ -5,18 +5,32 @@ import { Tensor, TensorError } from "../tensor.js";
 /** What binary methods accept: a tensor or a JS scalar, which broadcasts as a 0-d tensor. */
 export type TensorLike = Tensor | number | boolean;
 
-const operand = (x: TensorLike): Operand =>
-  x instanceof Tensor ? { dtype: x.dtype, rank: x.shape.length } : x;
+const describe = (x: unknown): string => (x === null ? "null" : typeof x);
+
+function operand(x: TensorLike, op: string): Operand {
+  if (x instanceof Tensor) return { dtype: x.dtype, rank: x.shape.length };
+  if (typeof x === "number" || typeof x === "boolean") return x;
+  throw new TensorError(`${op}: expected a Tensor or a number, got ${describe(x)}`);
+}
 
 /** PyTorch's result dtype for tensors and scalars mixed (see `resultType` in @aotjs/ir). */
-export const promote = (...xs: TensorLike[]): DType => resultType(...xs.map(operand));
+export const promote = (...xs: TensorLike[]): DType => promoteFor("promote", xs);
+
+/** `promote`, naming `op` when an operand is neither a Tensor nor a JS scalar. */
+export const promoteFor = (op: string, xs: readonly TensorLike[]): DType =>
+  resultType(...xs.map((x) => operand(x, op)));
+
+/** Throws a TensorError (not a TypeError deep inside) when `x` is not a Tensor. */
+export function requireTensor(x: unknown, op: string, what: string): asserts x is Tensor {
+  if (!(x instanceof Tensor)) throw new TensorError(`${op}: ${what} must be a Tensor, got ${describe(x)}`);
+}
 
 /** Scalars become 0-d `full` nodes, tensors are cast when their dtype differs. */
 export function asTensor(x: TensorLike, dtype: DType, op: string): Tensor {
   if (x instanceof Tensor) return x.dtype === dtype ? x : dispatch("cast", [x], { dtype });
   if (typeof x === "boolean") return dispatch("full", [], { shape: [], value: x ? 1 : 0, dtype });
   if (typeof x !== "number")
-    throw new TensorError(`${op}: expected a Tensor or a number, got ${x === null ? "null" : typeof x}`);
+    throw new TensorError(`${op}: expected a Tensor or a number, got ${describe(x)}`);
   return dispatch("full", [], { shape: [], value: x, dtype });
 }
 

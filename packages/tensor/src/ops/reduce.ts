@@ -73,7 +73,9 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
 
 export function logsumexp(x: Tensor, { dim, keepdim = false }: ReduceOptions = {}): Tensor {
   const dims = normalizeDims(dim, x.shape.length, "logsumexp");
-  const m = x.amax({ dim: dims, keepdim: true }).detach();
+  // As torch: an infinite max is replaced by 0 so all -inf gives -inf and a +inf gives inf (not NaN).
+  const max = x.amax({ dim: dims, keepdim: true }).detach();
+  const m = max.where(max.abs().ne(Number.POSITIVE_INFINITY), 0);
   const out = x.sub(m).exp().sum({ dim: dims, keepdim: true }).log().add(m);
   return keepdim ? out : out.squeeze(dims);
 }

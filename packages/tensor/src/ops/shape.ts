@@ -1,12 +1,15 @@
 import { numel } from "@aotjs/ir";
 import { dispatch } from "../dispatch.js";
 import { type Tensor, TensorError } from "../tensor.js";
-import { normalizeDim, normalizeDims, promote } from "./operands.js";
+import { normalizeDim, normalizeDims, promote, requireTensor } from "./operands.js";
 
 const fmt = (s: readonly number[]) => `[${s.join(", ")}]`;
 
 /** torch.reshape: one dim may be -1 and is inferred. Results never alias their input. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  if (!Array.isArray(shape)) {
+    throw new TensorError(`reshape: shape must be an array of integers, got ${JSON.stringify(shape)}`);
+  }
   const inferred = shape.filter((d) => d === -1).length;
   if (inferred > 1 || shape.some((d) => !Number.isInteger(d) || d < -1)) {
     throw new TensorError(
@@ -120,6 +123,15 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
 export function split(x: Tensor, sizes: number | readonly number[], dim = 0): Tensor[] {
   const d = normalizeDim(dim, x.shape.length, "split");
   const total = x.shape[d]!;
+  if (
+    typeof sizes === "number"
+      ? !Number.isInteger(sizes) || sizes < 1
+      : !sizes.every((n) => Number.isInteger(n) && n >= 0)
+  ) {
+    throw new TensorError(
+      `split: sizes must be a positive integer or a list of non-negative integers, got ${JSON.stringify(sizes)}`,
+    );
+  }
   const list =
     typeof sizes === "number"
       ? Array.from({ length: Math.ceil(total / sizes) }, (_, i) => Math.min(sizes, total - i * sizes))
@@ -137,19 +149,29 @@ export function split(x: Tensor, sizes: number | readonly number[], dim = 0): Te
 
 export const chunk = (x: Tensor, chunks: number, dim = 0): Tensor[] => {
   const d = normalizeDim(dim, x.shape.length, "chunk");
+  if (!Number.isInteger(chunks) || chunks < 1)
+    throw new TensorError(`chunk: chunks must be a positive integer, got ${chunks}`);
   return split(x, Math.ceil(x.shape[d]! / chunks), d);
 };
 
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (tensors.length === 0) throw new TensorError("cat: expected a non-empty list of tensors");
+  tensors.forEach((t, i) => {
+    requireTensor(t, "cat", `tensors[${i}]`);
+  });
   const d = normalizeDim(dim, tensors[0]!.shape.length, "cat");
   const dtype = promote(...tensors);
   const same = tensors.every((t) => t.dtype === dtype) ? tensors : tensors.map((t) => t.to(dtype));
-  return same.length === 1 ? same[0]! : dispatch("concat", same, { dim: d });
+  // Always a new tensor, as torch.cat: even one input is copied, so an in-place update of it
+  // does not show through the result.
+  return dispatch("concat", same, { dim: d });
 }
 
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (tensors.length === 0) throw new TensorError("stack: expected a non-empty list of tensors");
+  tensors.forEach((t, i) => {
+    requireTensor(t, "stack", `tensors[${i}]`);
+  });
   const d = normalizeDim(dim, tensors[0]!.shape.length + 1, "stack");
   return cat(
     tensors.map((t) => unsqueeze(t, d)),
@@ -167,6 +189,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
 }
 
 export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  requireTensor(src, "scatterAdd", "src");
   return dispatch("scatterAdd", [x, index, src.to(x.dtype)], {
     dim: normalizeDim(dim, x.shape.length, "scatterAdd"),
   });

@@ -1,0 +1,209 @@
+import { type Compiler, cse, dce, type Executable, type Graph, type OpName, opNames, TensorData } from "@aotjs/ir";
+import { type DecompositionTable, decompose, isGradEnabled, jointGraphInfo, noGrad, recordCustomNode } from "@aotjs/autograd";
+import { defaultPartition, type PartitionResult } from "@aotjs/partitioner";
+import { defaultGenerator, Tensor } from "@aotjs/tensor";
+import { flatten, specKey, trace, type TreeSpec, unflatten } from "@aotjs/tracer";
+import { nop } from "./compilers.js";
+import { AotError, compileGraph, runExecutable } from "./executable.js";
+
+export type PartitionFn = (joint: Graph, options: { numForwardOutputs: number }) => PartitionResult;
+
+export interface AotOptions {
+  /** Compiles the forward graph (and, by default, the backward and inference graphs). Default `nop`. */
+  readonly fwCompiler?: Compiler;
+  readonly bwCompiler?: Compiler;
+  /** Compiles the single graph used when nothing needs a gradient. Default: `fwCompiler`. */
+  readonly inferenceCompiler?: Compiler;
+  /** Splits the joint graph; default `defaultPartition`, or pass `minCutRematerializationPartition`. */
+  readonly partitionFn?: PartitionFn;
+  /** Ops the compilers accept; every other op is decomposed first. Default: every op. */
+  readonly supportedOps?: Iterable<OpName>;
+  /** Entries that override the default decompositions. */
+  readonly decompositions?: DecompositionTable;
+  /** Names of the flattened tensor inputs, given their count. Default `primals_1..n`. */
+  readonly inputNames?: (count: number) => readonly string[];
+  /** Extra cache-key text for state the arguments don't show (a module's training flag). */
+  readonly cacheKey?: () => string;
+}
+
+export interface AotStats {
+  readonly calls: number;
+  readonly compiles: number;
+  readonly cacheHits: number;
+  readonly cacheSize: number;
+}
+
+type InputSource = { kind: "leaf"; index: number } | { kind: "seed" } | { kind: "offset" } | { kind: "constant"; value: TensorData };
+
+interface Compiled {
+  readonly outputSpec: TreeSpec;
+  /** Where each input of the (forward or inference) graph comes from. */
+  readonly inputPlan: readonly InputSource[];
+  readonly numOwnOutputs: number;
+  /** [leaf index, output index] pairs: inputs the function updated in place. */
+  readonly mutations: readonly (readonly [number, number])[];
+  readonly rngConsumed?: number;
+  readonly executables: readonly Executable[];
+  readonly run: (inputs: TensorData[], leaves: readonly Tensor[]) => Promise<Tensor[]>;
+}
+
+export interface AotFunction<A extends unknown[], R> {
+  (...args: A): Promise<R>;
+  stats(): AotStats;
+  /** The graphs compiled for the most recent signature (for inspection and tests). */
+  readonly lastGraphs: { forward?: Graph; backward?: Graph; inference?: Graph; joint?: Graph };
+  /** Frees every compiled executable (ONNX sessions, ...) and empties the cache. */
+  dispose(): Promise<void>;
+}
+
+const isRngInput = (name: string) => name === "rng_seed" || name === "rng_offset";
+
+function planInputs(graph: Graph, leafNames: readonly string[], constants: readonly { name: string; value: TensorData }[]): InputSource[] {
+  const byName = new Map(leafNames.map((n, i) => [n, i]));
+  const constantByName = new Map(constants.map((c) => [c.name, c.value]));
+  return graph.inputs.map((v) => {
+    const leaf = byName.get(v.name);
+    if (leaf !== undefined) return { kind: "leaf", index: leaf };
+    if (isRngInput(v.name)) return { kind: v.name === "rng_seed" ? "seed" : "offset" };
+    const value = constantByName.get(v.name);
+    if (value) return { kind: "constant", value };
+    throw new AotError(`graph '${graph.name}' has an input '${v.name}' that is not an argument, an RNG input or a captured constant`);
+  });
+}
+
+const simplify = (g: Graph, supported: ReadonlySet<OpName>, table: DecompositionTable | undefined) =>
+  cse(dce(decompose(g, supported, table)));
+
+/**
+ * functorch's `aot_function`: traces `fn`'s forward and backward ahead of time, partitions the
+ * joint graph, compiles both halves, and runs them inside eager autograd: the result is an async
+ * function whose outputs backprop into the caller's tensors. Compiled graphs are cached on the
+ * input signature (shapes, dtypes, requiresGrad, structure, non-tensor arguments by value).
+ */
+export function aotFunction<A extends unknown[], R>(fn: (...args: A) => R, options: AotOptions = {}): AotFunction<A, Awaited<R>> {
+  const fwCompiler = options.fwCompiler ?? nop;
+  const bwCompiler = options.bwCompiler ?? fwCompiler;
+  const inferenceCompiler = options.inferenceCompiler ?? fwCompiler;
+  const partitionFn = options.partitionFn ?? defaultPartition;
+  const supported = new Set<OpName>(options.supportedOps ?? opNames);
+  const cache = new Map<string, Promise<Compiled>>();
+  const stats = { calls: 0, compiles: 0, cacheHits: 0 };
+  const lastGraphs: AotFunction<A, Awaited<R>>["lastGraphs"] = {};
+  const live = new Set<Executable>();
+
+  async function compile(leaves: readonly Tensor[], spec: TreeSpec, needsGrad: boolean): Promise<Compiled> {
+    const names = options.inputNames?.(leaves.length) ?? leaves.map((_, i) => `primals_${i + 1}`);
+    let outputSpec: TreeSpec | undefined;
+    const flatFn = (...xs: Tensor[]) => {
+      const out = flatten(fn(...(unflatten(spec, xs) as A)));
+      outputSpec = out.spec;
+      return out.leaves;
+    };
+    if (!needsGrad) {
+      const traced = noGrad(() => trace(flatFn, leaves.map((t) => Tensor.fake(t.meta)), { name: "inference", inputNames: names, functionalizeRng: true }));
+      const graph = simplify(traced.graph, supported, options.decompositions);
+      const exe = await compileGraph(inferenceCompiler, graph, "inference");
+      live.add(exe);
+      Object.assign(lastGraphs, { inference: graph, forward: undefined, backward: undefined, joint: undefined });
+      const numOwn = graph.outputs.length - graph.mutations.length;
+      return {
+        outputSpec: outputSpec!,
+        inputPlan: planInputs(graph, names, traced.constants),
+        numOwnOutputs: numOwn,
+        mutations: graph.mutations.map((m) => [m.input, m.output] as const),
+        ...(traced.rng ? { rngConsumed: traced.rng.consumed } : {}),
+        executables: [exe],
+        run: async (inputs) => (await runExecutable(exe, graph, inputs)).map((d) => new Tensor(d)),
+      };
+    }
+    const requiresGrad = leaves.map((t) => t.requiresGrad);
+    const info = jointGraphInfo(flatFn, leaves, requiresGrad, { name: "joint", primalNames: names, functionalizeRng: true });
+    const joint = simplify(info.graph, supported, options.decompositions);
+    const parts = partitionFn(joint, { numForwardOutputs: info.numForwardOutputs });
+    const [fwExe, bwExe] = [await compileGraph(fwCompiler, parts.forward, "forward"), await compileGraph(bwCompiler, parts.backward, "backward")];
+    live.add(fwExe);
+    live.add(bwExe);
+    Object.assign(lastGraphs, { joint, forward: parts.forward, backward: parts.backward, inference: undefined });
+    const numOwn = info.outputRequiresGrad.length;
+    const gradLeaves = requiresGrad.flatMap((r, i) => (r ? [i] : []));
+    const { forward, backward } = parts;
+    return {
+      outputSpec: outputSpec!,
+      inputPlan: planInputs(forward, names, info.constants),
+      numOwnOutputs: numOwn,
+      mutations: forward.mutations.map((m) => [m.input, m.output] as const),
+      ...(info.rng ? { rngConsumed: info.rng.consumed } : {}),
+      executables: [fwExe, bwExe],
+      run: async (inputs, callLeaves) => {
+        const fwOut = await runExecutable(fwExe, forward, inputs);
+        const outputs = fwOut.slice(0, numOwn).map((d) => new Tensor(d));
+        const saved = fwOut.slice(info.numForwardOutputs);
+        const differentiable = outputs.filter((_, k) => info.outputRequiresGrad[k]);
+        recordCustomNode("CompiledFunctionBackward", callLeaves, differentiable, async (gradOutputs) => {
+          const tangents = differentiable.map((o, k) => gradOutputs[k]?.toData() ?? noGrad(() => o.mul(0)).toData());
+          const grads = await runExecutable(bwExe, backward, [...saved, ...tangents]);
+          const result: (Tensor | null)[] = callLeaves.map(() => null);
+          gradLeaves.forEach((leaf, j) => {
+            result[leaf] = new Tensor(grads[j]!);
+          });
+          return result;
+        });
+        return [...outputs, ...fwOut.slice(numOwn, info.numForwardOutputs).map((d) => new Tensor(d))];
+      },
+    };
+  }
+
+  const call = async (...args: A): Promise<Awaited<R>> => {
+    stats.calls++;
+    const { leaves, spec } = flatten(args);
+    const needsGrad = isGradEnabled() && leaves.some((t) => t.requiresGrad);
+    const key = [specKey(spec), needsGrad, options.cacheKey?.() ?? "", ...leaves.map((t) => `${t.dtype}[${t.shape}]${t.requiresGrad ? "g" : ""}`)].join("|");
+    let entry = cache.get(key);
+    if (entry) stats.cacheHits++;
+    else {
+      stats.compiles++;
+      entry = compile(leaves, spec, needsGrad);
+      cache.set(key, entry);
+      // A compile that throws leaves nothing behind, so the next call tries again.
+      entry.catch(() => cache.delete(key));
+    }
+    const compiled = await entry;
+    let seed = 0;
+    let offset = 0;
+    if (compiled.rngConsumed !== undefined) {
+      seed = defaultGenerator.seed;
+      offset = defaultGenerator.offset;
+      defaultGenerator.offset = offset + compiled.rngConsumed;
+    }
+    const scalar = (v: number) => new TensorData("int64", [], BigInt64Array.of(BigInt(v)));
+    const inputs = compiled.inputPlan.map((src) => {
+      switch (src.kind) {
+        case "leaf":
+          return leaves[src.index]!.toData();
+        case "seed":
+          return scalar(seed);
+        case "offset":
+          return scalar(offset);
+        case "constant":
+          return src.value;
+      }
+    });
+    const outs = await compiled.run(inputs, leaves);
+    // Functionalized in-place updates are written back to the caller's tensors (BatchNorm stats).
+    noGrad(() => {
+      for (const [leaf, out] of compiled.mutations) leaves[leaf]!.copy_(outs[out]!);
+    });
+    return unflatten(compiled.outputSpec, outs.slice(0, compiled.numOwnOutputs)) as Awaited<R>;
+  };
+
+  return Object.assign(call, {
+    stats: (): AotStats => ({ ...stats, cacheSize: cache.size }),
+    lastGraphs,
+    async dispose() {
+      cache.clear();
+      const all = [...live];
+      live.clear();
+      await Promise.all(all.map((e) => e.dispose?.()));
+    },
+  });
+}

@@ -1,0 +1,66 @@
+import type { Module } from "@aotjs/nn";
+import { functionalCall } from "@aotjs/nn";
+import type { Tensor } from "@aotjs/tensor";
+import { type AotFunction, type AotOptions, type AotStats, aotFunction } from "./aot-function.js";
+
+/** `layer1.0.bn1.running_mean` -> `layer1_0_bn1_running_mean`: graph input names are identifiers. */
+export const inputNameOf = (stateName: string): string => stateName.replace(/[^A-Za-z0-9_]/g, "_");
+
+/**
+ * functorch's `aot_module`: the module's parameters and buffers are lifted to graph inputs under
+ * their own names, so one compiled graph serves every parameter value. `forward` returns a
+ * Promise; `backward()` fills the parameters' `.grad`, and in-place buffer updates (BatchNorm's
+ * running statistics) are written back to the module after each call.
+ */
+export class AotModule<M extends Module> {
+  readonly #fn: AotFunction<[Record<string, Tensor>, ...unknown[]], unknown>;
+
+  constructor(
+    readonly module: M,
+    options: AotOptions = {},
+  ) {
+    const stateNames = () => [...module.namedParameters(), ...module.namedBuffers()].map(([n]) => n);
+    this.#fn = aotFunction((state: Record<string, Tensor>, ...inputs: unknown[]) => functionalCall(module, state, inputs), {
+      ...options,
+      inputNames: (count) => {
+        const names = stateNames().map(inputNameOf);
+        return [...names, ...Array.from({ length: count - names.length }, (_, i) => `input_${i + 1}`)];
+      },
+      // Train and eval trace different graphs (BatchNorm, Dropout).
+      cacheKey: () => `${module.training ? "train" : "eval"}|${options.cacheKey?.() ?? ""}`,
+    });
+  }
+
+  forward(...inputs: Parameters<M["forward"]>): Promise<Awaited<ReturnType<M["forward"]>>> {
+    const state = Object.fromEntries([...this.module.namedParameters(), ...this.module.namedBuffers()]);
+    return this.#fn(state, ...inputs) as Promise<Awaited<ReturnType<M["forward"]>>>;
+  }
+
+  parameters(): Tensor[] {
+    return this.module.parameters();
+  }
+  namedParameters(): [string, Tensor][] {
+    return this.module.namedParameters();
+  }
+  train(mode = true): this {
+    this.module.train(mode);
+    return this;
+  }
+  eval(): this {
+    return this.train(false);
+  }
+  get training(): boolean {
+    return this.module.training;
+  }
+  stats(): AotStats {
+    return this.#fn.stats();
+  }
+  get lastGraphs() {
+    return this.#fn.lastGraphs;
+  }
+  dispose(): Promise<void> {
+    return this.#fn.dispose();
+  }
+}
+
+export const aotModule = <M extends Module>(module: M, options: AotOptions = {}): AotModule<M> => new AotModule(module, options);

@@ -1,0 +1,89 @@
+import { byteSize, formatMeta, type Graph, type GraphStats, graphStats, type TensorMeta } from "@aotjs/ir";
+import type { PartitionResult } from "./joint.js";
+
+export interface SavedValueInfo {
+  readonly name: string;
+  readonly meta: TensorMeta;
+  readonly bytes: number;
+  /** A graph input (primal, parameter, constant): alive anyway, so saving it costs no new memory. */
+  readonly isInput: boolean;
+}
+
+export interface GraphSummary {
+  readonly numInputs: number;
+  readonly numOutputs: number;
+  readonly numNodes: number;
+  readonly opCounts: GraphStats["opCounts"];
+}
+
+export interface PartitionReport {
+  readonly saved: readonly SavedValueInfo[];
+  readonly savedBytes: number;
+  /** Saved bytes that are not graph inputs: the activation memory the partition adds. */
+  readonly savedBytesExcludingInputs: number;
+  readonly forward: GraphSummary;
+  readonly backward: GraphSummary;
+  /** Nodes of the forward graph that the backward graph runs again. */
+  readonly recomputed: readonly string[];
+  /** A readable table of all of the above. */
+  format(): string;
+  toString(): string;
+}
+
+const summarize = (g: Graph): GraphSummary => {
+  const s = graphStats(g);
+  return { numInputs: s.numInputs, numOutputs: s.numOutputs, numNodes: s.numNodes, opCounts: s.opCounts };
+};
+
+/** `1.5 MiB`, `12 B`: binary units, as memory is counted. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = bytes;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${Number(v.toFixed(2))} ${units[u]}`;
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
+}
+
+const formatOps = (ops: GraphStats["opCounts"]): string =>
+  Object.entries(ops)
+    .sort(([x, a], [y, b]) => b! - a! || x.localeCompare(y))
+    .map(([op, k]) => `${op} x${k}`)
+    .join(", ") || "none";
+
+/** What a partition saves and where the work went. */
+export function partitionReport(result: PartitionResult): PartitionReport {
+  const saved = result.savedValues.map((v) => ({
+    name: v.name,
+    meta: v.meta,
+    bytes: byteSize(v.meta),
+    isInput: v.isInput,
+  }));
+  const savedBytes = saved.reduce((s, v) => s + v.bytes, 0);
+  const savedBytesExcludingInputs = saved.reduce((s, v) => s + (v.isInput ? 0 : v.bytes), 0);
+  const forwardNames = new Set(result.forward.nodes.map((n) => n.name));
+  const recomputed = result.backward.nodes.filter((n) => forwardNames.has(n.name)).map((n) => n.name);
+  const forward = summarize(result.forward);
+  const backward = summarize(result.backward);
+
+  const format = () => {
+    const rows = saved.map((v) => [v.name, formatMeta(v.meta), formatBytes(v.bytes), v.isInput ? "input" : ""]);
+    const lines = [
+      `saved values: ${saved.length}, ${formatBytes(savedBytes)} (${formatBytes(savedBytesExcludingInputs)} beyond the inputs)`,
+      ...(rows.length ? table(["name", "type", "bytes", "kind"], rows).map((l) => `  ${l}`) : []),
+      `forward:  ${forward.numInputs} inputs, ${forward.numOutputs} outputs, ${forward.numNodes} nodes: ${formatOps(forward.opCounts)}`,
+      `backward: ${backward.numInputs} inputs, ${backward.numOutputs} outputs, ${backward.numNodes} nodes: ${formatOps(backward.opCounts)}`,
+      `recomputed in backward: ${recomputed.length ? recomputed.join(", ") : "nothing"}`,
+    ];
+    return lines.join("\n");
+  };
+  return { saved, savedBytes, savedBytesExcludingInputs, forward, backward, recomputed, format, toString: format };
+}
