@@ -53,7 +53,7 @@ export class Interpreter {
         );
       }
       env.set(node.output, out);
-      for (const v of new Set(node.inputs)) if (this.#lastUse.get(v) === i) env.delete(v);
+      for (const v of new Set([...node.inputs, node.output])) if (this.#lastUse.get(v) === i) env.delete(v);
     });
     return g.outputs.map((v) => env.get(v)!);
   }

@@ -154,6 +154,10 @@ export class Tensor implements TensorMeta {
   toString(): string {
     return formatTensor(this);
   }
+  /** `console.log(t)` in Node prints like torch, not the object's fields. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return formatTensor(this);
+  }
 
   /** Backpropagate from this tensor; delegates to the installed autograd engine. */
   backward(gradient?: Tensor, options: BackwardOptions = {}): Promise<void> {
@@ -370,6 +374,7 @@ export class Tensor implements TensorMeta {
   }
   /** Transpose of a matrix (0-d and 1-d tensors are returned as they are). */
   t(): Tensor {
+    if (this.ndim > 2) throw new TensorError(`t(): expects a tensor with at most 2 dims, got ${formatMeta(this)}; use transpose(dim0, dim1)`);
     return this.ndim < 2 ? this : sh.transpose(this, 0, 1);
   }
   get T(): Tensor {
@@ -382,6 +387,7 @@ export class Tensor implements TensorMeta {
     return sh.expand(this, shape);
   }
   expandAs(other: Tensor): Tensor {
+    requireTensor(other, "expandAs", "other");
     return sh.expand(this, other.shape);
   }
   unsqueeze(dim: number): Tensor {

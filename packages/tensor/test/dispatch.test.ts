@@ -85,7 +85,11 @@ describe("a mode sees every op", () => {
         return out;
       },
     };
-    withMode(check, () => ones([2, 1]).matmul(ones([1, 3])).softmax(-1));
+    withMode(check, () =>
+      ones([2, 1])
+        .matmul(ones([1, 3]))
+        .softmax(-1),
+    );
     expect(metas[0]).toBe("full:2,1:true");
     expect(metas.at(-1)).toBe("div:2,3:true");
   });
@@ -321,13 +325,17 @@ describe("fake tensors", () => {
 
   it("an op on a fake tensor with no mode active names the op and the shape", () => {
     expect(() => fake.cos()).toThrow(TensorError);
-    expect(() => fake.cos()).toThrow(/cos: input 0 is a fake tensor \(f32\[2,3\]\) and no tracing mode is active/);
+    expect(() => fake.cos()).toThrow(
+      /cos: input 0 is a fake tensor \(f32\[2,3\]\) and no tracing mode is active/,
+    );
     expect(() => ones([2, 3]).mul(fake)).toThrow(/mul: input 1 is a fake tensor \(f32\[2,3\]\)/);
   });
 
   it("an in-place update of a real tensor with a fake value fails unless a mode handles it", () => {
     const x = ones([2, 3]);
-    expect(() => withMode(fakeMode, () => x.copy_(fake))).toThrow(/in-place update of f32\[2,3\]: the new value is a fake tensor/);
+    expect(() => withMode(fakeMode, () => x.copy_(fake))).toThrow(
+      /in-place update of f32\[2,3\]: the new value is a fake tensor/,
+    );
     expect(x.toArray()).toEqual([
       [1, 1, 1],
       [1, 1, 1],

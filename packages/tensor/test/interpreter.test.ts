@@ -2,7 +2,16 @@
 // expression computed eagerly with Tensor methods.
 import { type AnyNode, type Graph, GraphBuilder, meta, TensorData, Value } from "@aotjs/ir";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Interpreter, interpret, kernels, manualSeed, randn, Tensor, TensorError, tensor } from "../src/index.js";
+import {
+  Interpreter,
+  interpret,
+  kernels,
+  manualSeed,
+  randn,
+  Tensor,
+  TensorError,
+  tensor,
+} from "../src/index.js";
 
 const arr = (d: TensorData) => new Tensor(d).toArray();
 
@@ -77,7 +86,11 @@ describe("every value is freed after its last use", () => {
   // value map by watching Map.prototype.set/delete during the run.
   it("only values still needed are live when each node runs", () => {
     const g = mlpGraph();
-    const events: ({ kind: "set" | "delete"; value: Value } | { kind: "run"; node: AnyNode })[] = [];
+    type Event =
+      | { kind: "set"; value: Value }
+      | { kind: "delete"; value: Value }
+      | { kind: "run"; node: AnyNode };
+    const events: Event[] = [];
     const envs = new WeakSet<Map<unknown, unknown>>();
     const set = Map.prototype.set;
     const del = Map.prototype.delete;
@@ -116,10 +129,9 @@ describe("every value is freed after its last use", () => {
         const i = g.nodes.indexOf(e.node);
         const defined = [...g.inputs, ...g.nodes.slice(0, i).map((n) => n.output)];
         const expected = defined.filter((v) => lastUse(v) >= i);
-        expect(
-          [...live].map((v) => v.name).sort(),
-          `live values when '${e.node.name}' runs`,
-        ).toEqual(expected.map((v) => v.name).sort());
+        expect([...live].map((v) => v.name).sort(), `live values when '${e.node.name}' runs`).toEqual(
+          expected.map((v) => v.name).sort(),
+        );
         checked++;
       }
     }
@@ -135,7 +147,11 @@ describe("overriding runNode", () => {
       override runNode(node: AnyNode, args: readonly TensorData[]): TensorData {
         if (node.op !== "relu") return super.runNode(node, args);
         const x = args[0]! as TensorData<"float32">;
-        return new TensorData("float32", x.shape, x.data.map((v) => (v > 0 ? v : 0.1 * v)));
+        return new TensorData(
+          "float32",
+          x.shape,
+          x.data.map((v) => (v > 0 ? v : 0.1 * v)),
+        );
       }
     }
     const [s, r] = new Leaky(mlpGraph()).run(inputs);
@@ -189,7 +205,9 @@ describe("errors", () => {
     expect(arr(interpret(graph, [tensor([7, -7]).toData(), tensor([2, 2]).toData()])[0]!)).toEqual([3, -3]);
     const run = () => interpret(graph, [tensor([7, 1]).toData(), tensor([2, 0]).toData()]);
     expect(run).toThrow(TensorError);
-    expect(run).toThrow(/interpret 'intdiv': node 'quot' \(div of i64\[2\], i64\[2\]\) failed: .*division by zero/);
+    expect(run).toThrow(
+      /interpret 'intdiv': node 'quot' \(div of i64\[2\], i64\[2\]\) failed: .*division by zero/,
+    );
   });
 });
 

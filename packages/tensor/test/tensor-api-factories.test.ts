@@ -28,7 +28,12 @@ describe("tensor(): dtype inference and typed arrays", () => {
   // Oracle: torch.tensor's inference (bool -> bool, integral -> int64, else float32).
   it("infers bool, int64 and float32 from nested arrays", () => {
     expect(tensor([true, false]).dtype).toBe("bool");
-    expect(tensor([[1, 2], [3, 4]]).dtype).toBe("int64");
+    expect(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]).dtype,
+    ).toBe("int64");
     expect(tensor([1, 2.5]).dtype).toBe("float32");
     expect(tensor([true, 2]).dtype).toBe("int64");
     expect(tensor([Number.NaN]).dtype).toBe("float32");
@@ -237,7 +242,7 @@ describe("accessors", () => {
 
   it("data() and toData() expose the typed array and TensorData", () => {
     expect(m.data()).toBeInstanceOf(Float32Array);
-    expect(Array.from(m.data())).toEqual([1.5, 2, 3, 4, 5, 6]);
+    expect(Array.from(m.data() as Float32Array)).toEqual([1.5, 2, 3, 4, 5, 6]);
     expect(tensor([1, 2]).data()).toBeInstanceOf(BigInt64Array);
     expect(tensor([true]).data()).toBeInstanceOf(Uint8Array);
     const d = m.toData();
@@ -269,7 +274,12 @@ describe("accessors", () => {
 describe("toString prints like torch", () => {
   // Oracle: torch's repr of the same tensors (with dtype and requiresGrad spelled the JS way).
   it("a 2x3 float32", () => {
-    expect(tensor([[1.5, 2, -3], [0.25, 10, 0]]).toString()).toMatchInlineSnapshot(`
+    expect(
+      tensor([
+        [1.5, 2, -3],
+        [0.25, 10, 0],
+      ]).toString(),
+    ).toMatchInlineSnapshot(`
       "tensor([[ 1.5000,  2.0000, -3.0000],
               [ 0.2500, 10.0000,  0.0000]])"
     `);
@@ -285,11 +295,17 @@ describe("toString prints like torch", () => {
     expect(tensor([true, false, true]).toString()).toMatchInlineSnapshot(`"tensor([ true, false,  true])"`);
   });
   it("float64 and int32 show their dtype", () => {
-    expect(tensor([1.5, 2], { dtype: "float64" }).toString()).toMatchInlineSnapshot(`"tensor([1.5000, 2.0000], dtype=float64)"`);
-    expect(tensor([1, 2], { dtype: "int32" }).toString()).toMatchInlineSnapshot(`"tensor([1, 2], dtype=int32)"`);
+    expect(tensor([1.5, 2], { dtype: "float64" }).toString()).toMatchInlineSnapshot(
+      `"tensor([1.5000, 2.0000], dtype=float64)"`,
+    );
+    expect(tensor([1, 2], { dtype: "int32" }).toString()).toMatchInlineSnapshot(
+      `"tensor([1, 2], dtype=int32)"`,
+    );
   });
   it("requiresGrad=true", () => {
-    expect(ones([2], { requiresGrad: true }).toString()).toMatchInlineSnapshot(`"tensor([1., 1.], requiresGrad=true)"`);
+    expect(ones([2], { requiresGrad: true }).toString()).toMatchInlineSnapshot(
+      `"tensor([1., 1.], requiresGrad=true)"`,
+    );
   });
   it("a 3-d tensor separates blocks with a blank line", () => {
     expect(arange(8).reshape([2, 2, 2]).toString()).toMatchInlineSnapshot(`
@@ -322,16 +338,28 @@ describe("toString prints like torch", () => {
     `);
   });
   it("scientific notation for wide ranges", () => {
-    expect(tensor([1e-5, 1, 1000]).toString()).toMatchInlineSnapshot(`"tensor([1.0000e-05, 1.0000e+00, 1.0000e+03])"`);
+    expect(tensor([1e-5, 1, 1000]).toString()).toMatchInlineSnapshot(
+      `"tensor([1.0000e-05, 1.0000e+00, 1.0000e+03])"`,
+    );
     expect(tensor([0.001, 2]).toString()).toMatchInlineSnapshot(`"tensor([1.0000e-03, 2.0000e+00])"`);
-    expect(tensor([1, 10000], { dtype: "float32" }).toString()).toMatchInlineSnapshot(`"tensor([1.0000e+00, 1.0000e+04])"`);
-    expect(tensor([1, 1000], { dtype: "float32" }).toString()).toMatchInlineSnapshot(`"tensor([   1., 1000.])"`);
-    expect(tensor([1e9, 1], { dtype: "float64" }).toString()).toMatchInlineSnapshot(`"tensor([1.0000e+09, 1.0000e+00], dtype=float64)"`);
+    expect(tensor([1, 10000], { dtype: "float32" }).toString()).toMatchInlineSnapshot(
+      `"tensor([1.0000e+00, 1.0000e+04])"`,
+    );
+    expect(tensor([1, 1000], { dtype: "float32" }).toString()).toMatchInlineSnapshot(
+      `"tensor([   1., 1000.])"`,
+    );
+    expect(tensor([1e9, 1], { dtype: "float64" }).toString()).toMatchInlineSnapshot(
+      `"tensor([1.0000e+09, 1.0000e+00], dtype=float64)"`,
+    );
   });
   it("nan and inf", () => {
-    expect(tensor([Number.NaN, Infinity, -Infinity, 1.5]).toString()).toMatchInlineSnapshot(`"tensor([   nan,    inf,   -inf, 1.5000])"`);
+    expect(tensor([Number.NaN, Infinity, -Infinity, 1.5]).toString()).toMatchInlineSnapshot(
+      `"tensor([   nan,    inf,   -inf, 1.5000])"`,
+    );
     expect(tensor([Number.NaN, 1, 2]).toString()).toMatchInlineSnapshot(`"tensor([nan, 1., 2.])"`);
-    expect(tensor([1, Infinity], { dtype: "float64" }).toString()).toMatchInlineSnapshot(`"tensor([1., inf], dtype=float64)"`);
+    expect(tensor([1, Infinity], { dtype: "float64" }).toString()).toMatchInlineSnapshot(
+      `"tensor([1., inf], dtype=float64)"`,
+    );
   });
 });
 
@@ -343,7 +371,9 @@ describe("requiresGrad and backward() without an engine", () => {
     expect(zeros([2]).requiresGrad).toBe(false);
     expect(zeros([2]).requiresGrad_().requiresGrad).toBe(true);
     expect(zeros([2]).isLeaf).toBe(true);
-    expect(() => tensor([1, 2], { requiresGrad: true })).toThrow(/only floating tensors can require grad.*i64\[2\]/);
+    expect(() => tensor([1, 2], { requiresGrad: true })).toThrow(
+      /only floating tensors can require grad.*i64\[2\]/,
+    );
     expect(() => zeros([2], { dtype: "int32", requiresGrad: true })).toThrow(TensorError);
     expect(() => tensor([true]).requiresGrad_()).toThrow(/bool\[1\]/);
     expect(() => arange(3, undefined, 1, { requiresGrad: true })).toThrow(TensorError);

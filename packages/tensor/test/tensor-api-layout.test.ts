@@ -31,7 +31,7 @@ describe("reshape, view, permute, transpose", () => {
   it("reshape infers one -1 dim and keeps row-major order", () => {
     expect(x234.reshape([4, -1]).shape).toEqual([4, 6]);
     expect(x234.reshape([-1]).toArray()).toEqual(Array.from({ length: 24 }, (_, i) => i));
-    expect(x234.reshape([6, 4]).toArray()[5]).toEqual([20, 21, 22, 23]);
+    expect(get(x234.reshape([6, 4]), 5)).toEqual([20, 21, 22, 23]);
     expect(zeros([0, 3]).reshape([-1, 3]).shape).toEqual([0, 3]);
     expect(tensor(7).reshape([1, 1]).toArray()).toEqual([[7]]);
   });
@@ -137,7 +137,7 @@ describe("expand, unsqueeze, squeeze, flatten", () => {
     expect(x234.flatten(0, 1).shape).toEqual([6, 4]);
     expect(x234.flatten(-2, -1).shape).toEqual([2, 12]);
     expect(x234.flatten(1, 1).shape).toEqual([2, 3, 4]);
-    expect(x234.flatten(0, 1).toArray()[4]).toEqual([16, 17, 18, 19]);
+    expect(get(x234.flatten(0, 1), 4)).toEqual([16, 17, 18, 19]);
     expect(tensor(3).flatten().shape).toEqual([1]);
     expect(() => x234.flatten(2, 1)).toThrow(/flatten: startDim 2 comes after endDim 1/);
   });
@@ -287,14 +287,30 @@ describe("cat, stack, gather, scatterAdd", () => {
   });
 
   it("scatterAdd accumulates repeated indices and casts src to the target dtype", () => {
-    expect(zeros([3]).scatterAdd(0, tensor([0, 1, 0, 2]), tensor([1, 2, 3, 4])).toArray()).toEqual([4, 2, 4]);
-    const r = scatterAdd(zeros([2, 3]), 1, tensor([[0, 1, 0], [2, 2, 1]]), ones([2, 3]));
+    expect(
+      zeros([3])
+        .scatterAdd(0, tensor([0, 1, 0, 2]), tensor([1, 2, 3, 4]))
+        .toArray(),
+    ).toEqual([4, 2, 4]);
+    const r = scatterAdd(
+      zeros([2, 3]),
+      1,
+      tensor([
+        [0, 1, 0],
+        [2, 2, 1],
+      ]),
+      ones([2, 3]),
+    );
     expect(r.toArray()).toEqual([
       [2, 1, 0],
       [0, 1, 2],
     ]);
     expect(r.dtype).toBe("float32");
-    expect(tensor([10, 20]).scatterAdd(0, tensor([1]), tensor([1.9])).toArray()).toEqual([10, 21]);
+    expect(
+      tensor([10, 20])
+        .scatterAdd(0, tensor([1]), tensor([1.9]))
+        .toArray(),
+    ).toEqual([10, 21]);
   });
 });
 
@@ -337,11 +353,17 @@ describe("matmul follows torch.matmul", () => {
     const c = arange(6).reshape([1, 2, 3]).float();
     const d = arange(24).reshape([4, 3, 2]).float();
     expect(c.matmul(d).shape).toEqual([4, 2, 2]);
-    expect(c.matmul(d).toArray()).toEqual(naiveMatmul(c.toArray() as number[][][], d.toArray() as number[][][]));
+    expect(c.matmul(d).toArray()).toEqual(
+      naiveMatmul(c.toArray() as number[][][], d.toArray() as number[][][]),
+    );
     // A vector against a batch: [3] @ [4,3,2] -> [4,2]; [2,2,3] @ [3] -> [2,2].
     expect(v.float().matmul(d).shape).toEqual([4, 2]);
-    expect(v.float().matmul(d).toArray()).toEqual(naiveMatmul([[[1, 2, 3]]], d.toArray() as number[][][]).map((r) => r[0]));
-    expect(a.matmul(v.float()).toArray()).toEqual(naiveMatmul(a.toArray() as number[][][], [[[1], [2], [3]]]).map((r) => r.map((x) => x[0])));
+    expect(v.float().matmul(d).toArray()).toEqual(
+      naiveMatmul([[[1, 2, 3]]], d.toArray() as number[][][]).map((r) => r[0]),
+    );
+    expect(a.matmul(v.float()).toArray()).toEqual(
+      naiveMatmul(a.toArray() as number[][][], [[[1], [2], [3]]]).map((r) => r.map((x) => x[0])),
+    );
   });
   it("promotes mixed dtypes", () => {
     const r = m.matmul(tensor([0.5, 0.5, 0.5], { dtype: "float32" }));
@@ -381,7 +403,23 @@ describe("conv2d, maxPool2d, avgPool2d wrappers", () => {
   // Oracle: naiveConv, and hand-computed window maxima and means over x = 0..15 as a 4x4 image.
   const img = arange(16).reshape([1, 1, 4, 4]).float();
   it("conv2d with int and pair stride and padding", () => {
-    const w = tensor([[[[1, -1], [2, 0.5]]], [[[0, 1], [1, 0]]]], { dtype: "float32" });
+    const w = tensor(
+      [
+        [
+          [
+            [1, -1],
+            [2, 0.5],
+          ],
+        ],
+        [
+          [
+            [0, 1],
+            [1, 0],
+          ],
+        ],
+      ],
+      { dtype: "float32" },
+    );
     const X = img.toArray() as number[][][][];
     const W = w.toArray() as number[][][][];
     expect(conv2d(img, w).toArray()).toEqual(naiveConv(X, W, [1, 1], [0, 0]));

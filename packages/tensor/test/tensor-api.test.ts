@@ -49,7 +49,11 @@ describe("elementwise arithmetic with scalars and broadcasting", () => {
   it("broadcasts a 0-d tensor and keeps the larger rank", () => {
     const s = tensor(2.5);
     expect(s.shape).toEqual([]);
-    expect(tensor([[1, 2]], { dtype: "float32" }).mul(s).toArray()).toEqual([[2.5, 5]]);
+    expect(
+      tensor([[1, 2]], { dtype: "float32" })
+        .mul(s)
+        .toArray(),
+    ).toEqual([[2.5, 5]]);
   });
 });
 
@@ -77,18 +81,33 @@ describe("unary methods", () => {
     const p = tensor(ps, { dtype: "float64" });
     expectClose(p.log(), ps.map(Math.log), 1e-12);
     expectClose(p.sqrt(), ps.map(Math.sqrt), 1e-12);
-    expectClose(p.rsqrt(), ps.map((v) => 1 / Math.sqrt(v)), 1e-12);
-    expectClose(p.reciprocal(), ps.map((v) => 1 / v), 1e-12);
+    expectClose(
+      p.rsqrt(),
+      ps.map((v) => 1 / Math.sqrt(v)),
+      1e-12,
+    );
+    expectClose(
+      p.reciprocal(),
+      ps.map((v) => 1 / v),
+      1e-12,
+    );
   });
 
   it("erf matches tabulated values", () => {
-    expectClose(tensor([0, 1, -0.5, 2]).erf(), [0, 0.8427007929497149, -0.5204998778130465, 0.9953222650189527], 1e-6);
+    expectClose(
+      tensor([0, 1, -0.5, 2]).erf(),
+      [0, 0.8427007929497149, -0.5204998778130465, 0.9953222650189527],
+      1e-6,
+    );
   });
 
   it("float32 results are the float32 rounding of the exact value", () => {
     const y = tensor([0.1, 0.7]).exp();
     expect(y.dtype).toBe("float32");
-    expect(flat(y.toArray())).toEqual([Math.fround(Math.exp(Math.fround(0.1))), Math.fround(Math.exp(Math.fround(0.7)))]);
+    expect(flat(y.toArray())).toEqual([
+      Math.fround(Math.exp(Math.fround(0.1))),
+      Math.fround(Math.exp(Math.fround(0.7))),
+    ]);
   });
 });
 
@@ -186,7 +205,12 @@ describe("dtype promotion follows PyTorch", () => {
     ["bool tensor .sqrt()", () => b.sqrt(), "float32", [1, 0, 1]],
     ["int32 + 0-d int64 (0-d is weaker)", () => i32.add(tensor(5)), "int32", [6, 7, 8]],
     ["f32 + 0-d f64 (0-d is weaker)", () => f32.add(tensor(1, { dtype: "float64" })), "float32", [2, 3, 4]],
-    ["int32 + 0-d f64 lifts to float64", () => i32.add(tensor(0.5, { dtype: "float64" })), "float64", [1.5, 2.5, 3.5]],
+    [
+      "int32 + 0-d f64 lifts to float64",
+      () => i32.add(tensor(0.5, { dtype: "float64" })),
+      "float64",
+      [1.5, 2.5, 3.5],
+    ],
     ["int64 sum", () => i64.sum(), "int64", 6],
     ["int32 sum", () => i32.sum(), "int64", 6],
     ["bool sum counts", () => b.sum(), "int64", 2],
@@ -222,9 +246,13 @@ describe("reductions", () => {
     const byDim1 = [0, 1].map((i) => [0, 1, 2, 3].map((k) => [0, 1, 2].reduce((s, j) => s + at(i, j, k), 0)));
     expect(x234.sum({ dim: 1 }).toArray()).toEqual(byDim1);
     expect(x234.sum({ dim: -2 }).toArray()).toEqual(byDim1);
-    const by02 = [0, 1, 2].map((j) => [0, 1].reduce((s, i) => s + [0, 1, 2, 3].reduce((t, k) => t + at(i, j, k), 0), 0));
+    const by02 = [0, 1, 2].map((j) =>
+      [0, 1].reduce((s, i) => s + [0, 1, 2, 3].reduce((t, k) => t + at(i, j, k), 0), 0),
+    );
     expect(x234.sum({ dim: [0, 2] }).toArray()).toEqual(by02);
     expect(x234.sum({ dim: [-1, 0] }).toArray()).toEqual(by02);
+    // null stands for torch's dim=None: every dim.
+    expect(x234.sum({ dim: null as never }).item()).toBe(276);
   });
 
   it("keepdim keeps reduced dims as size 1", () => {
@@ -239,7 +267,9 @@ describe("reductions", () => {
 
   it("mean, amax, amin", () => {
     expect(x234.mean().item()).toBe(11.5);
-    expect(x234.mean({ dim: 0 }).toArray()).toEqual([0, 1, 2].map((j) => [0, 1, 2, 3].map((k) => (at(0, j, k) + at(1, j, k)) / 2)));
+    expect(x234.mean({ dim: 0 }).toArray()).toEqual(
+      [0, 1, 2].map((j) => [0, 1, 2, 3].map((k) => (at(0, j, k) + at(1, j, k)) / 2)),
+    );
     expect(x234.amax({ dim: 2 }).toArray()).toEqual([
       [3, 7, 11],
       [15, 19, 23],
@@ -277,14 +307,34 @@ describe("reductions", () => {
   };
   it("var and std with correction 1 (default) and 0 against the direct formula", () => {
     const t = tensor(rows, { dtype: "float64" });
-    expectClose(t.var({ dim: 1 }), rows.map((r) => direct(r, 1)), 1e-12);
-    expectClose(t.var({ dim: 1, correction: 0 }), rows.map((r) => direct(r, 0)), 1e-12);
-    expectClose(t.std({ dim: -1 }), rows.map((r) => Math.sqrt(direct(r, 1))), 1e-12);
-    expectClose(t.std({ dim: 1, correction: 0 }), rows.map((r) => Math.sqrt(direct(r, 0))), 1e-12);
+    expectClose(
+      t.var({ dim: 1 }),
+      rows.map((r) => direct(r, 1)),
+      1e-12,
+    );
+    expectClose(
+      t.var({ dim: 1, correction: 0 }),
+      rows.map((r) => direct(r, 0)),
+      1e-12,
+    );
+    expectClose(
+      t.std({ dim: -1 }),
+      rows.map((r) => Math.sqrt(direct(r, 1))),
+      1e-12,
+    );
+    expectClose(
+      t.std({ dim: 1, correction: 0 }),
+      rows.map((r) => Math.sqrt(direct(r, 0))),
+      1e-12,
+    );
     expectClose(t.var(), direct(rows.flat(), 1), 1e-12);
     expect(t.var({ dim: 1, keepdim: true }).shape).toEqual([3, 1]);
     const cols = [0, 1, 2, 3].map((j) => rows.map((r) => r[j]!));
-    expectClose(t.var({ dim: 0 }), cols.map((c) => direct(c, 1)), 1e-12);
+    expectClose(
+      t.var({ dim: 0 }),
+      cols.map((c) => direct(c, 1)),
+      1e-12,
+    );
   });
 
   it("var of one element with correction 1 is NaN, as in torch", () => {
@@ -315,7 +365,11 @@ describe("softmax, logSoftmax, logsumexp", () => {
   });
 
   it("logSoftmax equals log(softmax) and x - logsumexp(x)", () => {
-    expectClose(x.logSoftmax(1), vals.map((r) => oracle(r).map(Math.log)), 1e-12);
+    expectClose(
+      x.logSoftmax(1),
+      vals.map((r) => oracle(r).map(Math.log)),
+      1e-12,
+    );
     expectClose(x.logSoftmax(1), x.sub(x.logsumexp({ dim: 1, keepdim: true })).toArray(), 1e-12);
     expectClose(
       x.logsumexp({ dim: 1 }),
@@ -337,8 +391,16 @@ describe("softmax, logSoftmax, logsumexp", () => {
     const s = big.softmax(1);
     expect(flat(s.toArray()).every(Number.isFinite)).toBe(true);
     expectClose(s, [oracle([0, 1, 2]), [1 / 3, 1 / 3, 1 / 3]], 1e-6);
-    expectClose(big.logSoftmax(1), [oracle([0, 1, 2]).map(Math.log), [0, 0, 0].map(() => -Math.log(3))], 1e-5);
-    expectClose(big.logsumexp({ dim: 1 }), [1002 + Math.log(1 + Math.exp(-1) + Math.exp(-2)), 1000 + Math.log(3)], 1e-6);
+    expectClose(
+      big.logSoftmax(1),
+      [oracle([0, 1, 2]).map(Math.log), [0, 0, 0].map(() => -Math.log(3))],
+      1e-5,
+    );
+    expectClose(
+      big.logsumexp({ dim: 1 }),
+      [1002 + Math.log(1 + Math.exp(-1) + Math.exp(-2)), 1000 + Math.log(3)],
+      1e-6,
+    );
     expectClose(tensor([-1000, -1000], { dtype: "float32" }).logsumexp(), -1000 + Math.log(2), 1e-6);
   });
 

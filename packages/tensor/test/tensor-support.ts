@@ -26,6 +26,9 @@ export function expectClose(t: Tensor, expected: Nested, tol = 1e-6): void {
     const w = want[i]!;
     if (Number.isNaN(w)) expect(g, `element ${i}`).toBeNaN();
     else if (!Number.isFinite(w)) expect(g, `element ${i}`).toBe(w);
-    else expect(Math.abs(g - w), `element ${i}: ${g} vs ${w}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(w)));
+    else
+      expect(Math.abs(g - w), `element ${i}: ${g} vs ${w}`).toBeLessThanOrEqual(
+        tol * Math.max(1, Math.abs(w)),
+      );
   });
 }

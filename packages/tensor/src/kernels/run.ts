@@ -10,7 +10,7 @@ export function runKernel<K extends OpName>(
   op: K,
   inputs: readonly TensorData[],
   attrs?: OpAttrsInput<K>,
-  name: string = op,
+  name?: string,
 ): TensorData {
   const values = inputs.map((t, i) => new Value(`input${i}`, { shape: t.shape, dtype: t.dtype }));
   const checked = checkNode(op, values, attrs, name);

@@ -52,7 +52,8 @@ export function normalizeDims(
   rank: number,
   op: string,
 ): number[] {
-  if (dims === undefined) return Array.from({ length: rank }, (_, i) => i);
+  // undefined or null (torch's dim=None): every dim.
+  if (dims === undefined || dims === null) return Array.from({ length: rank }, (_, i) => i);
   const list = typeof dims === "number" ? [dims] : [...dims];
   const out = list.map((d) => normalizeDim(d, rank, op));
   if (new Set(out).size !== out.length) throw new TensorError(`${op}: dim list [${list}] repeats a dim`);
@@ -64,6 +65,8 @@ export const toFloat = (x: Tensor): Tensor =>
   isFloating(x.dtype) ? x : dispatch("cast", [x], { dtype: "float32" });
 
 export const pair = (v: number | readonly number[], name: string, op: string): [number, number] => {
+  if (typeof v !== "number" && !Array.isArray(v))
+    throw new TensorError(`${op}: ${name} must be an int or a pair of ints, got ${describe(v)}`);
   const p = typeof v === "number" ? [v, v] : [...v];
   if (p.length !== 2 || !p.every(Number.isInteger))
     throw new TensorError(`${op}: ${name} must be an int or a pair of ints, got ${v}`);

@@ -155,7 +155,8 @@ export const chunk = (x: Tensor, chunks: number, dim = 0): Tensor[] => {
 };
 
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
-  if (tensors.length === 0) throw new TensorError("cat: expected a non-empty list of tensors");
+  if (!Array.isArray(tensors) || tensors.length === 0)
+    throw new TensorError("cat: expected a non-empty list of tensors");
   tensors.forEach((t, i) => {
     requireTensor(t, "cat", `tensors[${i}]`);
   });
@@ -168,7 +169,8 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
 }
 
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
-  if (tensors.length === 0) throw new TensorError("stack: expected a non-empty list of tensors");
+  if (!Array.isArray(tensors) || tensors.length === 0)
+    throw new TensorError("stack: expected a non-empty list of tensors");
   tensors.forEach((t, i) => {
     requireTensor(t, "stack", `tensors[${i}]`);
   });

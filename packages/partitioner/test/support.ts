@@ -1,0 +1,108 @@
+// Shared by the tests: joint graphs from TypeScript functions, random inputs, and the oracle every
+// partition must pass (forward then backward reproduces the joint graph exactly).
+import "@aotjs/autograd";
+import { jointGraphInfo } from "@aotjs/autograd";
+import { type DType, type Graph, isFloating, TensorData, type TensorMeta } from "@aotjs/ir";
+import { defaultIsTangent, type PartitionResult } from "../src/index.js";
+import { interpret, type Tensor } from "@aotjs/tensor";
+import { expect } from "vitest";
+
+export const f32 = (...shape: number[]): TensorMeta => ({ shape, dtype: "float32" });
+
+export interface Joint {
+  readonly graph: Graph;
+  readonly numForwardOutputs: number;
+}
+
+/** The joint graph of `fn` on inputs of these metas; all require grad unless told otherwise. */
+export function joint(
+  fn: (...xs: Tensor[]) => unknown,
+  metas: readonly TensorMeta[],
+  requiresGrad: readonly boolean[] = metas.map((m) => isFloating(m.dtype)),
+): Joint {
+  const info = jointGraphInfo(fn, metas, requiresGrad);
+  return { graph: info.graph, numForwardOutputs: info.numForwardOutputs };
+}
+
+/** A small deterministic generator (mulberry32), so a failure reproduces. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randomData(meta: TensorMeta, next: () => number): TensorData {
+  const t = TensorData.zeros(meta.dtype as DType, meta.shape);
+  const d = t.data;
+  if (d instanceof Float32Array || d instanceof Float64Array) for (let i = 0; i < d.length; i++) d[i] = next() * 4 - 2;
+  else if (d instanceof Uint8Array) for (let i = 0; i < d.length; i++) d[i] = next() < 0.5 ? 1 : 0;
+  // Integer inputs (counters, indices) stay 0: always in range.
+  return t;
+}
+
+/** Element-wise identity, NaN equal to NaN: recomputing the same op on the same data is exact. */
+export function expectSameData(actual: TensorData, expected: TensorData, what: string): void {
+  expect(actual.dtype, what).toBe(expected.dtype);
+  expect([...actual.shape], what).toEqual([...expected.shape]);
+  const a = actual.data as ArrayLike<number | bigint>;
+  const e = expected.data as ArrayLike<number | bigint>;
+  for (let i = 0; i < e.length; i++) {
+    if (!Object.is(a[i], e[i]) && !(Number.isNaN(a[i]) && Number.isNaN(e[i]))) {
+      expect.fail(`${what}: element ${i} is ${a[i]}, the joint graph gives ${e[i]}`);
+    }
+  }
+}
+
+/**
+ * The contract of a partition: both graphs lint, have the promised signatures, and running
+ * forward, then backward on the saved values and the tangents, gives exactly the joint's results.
+ */
+export function checkPartition(j: Joint, result: PartitionResult, seed = 1): void {
+  const { graph } = j;
+  const { forward, backward, savedValues } = result;
+  const k = j.numForwardOutputs;
+  forward.lint();
+  backward.lint();
+  expect(forward.name).toBe("forward");
+  expect(backward.name).toBe("backward");
+  expect(result.numForwardOutputs).toBe(k);
+
+  const tangents = graph.inputs.filter((v) => defaultIsTangent(v));
+  const primals = graph.inputs.filter((v) => !defaultIsTangent(v));
+  expect(forward.inputs.map((v) => v.name)).toEqual(primals.map((v) => v.name));
+  expect(forward.inputs.map((v) => v.meta)).toEqual(primals.map((v) => v.meta));
+  expect(forward.outputs.length).toBe(k + savedValues.length);
+  expect(forward.outputs.slice(k).map((v) => v.name)).toEqual(savedValues.map((v) => v.name));
+  expect(forward.mutations).toEqual(graph.mutations);
+  expect(backward.inputs.map((v) => v.name)).toEqual([...savedValues, ...tangents].map((v) => v.name));
+  expect(backward.outputs.length).toBe(graph.outputs.length - k);
+  // Saved values are the joint's own values, in its order, none computed from a tangent.
+  const order = graph.values;
+  const positions = savedValues.map((v) => order.indexOf(v));
+  expect(positions.every((p) => p >= 0)).toBe(true);
+  expect([...positions].sort((x, y) => x - y)).toEqual(positions);
+  // The forward graph reads no tangent: its inputs are the primals and lint checked the rest.
+  expect(forward.inputs.some((v) => defaultIsTangent(v))).toBe(false);
+
+  const next = rng(seed);
+  const data = new Map(graph.inputs.map((v) => [v, randomData(v.meta, next)]));
+  const expected = interpret(
+    graph,
+    graph.inputs.map((v) => data.get(v)!),
+  );
+  const fw = interpret(
+    forward,
+    primals.map((v) => data.get(v)!),
+  );
+  const bw = interpret(backward, [...fw.slice(k), ...tangents.map((v) => data.get(v)!)]);
+  fw.slice(0, k).forEach((t, i) => expectSameData(t, expected[i]!, `forward output ${i}`));
+  bw.forEach((t, i) => expectSameData(t, expected[k + i]!, `gradient ${i}`));
+}
+
+export const savedNames = (r: PartitionResult): string[] => r.savedValues.map((v) => v.name);
+export const signature = (g: Graph): [number, number] => [g.inputs.length, g.outputs.length];
