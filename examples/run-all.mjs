@@ -1,7 +1,13 @@
 // Runs every example in order; the first failure stops the run with its exit code.
 import { spawnSync } from "node:child_process";
 
-const examples = ["src/ir-demo.ts", "src/01-print-graphs.ts", "src/02-eager-interop.ts", "src/03-resnet18.ts", "src/04-min-cut.ts"];
+const examples = [
+  "src/ir-demo.ts",
+  "src/01-print-graphs.ts",
+  "src/02-eager-interop.ts",
+  "src/03-resnet18.ts",
+  "src/04-min-cut.ts",
+];
 for (const file of examples) {
   console.log(`\n=== ${file} ===`);
   const r = spawnSync(process.execPath, ["--import", "tsx", file], { stdio: "inherit" });

@@ -8,7 +8,10 @@ manualSeed(0);
 const model = resnet18();
 const printed: string[] = [];
 const keep = (text: string) => printed.push(text);
-const compiled = aotModule(model, { fwCompiler: printGraph("forward", keep), bwCompiler: printGraph("backward", keep) });
+const compiled = aotModule(model, {
+  fwCompiler: printGraph("forward", keep),
+  bwCompiler: printGraph("backward", keep),
+});
 
 const t0 = performance.now();
 const out = await compiled.forward(randn([1, 3, 200, 200]));
@@ -18,7 +21,9 @@ const seconds = ((performance.now() - t0) / 1000).toFixed(1);
 // The full graphs are long; show their heads and tails.
 for (const text of printed) {
   const lines = text.split("\n");
-  console.log([...lines.slice(0, 12), `  ... ${lines.length - 18} more lines ...`, ...lines.slice(-6)].join("\n"));
+  console.log(
+    [...lines.slice(0, 12), `  ... ${lines.length - 18} more lines ...`, ...lines.slice(-6)].join("\n"),
+  );
   console.log();
 }
 const { forward, backward } = compiled.lastGraphs;
@@ -32,6 +37,12 @@ const top = (s: typeof fw) =>
     .join(", ");
 console.log("summary:");
 console.log(`  output ${out.shape.join("x")}, forward+backward in ${seconds} s on the reference interpreter`);
-console.log(`  forward:  ${fw.numInputs} inputs, ${fw.numNodes} nodes, ${fw.numOutputs} outputs (${top(fw)})`);
-console.log(`  backward: ${bw.numInputs} inputs, ${bw.numNodes} nodes, ${bw.numOutputs} outputs (${top(bw)})`);
-console.log(`  parameters with .grad: ${model.parameters().filter((p) => p.grad).length} of ${model.parameters().length}`);
+console.log(
+  `  forward:  ${fw.numInputs} inputs, ${fw.numNodes} nodes, ${fw.numOutputs} outputs (${top(fw)})`,
+);
+console.log(
+  `  backward: ${bw.numInputs} inputs, ${bw.numNodes} nodes, ${bw.numOutputs} outputs (${top(bw)})`,
+);
+console.log(
+  `  parameters with .grad: ${model.parameters().filter((p) => p.grad).length} of ${model.parameters().length}`,
+);

@@ -1,8 +1,24 @@
-import { type Compiler, cse, dce, type Executable, type Graph, type OpName, opNames, TensorData } from "@aotjs/ir";
-import { type DecompositionTable, decompose, isGradEnabled, jointGraphInfo, noGrad, recordCustomNode } from "@aotjs/autograd";
+import {
+  type DecompositionTable,
+  decompose,
+  isGradEnabled,
+  jointGraphInfo,
+  noGrad,
+  recordCustomNode,
+} from "@aotjs/autograd";
+import {
+  type Compiler,
+  cse,
+  dce,
+  type Executable,
+  type Graph,
+  type OpName,
+  opNames,
+  TensorData,
+} from "@aotjs/ir";
 import { defaultPartition, type PartitionResult } from "@aotjs/partitioner";
-import { defaultGenerator, Tensor } from "@aotjs/tensor";
-import { flatten, specKey, trace, type TreeSpec, unflatten } from "@aotjs/tracer";
+import { defaultGenerator, Tensor, zerosLike } from "@aotjs/tensor";
+import { flatten, specKey, type TreeSpec, trace, unflatten } from "@aotjs/tracer";
 import { nop } from "./compilers.js";
 import { AotError, compileGraph, runExecutable } from "./executable.js";
 
@@ -33,7 +49,11 @@ export interface AotStats {
   readonly cacheSize: number;
 }
 
-type InputSource = { kind: "leaf"; index: number } | { kind: "seed" } | { kind: "offset" } | { kind: "constant"; value: TensorData };
+type InputSource =
+  | { kind: "leaf"; index: number }
+  | { kind: "seed" }
+  | { kind: "offset" }
+  | { kind: "constant"; value: TensorData };
 
 interface Compiled {
   readonly outputSpec: TreeSpec;
@@ -58,7 +78,11 @@ export interface AotFunction<A extends unknown[], R> {
 
 const isRngInput = (name: string) => name === "rng_seed" || name === "rng_offset";
 
-function planInputs(graph: Graph, leafNames: readonly string[], constants: readonly { name: string; value: TensorData }[]): InputSource[] {
+function planInputs(
+  graph: Graph,
+  leafNames: readonly string[],
+  constants: readonly { name: string; value: TensorData }[],
+): InputSource[] {
   const byName = new Map(leafNames.map((n, i) => [n, i]));
   const constantByName = new Map(constants.map((c) => [c.name, c.value]));
   return graph.inputs.map((v) => {
@@ -67,7 +91,9 @@ function planInputs(graph: Graph, leafNames: readonly string[], constants: reado
     if (isRngInput(v.name)) return { kind: v.name === "rng_seed" ? "seed" : "offset" };
     const value = constantByName.get(v.name);
     if (value) return { kind: "constant", value };
-    throw new AotError(`graph '${graph.name}' has an input '${v.name}' that is not an argument, an RNG input or a captured constant`);
+    throw new AotError(
+      `graph '${graph.name}' has an input '${v.name}' that is not an argument, an RNG input or a captured constant`,
+    );
   });
 }
 
@@ -80,7 +106,10 @@ const simplify = (g: Graph, supported: ReadonlySet<OpName>, table: Decomposition
  * function whose outputs backprop into the caller's tensors. Compiled graphs are cached on the
  * input signature (shapes, dtypes, requiresGrad, structure, non-tensor arguments by value).
  */
-export function aotFunction<A extends unknown[], R>(fn: (...args: A) => R, options: AotOptions = {}): AotFunction<A, Awaited<R>> {
+export function aotFunction<A extends unknown[], R>(
+  fn: (...args: A) => R,
+  options: AotOptions = {},
+): AotFunction<A, Awaited<R>> {
   const fwCompiler = options.fwCompiler ?? nop;
   const bwCompiler = options.bwCompiler ?? fwCompiler;
   const inferenceCompiler = options.inferenceCompiler ?? fwCompiler;
@@ -100,11 +129,22 @@ export function aotFunction<A extends unknown[], R>(fn: (...args: A) => R, optio
       return out.leaves;
     };
     if (!needsGrad) {
-      const traced = noGrad(() => trace(flatFn, leaves.map((t) => Tensor.fake(t.meta)), { name: "inference", inputNames: names, functionalizeRng: true }));
+      const traced = noGrad(() =>
+        trace(
+          flatFn,
+          leaves.map((t) => Tensor.fake(t.meta)),
+          { name: "inference", inputNames: names, functionalizeRng: true },
+        ),
+      );
       const graph = simplify(traced.graph, supported, options.decompositions);
       const exe = await compileGraph(inferenceCompiler, graph, "inference");
       live.add(exe);
-      Object.assign(lastGraphs, { inference: graph, forward: undefined, backward: undefined, joint: undefined });
+      Object.assign(lastGraphs, {
+        inference: graph,
+        forward: undefined,
+        backward: undefined,
+        joint: undefined,
+      });
       const numOwn = graph.outputs.length - graph.mutations.length;
       return {
         outputSpec: outputSpec!,
@@ -117,13 +157,25 @@ export function aotFunction<A extends unknown[], R>(fn: (...args: A) => R, optio
       };
     }
     const requiresGrad = leaves.map((t) => t.requiresGrad);
-    const info = jointGraphInfo(flatFn, leaves, requiresGrad, { name: "joint", primalNames: names, functionalizeRng: true });
+    const info = jointGraphInfo(flatFn, leaves, requiresGrad, {
+      name: "joint",
+      primalNames: names,
+      functionalizeRng: true,
+    });
     const joint = simplify(info.graph, supported, options.decompositions);
     const parts = partitionFn(joint, { numForwardOutputs: info.numForwardOutputs });
-    const [fwExe, bwExe] = [await compileGraph(fwCompiler, parts.forward, "forward"), await compileGraph(bwCompiler, parts.backward, "backward")];
+    const [fwExe, bwExe] = [
+      await compileGraph(fwCompiler, parts.forward, "forward"),
+      await compileGraph(bwCompiler, parts.backward, "backward"),
+    ];
     live.add(fwExe);
     live.add(bwExe);
-    Object.assign(lastGraphs, { joint, forward: parts.forward, backward: parts.backward, inference: undefined });
+    Object.assign(lastGraphs, {
+      joint,
+      forward: parts.forward,
+      backward: parts.backward,
+      inference: undefined,
+    });
     const numOwn = info.outputRequiresGrad.length;
     const gradLeaves = requiresGrad.flatMap((r, i) => (r ? [i] : []));
     const { forward, backward } = parts;
@@ -140,7 +192,9 @@ export function aotFunction<A extends unknown[], R>(fn: (...args: A) => R, optio
         const saved = fwOut.slice(info.numForwardOutputs);
         const differentiable = outputs.filter((_, k) => info.outputRequiresGrad[k]);
         recordCustomNode("CompiledFunctionBackward", callLeaves, differentiable, async (gradOutputs) => {
-          const tangents = differentiable.map((o, k) => gradOutputs[k]?.toData() ?? noGrad(() => o.mul(0)).toData());
+          const tangents = differentiable.map(
+            (o, k) => gradOutputs[k]?.toData() ?? noGrad(() => zerosLike(o)).toData(),
+          );
           const grads = await runExecutable(bwExe, backward, [...saved, ...tangents]);
           const result: (Tensor | null)[] = callLeaves.map(() => null);
           gradLeaves.forEach((leaf, j) => {
@@ -157,7 +211,12 @@ export function aotFunction<A extends unknown[], R>(fn: (...args: A) => R, optio
     stats.calls++;
     const { leaves, spec } = flatten(args);
     const needsGrad = isGradEnabled() && leaves.some((t) => t.requiresGrad);
-    const key = [specKey(spec), needsGrad, options.cacheKey?.() ?? "", ...leaves.map((t) => `${t.dtype}[${t.shape}]${t.requiresGrad ? "g" : ""}`)].join("|");
+    const key = [
+      specKey(spec),
+      needsGrad,
+      options.cacheKey?.() ?? "",
+      ...leaves.map((t) => `${t.dtype}[${t.shape}]${t.requiresGrad ? "g" : ""}`),
+    ].join("|");
     let entry = cache.get(key);
     if (entry) stats.cacheHits++;
     else {
@@ -184,7 +243,7 @@ export function aotFunction<A extends unknown[], R>(fn: (...args: A) => R, optio
           return scalar(seed);
         case "offset":
           return scalar(offset);
-        case "constant":
+        default:
           return src.value;
       }
     });

@@ -3,8 +3,25 @@ import { functionalCall } from "@aotjs/nn";
 import type { Tensor } from "@aotjs/tensor";
 import { type AotFunction, type AotOptions, type AotStats, aotFunction } from "./aot-function.js";
 
-/** `layer1.0.bn1.running_mean` -> `layer1_0_bn1_running_mean`: graph input names are identifiers. */
-export const inputNameOf = (stateName: string): string => stateName.replace(/[^A-Za-z0-9_]/g, "_");
+/**
+ * `layer1.0.bn1.running_mean` -> `layer1_0_bn1_running_mean`: graph input names are identifiers,
+ * so a name that would start with a digit (a Sequential's `0.weight`) gets a leading `_`.
+ */
+export const inputNameOf = (stateName: string): string => {
+  const name = stateName.replace(/[^A-Za-z0-9_]/g, "_");
+  return /^[A-Za-z_]/.test(name) ? name : `_${name}`;
+};
+
+/** Distinct names: a later duplicate (`a.b` and `a_b` both give `a_b`) gets `_1`, `_2`, ... */
+function uniqueNames(names: readonly string[]): string[] {
+  const used = new Set<string>();
+  return names.map((n) => {
+    let name = n;
+    for (let i = 1; used.has(name); i++) name = `${n}_${i}`;
+    used.add(name);
+    return name;
+  });
+}
 
 /**
  * functorch's `aot_module`: the module's parameters and buffers are lifted to graph inputs under
@@ -20,15 +37,21 @@ export class AotModule<M extends Module> {
     options: AotOptions = {},
   ) {
     const stateNames = () => [...module.namedParameters(), ...module.namedBuffers()].map(([n]) => n);
-    this.#fn = aotFunction((state: Record<string, Tensor>, ...inputs: unknown[]) => functionalCall(module, state, inputs), {
-      ...options,
-      inputNames: (count) => {
-        const names = stateNames().map(inputNameOf);
-        return [...names, ...Array.from({ length: count - names.length }, (_, i) => `input_${i + 1}`)];
+    this.#fn = aotFunction(
+      (state: Record<string, Tensor>, ...inputs: unknown[]) => functionalCall(module, state, inputs),
+      {
+        ...options,
+        inputNames: (count) => {
+          const names = stateNames().map(inputNameOf);
+          return uniqueNames([
+            ...names,
+            ...Array.from({ length: count - names.length }, (_, i) => `input_${i + 1}`),
+          ]);
+        },
+        // Train and eval trace different graphs (BatchNorm, Dropout).
+        cacheKey: () => `${module.training ? "train" : "eval"}|${options.cacheKey?.() ?? ""}`,
       },
-      // Train and eval trace different graphs (BatchNorm, Dropout).
-      cacheKey: () => `${module.training ? "train" : "eval"}|${options.cacheKey?.() ?? ""}`,
-    });
+    );
   }
 
   forward(...inputs: Parameters<M["forward"]>): Promise<Awaited<ReturnType<M["forward"]>>> {
@@ -63,4 +86,5 @@ export class AotModule<M extends Module> {
   }
 }
 
-export const aotModule = <M extends Module>(module: M, options: AotOptions = {}): AotModule<M> => new AotModule(module, options);
+export const aotModule = <M extends Module>(module: M, options: AotOptions = {}): AotModule<M> =>
+  new AotModule(module, options);

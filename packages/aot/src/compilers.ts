@@ -9,7 +9,10 @@ export const nop: Compiler = (graph: Graph) => graph;
  */
 export function printGraph(name?: string, log: (text: string) => void = console.log): Compiler {
   return (graph: Graph, _exampleInputs: readonly TensorMeta[]) => {
-    const named = name === undefined || name === graph.name ? graph : new Graph(name, graph.inputs, graph.nodes, graph.outputs, graph.mutations);
+    const named =
+      name === undefined || name === graph.name
+        ? graph
+        : new Graph(name, graph.inputs, graph.nodes, graph.outputs, graph.mutations);
     log(named.code);
     return graph;
   };

@@ -22,23 +22,36 @@ export async function compileGraph(compiler: Compiler, graph: Graph, role: strin
   try {
     result = await compiler(graph, graph.inputMetas);
   } catch (e) {
-    throw new AotError(`the ${role} compiler failed on graph '${graph.name}': ${(e as Error)?.message ?? e}`, { cause: e });
+    throw new AotError(
+      `the ${role} compiler failed on graph '${graph.name}': ${(e as Error)?.message ?? e}`,
+      { cause: e },
+    );
   }
   if (result instanceof Graph) return new InterpretedGraph(result);
   if (isExecutable(result)) return result;
-  throw new AotError(`the ${role} compiler returned ${typeof result}; a compiler returns an Executable or a Graph`);
+  throw new AotError(
+    `the ${role} compiler returned ${typeof result}; a compiler returns an Executable or a Graph`,
+  );
 }
 
 /** Run an executable and check that it returned one TensorData per graph output, of the right meta. */
-export async function runExecutable(exe: Executable, graph: Graph, inputs: readonly TensorData[]): Promise<TensorData[]> {
+export async function runExecutable(
+  exe: Executable,
+  graph: Graph,
+  inputs: readonly TensorData[],
+): Promise<TensorData[]> {
   const outputs = await exe.run(inputs);
   if (!Array.isArray(outputs) || outputs.length !== graph.outputs.length) {
-    throw new AotError(`compiled '${graph.name}' returned ${Array.isArray(outputs) ? outputs.length : typeof outputs} outputs, expected ${graph.outputs.length}`);
+    throw new AotError(
+      `compiled '${graph.name}' returned ${Array.isArray(outputs) ? outputs.length : typeof outputs} outputs, expected ${graph.outputs.length}`,
+    );
   }
   graph.outputs.forEach((v, i) => {
     const o = outputs[i]!;
     if (o.dtype !== v.meta.dtype || o.shape.join() !== v.meta.shape.join()) {
-      throw new AotError(`compiled '${graph.name}' output ${i} ('${v.name}') is ${o.dtype}[${o.shape}], the graph says ${v.meta.dtype}[${v.meta.shape}]`);
+      throw new AotError(
+        `compiled '${graph.name}' output ${i} ('${v.name}') is ${o.dtype}[${o.shape}], the graph says ${v.meta.dtype}[${v.meta.shape}]`,
+      );
     }
   });
   return outputs;

@@ -1,7 +1,13 @@
 // Importing @aotjs/aot installs autograd (it runs compiled graphs inside the eager tape).
 import "@aotjs/autograd";
 
-export { type AotFunction, type AotOptions, type AotStats, aotFunction, type PartitionFn } from "./aot-function.js";
+export {
+  type AotFunction,
+  type AotOptions,
+  type AotStats,
+  aotFunction,
+  type PartitionFn,
+} from "./aot-function.js";
 export { AotModule, aotModule, inputNameOf } from "./aot-module.js";
 export { nop, printGraph } from "./compilers.js";
 export { AotError } from "./executable.js";

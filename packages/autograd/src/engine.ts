@@ -137,7 +137,8 @@ export const autogradLayer: DispatchHandler = {
     } else if (value.requiresGrad) {
       // The new value is a leaf that requires grad (`copy_(leaf)`): link to it through an identity
       // node, as torch's CopyBackwards, so the gradient reaches the leaf, not the target.
-      target.gradFn = new TapeNode("CopyBackward", [{ leaf: value }], [value.meta], [target.meta], ([g]) => [g ?? null]);
+      const identity: BackwardFn = ([g]) => [g ?? null];
+      target.gradFn = new TapeNode("CopyBackward", [{ leaf: value }], [value.meta], [target.meta], identity);
       outputIndex.set(target, 0);
       target.requiresGrad = true;
     } else if (!target.isLeaf) {

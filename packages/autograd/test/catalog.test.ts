@@ -25,10 +25,21 @@ const samplesOf = (op: OpName) => table[op] as readonly Sample[];
 const run = (op: OpName, inputs: readonly Tensor[], attrs: unknown) => dispatch(op, inputs, attrs as never);
 
 const NOT_DIFFERENTIABLE: readonly OpName[] = [
-  "logicalNot", "eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr", // bool results
+  "logicalNot",
+  "eq",
+  "ne",
+  "lt",
+  "le",
+  "gt",
+  "ge",
+  "logicalAnd",
+  "logicalOr", // bool results
   "argmax", // integer result
   "maxPool2dBackward", // see README: its derivative needs an argmax-select op the catalog lacks
-  "full", "arange", "uniform", "bernoulli", // creation and random: no tensor inputs to differentiate
+  "full",
+  "arange",
+  "uniform",
+  "bernoulli", // creation and random: no tensor inputs to differentiate
 ];
 /**
  * Tighter than gradcheck's defaults (atol 1e-5, rtol 1e-3): in float64, central differences with
@@ -50,12 +61,19 @@ interface Grads {
 }
 
 /** Eager: fresh leaves for the inputs in `needs`, then `.backward()` of `(op(...) * w).sum()`. */
-async function eagerGrads(op: OpName, s: Sample, needs: readonly boolean[], seed: number): Promise<Grads & { w: Tensor }> {
+async function eagerGrads(
+  op: OpName,
+  s: Sample,
+  needs: readonly boolean[],
+  seed: number,
+): Promise<Grads & { w: Tensor }> {
   const leaves = s.inputs.map((t, i) => (needs[i] ? t.detach().requiresGrad_() : t));
   const out = run(op, leaves, s.attrs);
   const w = weightsFor(out, seed);
   const expected = isFloating(out.dtype) && needs.some(Boolean);
-  expect(out.requiresGrad, "a float output of a differentiable op on a leaf that requires grad").toBe(expected);
+  expect(out.requiresGrad, "a float output of a differentiable op on a leaf that requires grad").toBe(
+    expected,
+  );
   if (out.requiresGrad) await out.mul(w).sum().backward();
   return { out, w, grads: leaves.map((l, i) => (needs[i] ? l.grad : null)) };
 }
@@ -65,7 +83,11 @@ function jointGrads(op: OpName, s: Sample, needs: readonly boolean[], w: Tensor)
   const info = jointGraphInfo((...xs: Tensor[]) => run(op, xs, s.attrs), s.inputs, needs);
   info.graph.lint();
   const tangents = info.numTangents ? [w.toData()] : [];
-  const results = interpret(info.graph, [...s.inputs.map((t) => t.toData()), ...tangents, ...info.constants.map((c) => c.value)]);
+  const results = interpret(info.graph, [
+    ...s.inputs.map((t) => t.toData()),
+    ...tangents,
+    ...info.constants.map((c) => c.value),
+  ]);
   expect(results.length).toBe(1 + needs.filter(Boolean).length);
   let next = 1;
   return {
@@ -94,7 +116,9 @@ test("every op has samples, and every sample's inputs pass the op's shape rule",
 });
 
 test("the non-differentiable ops are exactly the comparisons, logical ops, argmax, maxPool2dBackward, creation and random", () => {
-  expect(opNames.filter((op) => derivativeRules[op] === notDifferentiable).sort()).toEqual([...NOT_DIFFERENTIABLE].sort());
+  expect(opNames.filter((op) => derivativeRules[op] === notDifferentiable).sort()).toEqual(
+    [...NOT_DIFFERENTIABLE].sort(),
+  );
 });
 
 describe.each(NOT_DIFFERENTIABLE)("%s (not differentiable)", (op) => {
@@ -129,32 +153,55 @@ describe.each(differentiable)("%s", (op) => {
     expectSameGrads(jointGrads(op, s, needs, eager.w), eager, `${op} ${s.name}`);
   });
 
-  test.each(samples)("%s: the rule gives one gradient per input, shaped like it, none for int/bool inputs", (_, s) => {
-    const rule = derivativeRules[op] as DerivativeRule<OpName>;
-    const attrs = checkNode(op, s.inputs.map((t, i) => new Value(`x${i}`, t.meta)), s.attrs, undefined).attrs;
-    const output = noGrad(() => run(op, s.inputs, s.attrs));
-    if (!isFloating(output.dtype)) return;
-    const needsGrad = floatMask(s);
-    const grads = noGrad(() => rule(uniform(rng(1), output.shape).to(output.dtype), { inputs: s.inputs, output, attrs, needsGrad }));
-    expect(grads.length).toBe(s.inputs.length);
-    grads.forEach((g, k) => {
-      const x = s.inputs[k]!;
-      if (!needsGrad[k]) return expect(g, `input ${k} is ${x.dtype}`).toBeNull();
-      if (op === "sign") return expect(g, "sign's derivative is zero, reported as null").toBeNull();
-      expect(g, `input ${k}`).toBeInstanceOf(Tensor);
-      expect(g!.meta, `input ${k}`).toEqual(x.meta);
-    });
-  });
+  test.each(samples)(
+    "%s: the rule gives one gradient per input, shaped like it, none for int/bool inputs",
+    (_, s) => {
+      const rule = derivativeRules[op] as DerivativeRule<OpName>;
+      const attrs = checkNode(
+        op,
+        s.inputs.map((t, i) => new Value(`x${i}`, t.meta)),
+        s.attrs,
+        undefined,
+      ).attrs;
+      const output = noGrad(() => run(op, s.inputs, s.attrs));
+      if (!isFloating(output.dtype)) return;
+      const needsGrad = floatMask(s);
+      const grads = noGrad(() =>
+        rule(uniform(rng(1), output.shape).to(output.dtype), { inputs: s.inputs, output, attrs, needsGrad }),
+      );
+      expect(grads.length).toBe(s.inputs.length);
+      grads.forEach((g, k) => {
+        const x = s.inputs[k]!;
+        if (!needsGrad[k]) expect(g, `input ${k} is ${x.dtype}`).toBeNull();
+        else if (op === "sign") expect(g, "sign's derivative is zero, reported as null").toBeNull();
+        else expect(g?.meta, `input ${k}`).toEqual(x.meta);
+      });
+    },
+  );
 });
 
 // ---- mixed needs-grad: only one input requires grad ----
 
-const multiInput = differentiable.filter((op) => samplesOf(op).some((s) => floatMask(s).filter(Boolean).length >= 2));
+const multiInput = differentiable.filter((op) =>
+  samplesOf(op).some((s) => floatMask(s).filter(Boolean).length >= 2),
+);
 
 test("the ops with two or more float inputs are the binary, where, concat, scatterAdd and compute ops", () => {
   expect(multiInput).toEqual([
-    "add", "sub", "mul", "div", "pow", "maximum", "minimum", "where", "concat", "scatterAdd",
-    "matmul", "conv2d", "conv2dBackwardInput", "conv2dBackwardWeight",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "pow",
+    "maximum",
+    "minimum",
+    "where",
+    "concat",
+    "scatterAdd",
+    "matmul",
+    "conv2d",
+    "conv2dBackwardInput",
+    "conv2dBackwardWeight",
   ]);
 });
 
@@ -169,21 +216,36 @@ describe.each(multiInput)("%s with one input requiring grad", (op) => {
         .map(([, k]) => [`${s.name}, only input ${k}`, s, k, i] as const),
     );
 
-  test.each(cases)("%s: same gradient as with all inputs, none for the others, and the rule skips them", async (_, s, k, i) => {
-    const all = floatMask(s);
-    const only = all.map((_, j) => j === k);
-    const full = await eagerGrads(op, s, all, seedOf(op, i));
-    const eager = await eagerGrads(op, s, only, seedOf(op, i));
-    expect(eager.grads.filter((g) => g !== null).length).toBe(1);
-    expectSameGrads(eager, { out: full.out, grads: full.grads.map((g, j) => (j === k ? g : null)) }, `${op} eager`, 0);
-    const joint = jointGrads(op, s, only, eager.w);
-    expectSameGrads(joint, eager, `${op} joint`);
-    // The rule itself returns null for the inputs that do not need a gradient.
-    const rule = derivativeRules[op] as DerivativeRule<OpName>;
-    const attrs = checkNode(op, s.inputs.map((t, j) => new Value(`x${j}`, t.meta)), s.attrs, undefined).attrs;
-    const grads = noGrad(() => rule(eager.w, { inputs: s.inputs, output: eager.out.detach(), attrs, needsGrad: only }));
-    grads.forEach((g, j) => (j === k ? expect(g).not.toBeNull() : expect(g, `input ${j}`).toBeNull()));
-  });
+  test.each(cases)(
+    "%s: same gradient as with all inputs, none for the others, and the rule skips them",
+    async (_, s, k, i) => {
+      const all = floatMask(s);
+      const only = all.map((_, j) => j === k);
+      const full = await eagerGrads(op, s, all, seedOf(op, i));
+      const eager = await eagerGrads(op, s, only, seedOf(op, i));
+      expect(eager.grads.filter((g) => g !== null).length).toBe(1);
+      expectSameGrads(
+        eager,
+        { out: full.out, grads: full.grads.map((g, j) => (j === k ? g : null)) },
+        `${op} eager`,
+        0,
+      );
+      const joint = jointGrads(op, s, only, eager.w);
+      expectSameGrads(joint, eager, `${op} joint`);
+      // The rule itself returns null for the inputs that do not need a gradient.
+      const rule = derivativeRules[op] as DerivativeRule<OpName>;
+      const attrs = checkNode(
+        op,
+        s.inputs.map((t, j) => new Value(`x${j}`, t.meta)),
+        s.attrs,
+        undefined,
+      ).attrs;
+      const grads = noGrad(() =>
+        rule(eager.w, { inputs: s.inputs, output: eager.out.detach(), attrs, needsGrad: only }),
+      );
+      expect(grads.map((g) => g !== null)).toEqual(only);
+    },
+  );
 });
 
 // ---- integer and bool inputs ----
@@ -196,7 +258,9 @@ describe("int and bool inputs get no gradient", () => {
     const [x, index] = gatherSample!.inputs as [Tensor, Tensor];
     const info = jointGraphInfo((a: Tensor, i: Tensor) => a.gather(0, i), [x, index], [true, false]);
     expect(info.graph.outputs.map((v) => v.meta.shape)).toEqual([index.shape, x.shape]);
-    expect(() => jointGraphInfo((a: Tensor, i: Tensor) => a.gather(0, i), [x, index], [true, true])).toThrow(/int64 input cannot require grad/);
+    expect(() => jointGraphInfo((a: Tensor, i: Tensor) => a.gather(0, i), [x, index], [true, true])).toThrow(
+      /int64 input cannot require grad/,
+    );
     expect(() => index.detach().requiresGrad_()).toThrow(/only floating tensors can require grad/);
   });
 
@@ -217,7 +281,12 @@ describe("int and bool inputs get no gradient", () => {
     const info = jointGraphInfo(fn, [x, src], [true, true]);
     expect(info.constants.map((c) => c.value)).toEqual([index.toData()]);
     const w = uniform(rng(3), x.shape);
-    const [, gx, gsrc] = interpret(info.graph, [x.toData(), src.toData(), w.toData(), ...info.constants.map((c) => c.value)]);
+    const [, gx, gsrc] = interpret(info.graph, [
+      x.toData(),
+      src.toData(),
+      w.toData(),
+      ...info.constants.map((c) => c.value),
+    ]);
     // Oracle: d/dx = w; d/dsrc[i][j] = w[index[i][j]][j].
     expectClose(gx!, w.toData(), "x gradient", 0);
     expectClose(gsrc!, w.gather(0, index).toData(), "src gradient", 0);
@@ -234,7 +303,9 @@ describe("int and bool inputs get no gradient", () => {
 describe("conventions at kinks match PyTorch", () => {
   const grads = async (fn: (...xs: Tensor[]) => Tensor, ...values: number[][]) => {
     const leaves = values.map((v) => fromValues([v.length], v).requiresGrad_());
-    await fn(...leaves).sum().backward();
+    await fn(...leaves)
+      .sum()
+      .backward();
     return leaves.map((l) => (l.grad ? numbers(l.grad) : null));
   };
 
@@ -244,8 +315,14 @@ describe("conventions at kinks match PyTorch", () => {
   });
 
   test("maximum and minimum split ties evenly: d/dx max(x, x) = 1", async () => {
-    expect(await grads((a, b) => a!.maximum(b!), [1, 2, 3], [1, 5, 0])).toEqual([[0.5, 0, 1], [0.5, 1, 0]]);
-    expect(await grads((a, b) => a!.minimum(b!), [1, 2, 3], [1, 5, 0])).toEqual([[0.5, 1, 0], [0.5, 0, 1]]);
+    expect(await grads((a, b) => a!.maximum(b!), [1, 2, 3], [1, 5, 0])).toEqual([
+      [0.5, 0, 1],
+      [0.5, 1, 0],
+    ]);
+    expect(await grads((a, b) => a!.minimum(b!), [1, 2, 3], [1, 5, 0])).toEqual([
+      [0.5, 1, 0],
+      [0.5, 0, 1],
+    ]);
     expect(await grads((x) => x!.maximum(x!), [1, -2])).toEqual([[1, 1]]);
   });
 

@@ -5,7 +5,16 @@ import { interpret, Tensor, tensor, where } from "@aotjs/tensor";
 import { makeFx } from "@aotjs/tracer";
 import { describe, expect, test } from "vitest";
 import { decompose, defaultDecompositions, jointGraph } from "../src/index.js";
-import { awayFromZero, distinct, expectClose, fromValues, indices, positive, rng, uniform } from "./support.js";
+import {
+  awayFromZero,
+  distinct,
+  expectClose,
+  fromValues,
+  indices,
+  positive,
+  rng,
+  uniform,
+} from "./support.js";
 
 const DECOMPOSABLE = Object.keys(defaultDecompositions) as OpName[];
 const without = (...ops: OpName[]) => opNames.filter((op) => !ops.includes(op));
@@ -23,7 +32,9 @@ function expectSameResults(a: Graph, b: Graph, inputs: readonly Tensor[], tol = 
   const data = inputs.map((t) => t.toData());
   const [ra, rb] = [interpret(a, data), interpret(b, data)];
   expect(rb.length).toBe(ra.length);
-  ra.forEach((x, i) => expectClose(rb[i]!, x, `output ${i}`, tol, tol));
+  ra.forEach((x, i) => {
+    expectClose(rb[i]!, x, `output ${i}`, tol, tol);
+  });
 }
 
 /** One function that uses every op with a default decomposition (plus some that have none). */
@@ -71,7 +82,11 @@ describe("decompose", () => {
   test("decompositions nest: rsqrt -> sqrt + reciprocal -> sqrt + div when reciprocal is unsupported too", () => {
     const g = makeFx((x: Tensor) => x.rsqrt())(fake([4]));
     expect(decompose(g, without("rsqrt")).nodes.map((n) => n.op)).toEqual(["sqrt", "reciprocal"]);
-    expect(decompose(g, without("rsqrt", "reciprocal")).nodes.map((n) => n.op)).toEqual(["sqrt", "full", "div"]);
+    expect(decompose(g, without("rsqrt", "reciprocal")).nodes.map((n) => n.op)).toEqual([
+      "sqrt",
+      "full",
+      "div",
+    ]);
     expectSameResults(g, decompose(g, without("rsqrt", "reciprocal")), [positive(rng(1), [4])]);
   });
 
@@ -104,20 +119,28 @@ describe("decompose", () => {
 
   test("a missing decomposition throws, naming the op", () => {
     const g = makeFx((x: Tensor) => x.exp().cos())(fake([2]));
-    expect(() => decompose(g, without("exp"))).toThrow(/op 'exp' is not supported by the target and has no decomposition/);
+    expect(() => decompose(g, without("exp"))).toThrow(
+      /op 'exp' is not supported by the target and has no decomposition/,
+    );
     // The op a decomposition needs counts too: sigmoid needs exp.
-    expect(() => decompose(makeFx((x: Tensor) => x.sigmoid())(fake([2])), without("sigmoid", "exp"))).toThrow(/'exp'/);
+    expect(() => decompose(makeFx((x: Tensor) => x.sigmoid())(fake([2])), without("sigmoid", "exp"))).toThrow(
+      /'exp'/,
+    );
   });
 
   test("a decomposition that produces its own op again throws instead of looping", () => {
     const g = makeFx((x: Tensor) => x.neg())(fake([2]));
-    expect(() => decompose(g, without("neg"), { neg: ([x]) => x!.neg() })).toThrow(/'neg' keeps decomposing into itself/);
+    expect(() => decompose(g, without("neg"), { neg: ([x]) => x!.neg() })).toThrow(
+      /'neg' keeps decomposing into itself/,
+    );
   });
 
   test("a decomposition that captures a tensor constant is refused (it would add a graph input)", () => {
     const g = makeFx((x: Tensor) => x.tanh())(fake([3]));
     const table = { tanh: ([x]: readonly Tensor[]) => x!.mul(tensor([1, 2, 3], { dtype: "float64" })) };
-    expect(() => decompose(g, without("tanh"), table)).toThrow(/captured a tensor constant \(_tensor_constant_0: f64\[3\]\)/);
+    expect(() => decompose(g, without("tanh"), table)).toThrow(
+      /captured a tensor constant \(_tensor_constant_0: f64\[3\]\)/,
+    );
   });
 
   test("input mutations are preserved: same mutation records, same updated values", () => {

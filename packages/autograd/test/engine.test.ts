@@ -1,7 +1,7 @@
 // The eager tape and engine. Oracles: hand-derived derivatives (d/dx x^2 = 2x, ...) and PyTorch's
 // documented behaviour for accumulation, no_grad, detach, retain_graph, in-place updates and
 // torch.autograd.grad / JAX's grad and value_and_grad.
-import { arange, ones, randn, Tensor, tensor, zeros } from "@aotjs/tensor";
+import { arange, ones, randn, type Tensor, tensor, zeros } from "@aotjs/tensor";
 import { describe, expect, test } from "vitest";
 import {
   AutogradError,
@@ -43,8 +43,12 @@ describe("backward and .grad", () => {
     const y = x.mul(2);
     await expect(y.backward()).rejects.toThrow(/only for one-element outputs, got f64\[2\]/);
     expect(() => backwardSync(y)).toThrow(AutogradError);
-    await expect(y.backward(f64([1, 1, 1]))).rejects.toThrow(/gradient f64\[3\] does not match the output f64\[2\]/);
-    await expect(y.backward(tensor([1, 1], { dtype: "float32" }))).rejects.toThrow(/gradient f32\[2\] does not match/);
+    await expect(y.backward(f64([1, 1, 1]))).rejects.toThrow(
+      /gradient f64\[3\] does not match the output f64\[2\]/,
+    );
+    await expect(y.backward(tensor([1, 1], { dtype: "float32" }))).rejects.toThrow(
+      /gradient f32\[2\] does not match/,
+    );
     await y.backward(f64([1, 10]));
     expect(x.grad!.toArray()).toEqual([2, 20]);
   });
@@ -70,7 +74,9 @@ describe("backward and .grad", () => {
     const x = f64([1, 2], true);
     const y = x.detach().mul(2);
     recordCustomNode("Bad", [x], [y], () => [f64([1, 2, 3])]);
-    expect(() => backwardSync(y.sum())).toThrow(/Bad: the gradient of input 0 is f64\[3\] but the input is f64\[2\]/);
+    expect(() => backwardSync(y.sum())).toThrow(
+      /Bad: the gradient of input 0 is f64\[3\] but the input is f64\[2\]/,
+    );
   });
 });
 
@@ -87,7 +93,14 @@ describe("which tensors require grad", () => {
 
   test("non-float outputs never require grad: comparisons, argmax, casts to int, int arithmetic", () => {
     const x = f64([1, 3, 2], true);
-    for (const t of [x.gt(1), x.eq(x), x.argmax(), x.to("int64"), x.to("int64").add(1), x.to("bool").logicalNot()]) {
+    for (const t of [
+      x.gt(1),
+      x.eq(x),
+      x.argmax(),
+      x.to("int64"),
+      x.to("int64").add(1),
+      x.to("bool").logicalNot(),
+    ]) {
       expect(t.requiresGrad, `${t.dtype}`).toBe(false);
       expect(t.gradFn).toBeNull();
     }
@@ -162,7 +175,9 @@ describe("noGrad", () => {
 describe("in-place updates", () => {
   test("on a leaf that requires grad throws, naming the tensor, and leaves it unchanged", () => {
     const x = f64([1, 2], true);
-    expect(() => x.add_(1)).toThrow(/in-place update of a leaf tensor that requires grad \(f64\[2\]\).*noGrad/);
+    expect(() => x.add_(1)).toThrow(
+      /in-place update of a leaf tensor that requires grad \(f64\[2\]\).*noGrad/,
+    );
     expect(x.toArray()).toEqual([1, 2]);
   });
 
@@ -246,7 +261,12 @@ describe("recordCustomNode", () => {
     expect(y.gradFn!.name).toBe("SquareBackward");
     await y.sin().sum().backward(); // eager after
     // d/dx sin((3x)^2) = cos(9x^2) * 18x
-    expectClose(x.grad!, f64([1, 2].map((v) => Math.cos(9 * v * v) * 18 * v)), "chain through the custom node", 1e-12);
+    expectClose(
+      x.grad!,
+      f64([1, 2].map((v) => Math.cos(9 * v * v) * 18 * v)),
+      "chain through the custom node",
+      1e-12,
+    );
     expect(calls()).toBe(1);
   });
 
@@ -306,7 +326,10 @@ describe("grad and valueAndGrad", () => {
   });
 
   test("an input the output does not use gets zeros", () => {
-    const g = grad((a: Tensor, _b: Tensor) => a.sum(), { argnums: [0, 1] })(f64([1]), f64([1, 2])) as Tensor[];
+    const g = grad((a: Tensor, _b: Tensor) => a.sum(), { argnums: [0, 1] })(
+      f64([1]),
+      f64([1, 2]),
+    ) as Tensor[];
     expect(g[1]!.toArray()).toEqual([0, 0]);
   });
 
@@ -344,7 +367,9 @@ describe("grad and valueAndGrad", () => {
 
   test("a non-scalar result or an integer argument is an error", () => {
     expect(() => grad((t: Tensor) => t.mul(2))(f64([1, 2]))).toThrow(/one-element outputs/);
-    expect(() => grad((t: Tensor) => t.sum())(arange(3))).toThrow(/int64; only floating tensors have gradients/);
+    expect(() => grad((t: Tensor) => t.sum())(arange(3))).toThrow(
+      /int64; only floating tensors have gradients/,
+    );
   });
 
   test("gradSync with respect to an intermediate tensor", () => {

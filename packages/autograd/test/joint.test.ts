@@ -23,10 +23,17 @@ function checkAgainstEager(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputs: T
   const tangents = roots.map((o) => uniform(r, o.shape));
   const wrt = leaves.filter((_, i) => needs[i]);
   const expected = gradSync(roots, wrt, { gradOutputs: tangents, allowUnused: true });
-  const got = interpret(info.graph, [...inputs, ...tangents].map((t) => t.toData()).concat(info.constants.map((c) => c.value)));
+  const got = interpret(
+    info.graph,
+    [...inputs, ...tangents].map((t) => t.toData()).concat(info.constants.map((c) => c.value)),
+  );
   expect(got.length).toBe(outs.length + wrt.length);
-  outs.forEach((o, i) => expectClose(got[i]!, o.detach().toData(), `forward output ${i}`, 0));
-  expected.forEach((g, i) => expectClose(got[outs.length + i]!, g.toData(), `gradient ${i}`, 1e-12));
+  outs.forEach((o, i) => {
+    expectClose(got[i]!, o.detach().toData(), `forward output ${i}`, 0);
+  });
+  expected.forEach((g, i) => {
+    expectClose(got[outs.length + i]!, g.toData(), `gradient ${i}`, 1e-12);
+  });
 }
 
 describe("jointGraph", () => {
@@ -85,11 +92,19 @@ describe("jointGraph", () => {
 
   test("inputs that do not require grad get no gradient output", () => {
     const fn = (a: Tensor, b: Tensor, c: Tensor) => a.mul(b).add(c).sum();
-    for (const needs of [[true, false, false], [false, true, true], [true, true, true]]) {
+    for (const needs of [
+      [true, false, false],
+      [false, true, true],
+      [true, true, true],
+    ]) {
       const info = jointGraphInfo(fn, [f32([3]), f32([3]), f32([3])], needs);
       expect(info.graph.outputs.length, `${needs}`).toBe(1 + needs.filter(Boolean).length);
       expect(info.numPrimals).toBe(3);
-      checkAgainstEager(fn, [1, 2, 3].map((s) => uniform(rng(s), [3])), needs);
+      checkAgainstEager(
+        fn,
+        [1, 2, 3].map((s) => uniform(rng(s), [3])),
+        needs,
+      );
     }
   });
 
@@ -157,7 +172,14 @@ describe("jointGraph", () => {
     const fns: [string, (...xs: Tensor[]) => Tensor, number[][]][] = [
       ["cos(cos(x))", (x) => x.cos().cos(), [[3]]],
       ["broadcasting", (a, b) => a.mul(b).sum({ dim: 1 }).exp(), [[2, 3], [3]]],
-      ["matmul + relu", (a, b) => a.matmul(b).relu().mean(), [[2, 3], [3, 4]]],
+      [
+        "matmul + relu",
+        (a, b) => a.matmul(b).relu().mean(),
+        [
+          [2, 3],
+          [3, 4],
+        ],
+      ],
     ];
     for (const [name, fn, shapes] of fns) {
       const inputs = shapes.map(f32);
@@ -177,8 +199,12 @@ describe("jointGraph", () => {
   });
 
   test("bad arguments are named: flag count, and an integer input that requires grad", () => {
-    expect(() => jointGraph((a: Tensor) => a, [f32([1])], [true, false])).toThrow(/2 requiresGrad flags for 1 inputs/);
-    expect(() => jointGraph((a: Tensor) => a, [meta([1], "int64")], [true])).toThrow(/int64 input cannot require grad/);
+    expect(() => jointGraph((a: Tensor) => a, [f32([1])], [true, false])).toThrow(
+      /2 requiresGrad flags for 1 inputs/,
+    );
+    expect(() => jointGraph((a: Tensor) => a, [meta([1], "int64")], [true])).toThrow(
+      /int64 input cannot require grad/,
+    );
   });
 
   test("the caller's tensors are not touched by tracing (no .grad, no history)", () => {

@@ -34,12 +34,21 @@ const fmt = (s: readonly number[]) => `[${s.join(",")}]`;
 
 const UNARY_SHAPES: readonly (readonly number[])[] = [[], [5], [2, 3], [2, 1, 4]];
 const BINARY_SHAPES: readonly (readonly [readonly number[], readonly number[]])[] = [
-  [[2, 3], [2, 3]],
+  [
+    [2, 3],
+    [2, 3],
+  ],
   [[2, 3], [3]],
-  [[2, 1], [1, 3]],
+  [
+    [2, 1],
+    [1, 3],
+  ],
   [[4], []],
   [[], [2, 2]],
-  [[2, 1, 3], [4, 1]],
+  [
+    [2, 1, 3],
+    [4, 1],
+  ],
 ];
 
 const unary = (r: Rand, gen: Gen) => UNARY_SHAPES.map((s) => ({ name: fmt(s), inputs: [gen(r, s)] }));
@@ -85,11 +94,36 @@ interface ConvCase {
   readonly attrs: { stride: number[]; padding: number[]; dilation: number[]; groups: number };
 }
 export const CONV_CASES: readonly ConvCase[] = [
-  { name: "3x3", x: [1, 2, 5, 5], w: [3, 2, 3, 3], attrs: { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 } },
-  { name: "stride [2,1] padding [1,0]", x: [2, 2, 6, 5], w: [3, 2, 3, 2], attrs: { stride: [2, 1], padding: [1, 0], dilation: [1, 1], groups: 1 } },
-  { name: "dilation 2 padding 1", x: [1, 2, 7, 7], w: [2, 2, 3, 3], attrs: { stride: [1, 1], padding: [1, 1], dilation: [2, 2], groups: 1 } },
-  { name: "groups 2 stride 2 padding 1", x: [1, 4, 5, 5], w: [4, 2, 3, 3], attrs: { stride: [2, 2], padding: [1, 1], dilation: [1, 1], groups: 2 } },
-  { name: "depthwise stride 2 dilation 2", x: [1, 3, 6, 6], w: [3, 1, 2, 2], attrs: { stride: [2, 2], padding: [0, 0], dilation: [2, 2], groups: 3 } },
+  {
+    name: "3x3",
+    x: [1, 2, 5, 5],
+    w: [3, 2, 3, 3],
+    attrs: { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 },
+  },
+  {
+    name: "stride [2,1] padding [1,0]",
+    x: [2, 2, 6, 5],
+    w: [3, 2, 3, 2],
+    attrs: { stride: [2, 1], padding: [1, 0], dilation: [1, 1], groups: 1 },
+  },
+  {
+    name: "dilation 2 padding 1",
+    x: [1, 2, 7, 7],
+    w: [2, 2, 3, 3],
+    attrs: { stride: [1, 1], padding: [1, 1], dilation: [2, 2], groups: 1 },
+  },
+  {
+    name: "groups 2 stride 2 padding 1",
+    x: [1, 4, 5, 5],
+    w: [4, 2, 3, 3],
+    attrs: { stride: [2, 2], padding: [1, 1], dilation: [1, 1], groups: 2 },
+  },
+  {
+    name: "depthwise stride 2 dilation 2",
+    x: [1, 3, 6, 6],
+    w: [3, 1, 2, 2],
+    attrs: { stride: [2, 2], padding: [0, 0], dilation: [2, 2], groups: 3 },
+  },
 ];
 const convOut = (c: ConvCase) => conv2dShape(c.x, c.w, c.attrs);
 
@@ -99,13 +133,34 @@ interface PoolCase {
   readonly attrs: { kernelSize: number[]; stride: number[]; padding: number[]; ceilMode: boolean };
 }
 const POOL_CASES: readonly PoolCase[] = [
-  { name: "2x2 stride 2", x: [1, 2, 4, 4], attrs: { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0], ceilMode: false } },
-  { name: "3x3 stride 2 padding 1", x: [1, 2, 5, 5], attrs: { kernelSize: [3, 3], stride: [2, 2], padding: [1, 1], ceilMode: false } },
-  { name: "2x2 stride 2 ceilMode", x: [2, 1, 5, 5], attrs: { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0], ceilMode: true } },
-  { name: "[3,2] stride [1,2] padding [1,1]", x: [1, 2, 4, 5], attrs: { kernelSize: [3, 2], stride: [1, 2], padding: [1, 1], ceilMode: false } },
-  { name: "3x3 stride 2 padding 1 ceilMode", x: [1, 1, 6, 6], attrs: { kernelSize: [3, 3], stride: [2, 2], padding: [1, 1], ceilMode: true } },
+  {
+    name: "2x2 stride 2",
+    x: [1, 2, 4, 4],
+    attrs: { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0], ceilMode: false },
+  },
+  {
+    name: "3x3 stride 2 padding 1",
+    x: [1, 2, 5, 5],
+    attrs: { kernelSize: [3, 3], stride: [2, 2], padding: [1, 1], ceilMode: false },
+  },
+  {
+    name: "2x2 stride 2 ceilMode",
+    x: [2, 1, 5, 5],
+    attrs: { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0], ceilMode: true },
+  },
+  {
+    name: "[3,2] stride [1,2] padding [1,1]",
+    x: [1, 2, 4, 5],
+    attrs: { kernelSize: [3, 2], stride: [1, 2], padding: [1, 1], ceilMode: false },
+  },
+  {
+    name: "3x3 stride 2 padding 1 ceilMode",
+    x: [1, 1, 6, 6],
+    attrs: { kernelSize: [3, 3], stride: [2, 2], padding: [1, 1], ceilMode: true },
+  },
 ];
-const poolOut = (c: PoolCase, dilation = [1, 1]) => pool2dShape({ shape: c.x, dtype: "float64" }, { ...c.attrs, dilation });
+const poolOut = (c: PoolCase, dilation = [1, 1]) =>
+  pool2dShape({ shape: c.x, dtype: "float64" }, { ...c.attrs, dilation });
 
 /** Every op's samples, generated from `r` (a fresh seeded generator gives the same table). */
 export function makeSamples(r: Rand): SampleTable {
@@ -117,7 +172,10 @@ export function makeSamples(r: Rand): SampleTable {
     { name: "[2,3] with [3]", inputs: [bools(r, [2, 3]), bools(r, [3])] },
     { name: "[] with [4]", inputs: [bools(r, []), bools(r, [4])] },
   ];
-  const matmul = (a: number[], b: number[]) => ({ name: `${fmt(a)} @ ${fmt(b)}`, inputs: [uniform(r, a), uniform(r, b)] });
+  const matmul = (a: number[], b: number[]) => ({
+    name: `${fmt(a)} @ ${fmt(b)}`,
+    inputs: [uniform(r, a), uniform(r, b)],
+  });
   return {
     neg: unary(r, uniform),
     abs: unary(r, awayFromZero),
@@ -133,7 +191,10 @@ export function makeSamples(r: Rand): SampleTable {
     sigmoid: unary(r, uniform),
     relu: unary(r, awayFromZero),
     erf: unary(r, uniform),
-    logicalNot: [{ name: "[2,3] float", inputs: [quarterGrid(r, [2, 3])] }, { name: "[4] bool", inputs: [bools(r, [4])] }],
+    logicalNot: [
+      { name: "[2,3] float", inputs: [quarterGrid(r, [2, 3])] },
+      { name: "[4] bool", inputs: [bools(r, [4])] },
+    ],
     add: binary(r, uniform, uniform),
     sub: binary(r, uniform, uniform),
     mul: binary(r, uniform, uniform),
@@ -156,13 +217,25 @@ export function makeSamples(r: Rand): SampleTable {
       { name: "all [2,3]", inputs: [bools(r, [2, 3]), uniform(r, [2, 3]), uniform(r, [2, 3])] },
       { name: "cond [2,3], a [3], b []", inputs: [bools(r, [2, 3]), uniform(r, [3]), uniform(r, [])] },
       { name: "cond [3], a [2,1], b [1,3]", inputs: [bools(r, [3]), uniform(r, [2, 1]), uniform(r, [1, 3])] },
-      { name: "cond [2,1,1], a [4,1], b [3]", inputs: [bools(r, [2, 1, 1]), uniform(r, [4, 1]), uniform(r, [3])] },
+      {
+        name: "cond [2,1,1], a [4,1], b [3]",
+        inputs: [bools(r, [2, 1, 1]), uniform(r, [4, 1]), uniform(r, [3])],
+      },
     ],
     cast: [
       { name: "f64 -> f64", inputs: [uniform(r, [2, 3])], attrs: { dtype: "float64" } },
-      { name: "f64 -> f32", inputs: [uniform(r, [2, 3])], attrs: { dtype: "float32" }, noGradcheck: "float32 output" },
+      {
+        name: "f64 -> f32",
+        inputs: [uniform(r, [2, 3])],
+        attrs: { dtype: "float32" },
+        noGradcheck: "float32 output",
+      },
       { name: "f64 -> i64 (no gradient)", inputs: [uniform(r, [4])], attrs: { dtype: "int64" } },
-      { name: "i32 -> f64 (integer input)", inputs: [indices(r, [4], 9, "int32")], attrs: { dtype: "float64" } },
+      {
+        name: "i32 -> f64 (integer input)",
+        inputs: [indices(r, [4], 9, "int32")],
+        attrs: { dtype: "float64" },
+      },
       { name: "bool -> f64", inputs: [bools(r, [2, 2])], attrs: { dtype: "float64" } },
     ],
     sum: [...reduce(r, uniform), { name: "0-d", inputs: [uniform(r, [])], attrs: { dims: [] } }],
@@ -202,36 +275,106 @@ export function makeSamples(r: Rand): SampleTable {
       { name: "[] dims [0]", inputs: [uniform(r, [])], attrs: { dims: [0] } },
     ],
     slice: [
-      { name: "[5,6] dim 1 [1:6:2]", inputs: [uniform(r, [5, 6])], attrs: { dim: 1, start: 1, end: 6, step: 2 } },
-      { name: "[5,6] dim 0 [0:5:3]", inputs: [uniform(r, [5, 6])], attrs: { dim: 0, start: 0, end: 5, step: 3 } },
+      {
+        name: "[5,6] dim 1 [1:6:2]",
+        inputs: [uniform(r, [5, 6])],
+        attrs: { dim: 1, start: 1, end: 6, step: 2 },
+      },
+      {
+        name: "[5,6] dim 0 [0:5:3]",
+        inputs: [uniform(r, [5, 6])],
+        attrs: { dim: 0, start: 0, end: 5, step: 3 },
+      },
       { name: "[5,6] dim 1 [2:4]", inputs: [uniform(r, [5, 6])], attrs: { dim: 1, start: 2, end: 4 } },
       { name: "[7] [1:7:4]", inputs: [uniform(r, [7])], attrs: { dim: 0, start: 1, end: 7, step: 4 } },
-      { name: "[2,6,2] dim 1 [0:5:5]", inputs: [uniform(r, [2, 6, 2])], attrs: { dim: 1, start: 0, end: 5, step: 5 } },
+      {
+        name: "[2,6,2] dim 1 [0:5:5]",
+        inputs: [uniform(r, [2, 6, 2])],
+        attrs: { dim: 1, start: 0, end: 5, step: 5 },
+      },
     ],
     concat: [
-      { name: "3 along dim 0", inputs: [uniform(r, [2, 3]), uniform(r, [1, 3]), uniform(r, [3, 3])], attrs: { dim: 0 } },
-      { name: "3 along dim 1", inputs: [uniform(r, [2, 1]), uniform(r, [2, 3]), uniform(r, [2, 2])], attrs: { dim: 1 } },
-      { name: "3 rank-3 along dim 1", inputs: [uniform(r, [2, 1, 2]), uniform(r, [2, 2, 2]), uniform(r, [2, 1, 2])], attrs: { dim: 1 } },
+      {
+        name: "3 along dim 0",
+        inputs: [uniform(r, [2, 3]), uniform(r, [1, 3]), uniform(r, [3, 3])],
+        attrs: { dim: 0 },
+      },
+      {
+        name: "3 along dim 1",
+        inputs: [uniform(r, [2, 1]), uniform(r, [2, 3]), uniform(r, [2, 2])],
+        attrs: { dim: 1 },
+      },
+      {
+        name: "3 rank-3 along dim 1",
+        inputs: [uniform(r, [2, 1, 2]), uniform(r, [2, 2, 2]), uniform(r, [2, 1, 2])],
+        attrs: { dim: 1 },
+      },
       { name: "one tensor", inputs: [uniform(r, [2, 3])], attrs: { dim: 1 } },
     ],
     pad: [
-      { name: "[2,3] before [1,0] after [0,2] value 0.5", inputs: [uniform(r, [2, 3])], attrs: { before: [1, 0], after: [0, 2], value: 0.5 } },
-      { name: "[2,2,2] before [0,1,1] after [1,0,2]", inputs: [uniform(r, [2, 2, 2])], attrs: { before: [0, 1, 1], after: [1, 0, 2] } },
+      {
+        name: "[2,3] before [1,0] after [0,2] value 0.5",
+        inputs: [uniform(r, [2, 3])],
+        attrs: { before: [1, 0], after: [0, 2], value: 0.5 },
+      },
+      {
+        name: "[2,2,2] before [0,1,1] after [1,0,2]",
+        inputs: [uniform(r, [2, 2, 2])],
+        attrs: { before: [0, 1, 1], after: [1, 0, 2] },
+      },
       { name: "[3] no padding", inputs: [uniform(r, [3])], attrs: { before: [0], after: [0] } },
     ],
     gather: [
-      { name: "[3,4] dim 0 index [2,4]", inputs: [uniform(r, [3, 4]), indices(r, [2, 4], 3)], attrs: { dim: 0 } },
-      { name: "[3,4] dim 1 index [3,5] int32", inputs: [uniform(r, [3, 4]), indices(r, [3, 5], 4, "int32")], attrs: { dim: 1 } },
-      { name: "[2,3,4] dim 1 index [2,2,4]", inputs: [uniform(r, [2, 3, 4]), indices(r, [2, 2, 4], 3)], attrs: { dim: 1 } },
-      { name: "[3,4] dim 0 index [2,3] (smaller off-dim)", inputs: [uniform(r, [3, 4]), indices(r, [2, 3], 3)], attrs: { dim: 0 } },
+      {
+        name: "[3,4] dim 0 index [2,4]",
+        inputs: [uniform(r, [3, 4]), indices(r, [2, 4], 3)],
+        attrs: { dim: 0 },
+      },
+      {
+        name: "[3,4] dim 1 index [3,5] int32",
+        inputs: [uniform(r, [3, 4]), indices(r, [3, 5], 4, "int32")],
+        attrs: { dim: 1 },
+      },
+      {
+        name: "[2,3,4] dim 1 index [2,2,4]",
+        inputs: [uniform(r, [2, 3, 4]), indices(r, [2, 2, 4], 3)],
+        attrs: { dim: 1 },
+      },
+      {
+        name: "[3,4] dim 0 index [2,3] (smaller off-dim)",
+        inputs: [uniform(r, [3, 4]), indices(r, [2, 3], 3)],
+        attrs: { dim: 0 },
+      },
     ],
     scatterAdd: [
-      { name: "[3,4] dim 0 index [2,4]", inputs: [uniform(r, [3, 4]), indices(r, [2, 4], 3), uniform(r, [2, 4])], attrs: { dim: 0 } },
-      { name: "[3,4] dim 1 index [3,5] (repeats)", inputs: [uniform(r, [3, 4]), indices(r, [3, 5], 4, "int32"), uniform(r, [3, 5])], attrs: { dim: 1 } },
-      { name: "[2,3,2] dim 2 index [2,2,3]", inputs: [uniform(r, [2, 3, 2]), indices(r, [2, 2, 3], 2), uniform(r, [2, 2, 3])], attrs: { dim: 2 } },
+      {
+        name: "[3,4] dim 0 index [2,4]",
+        inputs: [uniform(r, [3, 4]), indices(r, [2, 4], 3), uniform(r, [2, 4])],
+        attrs: { dim: 0 },
+      },
+      {
+        name: "[3,4] dim 1 index [3,5] (repeats)",
+        inputs: [uniform(r, [3, 4]), indices(r, [3, 5], 4, "int32"), uniform(r, [3, 5])],
+        attrs: { dim: 1 },
+      },
+      {
+        name: "[2,3,2] dim 2 index [2,2,3]",
+        inputs: [uniform(r, [2, 3, 2]), indices(r, [2, 2, 3], 2), uniform(r, [2, 2, 3])],
+        attrs: { dim: 2 },
+      },
     ],
-    matmul: [matmul([3, 4], [4, 2]), matmul([2, 3, 4], [4, 5]), matmul([2, 1, 3, 4], [3, 4, 2]), matmul([1, 3, 4], [2, 4, 2]), matmul([3, 4], [2, 4, 2])],
-    conv2d: CONV_CASES.map((c) => ({ name: c.name, inputs: [uniform(r, c.x), uniform(r, c.w)], attrs: c.attrs })),
+    matmul: [
+      matmul([3, 4], [4, 2]),
+      matmul([2, 3, 4], [4, 5]),
+      matmul([2, 1, 3, 4], [3, 4, 2]),
+      matmul([1, 3, 4], [2, 4, 2]),
+      matmul([3, 4], [2, 4, 2]),
+    ],
+    conv2d: CONV_CASES.map((c) => ({
+      name: c.name,
+      inputs: [uniform(r, c.x), uniform(r, c.w)],
+      attrs: c.attrs,
+    })),
     conv2dBackwardInput: CONV_CASES.map((c) => ({
       name: c.name,
       inputs: [uniform(r, convOut(c)), uniform(r, c.w)],
@@ -257,11 +400,23 @@ export function makeSamples(r: Rand): SampleTable {
     })),
     avgPool2d: [
       ...POOL_CASES.map((c) => ({ name: c.name, inputs: [uniform(r, c.x)], attrs: c.attrs })),
-      { name: `${POOL_CASES[1]!.name} countIncludePad false`, inputs: [uniform(r, POOL_CASES[1]!.x)], attrs: { ...POOL_CASES[1]!.attrs, countIncludePad: false } },
-      { name: `${POOL_CASES[4]!.name} countIncludePad false`, inputs: [uniform(r, POOL_CASES[4]!.x)], attrs: { ...POOL_CASES[4]!.attrs, countIncludePad: false } },
+      {
+        name: `${POOL_CASES[1]!.name} countIncludePad false`,
+        inputs: [uniform(r, POOL_CASES[1]!.x)],
+        attrs: { ...POOL_CASES[1]!.attrs, countIncludePad: false },
+      },
+      {
+        name: `${POOL_CASES[4]!.name} countIncludePad false`,
+        inputs: [uniform(r, POOL_CASES[4]!.x)],
+        attrs: { ...POOL_CASES[4]!.attrs, countIncludePad: false },
+      },
     ],
     avgPool2dBackward: [
-      ...POOL_CASES.map((c) => ({ name: c.name, inputs: [uniform(r, poolOut(c))], attrs: { ...c.attrs, inputShape: [...c.x] } })),
+      ...POOL_CASES.map((c) => ({
+        name: c.name,
+        inputs: [uniform(r, poolOut(c))],
+        attrs: { ...c.attrs, inputShape: [...c.x] },
+      })),
       {
         name: `${POOL_CASES[1]!.name} countIncludePad false`,
         inputs: [uniform(r, poolOut(POOL_CASES[1]!))],
@@ -276,7 +431,11 @@ export function makeSamples(r: Rand): SampleTable {
       { name: "int64 [0:5]", inputs: [], attrs: { end: 5 } },
       { name: "f64 [0:1:0.25]", inputs: [], attrs: { start: 0, end: 1, step: 0.25, dtype: "float64" } },
     ],
-    uniform: [{ name: "f64 [3]", inputs: [int64Scalar(7), int64Scalar(0)], attrs: { shape: [3], dtype: "float64" } }],
-    bernoulli: [{ name: "[4] p 0.5", inputs: [int64Scalar(7), int64Scalar(4)], attrs: { shape: [4], p: 0.5 } }],
+    uniform: [
+      { name: "f64 [3]", inputs: [int64Scalar(7), int64Scalar(0)], attrs: { shape: [3], dtype: "float64" } },
+    ],
+    bernoulli: [
+      { name: "[4] p 0.5", inputs: [int64Scalar(7), int64Scalar(4)], attrs: { shape: [4], p: 0.5 } },
+    ],
   };
 }

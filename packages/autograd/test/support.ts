@@ -21,16 +21,27 @@ export const randInt = (r: Rand, lo: number, hi: number): number => lo + Math.fl
 
 /** A float64 tensor with element i = fill(i). */
 export function f64(shape: readonly number[], fill: (i: number) => number): Tensor {
-  return new Tensor(new TensorData("float64", shape, Float64Array.from({ length: numel(shape) }, (_, i) => fill(i))));
+  return new Tensor(
+    new TensorData(
+      "float64",
+      shape,
+      Float64Array.from({ length: numel(shape) }, (_, i) => fill(i)),
+    ),
+  );
 }
 
-export const fromValues = (shape: readonly number[], values: readonly number[], dtype: DType = "float64"): Tensor => {
+export const fromValues = (
+  shape: readonly number[],
+  values: readonly number[],
+  dtype: DType = "float64",
+): Tensor => {
   const t = f64(shape, (i) => values[i]!);
   return dtype === "float64" ? t : t.to(dtype);
 };
 
 /** Uniform in [lo, hi). */
-export const uniform = (r: Rand, shape: readonly number[], lo = -2, hi = 2): Tensor => f64(shape, () => lo + (hi - lo) * r());
+export const uniform = (r: Rand, shape: readonly number[], lo = -2, hi = 2): Tensor =>
+  f64(shape, () => lo + (hi - lo) * r());
 /** In [0.5, 2): for log, sqrt, rsqrt, pow's base and friends. */
 export const positive = (r: Rand, shape: readonly number[]): Tensor => uniform(r, shape, 0.5, 2);
 /** +-[0.3, 2): abs, relu, sign, reciprocal and divisors stay away from 0. */
@@ -53,11 +64,18 @@ export function distinct(r: Rand, shape: readonly number[]): Tensor {
  * Two grids that never meet: `halfGrid` values are odd multiples of 0.125, `quarterGrid` values
  * multiples of 0.25, so maximum/minimum of one against the other has no ties (gap >= 0.125).
  */
-export const halfGrid = (r: Rand, shape: readonly number[]): Tensor => f64(shape, () => (randInt(r, -8, 7) + 0.5) * 0.25);
-export const quarterGrid = (r: Rand, shape: readonly number[]): Tensor => f64(shape, () => randInt(r, -8, 8) * 0.25);
+export const halfGrid = (r: Rand, shape: readonly number[]): Tensor =>
+  f64(shape, () => (randInt(r, -8, 7) + 0.5) * 0.25);
+export const quarterGrid = (r: Rand, shape: readonly number[]): Tensor =>
+  f64(shape, () => randInt(r, -8, 8) * 0.25);
 
 /** Integers in [0, hi) as an index tensor. */
-export function indices(r: Rand, shape: readonly number[], hi: number, dtype: "int32" | "int64" = "int64"): Tensor {
+export function indices(
+  r: Rand,
+  shape: readonly number[],
+  hi: number,
+  dtype: "int32" | "int64" = "int64",
+): Tensor {
   const n = numel(shape);
   const data =
     dtype === "int64"
@@ -67,18 +85,32 @@ export function indices(r: Rand, shape: readonly number[], hi: number, dtype: "i
 }
 
 export const bools = (r: Rand, shape: readonly number[]): Tensor =>
-  new Tensor(new TensorData("bool", shape, Uint8Array.from({ length: numel(shape) }, () => (r() < 0.5 ? 1 : 0))));
+  new Tensor(
+    new TensorData(
+      "bool",
+      shape,
+      Uint8Array.from({ length: numel(shape) }, () => (r() < 0.5 ? 1 : 0)),
+    ),
+  );
 
-export const int64Scalar = (v: number): Tensor => new Tensor(new TensorData("int64", [], BigInt64Array.of(BigInt(v))));
+export const int64Scalar = (v: number): Tensor =>
+  new Tensor(new TensorData("int64", [], BigInt64Array.of(BigInt(v))));
 
 /** Numbers of a tensor (bool as 0/1, int64 as Number). */
-export const numbers = (t: Tensor | TensorData): number[] => Array.from((t instanceof Tensor ? t.toData() : t).data as ArrayLike<number | bigint>, Number);
+export const numbers = (t: Tensor | TensorData): number[] =>
+  Array.from((t instanceof Tensor ? t.toData() : t).data as ArrayLike<number | bigint>, Number);
 
 /**
  * Elementwise |actual - expected| <= atol + rtol * |expected|, with shape and dtype equal; on
  * failure the message names `what`, the worst element and both values.
  */
-export function expectClose(actual: Tensor | TensorData, expected: Tensor | TensorData, what: string, atol = 1e-10, rtol = 0): void {
+export function expectClose(
+  actual: Tensor | TensorData,
+  expected: Tensor | TensorData,
+  what: string,
+  atol = 1e-10,
+  rtol = 0,
+): void {
   const a = actual instanceof Tensor ? actual.toData() : actual;
   const e = expected instanceof Tensor ? expected.toData() : expected;
   expect(a.shape, `${what}: shape`).toEqual(e.shape);
@@ -98,7 +130,9 @@ export function expectClose(actual: Tensor | TensorData, expected: Tensor | Tens
     }
   }
   if (worst >= 0) {
-    expect.fail(`${what}: element ${worst} is ${av[worst]}, expected ${ev[worst]} (atol ${atol}, rtol ${rtol})`);
+    expect.fail(
+      `${what}: element ${worst} is ${av[worst]}, expected ${ev[worst]} (atol ${atol}, rtol ${rtol})`,
+    );
   }
 }
 

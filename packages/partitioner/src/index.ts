@@ -12,7 +12,12 @@ export {
 } from "./joint.js";
 export { FlowNetwork } from "./maxflow.js";
 export { chooseSavedValues, type MinCutOptions, minCutRematerializationPartition } from "./min-cut.js";
-export { defaultRecomputable, RECOMPUTABLE_CATEGORIES, type RecomputePolicy, recomputePredicate } from "./policy.js";
+export {
+  defaultRecomputable,
+  RECOMPUTABLE_CATEGORIES,
+  type RecomputePolicy,
+  recomputePredicate,
+} from "./policy.js";
 export {
   formatBytes,
   type GraphSummary,

@@ -1,4 +1,4 @@
-import { type Graph, GraphBuilder, IRError, type InputMutation, type Value } from "@aotjs/ir";
+import { formatMeta, type Graph, GraphBuilder, type InputMutation, IRError, type Value } from "@aotjs/ir";
 
 /** Raised when a joint graph can't be split as asked; the message names the value at fault. */
 export class PartitionError extends IRError {
@@ -55,7 +55,11 @@ export interface JointAnalysis {
 
 export function analyzeJoint(graph: Graph, options: PartitionOptions): JointAnalysis {
   const { numForwardOutputs } = options;
-  if (!Number.isInteger(numForwardOutputs) || numForwardOutputs < 0 || numForwardOutputs > graph.outputs.length) {
+  if (
+    !Number.isInteger(numForwardOutputs) ||
+    numForwardOutputs < 0 ||
+    numForwardOutputs > graph.outputs.length
+  ) {
     throw new PartitionError(
       `partition '${graph.name}': numForwardOutputs must be an integer in [0, ${graph.outputs.length}], got ${numForwardOutputs}`,
     );
@@ -63,7 +67,9 @@ export function analyzeJoint(graph: Graph, options: PartitionOptions): JointAnal
   const isTangent = options.isTangent ?? defaultIsTangent;
   const values = graph.values;
   const index = new Map<Value, number>();
-  values.forEach((v, i) => index.set(v, i));
+  values.forEach((v, i) => {
+    index.set(v, i);
+  });
   const n = values.length;
   const numInputs = graph.inputs.length;
 
@@ -94,7 +100,7 @@ export function analyzeJoint(graph: Graph, options: PartitionOptions): JointAnal
   forwardOutputs.forEach((v, i) => {
     if (tangentDependent[index.get(v)!]) {
       throw new PartitionError(
-        `partition '${graph.name}': forward output ${i} '${v.name}' depends on a tangent; is numForwardOutputs (${numForwardOutputs}) right?`,
+        `partition '${graph.name}': forward output ${i} '${v}' depends on a tangent; is numForwardOutputs (${numForwardOutputs}) right?`,
       );
     }
   });
@@ -163,7 +169,7 @@ export function extractGraph(
     const i = index.get(v)!;
     if (!available[i]) {
       throw new PartitionError(
-        `${name}: output ${k} '${v.name}' needs '${missingInput(a, i, available).name}', which the ${name} graph does not receive`,
+        `${name}: output ${k} '${v.name}' (${formatMeta(v.meta)}) needs '${missingInput(a, i, available)}', which the ${name} graph does not receive`,
       );
     }
     stack.push(i);
@@ -208,13 +214,18 @@ function missingInput(a: JointAnalysis, i: number, available: Uint8Array): Value
  * Forward and backward graphs for a chosen set of saved values. Saved values the backward graph
  * turns out not to read are dropped, as PyTorch does, so callers may over-approximate.
  */
-export function assemblePartition(a: JointAnalysis, saved: readonly Value[]): Omit<PartitionResult, "savedValues"> & {
+export function assemblePartition(
+  a: JointAnalysis,
+  saved: readonly Value[],
+): Omit<PartitionResult, "savedValues"> & {
   saved: Value[];
 } {
   const order = [...new Set(saved)].sort((x, y) => a.index.get(x)! - a.index.get(y)!);
   for (const v of order) {
     if (a.tangentDependent[a.index.get(v)!]) {
-      throw new PartitionError(`partition '${a.graph.name}': cannot save '${v.name}': it depends on a tangent`);
+      throw new PartitionError(
+        `partition '${a.graph.name}': cannot save '${v.name}': it depends on a tangent`,
+      );
     }
   }
   const first = extractGraph(a, "backward", [...order, ...a.tangents], a.backwardOutputs);
@@ -236,6 +247,12 @@ export function assemblePartition(a: JointAnalysis, saved: readonly Value[]): Om
     }
     return { input: at, output: m.output };
   });
-  const forward = extractGraph(a, "forward", a.forwardInputs, [...a.forwardOutputs, ...used], mutations).graph;
+  const forward = extractGraph(
+    a,
+    "forward",
+    a.forwardInputs,
+    [...a.forwardOutputs, ...used],
+    mutations,
+  ).graph;
   return { forward, backward, saved: used, numForwardOutputs: a.forwardOutputs.length };
 }

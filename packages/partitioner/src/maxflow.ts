@@ -2,10 +2,10 @@
  * A directed flow network solved with Dinic's algorithm. Vertices are dense integers; capacities
  * are non-negative numbers and may be `Infinity` (an edge the cut must never cross).
  *
- * Dinic rather than push-relabel: partition graphs are shallow DAGs with a few thousand vertices,
- * where BFS levels plus blocking flows finish in a handful of phases, and the code stays short
- * enough to trust. The DFS is iterative because a joint graph can be a chain thousands of nodes
- * deep, which would overflow the call stack.
+ * Dinic rather than push-relabel: partition networks are DAGs of a few thousand vertices where a
+ * handful of BFS phases with blocking flows finish the job, and the code stays short enough to
+ * trust. The DFS is iterative because a joint graph can be a chain thousands of nodes deep, which
+ * would overflow the call stack.
  */
 export class FlowNetwork {
   readonly #numVertices: number;
@@ -14,6 +14,9 @@ export class FlowNetwork {
   #cap: number[] = [];
   #next: number[] = [];
   readonly #head: Int32Array;
+  // Set by maxFlow, read by reachable.
+  #residual?: { to: Int32Array; next: Int32Array; cap: Float64Array };
+  #source = -1;
 
   constructor(numVertices: number) {
     this.#numVertices = numVertices;
@@ -30,20 +33,21 @@ export class FlowNetwork {
 
   addEdge(from: number, to: number, capacity: number): void {
     if (!(capacity >= 0)) throw new RangeError(`FlowNetwork: capacity of ${from} -> ${to} is ${capacity}`);
-    for (const [u, v, c] of [
-      [from, to, capacity],
-      [to, from, 0],
-    ] as const) {
-      this.#to.push(v);
-      this.#cap.push(c);
-      this.#next.push(this.#head[u]!);
-      this.#head[u] = this.#to.length - 1;
-    }
+    this.#half(from, to, capacity);
+    this.#half(to, from, 0);
+  }
+
+  #half(u: number, v: number, capacity: number): void {
+    this.#to.push(v);
+    this.#cap.push(capacity);
+    this.#next.push(this.#head[u]!);
+    this.#head[u] = this.#to.length - 1;
   }
 
   /**
    * Push the maximum flow from `source` to `sink` and return its value; afterwards `reachable`
-   * gives the source side of a minimum cut. Call once per network: capacities become residuals.
+   * gives the source side of a minimum cut. Works on a copy of the capacities, so the network
+   * can be solved again (after adding edges, say).
    */
   maxFlow(source: number, sink: number): number {
     const n = this.#numVertices;
@@ -122,9 +126,6 @@ export class FlowNetwork {
     this.#source = source;
     return total;
   }
-
-  #residual?: { to: Int32Array; next: Int32Array; cap: Float64Array };
-  #source = -1;
 
   /** After `maxFlow`: which vertices the source still reaches in the residual network. */
   reachable(): Uint8Array {

@@ -61,7 +61,9 @@ export function minCutRematerializationPartition(joint: Graph, options: MinCutOp
 
 function checkOption(name: string, value: number, min: number): number {
   if (!(value >= min) || Number.isNaN(value)) {
-    throw new PartitionError(`minCutRematerializationPartition: ${name} must be a number >= ${min}, got ${value}`);
+    throw new PartitionError(
+      `minCutRematerializationPartition: ${name} must be a number >= ${min}, got ${value}`,
+    );
   }
   return value;
 }
@@ -72,7 +74,11 @@ export function chooseSavedValues(a: JointAnalysis, options: MinCutOptions): Val
   const base = checkOption("distanceBase", options.distanceBase ?? 1.1, 1);
   const unmaterialized = checkOption("unmaterializedFactor", options.unmaterializedFactor ?? 2, 0);
   const ratio = checkOption("reductionRatio", options.reductionRatio ?? 4, 0);
-  const maxDist = checkOption("maxDistFromBackward", options.maxDistFromBackward ?? Number.POSITIVE_INFINITY, 0);
+  const maxDist = checkOption(
+    "maxDistFromBackward",
+    options.maxDistFromBackward ?? Number.POSITIVE_INFINITY,
+    0,
+  );
   const recomputable = recomputePredicate(options.recomputable);
 
   const { values, users, numInputs, tangentDependent, forwardRequired, isLiteral } = a;

@@ -22,7 +22,12 @@ export type RecomputePolicy =
  * Cheap to redo, and each fuses into its consumers. Compute-heavy ops (matmul, conv, pools) cost
  * real time to redo and random ops must not be redrawn by default, as in PyTorch, so neither is here.
  */
-export const RECOMPUTABLE_CATEGORIES: readonly OpCategory[] = ["pointwise", "layout", "reduction", "creation"];
+export const RECOMPUTABLE_CATEGORIES: readonly OpCategory[] = [
+  "pointwise",
+  "layout",
+  "reduction",
+  "creation",
+];
 
 export const defaultRecomputable = (node: Node): boolean =>
   RECOMPUTABLE_CATEGORIES.includes(catalog[node.op].category);
@@ -34,7 +39,10 @@ export function recomputePredicate(policy: RecomputePolicy | undefined): (node: 
     const ops = new Set<string>(policy as Iterable<OpName>);
     return (node) => ops.has(node.op);
   }
-  const p = policy as Exclude<RecomputePolicy, ((node: Node) => boolean) | readonly OpName[] | ReadonlySet<OpName>>;
+  const p = policy as Exclude<
+    RecomputePolicy,
+    ((node: Node) => boolean) | readonly OpName[] | ReadonlySet<OpName>
+  >;
   const categories = new Set<OpCategory>(p.categories ?? RECOMPUTABLE_CATEGORIES);
   const include = new Set<string>(p.include ?? []);
   const exclude = new Set<string>(p.exclude ?? []);

@@ -49,7 +49,11 @@ export function formatBytes(bytes: number): string {
 
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
 }
 
@@ -75,7 +79,12 @@ export function partitionReport(result: PartitionResult): PartitionReport {
   const backward = summarize(result.backward);
 
   const format = () => {
-    const rows = saved.map((v) => [v.name, formatMeta(v.meta), formatBytes(v.bytes), v.isInput ? "input" : ""]);
+    const rows = saved.map((v) => [
+      v.name,
+      formatMeta(v.meta),
+      formatBytes(v.bytes),
+      v.isInput ? "input" : "",
+    ]);
     const lines = [
       `saved values: ${saved.length}, ${formatBytes(savedBytes)} (${formatBytes(savedBytesExcludingInputs)} beyond the inputs)`,
       ...(rows.length ? table(["name", "type", "bytes", "kind"], rows).map((l) => `  ${l}`) : []),
@@ -85,5 +94,14 @@ export function partitionReport(result: PartitionResult): PartitionReport {
     ];
     return lines.join("\n");
   };
-  return { saved, savedBytes, savedBytesExcludingInputs, forward, backward, recomputed, format, toString: format };
+  return {
+    saved,
+    savedBytes,
+    savedBytesExcludingInputs,
+    forward,
+    backward,
+    recomputed,
+    format,
+    toString: format,
+  };
 }

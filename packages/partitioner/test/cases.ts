@@ -47,15 +47,13 @@ export const cases: readonly Case[] = [
   {
     name: "tanh-gelu",
     fn: (x) =>
-      x
-        .mul(0.5)
-        .mul(
-          x
-            .add(x.pow(3).mul(0.044715))
-            .mul(Math.sqrt(2 / Math.PI))
-            .tanh()
-            .add(1),
-        ),
+      x.mul(0.5).mul(
+        x
+          .add(x.pow(3).mul(0.044715))
+          .mul(Math.sqrt(2 / Math.PI))
+          .tanh()
+          .add(1),
+      ),
     inputs: [f32(2 ** 20)],
     defaultSaved: ["primals_1", "mul", "tanh", "add_1"],
     minCutSaved: ["primals_1"],

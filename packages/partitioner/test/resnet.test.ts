@@ -41,7 +41,9 @@ describe("resnet18", () => {
 
   test("min-cut partitions it in well under 100 ms (bound 500 ms for a shared machine)", () => {
     const ms = medianMs(() => minCutRematerializationPartition(j.graph, options));
-    console.log(`resnet18 joint (${j.graph.nodes.length} nodes): min-cut partition median ${ms.toFixed(1)} ms`);
+    console.log(
+      `resnet18 joint (${j.graph.nodes.length} nodes): min-cut partition median ${ms.toFixed(1)} ms`,
+    );
     expect(ms).toBeLessThan(500);
     expect(medianMs(() => defaultPartition(j.graph, options))).toBeLessThan(500);
   });

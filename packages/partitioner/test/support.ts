@@ -3,9 +3,9 @@
 import "@aotjs/autograd";
 import { jointGraphInfo } from "@aotjs/autograd";
 import { type DType, type Graph, isFloating, TensorData, type TensorMeta } from "@aotjs/ir";
-import { defaultIsTangent, type PartitionResult } from "../src/index.js";
 import { interpret, type Tensor } from "@aotjs/tensor";
 import { expect } from "vitest";
+import { defaultIsTangent, type PartitionResult } from "../src/index.js";
 
 export const f32 = (...shape: number[]): TensorMeta => ({ shape, dtype: "float32" });
 
@@ -39,7 +39,8 @@ export function rng(seed: number): () => number {
 export function randomData(meta: TensorMeta, next: () => number): TensorData {
   const t = TensorData.zeros(meta.dtype as DType, meta.shape);
   const d = t.data;
-  if (d instanceof Float32Array || d instanceof Float64Array) for (let i = 0; i < d.length; i++) d[i] = next() * 4 - 2;
+  if (d instanceof Float32Array || d instanceof Float64Array)
+    for (let i = 0; i < d.length; i++) d[i] = next() * 4 - 2;
   else if (d instanceof Uint8Array) for (let i = 0; i < d.length; i++) d[i] = next() < 0.5 ? 1 : 0;
   // Integer inputs (counters, indices) stay 0: always in range.
   return t;
@@ -100,8 +101,8 @@ export function checkPartition(j: Joint, result: PartitionResult, seed = 1): voi
     primals.map((v) => data.get(v)!),
   );
   const bw = interpret(backward, [...fw.slice(k), ...tangents.map((v) => data.get(v)!)]);
-  fw.slice(0, k).forEach((t, i) => expectSameData(t, expected[i]!, `forward output ${i}`));
-  bw.forEach((t, i) => expectSameData(t, expected[k + i]!, `gradient ${i}`));
+  for (let i = 0; i < k; i++) expectSameData(fw[i]!, expected[i]!, `forward output ${i}`);
+  for (let i = 0; i < bw.length; i++) expectSameData(bw[i]!, expected[k + i]!, `gradient ${i}`);
 }
 
 export const savedNames = (r: PartitionResult): string[] => r.savedValues.map((v) => v.name);

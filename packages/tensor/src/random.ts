@@ -28,7 +28,8 @@ export class Generator {
 
   /** Move the stream position, e.g. to replay what a compiled graph consumed. */
   set offset(value: number) {
-    if (!Number.isSafeInteger(value) || value < 0) throw new TensorError(`Generator: offset must be a non-negative safe integer, got ${value}`);
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new TensorError(`Generator: offset must be a non-negative safe integer, got ${value}`);
     this.#offset = value;
   }
 

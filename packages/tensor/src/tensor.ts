@@ -374,7 +374,10 @@ export class Tensor implements TensorMeta {
   }
   /** Transpose of a matrix (0-d and 1-d tensors are returned as they are). */
   t(): Tensor {
-    if (this.ndim > 2) throw new TensorError(`t(): expects a tensor with at most 2 dims, got ${formatMeta(this)}; use transpose(dim0, dim1)`);
+    if (this.ndim > 2)
+      throw new TensorError(
+        `t(): expects a tensor with at most 2 dims, got ${formatMeta(this)}; use transpose(dim0, dim1)`,
+      );
     return this.ndim < 2 ? this : sh.transpose(this, 0, 1);
   }
   get T(): Tensor {

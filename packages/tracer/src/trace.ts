@@ -1,5 +1,12 @@
 import { type Graph, GraphBuilder, isValidName, type TensorData, type Value } from "@aotjs/ir";
-import { type DispatchHandler, defaultGenerator, type OpCall, rngStateOf, Tensor, withMode } from "@aotjs/tensor";
+import {
+  type DispatchHandler,
+  defaultGenerator,
+  type OpCall,
+  rngStateOf,
+  Tensor,
+  withMode,
+} from "@aotjs/tensor";
 import { flatten, type TreeSpec } from "./pytree.js";
 
 export class TraceError extends Error {

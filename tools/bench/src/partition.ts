@@ -44,15 +44,13 @@ const cases: Case[] = [
   {
     name: "tanh-gelu [2^20]",
     fn: (x) =>
-      x
-        .mul(0.5)
-        .mul(
-          x
-            .add(x.pow(3).mul(0.044715))
-            .mul(Math.sqrt(2 / Math.PI))
-            .tanh()
-            .add(1),
-        ),
+      x.mul(0.5).mul(
+        x
+          .add(x.pow(3).mul(0.044715))
+          .mul(Math.sqrt(2 / Math.PI))
+          .tanh()
+          .add(1),
+      ),
     inputs: [f32(2 ** 20)],
     torch113: 4 * MiB,
   },

@@ -27,7 +27,8 @@ export function randomBits(seed: number, counter: number): number {
 }
 
 /** A float in [0, 1) with 24 random bits: exactly representable in float32. */
-export const uniform24 = (seed: number, counter: number): number => (randomBits(seed, counter) >>> 8) / 16777216;
+export const uniform24 = (seed: number, counter: number): number =>
+  (randomBits(seed, counter) >>> 8) / 16777216;
 
 /** A float in [0, 1) with 53 random bits, for float64 (two draws at counters 2i and 2i+1). */
 export function uniform53(seed: number, counter: number): number {

@@ -1,4 +1,4 @@
-import { type DType, type TensorData, type TypedArray, numel } from "@aotjs/ir";
+import { type DType, numel, type TensorData, type TypedArray } from "@aotjs/ir";
 
 /** Row-major strides, in elements. */
 export function stridesOf(shape: readonly number[]): number[] {
@@ -29,7 +29,10 @@ export function broadcastStrides(shape: readonly number[], outShape: readonly nu
  * given strides. Returns one Int32Array per input. Used by broadcasting pointwise kernels; the
  * odometer walk costs O(1) amortized per element.
  */
-export function broadcastOffsets(outShape: readonly number[], inputStrides: readonly (readonly number[])[]): Int32Array[] {
+export function broadcastOffsets(
+  outShape: readonly number[],
+  inputStrides: readonly (readonly number[])[],
+): Int32Array[] {
   const n = numel(outShape);
   const rank = outShape.length;
   const result = inputStrides.map(() => new Int32Array(n));
