@@ -15,6 +15,7 @@ import {
   type OpName,
   opNames,
   TensorData,
+  type Value,
 } from "@aotjs/ir";
 import { defaultPartition, type PartitionResult } from "@aotjs/partitioner";
 import { defaultGenerator, Tensor, zerosLike } from "@aotjs/tensor";
@@ -97,6 +98,14 @@ function planInputs(
   });
 }
 
+/** The values of `graph` computed from any of `tangents` (matched by name). */
+function tangentDependent(graph: Graph, tangents: readonly { name: string }[]): Set<Value> {
+  const names = new Set(tangents.map((t) => t.name));
+  const reached = new Set<Value>(graph.inputs.filter((v) => names.has(v.name)));
+  for (const node of graph.nodes) if (node.inputs.some((v) => reached.has(v))) reached.add(node.output);
+  return reached;
+}
+
 const simplify = (g: Graph, supported: ReadonlySet<OpName>, table: DecompositionTable | undefined) =>
   cse(dce(decompose(g, supported, table)));
 
@@ -115,12 +124,20 @@ export function aotFunction<A extends unknown[], R>(
   const inferenceCompiler = options.inferenceCompiler ?? fwCompiler;
   const partitionFn = options.partitionFn ?? defaultPartition;
   const supported = new Set<OpName>(options.supportedOps ?? opNames);
-  const cache = new Map<string, Promise<Compiled>>();
   const stats = { calls: 0, compiles: 0, cacheHits: 0 };
   const lastGraphs: AotFunction<A, Awaited<R>>["lastGraphs"] = {};
   const live = new Set<Executable>();
 
-  async function compile(leaves: readonly Tensor[], spec: TreeSpec, needsGrad: boolean): Promise<Compiled> {
+  /**
+   * Tracing, the joint graph and partitioning run synchronously, before the first await; `traced`
+   * learns then how many random counters a call consumes, so calls can reserve them in order.
+   */
+  async function compile(
+    leaves: readonly Tensor[],
+    spec: TreeSpec,
+    needsGrad: boolean,
+    traced: { rngConsumed?: number },
+  ): Promise<Compiled> {
     const names = options.inputNames?.(leaves.length) ?? leaves.map((_, i) => `primals_${i + 1}`);
     let outputSpec: TreeSpec | undefined;
     const flatFn = (...xs: Tensor[]) => {
@@ -129,14 +146,15 @@ export function aotFunction<A extends unknown[], R>(
       return out.leaves;
     };
     if (!needsGrad) {
-      const traced = noGrad(() =>
+      const tracedInference = noGrad(() =>
         trace(
           flatFn,
           leaves.map((t) => Tensor.fake(t.meta)),
           { name: "inference", inputNames: names, functionalizeRng: true },
         ),
       );
-      const graph = simplify(traced.graph, supported, options.decompositions);
+      if (tracedInference.rng) traced.rngConsumed = tracedInference.rng.consumed;
+      const graph = simplify(tracedInference.graph, supported, options.decompositions);
       const exe = await compileGraph(inferenceCompiler, graph, "inference");
       live.add(exe);
       Object.assign(lastGraphs, {
@@ -148,10 +166,10 @@ export function aotFunction<A extends unknown[], R>(
       const numOwn = graph.outputs.length - graph.mutations.length;
       return {
         outputSpec: outputSpec!,
-        inputPlan: planInputs(graph, names, traced.constants),
+        inputPlan: planInputs(graph, names, tracedInference.constants),
         numOwnOutputs: numOwn,
         mutations: graph.mutations.map((m) => [m.input, m.output] as const),
-        ...(traced.rng ? { rngConsumed: traced.rng.consumed } : {}),
+        ...(tracedInference.rng ? { rngConsumed: tracedInference.rng.consumed } : {}),
         executables: [exe],
         run: async (inputs) => (await runExecutable(exe, graph, inputs)).map((d) => new Tensor(d)),
       };
@@ -162,12 +180,18 @@ export function aotFunction<A extends unknown[], R>(
       primalNames: names,
       functionalizeRng: true,
     });
+    if (info.rng) traced.rngConsumed = info.rng.consumed;
     const joint = simplify(info.graph, supported, options.decompositions);
     const parts = partitionFn(joint, { numForwardOutputs: info.numForwardOutputs });
-    const [fwExe, bwExe] = [
-      await compileGraph(fwCompiler, parts.forward, "forward"),
-      await compileGraph(bwCompiler, parts.backward, "backward"),
-    ];
+    const fwExe = await compileGraph(fwCompiler, parts.forward, "forward");
+    let bwExe: Executable;
+    try {
+      bwExe = await compileGraph(bwCompiler, parts.backward, "backward");
+    } catch (e) {
+      // Nothing is cached on failure, so nothing else would ever free the forward's executable.
+      await fwExe.dispose?.();
+      throw e;
+    }
     live.add(fwExe);
     live.add(bwExe);
     Object.assign(lastGraphs, {
@@ -178,6 +202,13 @@ export function aotFunction<A extends unknown[], R>(
     });
     const numOwn = info.outputRequiresGrad.length;
     const gradLeaves = requiresGrad.flatMap((r, i) => (r ? [i] : []));
+    // A gradient that depends on no tangent is identically zero (the input reaches no output that
+    // requires grad): eager autograd leaves that input's `.grad` alone, and so does the runtime.
+    const reached = tangentDependent(
+      joint,
+      info.graph.inputs.slice(info.numPrimals, info.numPrimals + info.numTangents),
+    );
+    const gradUsed = joint.outputs.slice(info.numForwardOutputs).map((v) => reached.has(v));
     const { forward, backward } = parts;
     return {
       outputSpec: outputSpec!,
@@ -198,7 +229,7 @@ export function aotFunction<A extends unknown[], R>(
           const grads = await runExecutable(bwExe, backward, [...saved, ...tangents]);
           const result: (Tensor | null)[] = callLeaves.map(() => null);
           gradLeaves.forEach((leaf, j) => {
-            result[leaf] = new Tensor(grads[j]!);
+            if (gradUsed[j]) result[leaf] = new Tensor(grads[j]!);
           });
           return result;
         });
@@ -207,7 +238,22 @@ export function aotFunction<A extends unknown[], R>(
     };
   }
 
-  const call = async (...args: A): Promise<Awaited<R>> => {
+  const entries = new Map<
+    string,
+    { readonly compiled: Promise<Compiled>; readonly traced: { rngConsumed?: number } }
+  >();
+
+  // Not async up to the RNG reservation: random counters are taken in call order, as eager
+  // code would take them, even when the caller does not await right away.
+  const call = (...args: A): Promise<Awaited<R>> => {
+    try {
+      return start(args);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
+
+  const start = (args: A): Promise<Awaited<R>> => {
     stats.calls++;
     const { leaves, spec } = flatten(args);
     const needsGrad = isGradEnabled() && leaves.some((t) => t.requiresGrad);
@@ -217,23 +263,34 @@ export function aotFunction<A extends unknown[], R>(
       options.cacheKey?.() ?? "",
       ...leaves.map((t) => `${t.dtype}[${t.shape}]${t.requiresGrad ? "g" : ""}`),
     ].join("|");
-    let entry = cache.get(key);
+    let entry = entries.get(key);
     if (entry) stats.cacheHits++;
     else {
       stats.compiles++;
-      entry = compile(leaves, spec, needsGrad);
-      cache.set(key, entry);
+      const traced: { rngConsumed?: number } = {};
+      entry = { compiled: compile(leaves, spec, needsGrad, traced), traced };
+      entries.set(key, entry);
       // A compile that throws leaves nothing behind, so the next call tries again.
-      entry.catch(() => cache.delete(key));
+      entry.compiled.catch(() => entries.delete(key));
     }
-    const compiled = await entry;
     let seed = 0;
     let offset = 0;
-    if (compiled.rngConsumed !== undefined) {
+    const consumed = entry.traced.rngConsumed;
+    if (consumed !== undefined) {
       seed = defaultGenerator.seed;
       offset = defaultGenerator.offset;
-      defaultGenerator.offset = offset + compiled.rngConsumed;
+      defaultGenerator.offset = offset + consumed;
     }
+    return runCompiled(entry.compiled, leaves, seed, offset);
+  };
+
+  const runCompiled = async (
+    pending: Promise<Compiled>,
+    leaves: Tensor[],
+    seed: number,
+    offset: number,
+  ): Promise<Awaited<R>> => {
+    const compiled = await pending;
     const scalar = (v: number) => new TensorData("int64", [], BigInt64Array.of(BigInt(v)));
     const inputs = compiled.inputPlan.map((src) => {
       switch (src.kind) {
@@ -256,10 +313,10 @@ export function aotFunction<A extends unknown[], R>(
   };
 
   return Object.assign(call, {
-    stats: (): AotStats => ({ ...stats, cacheSize: cache.size }),
+    stats: (): AotStats => ({ ...stats, cacheSize: entries.size }),
     lastGraphs,
     async dispose() {
-      cache.clear();
+      entries.clear();
       const all = [...live];
       live.clear();
       await Promise.all(all.map((e) => e.dispose?.()));

@@ -30,9 +30,28 @@ export function maxRelDiff(a: Tensor, b: Tensor): number {
   return worst;
 }
 
+/** max |a - b| / max |b|: error relative to the tensor's scale (for model outputs and grads). */
+export function scaleRelDiff(a: Tensor, b: Tensor): number {
+  expect(a.shape).toEqual(b.shape);
+  const x = values(a);
+  const y = values(b);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < x.length; i++) {
+    diff = Math.max(diff, Math.abs(x[i]! - y[i]!));
+    scale = Math.max(scale, Math.abs(y[i]!));
+  }
+  return scale === 0 ? diff : diff / scale;
+}
+
 const defaultTol = (t: Tensor) => (t.dtype === "float64" ? 1e-12 : isFloating(t.dtype) ? 1e-5 : 0);
 
-export function expectClose(actual: Tensor | null | undefined, expected: Tensor | null | undefined, what: string, tol?: number): void {
+export function expectClose(
+  actual: Tensor | null | undefined,
+  expected: Tensor | null | undefined,
+  what: string,
+  tol?: number,
+): void {
   if (!expected) {
     expect(actual ?? null, `${what}: expected no tensor`).toBeNull();
     return;
@@ -45,7 +64,8 @@ export function expectClose(actual: Tensor | null | undefined, expected: Tensor 
 export const cloneInput = <T>(x: T): T => {
   if (x instanceof Tensor) return x.detach().requiresGrad_(x.requiresGrad) as T;
   if (Array.isArray(x)) return x.map(cloneInput) as T;
-  if (x !== null && typeof x === "object") return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, cloneInput(v)])) as T;
+  if (x !== null && typeof x === "object")
+    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, cloneInput(v)])) as T;
   return x;
 };
 
@@ -106,10 +126,13 @@ export async function verifyAot(
 /** A compiler that records the graph it was given and runs it on the interpreter. */
 export function recordingCompiler(): Compiler & { graphs: Graph[] } {
   const graphs: Graph[] = [];
-  return Object.assign((g: Graph) => {
-    graphs.push(g);
-    return g;
-  }, { graphs });
+  return Object.assign(
+    (g: Graph) => {
+      graphs.push(g);
+      return g;
+    },
+    { graphs },
+  );
 }
 
 export const numInsOuts = (g: Graph | undefined): [number, number] => [g!.inputs.length, g!.outputs.length];

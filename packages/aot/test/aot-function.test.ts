@@ -1,0 +1,366 @@
+// aotFunction: outputs, gradients, pytrees, eager interop, grad mode, the compile cache, compilers,
+// dispose, and backward-twice semantics.
+import { enableGrad, noGrad } from "@aotjs/autograd";
+import { type Executable, type Graph, type OpName, opNames, type TensorData } from "@aotjs/ir";
+import { Interpreter, manualSeed, randn, type Tensor, tensor } from "@aotjs/tensor";
+import { describe, expect, it } from "vitest";
+import { AotError, aotFunction, nop, printGraph } from "../src/index.js";
+import { cloneInput, expectClose, recordingCompiler, values, verifyAot } from "./helpers.js";
+
+const rg = { requiresGrad: true } as const;
+
+describe("outputs", () => {
+  it("several outputs, each used or not in the loss", async () => {
+    manualSeed(0);
+    const f = (a: Tensor, b: Tensor) => [a.mul(b), a.sin(), b.exp().sum()];
+    await verifyAot(f, [randn([4], rg), randn([4], rg)]);
+    const [a, b] = [randn([4], rg), randn([4], rg)];
+    const outs = await aotFunction(f)(a, b);
+    await outs[1]!.sum().backward(); // only one of three outputs
+    expectClose(a.grad, a.detach().cos(), "a.grad");
+    // The compiled node computes every input's gradient at once: b gets zeros where eager leaves
+    // null (PyTorch's compiled autograd.Function does the same as aotjs).
+    expect(values(b.grad!)).toEqual([0, 0, 0, 0]);
+  });
+
+  it("outputs that don't require grad, and integer outputs (argmax)", async () => {
+    manualSeed(1);
+    const f = (x: Tensor) => ({
+      y: x.tanh(),
+      idx: x.argmax({ dim: 1 }),
+      mask: x.gt(0),
+      stopped: x.detach().mul(2),
+    });
+    await verifyAot(f, [randn([3, 5], rg)]);
+    const x = randn([3, 5], rg);
+    const out = await aotFunction(f)(x);
+    expect(out.idx.dtype).toBe("int64");
+    expect(out.mask.dtype).toBe("bool");
+    expect([out.idx.requiresGrad, out.mask.requiresGrad, out.stopped.requiresGrad]).toEqual([
+      false,
+      false,
+      false,
+    ]);
+    expect(values(out.idx)).toEqual(values(x.detach().argmax({ dim: 1 })));
+    expect(out.y.requiresGrad).toBe(true);
+  });
+
+  it("an unused output holding inf gets a zero tangent, not NaN (regression)", async () => {
+    const f = aotFunction((a: Tensor) => [a.add(Number.POSITIVE_INFINITY), a.mul(2)]);
+    const a = randn([3], rg);
+    const [, o2] = await f(a);
+    await o2!.sum().backward();
+    expect(values(a.grad!)).toEqual([2, 2, 2]);
+  });
+
+  it("a function returning its input: a new tensor with the same values, backprop reaches the input", async () => {
+    const a = randn([3], rg);
+    const out = await aotFunction((x: Tensor) => x)(a);
+    // PyTorch 2 returns the input itself; aotjs returns a non-leaf copy.
+    expect(out).not.toBe(a);
+    expect(values(out)).toEqual(values(a));
+    expect(out.requiresGrad).toBe(true);
+    await out.mul(3).sum().backward();
+    expect(values(a.grad!)).toEqual([3, 3, 3]);
+  });
+});
+
+describe("inputs and gradients", () => {
+  it("inputs that don't require grad get no gradient and no backward work", async () => {
+    manualSeed(2);
+    const f = aotFunction((a: Tensor, b: Tensor, c: Tensor) => a.mul(b).add(c.sin()));
+    const [a, b, c] = [randn([4], rg), randn([4]), randn([4], rg)];
+    await (await f(a, b, c)).sum().backward();
+    expect(b.grad).toBeNull();
+    expectClose(a.grad, b, "a.grad");
+    expectClose(c.grad, c.detach().cos(), "c.grad");
+    const { forward, backward } = f.lastGraphs;
+    expect(backward!.outputs).toHaveLength(2);
+    expect(forward!.inputs).toHaveLength(3);
+  });
+
+  it("an input that reaches no differentiable output keeps .grad null, as in eager", async () => {
+    const f = aotFunction((a: Tensor, b: Tensor) => [a.exp(), b.gt(0)]);
+    const [a, b] = [randn([2], rg), randn([2], rg)];
+    const [ea] = await f(a, b);
+    await (ea as Tensor).sum().backward();
+    expect(a.grad).not.toBeNull();
+    expect(b.grad).toBeNull();
+  });
+
+  it("pytree inputs and outputs with non-tensor values", async () => {
+    manualSeed(3);
+    const f = (
+      args: { x: Tensor; scale: number; tag: string; pair: [Tensor, null] },
+      flags: { square: boolean },
+    ) => {
+      const y = args.x.mul(args.scale).add(args.pair[0]);
+      return { out: [flags.square ? y.mul(y) : y, args.tag], count: 2, nested: { z: y.sum(), none: null } };
+    };
+    const inputs = [
+      { x: randn([3], rg), scale: 1.5, tag: "t", pair: [randn([3], rg), null] },
+      { square: true },
+    ];
+    await verifyAot(f, inputs);
+    const out = await aotFunction(f)(...(cloneInput(inputs) as Parameters<typeof f>));
+    expect(out.out[1]).toBe("t");
+    expect(out.count).toBe(2);
+    expect(out.nested.none).toBeNull();
+  });
+
+  it("seed example 2: eager before and after the call, backward through everything", async () => {
+    manualSeed(0);
+    const f = (x: Tensor) => x.cos().cos();
+    const nf = aotFunction(f);
+    const inp = randn([3], rg);
+    const out = await nf(inp.cos());
+    await out.sin().sum().backward();
+    const ref = inp.detach().requiresGrad_();
+    await f(ref.cos()).sin().sum().backward();
+    expectClose(inp.grad, ref.grad, "inp.grad");
+  });
+
+  it("two compiled calls chained, and a compiled output reused twice", async () => {
+    manualSeed(4);
+    const f = (x: Tensor) => x.sin().mul(x);
+    const nf = aotFunction(f);
+    const x = randn([5], { ...rg, dtype: "float64" });
+    const y = await nf(x);
+    const z = await nf(y.exp());
+    await z.add(y).sum().backward();
+    const ref = x.detach().requiresGrad_();
+    const ry = f(ref);
+    await f(ry.exp()).add(ry).sum().backward();
+    expectClose(x.grad, ref.grad, "x.grad");
+  });
+});
+
+describe("grad mode", () => {
+  it("noGrad: a single inference graph, outputs don't require grad", async () => {
+    const f = aotFunction((x: Tensor) => x.sin().mul(2));
+    const x = randn([3], rg);
+    const out = await noGrad(() => f(x));
+    expect(out.requiresGrad).toBe(false);
+    expect(f.lastGraphs.inference).toBeDefined();
+    expect(f.lastGraphs.forward).toBeUndefined();
+    expect(f.lastGraphs.backward).toBeUndefined();
+    expectClose(
+      out,
+      noGrad(() => x.sin().mul(2)),
+      "output",
+    );
+  });
+
+  it("no input requiring grad: a single inference graph", async () => {
+    const f = aotFunction((x: Tensor, y: Tensor) => x.mul(y));
+    await f(randn([3]), randn([3]));
+    expect(f.lastGraphs.inference).toBeDefined();
+    expect(f.lastGraphs.forward).toBeUndefined();
+    // The same signature with grad wanted is a different entry, and sets forward and backward.
+    await enableGrad(() => f(randn([3], rg), randn([3])));
+    expect(f.lastGraphs.inference).toBeUndefined();
+    expect(f.lastGraphs.forward).toBeDefined();
+    expect(f.stats().compiles).toBe(2);
+  });
+});
+
+describe("the compile cache", () => {
+  it("hits on the same signature and recompiles on a changed shape, dtype, requiresGrad, structure or value", async () => {
+    const f = aotFunction((x: Tensor | Tensor[], s: number | string) => {
+      const t = Array.isArray(x) ? x[0]! : x;
+      return typeof s === "number" ? t.mul(s) : t;
+    });
+    await f(randn([3]), 2);
+    await f(randn([3]), 2);
+    expect(f.stats()).toMatchObject({ calls: 2, compiles: 1, cacheHits: 1, cacheSize: 1 });
+    await f(randn([4]), 2); // shape
+    await f(randn([3], { dtype: "float64" }), 2); // dtype
+    await f(randn([3], rg), 2); // requiresGrad
+    await f([randn([3])], 2); // structure
+    await f(randn([3]), 3); // non-tensor value
+    await f(randn([3]), "2"); // same text, other type
+    expect(f.stats()).toMatchObject({ calls: 8, compiles: 7, cacheHits: 1, cacheSize: 7 });
+    await f(randn([4]), 2);
+    await f(randn([3], rg), 2);
+    expect(f.stats()).toMatchObject({ compiles: 7, cacheHits: 3 });
+  });
+
+  it("a cached call gives the same results as the first", async () => {
+    manualSeed(5);
+    const f = aotFunction((x: Tensor) => x.exp().sum());
+    for (let i = 0; i < 3; i++) {
+      const x = randn([4], rg);
+      await (await f(x)).backward();
+      expectClose(x.grad, x.detach().exp(), `call ${i}`);
+    }
+    expect(f.stats().compiles).toBe(1);
+  });
+
+  it("a compiler that throws leaves no cache entry; the next call compiles again", async () => {
+    for (const which of ["fwCompiler", "bwCompiler"] as const) {
+      let failures = 1;
+      const flaky = (g: Graph) => {
+        if (failures-- > 0) throw new Error("flaky backend");
+        return g;
+      };
+      const f = aotFunction((x: Tensor) => x.sin(), { [which]: flaky });
+      const x = randn([3], rg);
+      const err = await f(x).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AotError);
+      expect((err as Error).message).toMatch(/compiler failed on graph '(forward|backward)': flaky backend/);
+      expect(f.stats()).toMatchObject({ compiles: 1, cacheSize: 0 });
+      const out = await f(x);
+      expect(f.stats()).toMatchObject({ compiles: 2, cacheSize: 1 });
+      expectClose(out, x.detach().sin(), `${which}: output after recovery`);
+    }
+  });
+
+  it("concurrent calls with one signature share one compile", async () => {
+    const f = aotFunction((x: Tensor) => x.cos());
+    await Promise.all([f(randn([2])), f(randn([2])), f(randn([2]))]);
+    expect(f.stats()).toMatchObject({ compiles: 1, cacheHits: 2 });
+  });
+});
+
+describe("compilers", () => {
+  it("an Executable a compiler returns is what runs", async () => {
+    const runs: string[] = [];
+    const viaExecutable = (g: Graph): Executable => {
+      const interp = new Interpreter(g);
+      return {
+        run: async (inputs: readonly TensorData[]) => {
+          runs.push(g.name);
+          return interp.run(inputs);
+        },
+      };
+    };
+    const f = aotFunction((x: Tensor) => x.mul(x), { fwCompiler: viaExecutable });
+    const x = randn([3], rg);
+    const out = await f(x);
+    expect(runs).toEqual(["forward"]);
+    await out.sum().backward();
+    expect(runs).toEqual(["forward", "backward"]);
+    expectClose(x.grad, x.detach().mul(2), "grad");
+  });
+
+  it("an Executable returning the wrong outputs is an AotError naming the graph", async () => {
+    const bad = (): Executable => ({ run: () => [] });
+    await expect(aotFunction((x: Tensor) => x.sin(), { fwCompiler: bad })(randn([2]))).rejects.toThrow(
+      /compiled 'inference' returned 0 outputs, expected 1/,
+    );
+    const wrongMeta = (): Executable => ({ run: () => [tensor([1, 2, 3]).toData()] });
+    await expect(aotFunction((x: Tensor) => x.sin(), { fwCompiler: wrongMeta })(randn([2]))).rejects.toThrow(
+      /compiled 'inference' output 0 \('sin'\) is int64\[3\], the graph says float32\[2\]/,
+    );
+  });
+
+  it("a compiler returning neither a Graph nor an Executable is an AotError", async () => {
+    const f = aotFunction((x: Tensor) => x.sin(), { fwCompiler: () => 42 as never });
+    await expect(f(randn([2]))).rejects.toThrow(/forward|inference/);
+    await expect(f(randn([2]))).rejects.toBeInstanceOf(AotError);
+  });
+
+  it("printGraph(name, log) prints the graph under that name", async () => {
+    const printed: string[] = [];
+    const f = aotFunction((x: Tensor) => x.cos().cos(), {
+      fwCompiler: printGraph("my_forward", (t) => printed.push(t)),
+      bwCompiler: printGraph("my_backward", (t) => printed.push(t)),
+    });
+    await (await f(randn([3], rg))).sum().backward();
+    expect(printed).toHaveLength(2);
+    expect(printed[0]).toMatch(/^function my_forward\(primals_1: f32\[3\]\) \{/);
+    expect(printed[0]).toContain("cos(primals_1)");
+    expect(printed[1]).toMatch(/^function my_backward\(/);
+    expect(printed[1]).toContain("tangents_1: f32[3]");
+    // Without a name, the graph's own name.
+    const logged: string[] = [];
+    await aotFunction((x: Tensor) => x.exp(), { fwCompiler: printGraph(undefined, (t) => logged.push(t)) })(
+      randn([2]),
+    );
+    expect(logged[0]).toMatch(/^function inference\(/);
+  });
+
+  it("supportedOps decomposes the rest; decompositions override the defaults", async () => {
+    manualSeed(6);
+    const f = (x: Tensor) => x.sigmoid().mul(x);
+    const { graphs } = await verifyAot(f, [randn([6], rg)], { supportedOps: allOpsBut("sigmoid") });
+    for (const g of [graphs.forward!, graphs.backward!])
+      expect(g.nodes.some((n) => n.op === "sigmoid")).toBe(false);
+    const viaTanh = { sigmoid: ([x]: readonly Tensor[]) => x!.mul(0.5).tanh().mul(0.5).add(0.5) };
+    const { graphs: g2 } = await verifyAot(f, [randn([6], rg)], {
+      supportedOps: allOpsBut("sigmoid"),
+      decompositions: viaTanh,
+    });
+    expect(g2.forward!.nodes.some((n) => n.op === "tanh")).toBe(true);
+    expect(g2.forward!.nodes.some((n) => n.op === "exp")).toBe(false);
+  });
+});
+
+describe("dispose", () => {
+  it("calls each executable's dispose and empties the cache", async () => {
+    const disposed: string[] = [];
+    const compiler = (g: Graph): Executable => {
+      const interp = new Interpreter(g);
+      return { run: (inputs) => interp.run(inputs), dispose: async () => void disposed.push(g.name) };
+    };
+    const f = aotFunction((x: Tensor) => x.sin(), { fwCompiler: compiler });
+    await f(randn([2], rg));
+    await f(randn([2]));
+    await f(randn([3]));
+    expect(f.stats().cacheSize).toBe(3);
+    await f.dispose();
+    expect(disposed.sort()).toEqual(["backward", "forward", "inference", "inference"]);
+    expect(f.stats().cacheSize).toBe(0);
+    await f(randn([2])); // compiles afresh
+    expect(f.stats().compiles).toBe(4);
+  });
+
+  it("a failed backward compile disposes the forward executable it already made", async () => {
+    const disposed: string[] = [];
+    const fw = (g: Graph): Executable => {
+      const interp = new Interpreter(g);
+      return { run: (inputs) => interp.run(inputs), dispose: () => void disposed.push(g.name) };
+    };
+    const f = aotFunction((x: Tensor) => x.sin(), {
+      fwCompiler: fw,
+      bwCompiler: () => {
+        throw new Error("no backward today");
+      },
+    });
+    await expect(f(randn([2], rg))).rejects.toThrow(/backward compiler failed.*no backward today/);
+    expect(disposed).toEqual(["forward"]);
+  });
+});
+
+describe("backward twice", () => {
+  it("without retainGraph the compiled backward is freed; a second backward is an error", async () => {
+    const f = aotFunction((x: Tensor) => x.sin().sum());
+    const x = randn([3], rg);
+    const y = await f(x);
+    await y.backward();
+    await expect(y.backward()).rejects.toThrow(
+      /CompiledFunctionBackward: trying to backward through the graph a second time/,
+    );
+  });
+
+  it("with retainGraph, a second backward accumulates", async () => {
+    const bw = recordingCompiler();
+    const f = aotFunction((x: Tensor) => x.sin().sum(), { bwCompiler: bw });
+    const x = randn([3], rg);
+    const y = await f(x);
+    await y.backward(undefined, { retainGraph: true });
+    await y.backward();
+    expectClose(x.grad, x.detach().cos().mul(2), "grad after two backwards");
+    expect(bw.graphs).toHaveLength(1);
+  });
+
+  it("each call records its own node: a new call after a freed backward works", async () => {
+    const f = aotFunction((x: Tensor) => x.sin().sum(), { fwCompiler: nop });
+    const x = randn([3], rg);
+    await (await f(x)).backward();
+    await (await f(x)).backward();
+    expectClose(x.grad, x.detach().cos().mul(2), "grad");
+  });
+});
+
+const allOpsBut = (...ops: OpName[]): OpName[] => opNames.filter((op) => !ops.includes(op));
