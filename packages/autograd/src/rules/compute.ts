@@ -1,3 +1,4 @@
+import type { ComputeOpName, CreationOpName } from "@aotjs/ir";
 import {
   avgPool2d,
   avgPool2dBackward,
@@ -9,19 +10,7 @@ import {
 import { sumToShape } from "./helpers.js";
 import { notDifferentiable, type RulesFor } from "./types.js";
 
-type Compute =
-  | "matmul"
-  | "conv2d"
-  | "conv2dBackwardInput"
-  | "conv2dBackwardWeight"
-  | "maxPool2d"
-  | "maxPool2dBackward"
-  | "avgPool2d"
-  | "avgPool2dBackward"
-  | "full"
-  | "arange"
-  | "uniform"
-  | "bernoulli";
+type Compute = ComputeOpName | CreationOpName;
 
 /**
  * The conv backward ops are bilinear in their two inputs, so their own derivatives are the other

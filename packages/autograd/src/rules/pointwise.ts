@@ -1,41 +1,9 @@
-import { isFloating } from "@aotjs/ir";
+import { isFloating, type PointwiseOpName } from "@aotjs/ir";
 import { type Tensor, where } from "@aotjs/tensor";
 import { sumToShape } from "./helpers.js";
 import { notDifferentiable, type RulesFor } from "./types.js";
 
-type Pointwise =
-  | "neg"
-  | "abs"
-  | "sign"
-  | "exp"
-  | "log"
-  | "sqrt"
-  | "rsqrt"
-  | "reciprocal"
-  | "sin"
-  | "cos"
-  | "tanh"
-  | "sigmoid"
-  | "relu"
-  | "erf"
-  | "logicalNot"
-  | "add"
-  | "sub"
-  | "mul"
-  | "div"
-  | "pow"
-  | "maximum"
-  | "minimum"
-  | "eq"
-  | "ne"
-  | "lt"
-  | "le"
-  | "gt"
-  | "ge"
-  | "logicalAnd"
-  | "logicalOr"
-  | "where"
-  | "cast";
+type Pointwise = PointwiseOpName;
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 

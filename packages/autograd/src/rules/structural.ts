@@ -1,23 +1,9 @@
+import type { LayoutOpName, ReductionOpName } from "@aotjs/ir";
 import { pad, type Tensor, where } from "@aotjs/tensor";
 import { sumToShape, unreduce, zerosOf } from "./helpers.js";
 import { notDifferentiable, type RulesFor } from "./types.js";
 
-type Structural =
-  | "sum"
-  | "mean"
-  | "amax"
-  | "amin"
-  | "argmax"
-  | "reshape"
-  | "permute"
-  | "expand"
-  | "squeeze"
-  | "unsqueeze"
-  | "slice"
-  | "concat"
-  | "pad"
-  | "gather"
-  | "scatterAdd";
+type Structural = ReductionOpName | LayoutOpName;
 
 /** amax/amin: ties share the gradient evenly, as in PyTorch. Needs a bool mask and a count only. */
 function extremeRule(g: Tensor, x: Tensor, out: Tensor, dims: readonly number[], keepdim: boolean): Tensor {

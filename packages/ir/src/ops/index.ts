@@ -24,6 +24,34 @@ export type OpAttrs<K extends OpName> = Attrs<Catalog[K]["attrs"]>;
 /** The attributes a caller passes for op K (defaults optional). */
 export type OpAttrsInput<K extends OpName> = AttrsInput<Catalog[K]["attrs"]>;
 
+/** The catalog's groups by file, for tables that split by kind (kernels, rules, lowerings). */
+export type PointwiseOpName = keyof typeof pointwiseOps;
+export type ReductionOpName = keyof typeof reductionOps;
+export type LayoutOpName = keyof typeof layoutOps;
+export type ComputeOpName = keyof typeof computeOps;
+export type CreationOpName = keyof typeof creationOps;
+/** Pointwise ops with one tensor input and no attributes (`cast` has one). */
+export const unaryOpNames = [
+  "neg",
+  "abs",
+  "sign",
+  "exp",
+  "log",
+  "sqrt",
+  "rsqrt",
+  "reciprocal",
+  "sin",
+  "cos",
+  "tanh",
+  "sigmoid",
+  "relu",
+  "erf",
+  "logicalNot",
+] as const satisfies readonly PointwiseOpName[];
+export type UnaryOpName = (typeof unaryOpNames)[number];
+/** Pointwise ops with two broadcasting tensor inputs. */
+export type BinaryOpName = Exclude<PointwiseOpName, UnaryOpName | "where" | "cast">;
+
 export const opNames = Object.keys(catalog) as OpName[];
 export const isOpName = (x: unknown): x is OpName => typeof x === "string" && Object.hasOwn(catalog, x);
 

@@ -1,4 +1,12 @@
-import { allocate, type DType, formatMeta, numel, TensorData, type TensorMeta } from "@aotjs/ir";
+import {
+  allocate,
+  type CreationOpName,
+  type DType,
+  formatMeta,
+  numel,
+  TensorData,
+  type TensorMeta,
+} from "@aotjs/ir";
 import { uniform24, uniform53 } from "./random.js";
 import type { KernelsFor } from "./types.js";
 
@@ -96,7 +104,7 @@ function largestBelow(high: number, dtype: "float32" | "float64"): number {
   return bits[0]!;
 }
 
-type CreationOp = "full" | "arange" | "uniform" | "bernoulli";
+type CreationOp = CreationOpName;
 
 export const creationKernels: KernelsFor<CreationOp> = {
   full: (_inputs, { value }, out) => fill("full", out, () => value),

@@ -1,4 +1,12 @@
-import { allocate, type DType, numel, TensorData, type TensorMeta, type TypedArray } from "@aotjs/ir";
+import {
+  allocate,
+  type DType,
+  type LayoutOpName,
+  numel,
+  TensorData,
+  type TensorMeta,
+  type TypedArray,
+} from "@aotjs/ir";
 import type { KernelsFor } from "./types.js";
 import { broadcastStrides, stridesOf } from "./util.js";
 
@@ -267,17 +275,7 @@ function accumulate(dtype: DType, acc: TypedArray, offsets: ArrayLike<number>, s
 
 // ---- the kernels ----
 
-type LayoutOp =
-  | "reshape"
-  | "permute"
-  | "expand"
-  | "squeeze"
-  | "unsqueeze"
-  | "slice"
-  | "concat"
-  | "pad"
-  | "gather"
-  | "scatterAdd";
+type LayoutOp = LayoutOpName;
 
 export const layoutKernels: KernelsFor<LayoutOp> = {
   reshape: ([x], _attrs, out) => sameElements(x!, out),

@@ -1,5 +1,6 @@
 import {
   allocate,
+  type BinaryOpName,
   type DType,
   formatMeta,
   numel,
@@ -76,23 +77,7 @@ function forEachRow(plan: RowPlan, visit: (offsets: readonly number[], outStart:
   }
 }
 
-export type BinaryOp =
-  | "where"
-  | "add"
-  | "sub"
-  | "mul"
-  | "div"
-  | "pow"
-  | "maximum"
-  | "minimum"
-  | "eq"
-  | "ne"
-  | "lt"
-  | "le"
-  | "gt"
-  | "ge"
-  | "logicalAnd"
-  | "logicalOr";
+export type BinaryOp = BinaryOpName | "where";
 
 /** Thrown from inside an element loop; the kernel rethrows it with the op and the input metas. */
 class ElementError extends Error {}

@@ -6,26 +6,11 @@ import {
   TensorData,
   type TensorMeta,
   type TypedArray,
+  type UnaryOpName,
 } from "@aotjs/ir";
 import type { Kernel, KernelsFor } from "./types.js";
 
-export type UnaryOp =
-  | "neg"
-  | "abs"
-  | "sign"
-  | "exp"
-  | "log"
-  | "sqrt"
-  | "rsqrt"
-  | "reciprocal"
-  | "sin"
-  | "cos"
-  | "tanh"
-  | "sigmoid"
-  | "relu"
-  | "erf"
-  | "logicalNot"
-  | "cast";
+export type UnaryOp = UnaryOpName | "cast";
 
 type NumberArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 /**
