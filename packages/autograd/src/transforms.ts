@@ -1,5 +1,5 @@
 import { isFloating } from "@aotjs/ir";
-import type { Tensor } from "@aotjs/tensor";
+import { type Tensor, zerosLike } from "@aotjs/tensor";
 import { flatten, type PyTree, unflatten } from "@aotjs/tracer";
 import { AutogradError, enableGrad, gradAsync, gradSync } from "./engine.js";
 
@@ -54,13 +54,16 @@ export function valueAndGrad<A extends unknown[], R extends Tensor | Promise<Ten
       return [value.detach(), single ? structured[0]! : structured] as [Tensor, PyTree];
     };
     const flat = leaves.flat();
+    // An output that does not depend on the arguments has zero gradients, as in JAX.
+    const zeros = () => flat.map((t) => zerosLike(t));
     const out = enableGrad(() => fn(...(callArgs as A)));
     if (out instanceof Promise) {
       return out.then(async (value: Tensor) =>
-        finish(value, await gradAsync([value], flat, { allowUnused: true })),
+        finish(value, value.requiresGrad ? await gradAsync([value], flat, { allowUnused: true }) : zeros()),
       );
     }
-    return finish(out as Tensor, gradSync([out as Tensor], flat, { allowUnused: true }));
+    const value = out as Tensor;
+    return finish(value, value.requiresGrad ? gradSync([value], flat, { allowUnused: true }) : zeros());
   }) as never;
 }
 

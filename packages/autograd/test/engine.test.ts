@@ -383,3 +383,12 @@ describe("grad and valueAndGrad", () => {
     expect(ones([1]).requiresGrad).toBe(false);
   });
 });
+
+describe("grad of an output that ignores its argument", () => {
+  // Oracle: JAX's jax.grad(lambda x: 3.0)(x) is zeros_like(x).
+  test("is zeros, as in JAX", () => {
+    const x = randn([3]);
+    const g = grad((_: Tensor) => ones([]).mul(3))(x) as Tensor;
+    expect(g.toArray()).toEqual([0, 0, 0]);
+  });
+});

@@ -1,5 +1,5 @@
 import { isFloating, type PointwiseOpName } from "@aotjs/ir";
-import { type Tensor, where } from "@aotjs/tensor";
+import { type Tensor, where, zerosLike } from "@aotjs/tensor";
 import { sumToShape } from "./helpers.js";
 import { notDifferentiable, type RulesFor } from "./types.js";
 
@@ -15,7 +15,8 @@ const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 export const pointwiseRules: RulesFor<Pointwise> = {
   neg: (g) => [g.neg()],
   abs: (g, { inputs: [x] }) => [g.mul(x!.sign())],
-  sign: () => [null],
+  // Zero almost everywhere, as PyTorch: a zero tensor rather than "no gradient", so the input counts as used.
+  sign: (g) => [zerosLike(g)],
   exp: (g, { output }) => [g.mul(output)],
   log: (g, { inputs: [x] }) => [g.div(x!)],
   sqrt: (g, { output }) => [g.div(output.mul(2))],
