@@ -7,6 +7,9 @@ const examples = [
   "src/02-eager-interop.ts",
   "src/03-resnet18.ts",
   "src/04-min-cut.ts",
+  "src/05-onnx-seed.ts",
+  "src/06-onnx-train-mlp.ts",
+  "src/07-tfjs-seed.ts",
 ];
 for (const file of examples) {
   console.log(`\n=== ${file} ===`);

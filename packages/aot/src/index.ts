@@ -1,6 +1,7 @@
 // Importing @aotjs/aot installs autograd (it runs compiled graphs inside the eager tape).
 import "@aotjs/autograd";
 
+export * from "./aot-export.js";
 export {
   type AotFunction,
   type AotOptions,

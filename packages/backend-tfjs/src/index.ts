@@ -1,2 +1,11 @@
-// @aotjs/backend-tfjs: not implemented yet; see the package README for the issue that brings it.
-export {};
+export {
+  resolveBackend,
+  supportedOps,
+  type TfjsBackendName,
+  type TfjsCompilerOptions,
+  tfjsBackend,
+  tfjsCompiler,
+} from "./compiler.js";
+export { describeNode, TfjsBackendError } from "./errors.js";
+export { TfjsExecutable } from "./executable.js";
+export { type LoweringsFor, lowerings } from "./lower/index.js";

@@ -1,8 +1,14 @@
+import { aot } from "./aot.js";
 import { kernels } from "./kernels.js";
+import { onnx } from "./onnx.js";
 import { partition } from "./partition.js";
+import { tfjs } from "./tfjs.js";
 
 // Every benchmark suite, by name. Each suite prints its own table.
 export const suites: Record<string, () => Promise<void>> = {
+  aot,
   kernels,
+  onnx,
   partition,
+  tfjs,
 };

@@ -1,0 +1,253 @@
+import {
+  type AnyNode,
+  type Backend,
+  type Compiler,
+  type DType,
+  type Executable,
+  formatMeta,
+  type Graph,
+  type OpName,
+  opNames,
+  TensorData,
+  type TensorMeta,
+} from "@aotjs/ir";
+import { toBinary } from "@bufbuild/protobuf";
+import { ModelProtoSchema } from "onnx-buf";
+import type * as Ort from "onnxruntime-node";
+import { describeNode, OnnxBackendError } from "./errors.js";
+import { type LoweredModel, lowerGraph, type OnnxModelOptions } from "./model.js";
+
+/** The part of the onnxruntime API the compiler uses: onnxruntime-node, or onnxruntime-web in a browser. */
+export interface OrtModule {
+  readonly InferenceSession: {
+    create(model: Uint8Array, options?: Ort.InferenceSession.SessionOptions): Promise<Ort.InferenceSession>;
+  };
+  readonly Tensor: typeof Ort.Tensor;
+}
+
+export interface OnnxCompilerOptions extends Omit<OnnxModelOptions, "initializers"> {
+  /** Threads inside one op (ORT's default: one per physical core). */
+  readonly intraOpNumThreads?: number;
+  /** Threads across independent ops (used with executionMode "parallel"). */
+  readonly interOpNumThreads?: number;
+  /** ORT's graph optimizations (fusions, constant folding, layout). Default "all". */
+  readonly graphOptimizationLevel?: "disabled" | "basic" | "extended" | "layout" | "all";
+  readonly executionMode?: "sequential" | "parallel";
+  /** Default ["cpu"]. */
+  readonly executionProviders?: Ort.InferenceSession.SessionOptions["executionProviders"];
+  /**
+   * Let ORT's intra-op threads spin while waiting for work. Default false: spinning wins a little
+   * on an idle machine, but a forward and a backward session each keep a spinning pool, and on a
+   * 2-core machine they starve each other and the JS thread (an MLP step measured 16 ms with
+   * spinning, 3.3 ms without).
+   */
+  readonly spinning?: boolean;
+  /** ORT log level (0 verbose .. 4 fatal). Default 4: ORT's errors reach the caller as exceptions instead. */
+  readonly logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /**
+   * Fetch the run-time check flags and throw an error naming the node when one is raised (integer
+   * division by zero, ...), as the reference kernels do. Default true; false trades that for one
+   * fewer comparison per checked node.
+   */
+  readonly runtimeChecks?: boolean;
+  /** The onnxruntime module; default `import("onnxruntime-node")`. */
+  readonly ort?: OrtModule;
+  /** Called with each graph's serialized model before the session is created (to save or inspect it). */
+  readonly onModel?: (model: Uint8Array, graph: Graph) => void;
+}
+
+let defaultOrt: Promise<OrtModule> | undefined;
+
+/** onnxruntime-node, loaded on first use so `toOnnxModel` works where it is not installed (a browser). */
+function loadOrt(): Promise<OrtModule> {
+  defaultOrt ??= import("onnxruntime-node").then((m) => {
+    const mod = m as unknown as OrtModule & { default?: OrtModule };
+    return mod.InferenceSession ? mod : mod.default!;
+  });
+  return defaultOrt;
+}
+
+/** The IR node an ONNX node name refers to: `relu_3`, or `relu_3/2` for one of its helper nodes. */
+function nodeFromOrtMessage(graph: Graph, message: string): AnyNode | undefined {
+  const m = /[Nn]ame:? ?'([^']*)'|node with name '([^']*)'/.exec(message);
+  const onnxName = m?.[1] ?? m?.[2];
+  if (!onnxName) return undefined;
+  const irName = onnxName.split("/")[0];
+  return graph.nodes.find((n) => n.name === irName);
+}
+
+function wrapOrtError(graph: Graph, what: string, e: unknown): OnnxBackendError {
+  const message = (e as Error)?.message ?? String(e);
+  const node = nodeFromOrtMessage(graph, message);
+  const where = node ? `; at ${describeNode(node)}` : "";
+  return new OnnxBackendError(`onnxruntime failed to ${what} graph '${graph.name}'${where}: ${message}`);
+}
+
+/**
+ * One compiled graph: an InferenceSession created once and reused by every `run`. Inputs are
+ * wrapped in `ort.Tensor`s over the TensorData's own typed arrays (no copy); outputs are ORT's
+ * result arrays, wrapped in TensorData (no copy either).
+ */
+export class OnnxExecutable implements Executable {
+  #session: Ort.InferenceSession | undefined;
+  readonly #inputs: readonly { readonly name: string; readonly meta: TensorMeta }[];
+  /** Per graph output: the ONNX output to read, or the input it passes through unchanged. */
+  readonly #outputs: readonly {
+    readonly name?: string;
+    readonly input?: number;
+    readonly meta: TensorMeta;
+  }[];
+
+  constructor(
+    readonly graph: Graph,
+    readonly lowered: LoweredModel,
+    session: Ort.InferenceSession,
+    readonly ort: OrtModule,
+  ) {
+    this.#session = session;
+    const onnxInputs = new Set(lowered.inputNames);
+    this.#inputs = graph.inputs
+      .filter((v) => onnxInputs.has(v.name))
+      .map((v) => ({ name: v.name, meta: v.meta }));
+    this.#outputs = graph.outputs.map((v, i) => {
+      const name = lowered.outputNames[i];
+      return name === undefined ? { input: lowered.passThrough[i]!, meta: v.meta } : { name, meta: v.meta };
+    });
+  }
+
+  /** False once `dispose` has released the session. */
+  get live(): boolean {
+    return this.#session !== undefined;
+  }
+
+  async run(inputs: readonly TensorData[]): Promise<TensorData[]> {
+    const session = this.#session;
+    const g = this.graph;
+    if (!session) throw new OnnxBackendError(`graph '${g.name}': run() after dispose()`);
+    if (inputs.length !== this.#inputs.length) {
+      throw new OnnxBackendError(
+        `graph '${g.name}' takes ${this.#inputs.length} inputs (${this.#inputs.map((v) => v.name).join(", ")}), got ${inputs.length}`,
+      );
+    }
+    const feeds: Record<string, Ort.Tensor> = {};
+    this.#inputs.forEach(({ name, meta }, i) => {
+      const t = inputs[i];
+      if (!(t instanceof TensorData)) {
+        throw new OnnxBackendError(
+          `graph '${g.name}': input ${i} '${name}' must be a TensorData (${formatMeta(meta)}), got ${typeof t}`,
+        );
+      }
+      if (
+        t.dtype !== meta.dtype ||
+        t.shape.length !== meta.shape.length ||
+        t.shape.some((d, k) => d !== meta.shape[k])
+      ) {
+        throw new OnnxBackendError(
+          `graph '${g.name}': input ${i} '${name}' expects ${formatMeta(meta)}, got ${formatMeta(t)}${usersOf(g, name)}`,
+        );
+      }
+      feeds[name] = new this.ort.Tensor(t.dtype, t.data as never, [...t.shape]);
+    });
+    let results: Ort.InferenceSession.ReturnType;
+    try {
+      results = await session.run(feeds);
+    } catch (e) {
+      throw wrapOrtError(g, "run", e);
+    }
+    for (const check of this.lowered.checks) {
+      if ((results[check.flag]?.data as Uint8Array | undefined)?.[0]) {
+        throw new OnnxBackendError(`graph '${g.name}': ${describeNode(check.node)} failed: ${check.message}`);
+      }
+    }
+    return this.#outputs.map(({ name, input, meta }) => {
+      // A graph input returned as an output (a saved weight): the caller's own TensorData, no copy.
+      if (name === undefined) return inputs[input!]!;
+      const r = results[name];
+      if (!r) throw new OnnxBackendError(`graph '${g.name}': onnxruntime returned no output '${name}'`);
+      if (
+        r.type !== meta.dtype ||
+        r.dims.length !== meta.shape.length ||
+        r.dims.some((d, k) => d !== meta.shape[k])
+      ) {
+        throw new OnnxBackendError(
+          `graph '${g.name}': output '${name}' came back as ${r.type}[${r.dims}], the graph says ${formatMeta(meta)}`,
+        );
+      }
+      return new TensorData(meta.dtype, meta.shape, r.data as never);
+    });
+  }
+
+  /** Releases the session; `run` after this is an error. Safe to call twice. */
+  async dispose(): Promise<void> {
+    const session = this.#session;
+    this.#session = undefined;
+    await session?.release();
+  }
+}
+
+const usersOf = (g: Graph, name: string): string => {
+  const v = g.inputs.find((x) => x.name === name);
+  const users = v ? g.users(v) : [];
+  return users.length
+    ? ` (read by ${users
+        .slice(0, 3)
+        .map((n) => `${n.op} '${n.name}'`)
+        .join(", ")})`
+    : "";
+};
+
+const ORT_TYPES: readonly DType[] = ["float32", "float64", "int32", "int64", "bool"];
+
+/**
+ * A `Compiler` that lowers each graph to ONNX and runs it on ONNX Runtime (onnxruntime-node by
+ * default): one InferenceSession per graph, created at compile time and reused by every call.
+ *
+ *   const f = aotFunction(fn, { fwCompiler: onnxCompiler(), bwCompiler: onnxCompiler() });
+ */
+export function onnxCompiler(options: OnnxCompilerOptions = {}): Compiler {
+  return async (graph: Graph): Promise<Executable> => {
+    for (const v of graph.inputs) {
+      if (!ORT_TYPES.includes(v.meta.dtype))
+        throw new OnnxBackendError(`graph '${graph.name}': input '${v.name}' has dtype ${v.meta.dtype}`);
+    }
+    const lowered = lowerGraph(graph, {
+      ...options,
+      runtimeChecks: options.runtimeChecks ?? true,
+      omitPassThroughOutputs: true,
+    });
+    const bytes = toBinary(ModelProtoSchema, lowered.model);
+    options.onModel?.(bytes, graph);
+    const ort = options.ort ?? (await loadOrt());
+    let session: Ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, {
+        executionProviders: options.executionProviders ?? ["cpu"],
+        graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
+        logSeverityLevel: options.logSeverityLevel ?? 4,
+        ...(options.intraOpNumThreads !== undefined ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
+        ...(options.interOpNumThreads !== undefined ? { interOpNumThreads: options.interOpNumThreads } : {}),
+        ...(options.executionMode !== undefined ? { executionMode: options.executionMode } : {}),
+        extra: {
+          session: {
+            intra_op: { allow_spinning: options.spinning ? "1" : "0" },
+            inter_op: { allow_spinning: options.spinning ? "1" : "0" },
+          },
+        },
+      });
+    } catch (e) {
+      throw wrapOrtError(graph, "load", e);
+    }
+    return new OnnxExecutable(graph, lowered, session, ort);
+  };
+}
+
+/**
+ * The ONNX backend: every catalog op lowers to standard ONNX natively, so nothing needs
+ * decomposing. (The catalog has no composite ops yet; when it gains some, those with a good ONNX
+ * op, such as Softmax or LayerNormalization, will be listed here and the rest decomposed.)
+ */
+export const onnxBackend: Backend<OnnxCompilerOptions> = {
+  name: "onnx",
+  supportedOps: new Set<OpName>(opNames),
+  compiler: (options?: OnnxCompilerOptions) => onnxCompiler(options),
+};

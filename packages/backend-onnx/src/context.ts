@@ -1,0 +1,177 @@
+import type { AnyNode, TensorMeta } from "@aotjs/ir";
+import { create } from "@bufbuild/protobuf";
+import { type NodeProto, NodeProtoSchema, type TensorProto } from "onnx-buf";
+import { describeNode, OnnxBackendError } from "./errors.js";
+import { type Attr, attribute, type OnnxType, tensorProto, typedArrayOf } from "./proto.js";
+
+/**
+ * A check that a lowering asks the runtime to make: `flag` names a bool scalar that is true when
+ * the node's input was bad (an integer division by zero, say). The reference kernels throw in
+ * those cases; ONNX has no way to throw, so `onnxCompiler` fetches every flag and raises the
+ * error itself, naming the node. Exported models compute the same guarded values without flags.
+ */
+export interface RuntimeCheck {
+  readonly node: AnyNode;
+  readonly flag: string;
+  readonly message: string;
+}
+
+/**
+ * What a lowering writes into: ONNX nodes, constant initializers and runtime checks. A lowering
+ * gets one IR node and the ONNX names of its inputs, and returns the name of its result; the
+ * driver renames that to the IR node's name, so values keep their graph names.
+ */
+export class LoweringContext {
+  readonly nodes: NodeProto[] = [];
+  readonly initializers: TensorProto[] = [];
+  readonly checks: RuntimeCheck[] = [];
+  /**
+   * matmul nodes whose only reader is a permute swapping the last two dims: the permute lowers to
+   * (a @ b)^T = b^T @ a^T, which ORT fuses into one FusedMatMul with transposed operands, and the
+   * matmul's own value is never materialized. Maps each such permute to its matmul.
+   */
+  readonly transposedMatmuls = new Map<AnyNode, AnyNode>();
+  readonly #names: Set<string>;
+  readonly #constants = new Map<string, string>();
+  #node: AnyNode | undefined;
+  #step = 0;
+
+  constructor(
+    readonly opset: number,
+    /** Every name already taken (graph inputs and node results), so helper names never collide. */
+    taken: Iterable<string>,
+    /** Whether to materialize runtime checks (onnxCompiler does; a plain export does not). */
+    readonly runtimeChecks: boolean,
+  ) {
+    this.#names = new Set(taken);
+  }
+
+  /** The IR node being lowered: helper names, node names and errors refer to it. */
+  get node(): AnyNode {
+    if (!this.#node) throw new OnnxBackendError("internal: no node is being lowered");
+    return this.#node;
+  }
+
+  /** The name the current node's result must end up with. */
+  get out(): string {
+    return this.node.name;
+  }
+
+  begin(node: AnyNode): void {
+    this.#node = node;
+    this.#step = 0;
+  }
+
+  /** A name no other value uses: `<node>__<hint>`, with a counter on a clash. */
+  fresh(hint: string): string {
+    return this.unique(`${this.node.name}__${hint}`);
+  }
+
+  /** `base`, or `base_1`, `base_2`, ... whichever is free; the name is then taken. */
+  unique(base: string): string {
+    let name = base;
+    for (let i = 1; this.#names.has(name); i++) name = `${base}_${i}`;
+    this.#names.add(name);
+    return name;
+  }
+
+  /**
+   * Emit one ONNX node; returns its first output's name. `out` names the output (default: a fresh
+   * helper name). ONNX node names are the IR node's name for its final node and `<node>/<k>` for
+   * helpers, so an ORT error message points back at the IR node.
+   */
+  op(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}, out?: string): string {
+    return this.opMulti(opType, inputs, attrs, [out ?? this.fresh(opType.toLowerCase())])[0]!;
+  }
+
+  /** Emit a node with several outputs, named by `outs` ("" leaves an optional output out). */
+  opMulti(
+    opType: string,
+    inputs: readonly string[],
+    attrs: Record<string, Attr>,
+    outs: readonly string[],
+  ): string[] {
+    const node = this.node;
+    const name = outs[0] === node.name ? node.name : `${node.name}/${this.#step++}`;
+    this.nodes.push(
+      create(NodeProtoSchema, {
+        name,
+        opType,
+        input: [...inputs],
+        output: [...outs],
+        attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+        docString: node.op,
+      }),
+    );
+    return [...outs];
+  }
+
+  /** A node outside any IR node (the Identity an output may need). */
+  bareNode(opType: string, inputs: readonly string[], outputs: readonly string[], name: string): NodeProto {
+    return create(NodeProtoSchema, { name, opType, input: [...inputs], output: [...outputs] });
+  }
+
+  /**
+   * An initializer holding `values` (converted as `cast` converts). Equal constants are shared, so
+   * the scalar 1 a hundred nodes use is stored once.
+   */
+  constant(dtype: OnnxType, shape: readonly number[], values: ArrayLike<number | bigint>): string {
+    const data = typedArrayOf(dtype, Array.from(values));
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    // Small constants are shared by content; a large one (a divisor map) is rarely repeated.
+    const key = bytes.length <= 256 ? `${dtype}[${shape}]:${bytes.join(",")}` : undefined;
+    const hit = key === undefined ? undefined : this.#constants.get(key);
+    if (hit) return hit;
+    const name = this.fresh(`const${shape.length === 0 ? "" : `_${shape.join("x")}`}`);
+    this.initializers.push(tensorProto(name, dtype, shape, data));
+    if (key !== undefined) this.#constants.set(key, name);
+    return name;
+  }
+
+  /** An unnamed TensorProto, for attributes (ConstantOfShape's `value`). */
+  tensorProto(dtype: OnnxType, shape: readonly number[], values: ArrayLike<number | bigint>): TensorProto {
+    return tensorProto("", dtype, shape, typedArrayOf(dtype, Array.from(values)));
+  }
+
+  scalar(dtype: OnnxType, value: number | bigint): string {
+    return this.constant(dtype, [], [value]);
+  }
+
+  /** A 1-D int64 constant: shapes, axes, pads, starts and ends. */
+  ints(values: readonly number[]): string {
+    return this.constant("int64", [values.length], values);
+  }
+
+  /**
+   * Register a runtime check (see `RuntimeCheck`). `condition` emits a bool tensor of any shape that
+   * is true where the input is bad; it is only called when checks are on, so exports stay lean.
+   */
+  check(condition: () => string, message: string): void {
+    if (!this.runtimeChecks) return;
+    const asInt = this.op("Cast", [condition()], { to: { int: 6 } });
+    const any = this.reduce("ReduceMax", asInt, null, false);
+    const flag = this.op("Greater", [any, this.scalar("int32", 0)], {}, this.fresh("check"));
+    this.checks.push({ node: this.node, flag, message });
+  }
+
+  /**
+   * A reduction over `axes` (null: all). Opset 18 moved the axes of every Reduce* op but ReduceSum
+   * (moved at 13) from an attribute to an input; this hides the difference.
+   */
+  reduce(opType: string, x: string, axes: readonly number[] | null, keepdims: boolean, out?: string): string {
+    const inputAxes = opType === "ReduceSum" || this.opset >= 18;
+    const attrs: Record<string, Attr> = { keepdims: { int: keepdims ? 1 : 0 } };
+    if (axes !== null && !inputAxes) attrs.axes = { ints: axes };
+    const inputs = axes !== null && inputAxes ? [x, this.ints(axes)] : [x];
+    return this.op(opType, inputs, attrs, out);
+  }
+
+  /** Throw a lowering error naming the current op, node and shapes. */
+  fail(message: string): never {
+    throw new OnnxBackendError(`cannot lower ${describeNode(this.node)} to ONNX: ${message}`);
+  }
+
+  metaOf(index: number): TensorMeta {
+    return this.node.inputs[index]!.meta;
+  }
+}

@@ -1,0 +1,117 @@
+import type { DType, Node } from "@aotjs/ir";
+import type { LoweringContext } from "../context.js";
+import type { LoweringsFor } from "./types.js";
+
+type LayoutOp =
+  | "reshape"
+  | "permute"
+  | "expand"
+  | "squeeze"
+  | "unsqueeze"
+  | "slice"
+  | "concat"
+  | "pad"
+  | "gather"
+  | "scatterAdd";
+
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** The pad value converted as `cast` converts it; an integer dtype that can't hold it is an error, as in the reference. */
+function padValue(ctx: LoweringContext, dtype: DType, value: number): number | bigint {
+  if (dtype === "float32" || dtype === "float64") return value;
+  if (dtype === "bool") return value !== 0 ? 1 : 0;
+  const t = Math.trunc(value);
+  const [lo, hi] = dtype === "int32" ? [-(2 ** 31), 2 ** 31] : [-(2 ** 63), 2 ** 63];
+  if (!Number.isFinite(value) || t < lo || t >= hi)
+    ctx.fail(`pad value ${value} cannot be converted to ${dtype}`);
+  return dtype === "int64" ? BigInt(t) : t;
+}
+
+/**
+ * ONNX's GatherElements and ScatterElements accept negative indices (counting from the end), and
+ * the reference rejects them; ORT already rejects indices past the end. The runtime check reports
+ * both, naming the node.
+ */
+function checkIndex(ctx: LoweringContext, node: Node<"gather" | "scatterAdd">, index: string): void {
+  const x = node.inputs[0]!.meta;
+  const dtype = node.inputs[1]!.meta.dtype;
+  const size = x.shape[node.attrs.dim]!;
+  ctx.check(
+    () =>
+      ctx.op("Or", [
+        ctx.op("Less", [index, ctx.scalar(dtype, 0)]),
+        ctx.op("GreaterOrEqual", [index, ctx.scalar(dtype, size)]),
+      ]),
+    `an index is out of range for dim ${node.attrs.dim} of x [${x.shape.join(",")}] (valid: 0 to ${size - 1})`,
+  );
+}
+
+const identity = (ctx: LoweringContext, x: string) => ctx.op("Identity", [x], {}, ctx.out);
+
+export const layoutLowerings: LoweringsFor<LayoutOp> = {
+  // allowzero = 1: a 0 in the target shape means an empty dim, not "copy the input's dim".
+  reshape: (ctx, node, [x]) =>
+    ctx.op("Reshape", [x!, ctx.ints(node.attrs.shape)], { allowzero: { int: 1 } }, ctx.out),
+  permute: (ctx, node, [x]) => {
+    const matmul = ctx.transposedMatmuls.get(node);
+    if (!matmul) return ctx.op("Transpose", [x!], { perm: { ints: node.attrs.dims } }, ctx.out);
+    // (a @ b)^T = b^T @ a^T over the last two dims (batch dims broadcast the same either way).
+    const swap = (v: { name: string; meta: { shape: readonly number[] } }) => {
+      const r = v.meta.shape.length;
+      const perm = Array.from({ length: r }, (_, i) => (i < r - 2 ? i : i === r - 2 ? r - 1 : r - 2));
+      return ctx.op("Transpose", [v.name], { perm: { ints: perm } });
+    };
+    const [a, b] = matmul.inputs as [(typeof node.inputs)[0], (typeof node.inputs)[0]];
+    return ctx.op("MatMul", [swap(b!), swap(a!)], {}, ctx.out);
+  },
+  expand: (ctx, node, [x]) =>
+    sameShape(node.inputs[0]!.meta.shape, node.attrs.shape)
+      ? identity(ctx, x!)
+      : ctx.op("Expand", [x!, ctx.ints(node.attrs.shape)], {}, ctx.out),
+  // ONNX Squeeze/Unsqueeze without axes squeeze every size-1 dim; the IR's empty list means none.
+  squeeze: (ctx, node, [x]) =>
+    node.attrs.dims.length === 0
+      ? identity(ctx, x!)
+      : ctx.op("Squeeze", [x!, ctx.ints(node.attrs.dims)], {}, ctx.out),
+  unsqueeze: (ctx, node, [x]) =>
+    node.attrs.dims.length === 0
+      ? identity(ctx, x!)
+      : ctx.op("Unsqueeze", [x!, ctx.ints(node.attrs.dims)], {}, ctx.out),
+  slice: (ctx, node, [x]) => {
+    const { dim, start, end, step } = node.attrs;
+    return ctx.op(
+      "Slice",
+      [x!, ctx.ints([start]), ctx.ints([end]), ctx.ints([dim]), ctx.ints([step])],
+      {},
+      ctx.out,
+    );
+  },
+  concat: (ctx, node, inputs) => ctx.op("Concat", inputs, { axis: { int: node.attrs.dim } }, ctx.out),
+  pad: (ctx, node, [x]) => {
+    const { before, after, value } = node.attrs;
+    if ([...before, ...after].every((p) => p === 0)) return identity(ctx, x!);
+    const dtype = node.meta.dtype;
+    const fill = ctx.scalar(dtype, padValue(ctx, dtype, value));
+    return ctx.op(
+      "Pad",
+      [x!, ctx.ints([...before, ...after]), fill],
+      { mode: { string: "constant" } },
+      ctx.out,
+    );
+  },
+  gather: (ctx, node, [x, index]) => {
+    checkIndex(ctx, node, index!);
+    return ctx.op("GatherElements", [x!, index!], { axis: { int: node.attrs.dim } }, ctx.out);
+  },
+  // ScatterElements with reduction "add" (opset 16) accumulates in index order, like the reference.
+  scatterAdd: (ctx, node, [x, index, src]) => {
+    checkIndex(ctx, node, index!);
+    return ctx.op(
+      "ScatterElements",
+      [x!, index!, src!],
+      { axis: { int: node.attrs.dim }, reduction: { string: "add" } },
+      ctx.out,
+    );
+  },
+};

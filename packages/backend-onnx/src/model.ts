@@ -1,0 +1,213 @@
+import type { AnyNode, Graph, TensorData } from "@aotjs/ir";
+import { create, toBinary } from "@bufbuild/protobuf";
+import {
+  GraphProtoSchema,
+  type ModelProto,
+  ModelProtoSchema,
+  OperatorSetIdProtoSchema,
+  StringStringEntryProtoSchema,
+} from "onnx-buf";
+import pkg from "../package.json" with { type: "json" };
+import { LoweringContext, type RuntimeCheck } from "./context.js";
+import { describeNode, OnnxBackendError } from "./errors.js";
+import { lowerings, MIN_OPSET_FOR_RANDOM } from "./lower/index.js";
+import { tensorDataProto, valueInfo } from "./proto.js";
+import { sha256 } from "./sha256.js";
+
+/** The aotjs version recorded in every model's metadata (this package's version). */
+export const AOTJS_VERSION: string = pkg.version;
+
+export const DEFAULT_OPSET = 17;
+/** The opsets the lowering is written and tested for, and the IR version each is paired with. */
+const IR_VERSION_FOR_OPSET: Readonly<Record<number, number>> = { 17: 8, 18: 8, 19: 9, 20: 9, 21: 10, 22: 10 };
+export const SUPPORTED_OPSETS: readonly number[] = Object.keys(IR_VERSION_FOR_OPSET).map(Number);
+
+export interface OnnxModelOptions {
+  /**
+   * The ai.onnx opset, 17 to 22. Default 17 (IR version 8), which onnxruntime-web, older runtimes
+   * and the ONNX 1.12 checker all load. A graph with random ops (`uniform`, `bernoulli`) needs
+   * opset 18 for BitwiseXor: by default it gets 18; an explicit 17 is an error naming the node.
+   */
+  readonly opset?: number;
+  /** Graph inputs to store in the model as initializers (by input name): captured constants, frozen weights. */
+  readonly initializers?: Readonly<Record<string, TensorData>>;
+  /**
+   * Add one bool output per run-time check (integer division by zero, float-to-int overflow,
+   * out-of-range indices, RNG counters), after the graph's own outputs. `onnxCompiler` turns a
+   * raised flag into an error naming the node, as the reference kernels throw. Default false:
+   * an exported model has exactly the graph's outputs and computes guarded values instead.
+   */
+  readonly runtimeChecks?: boolean;
+  /**
+   * Leave graph outputs that are graph inputs (a forward graph's saved primals, often every
+   * weight) out of the ONNX outputs: `onnxCompiler` hands the caller's own input back instead of
+   * a copy through ORT. Default false: an exported model has every output. See `passThrough`.
+   */
+  readonly omitPassThroughOutputs?: boolean;
+  /** Extra metadata_props entries. */
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly docString?: string;
+}
+
+/** A lowered graph: the ModelProto and how its inputs and outputs map to the graph's. */
+export interface LoweredModel {
+  readonly model: ModelProto;
+  readonly opset: number;
+  readonly irVersion: number;
+  /** ONNX input names in order: the graph's inputs that did not become initializers. */
+  readonly inputNames: readonly string[];
+  /**
+   * ONNX output names, one per graph output in order; usually the graph's names (see `lowerGraph`).
+   * Undefined for an output left out with `omitPassThroughOutputs`.
+   */
+  readonly outputNames: readonly (string | undefined)[];
+  /** For each graph output, the index of the graph input it is (when it is one), else undefined. */
+  readonly passThrough: readonly (number | undefined)[];
+  readonly checks: readonly RuntimeCheck[];
+  /** sha256 of the graph's JSON form: what metadata_props records as `aotjs.graph_sha256`. */
+  readonly graphHash: string;
+}
+
+const RANDOM_OPS = new Set(["uniform", "bernoulli"]);
+
+/** dims = [0, 1, ..., r-3, r-1, r-2]: a transpose of the last two dims only. */
+const swapsLastTwo = (dims: readonly number[]) =>
+  dims.length >= 2 &&
+  dims.every((d, i) => d === (i < dims.length - 2 ? i : i === dims.length - 2 ? i + 1 : i - 1));
+
+function chooseOpset(graph: Graph, requested: number | undefined): number {
+  const random = graph.nodes.find((n) => RANDOM_OPS.has(n.op));
+  if (requested !== undefined && !SUPPORTED_OPSETS.includes(requested)) {
+    throw new OnnxBackendError(
+      `graph '${graph.name}': opset ${requested} is not supported (supported: ${SUPPORTED_OPSETS.join(", ")})`,
+    );
+  }
+  if (random && requested !== undefined && requested < MIN_OPSET_FOR_RANDOM) {
+    throw new OnnxBackendError(
+      `cannot lower ${describeNode(random)} at opset ${requested}: the random generator needs BitwiseXor ` +
+        `(opset ${MIN_OPSET_FOR_RANDOM}); leave the opset unset or pass ${MIN_OPSET_FOR_RANDOM} or higher`,
+    );
+  }
+  return Math.max(requested ?? DEFAULT_OPSET, random ? MIN_OPSET_FOR_RANDOM : 0);
+}
+
+/**
+ * Lower every node of `graph` to standard ONNX (ai.onnx domain only) and assemble a ModelProto.
+ * Values keep their graph names: inputs, node results and outputs are named as in the graph, and
+ * helper values are `<node>__<what>`. An output that is a graph input, an initializer or repeats
+ * an earlier output goes through an Identity named `<name>__out<i>` (ONNX outputs are distinct
+ * node results).
+ */
+export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): LoweredModel {
+  const opset = chooseOpset(graph, options.opset);
+  const irVersion = IR_VERSION_FOR_OPSET[opset]!;
+  const frozen = options.initializers ?? {};
+  for (const name of Object.keys(frozen)) {
+    const input = graph.inputs.find((v) => v.name === name);
+    const t = frozen[name]!;
+    if (!input)
+      throw new OnnxBackendError(`graph '${graph.name}' has no input '${name}' to turn into an initializer`);
+    if (input.meta.dtype !== t.dtype || input.meta.shape.join() !== t.shape.join()) {
+      throw new OnnxBackendError(
+        `initializer for input '${name}' is ${t.dtype}[${t.shape}], the graph says ${input.meta.dtype}[${input.meta.shape}]`,
+      );
+    }
+  }
+  const ctx = new LoweringContext(
+    opset,
+    graph.values.map((v) => v.name),
+    options.runtimeChecks ?? false,
+  );
+  const outputSet = new Set(graph.outputs);
+  for (const node of graph.nodes) {
+    const producer = node.inputs[0]?.producer;
+    if (
+      node.op === "permute" &&
+      swapsLastTwo(node.attrs.dims) &&
+      producer?.op === "matmul" &&
+      graph.users(producer.output).length === 1 &&
+      !outputSet.has(producer.output)
+    ) {
+      ctx.transposedMatmuls.set(node, producer as AnyNode);
+    }
+  }
+  const elided = new Set([...ctx.transposedMatmuls.values()]);
+  for (const node of graph.nodes) {
+    if (elided.has(node)) continue;
+    ctx.begin(node);
+    let result: string;
+    try {
+      result = (lowerings[node.op] as (c: LoweringContext, n: typeof node, i: string[]) => string)(
+        ctx,
+        node,
+        node.inputs.map((v) => v.name),
+      );
+    } catch (e) {
+      if (e instanceof OnnxBackendError) throw e;
+      throw new OnnxBackendError(`cannot lower ${describeNode(node)} to ONNX: ${(e as Error)?.message ?? e}`);
+    }
+    if (result !== node.name) ctx.op("Identity", [result], {}, node.name);
+  }
+
+  const inputNames = graph.inputs.filter((v) => !Object.hasOwn(frozen, v.name)).map((v) => v.name);
+  const passThrough = graph.outputs.map((v) => {
+    const k = graph.inputs.indexOf(v);
+    return k >= 0 && !Object.hasOwn(frozen, v.name) ? k : undefined;
+  });
+  // Omit pass-through outputs only while some ONNX output remains (a model needs one).
+  const omit =
+    (options.omitPassThroughOutputs ?? false) &&
+    (ctx.checks.length > 0 || passThrough.some((k) => k === undefined));
+  const seen = new Set<string>();
+  const outputNames = graph.outputs.map((v, i) => {
+    if (omit && passThrough[i] !== undefined) return undefined;
+    const direct = v.producer !== undefined && !seen.has(v.name);
+    seen.add(v.name);
+    if (direct) return v.name;
+    const renamed = ctx.unique(`${v.name}__out${i}`);
+    ctx.nodes.push(ctx.bareNode("Identity", [v.name], [renamed], renamed));
+    return renamed;
+  });
+
+  const graphJson = JSON.stringify(graph.toJSON());
+  const graphHash = sha256(graphJson);
+  const outputs = graph.outputs.flatMap((v, i) =>
+    outputNames[i] === undefined ? [] : [valueInfo(outputNames[i]!, v.meta)],
+  );
+  const checkOutputs = ctx.checks.map((c) => valueInfo(c.flag, { shape: [], dtype: "bool" }));
+  const outputNameSet = new Set(outputNames);
+  const model = create(ModelProtoSchema, {
+    irVersion: BigInt(irVersion),
+    opsetImport: [create(OperatorSetIdProtoSchema, { domain: "", version: BigInt(opset) })],
+    producerName: "aotjs",
+    producerVersion: AOTJS_VERSION,
+    docString: options.docString ?? `aotjs graph '${graph.name}'`,
+    graph: create(GraphProtoSchema, {
+      name: graph.name,
+      node: ctx.nodes,
+      initializer: [
+        ...Object.entries(frozen).map(([name, t]) => tensorDataProto(name, t)),
+        ...ctx.initializers,
+      ],
+      input: graph.inputs.filter((v) => !Object.hasOwn(frozen, v.name)).map((v) => valueInfo(v.name, v.meta)),
+      output: [...outputs, ...checkOutputs],
+      // Every IR value's meta, so a reader (and the checker's shape inference) sees the graph's types.
+      valueInfo: graph.nodes
+        .filter((n) => !outputNameSet.has(n.name) && !elided.has(n))
+        .map((n) => valueInfo(n.name, n.meta)),
+    }),
+    metadataProps: Object.entries({
+      "aotjs.version": AOTJS_VERSION,
+      "aotjs.graph_name": graph.name,
+      "aotjs.graph_sha256": graphHash,
+      "aotjs.graph_format": "aotjs.graph/1",
+      ...options.metadata,
+    }).map(([key, value]) => create(StringStringEntryProtoSchema, { key, value })),
+  });
+  return { model, opset, irVersion, inputNames, outputNames, passThrough, checks: ctx.checks, graphHash };
+}
+
+/** The serialized ModelProto of `graph` (see `lowerGraph` and `OnnxModelOptions`). */
+export function toOnnxModel(graph: Graph, options: OnnxModelOptions = {}): Uint8Array {
+  return toBinary(ModelProtoSchema, lowerGraph(graph, options).model);
+}

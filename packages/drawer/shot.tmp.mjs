@@ -1,0 +1,10 @@
+import { chromium } from "playwright-core";
+import { readFileSync } from "node:fs";
+const [svgFile, out, width] = process.argv.slice(2);
+const b = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu"] });
+const p = await b.newPage({ viewport: { width: +width, height: 800 } });
+let svg = readFileSync(svgFile, "utf8");
+svg = svg.replace(/<svg width="[^"]+" height="[^"]+"/, `<svg width="${width}px"`);
+await p.setContent(`<body style="margin:0">${svg}</body>`);
+await p.locator("svg").screenshot({ path: out });
+await b.close();

@@ -1,0 +1,39 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { Graphviz } from "@hpcc-js/wasm-graphviz";
+
+/** Raised when Graphviz rejects a drawing; carries Graphviz's own message. */
+export class DrawError extends Error {
+  override name = "DrawError";
+}
+
+// Graphviz is a 2 MB wasm module: load it once, on first use, and share it.
+let graphviz: Promise<Graphviz> | undefined;
+const load = (): Promise<Graphviz> => {
+  graphviz ??= Graphviz.load().catch((e: unknown) => {
+    graphviz = undefined; // let a later call retry instead of caching the failure
+    throw new DrawError(`could not load the Graphviz wasm module: ${e instanceof Error ? e.message : String(e)}`);
+  });
+  return graphviz;
+};
+
+/** Lay out DOT text with the embedded Graphviz `dot` engine and return SVG. No system Graphviz needed. */
+export async function dotToSvg(dot: string): Promise<string> {
+  const gv = await load();
+  let svg: string;
+  try {
+    svg = gv.dot(dot, "svg");
+  } catch (e) {
+    throw new DrawError(`Graphviz could not lay out the drawing: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!svg.includes("<svg")) throw new DrawError(`Graphviz produced no SVG (got ${svg.length} characters)`);
+  return svg;
+}
+
+/** True when the file should get DOT text rather than SVG. */
+export const wantsDot = (file: string): boolean => /\.(dot|gv)$/i.test(file);
+
+export async function writeText(file: string, text: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, text, "utf8");
+}
