@@ -1,8 +1,8 @@
-import { numel } from "@aotjs/ir";
+import { type CreationOpName, numel } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
 import { CAST_TO, type LoweringsFor } from "./types.js";
 
-type CreationOp = "full" | "arange" | "uniform" | "bernoulli";
+type CreationOp = CreationOpName;
 
 /**
  * The reference generator (packages/tensor/src/kernels/random.ts) in ONNX ops, bit for bit.

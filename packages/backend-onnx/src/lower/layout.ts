@@ -1,18 +1,8 @@
-import type { DType, Node } from "@aotjs/ir";
+import type { DType, LayoutOpName, Node } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
 import type { LoweringsFor } from "./types.js";
 
-type LayoutOp =
-  | "reshape"
-  | "permute"
-  | "expand"
-  | "squeeze"
-  | "unsqueeze"
-  | "slice"
-  | "concat"
-  | "pad"
-  | "gather"
-  | "scatterAdd";
+type LayoutOp = LayoutOpName;
 
 const sameShape = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((d, i) => d === b[i]);

@@ -1,43 +1,18 @@
-import { type DType, dtypeInfo, isFloating, isIntegral } from "@aotjs/ir";
+import {
+  type BinaryOpName,
+  type DType,
+  dtypeInfo,
+  isFloating,
+  isIntegral,
+  type UnaryOpName,
+} from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
 import { erf64 } from "./float64.js";
 import { CAST_TO, type LoweringsFor } from "./types.js";
 
-type UnaryOp =
-  | "neg"
-  | "abs"
-  | "sign"
-  | "exp"
-  | "log"
-  | "sqrt"
-  | "rsqrt"
-  | "reciprocal"
-  | "sin"
-  | "cos"
-  | "tanh"
-  | "sigmoid"
-  | "relu"
-  | "erf"
-  | "logicalNot"
-  | "cast";
+type UnaryOp = UnaryOpName | "cast";
 
-type BinaryOp =
-  | "add"
-  | "sub"
-  | "mul"
-  | "div"
-  | "pow"
-  | "maximum"
-  | "minimum"
-  | "eq"
-  | "ne"
-  | "lt"
-  | "le"
-  | "gt"
-  | "ge"
-  | "logicalAnd"
-  | "logicalOr"
-  | "where";
+type BinaryOp = BinaryOpName | "where";
 
 /** A one-to-one ONNX op. */
 const direct =

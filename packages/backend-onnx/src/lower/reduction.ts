@@ -1,8 +1,8 @@
-import { type DType, isFloating } from "@aotjs/ir";
+import { type DType, isFloating, type ReductionOpName } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
 import type { LoweringsFor } from "./types.js";
 
-type ReductionOp = "sum" | "mean" | "amax" | "amin" | "argmax";
+type ReductionOp = ReductionOpName;
 
 /**
  * ONNX reads an empty axes list as "reduce everything" (unless noop_with_empty_axes), while the IR

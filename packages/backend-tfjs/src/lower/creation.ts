@@ -1,10 +1,10 @@
-import { numel } from "@aotjs/ir";
+import { type CreationOpName, numel } from "@aotjs/ir";
 import * as tf from "@tensorflow/tfjs";
 import { fitsInt32, tfDType } from "../dtypes.js";
 import { bernoulliMask, uniformFloat32 } from "../random.js";
 import type { HostKernel, KernelFn, LowerContext, LoweringsFor } from "./types.js";
 
-type CreationOp = "full" | "arange" | "uniform" | "bernoulli";
+type CreationOp = CreationOpName;
 
 const TWO53 = 2 ** 53;
 

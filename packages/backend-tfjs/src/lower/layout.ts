@@ -1,20 +1,10 @@
-import { numel } from "@aotjs/ir";
+import { type LayoutOpName, numel } from "@aotjs/ir";
 import * as tf from "@tensorflow/tfjs";
 import { fitsInt32 } from "../dtypes.js";
 import type { KernelFn, LowerContext, LoweringsFor } from "./types.js";
 import { broadcast, sameShape, stridedSlice, toBool, viaInt32 } from "./util.js";
 
-type LayoutOp =
-  | "reshape"
-  | "permute"
-  | "expand"
-  | "squeeze"
-  | "unsqueeze"
-  | "slice"
-  | "concat"
-  | "pad"
-  | "gather"
-  | "scatterAdd";
+type LayoutOp = LayoutOpName;
 
 const stridesOf = (shape: readonly number[]): number[] => {
   const s = new Array<number>(shape.length).fill(1);

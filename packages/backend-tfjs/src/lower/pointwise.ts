@@ -1,42 +1,10 @@
-import { formatMeta, isFloating } from "@aotjs/ir";
+import { formatMeta, isFloating, type PointwiseOpName } from "@aotjs/ir";
 import * as tf from "@tensorflow/tfjs";
 import { tfDType } from "../dtypes.js";
 import type { KernelFn, LowerContext, LoweringsFor } from "./types.js";
 import { broadcast, isFloat, select, toBool } from "./util.js";
 
-type UnaryOp =
-  | "neg"
-  | "abs"
-  | "sign"
-  | "exp"
-  | "log"
-  | "sqrt"
-  | "rsqrt"
-  | "reciprocal"
-  | "sin"
-  | "cos"
-  | "tanh"
-  | "sigmoid"
-  | "relu"
-  | "erf"
-  | "logicalNot";
-type BinaryOp =
-  | "add"
-  | "sub"
-  | "mul"
-  | "div"
-  | "pow"
-  | "maximum"
-  | "minimum"
-  | "eq"
-  | "ne"
-  | "lt"
-  | "le"
-  | "gt"
-  | "ge"
-  | "logicalAnd"
-  | "logicalOr";
-type PointwiseOp = UnaryOp | BinaryOp | "where" | "cast";
+type PointwiseOp = PointwiseOpName;
 
 const unary =
   (f: (x: tf.Tensor) => tf.Tensor): (() => KernelFn) =>

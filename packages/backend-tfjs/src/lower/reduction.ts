@@ -1,8 +1,9 @@
+import type { ReductionOpName } from "@aotjs/ir";
 import * as tf from "@tensorflow/tfjs";
 import type { KernelFn, LowerContext, LoweringsFor } from "./types.js";
 import { isFloat } from "./util.js";
 
-type ReductionOp = "sum" | "mean" | "amax" | "amin" | "argmax";
+type ReductionOp = ReductionOpName;
 
 /** An empty dims list reduces nothing (the IR's convention); TF.js would reduce everything. */
 function reduce(
