@@ -10,6 +10,7 @@ const examples = [
   "src/05-onnx-seed.ts",
   "src/06-onnx-train-mlp.ts",
   "src/07-tfjs-seed.ts",
+  "src/08-draw-graphs.ts",
 ];
 for (const file of examples) {
   console.log(`\n=== ${file} ===`);

@@ -58,8 +58,12 @@ const y = await f(randn([64, 128], { requiresGrad: true }), randn([128, 256], { 
 await y.sum().backward();
 
 const svgs = {
-  "drawer-forward": await drawGraph(forward, join(work, "forward.svg"), { title: "forward: a small CNN, training mode" }),
-  "drawer-backward": await drawGraph(backward, join(work, "backward.svg"), { title: "backward: a small CNN" }),
+  "drawer-forward": await drawGraph(forward, join(work, "forward.svg"), {
+    title: "forward: a small CNN, training mode",
+  }),
+  "drawer-backward": await drawGraph(backward, join(work, "backward.svg"), {
+    title: "backward: a small CNN",
+  }),
   "drawer-partition": await drawPartition(partition!, join(work, "partition.svg"), {
     title: "min-cut partition of gelu(x @ w)",
   }),
@@ -83,13 +87,17 @@ try {
   for (const [name, svgFile] of Object.entries(svgs)) {
     // Inline the SVG in a page (rather than navigating to the file) so nothing is fetched.
     const svg = await readFile(svgFile, "utf8");
-    await page.setContent(`<!doctype html><html><body style="margin:0;background:white">${svg}</body></html>`);
+    await page.setContent(
+      `<!doctype html><html><body style="margin:0;background:white">${svg}</body></html>`,
+    );
     const box = await page.locator("svg").first().boundingBox();
     if (!box) throw new Error(`${name}: the SVG did not render`);
     await page.setViewportSize({ width: Math.ceil(box.width), height: Math.ceil(box.height) });
     const png = join(outDir, `${name}.png`);
     await page.locator("svg").first().screenshot({ path: png });
-    console.log(`${png}: ${Math.ceil(box.width)}x${Math.ceil(box.height)}, ${((await stat(png)).size / 1024).toFixed(0)} KiB`);
+    console.log(
+      `${png}: ${Math.ceil(box.width)}x${Math.ceil(box.height)}, ${((await stat(png)).size / 1024).toFixed(0)} KiB`,
+    );
   }
 } finally {
   await browser.close();

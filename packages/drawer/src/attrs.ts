@@ -1,10 +1,19 @@
-import { type AnyNode, dtypeInfo, formatMeta, isDType, type Node, nonDefaultAttrs, type TensorMeta } from "@aotjs/ir";
+import {
+  type AnyNode,
+  dtypeInfo,
+  formatMeta,
+  isDType,
+  type Node,
+  nonDefaultAttrs,
+  type TensorMeta,
+} from "@aotjs/ir";
 
 // Short attribute summaries for node labels: `k3 s2 p1` for a conv, `dims [2,3]` for a mean,
 // `shape [1,512]` for a reshape. A label has room for a dozen characters, so each op shows the
 // few attributes that tell two nodes of that op apart, in the spelling PyTorch users know.
 
-const isNums = (v: unknown): v is readonly number[] => Array.isArray(v) && v.every((x) => typeof x === "number");
+const isNums = (v: unknown): v is readonly number[] =>
+  Array.isArray(v) && v.every((x) => typeof x === "number");
 const list = (v: unknown): string => (isNums(v) ? `[${v.join(",")}]` : plain(v));
 
 /** `k3` for a square window, `k3x1` otherwise; nothing when every entry is the default. */
@@ -19,7 +28,8 @@ export function plain(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(plain).join(",")}]`;
   if (typeof v === "string") return isDType(v) ? dtypeInfo[v].short : v;
   // Four significant digits: `1.008`, not `1.0078740157480315` (the tooltip has the exact value).
-  if (typeof v === "number") return Object.is(v, -0) ? "-0" : Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)));
+  if (typeof v === "number")
+    return Object.is(v, -0) ? "-0" : Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)));
   if (v === null || typeof v !== "object") return String(v);
   try {
     return JSON.stringify(v) ?? String(v);
@@ -39,7 +49,8 @@ function summarize(node: AnyNode): string {
     case "conv2dBackwardInput":
     case "conv2dBackwardWeight": {
       const a = node.attrs;
-      const kernel = node.op === "conv2dBackwardWeight" ? node.attrs.weightShape.slice(2) : kernelOf(node.inputs[1]?.meta);
+      const kernel =
+        node.op === "conv2dBackwardWeight" ? node.attrs.weightShape.slice(2) : kernelOf(node.inputs[1]?.meta);
       return join([
         pair("k", kernel),
         pair("s", a.stride, 1),

@@ -64,7 +64,14 @@ export function inputKinds(graph: Graph, options: DrawOptions): ValueKind[] {
   const isTangent = options.isTangent ?? defaultIsTangent;
   const p = options.parameters;
   const isParam =
-    typeof p === "function" ? p : p !== undefined ? ((names) => (v: Value) => names.has(v.name))(new Set(p)) : undefined;
+    typeof p === "function"
+      ? p
+      : p !== undefined
+        ? (
+            (names) => (v: Value) =>
+              names.has(v.name)
+          )(new Set(p))
+        : undefined;
   const tangents = graph.inputs.map((v, i) => isTangent(v, i));
   // A graph with tangents is a backward graph: its other inputs are what the forward saved.
   const isBackward = tangents.some(Boolean);

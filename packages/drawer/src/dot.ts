@@ -1,6 +1,6 @@
 import type { Graph, OpCategory } from "@aotjs/ir";
 import { type DrawOptions, describeGraph, type Mark, type NodeSpec } from "./describe.js";
-import { html, quote, truncate } from "./escape.js";
+import { html, printable, quote, tooltip, truncate } from "./escape.js";
 import {
   CATEGORY_STYLE,
   DIM_TEXT,
@@ -13,18 +13,21 @@ import {
   type ValueKind,
 } from "./style.js";
 
-// Turns node specs into DOT text. Every string from a graph passes through `html` (labels) or
-// `quote` (tooltips); every other token here is a constant of this file or a synthetic id.
+// Turns node specs into DOT text. Every string from a graph passes through `html` (labels),
+// `tooltip` or `quote`; every other token here is a constant of this file or a synthetic id.
 
 const DEFAULT_MAX = 40;
 
 type Attrs = Record<string, string | number | undefined>;
 
-/** `key="value" ...`; `label` is an HTML label and goes out as `<...>` (already escaped). */
+/**
+ * `key="value" ...`; `label` is an HTML label and goes out as `<...>` (already escaped).
+ * Tooltips get their own escaping (see `tooltip`), every other value is a plain quoted string.
+ */
 function attrList(attrs: Attrs, label?: string): string {
   const parts = Object.entries(attrs)
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}=${typeof v === "number" ? v : quote(v!)}`);
+    .map(([k, v]) => `${k}=${typeof v === "number" ? v : k === "tooltip" ? tooltip(v!) : quote(v!)}`);
   if (label !== undefined) parts.push(`label=<${label}>`);
   return parts.join(" ");
 }
@@ -43,14 +46,19 @@ const markColor = (mark: Mark): string => MARK[mark].color;
 
 /** The HTML label: bold name; op and its attributes; the meta; then one line per tag. */
 function label(spec: NodeSpec, max: number): string {
-  const lines = [`<B>${html(truncate(spec.name, max))}</B>`];
+  // A blank name would leave no text at all, and the box would read as its op's name.
+  const name = printable(spec.name).trim() === "" ? "(unnamed)" : truncate(spec.name, max);
+  const lines = [`<B>${html(name)}</B>`];
   if (spec.op !== undefined) {
     // A no-break space: Graphviz trims spaces at the ends of a text span, which would glue op and attrs.
-    const attrs = spec.attrs ? `&#160;${font(html(truncate(spec.attrs, max)), { size: 10, color: DIM_TEXT })}` : "";
+    const attrs = spec.attrs
+      ? `&#160;${font(html(truncate(spec.attrs, max)), { size: 10, color: DIM_TEXT })}`
+      : "";
     lines.push(`${html(truncate(spec.op, max))}${attrs}`);
   }
   lines.push(font(html(truncate(spec.meta, max)), { size: 10, face: MONO, color: DIM_TEXT }));
-  for (const t of spec.tags) lines.push(font(html(t.text), { size: 10, color: markColor(t.mark), bold: true }));
+  for (const t of spec.tags)
+    lines.push(font(html(t.text), { size: 10, color: markColor(t.mark), bold: true }));
   return lines.join("<BR/>");
 }
 
@@ -191,7 +199,10 @@ export function legendLines(content: LegendContent, indent = "  "): string[] {
     `${inner}node [${attrList({ fontsize: 10, height: 0.25, width: 0.5, margin: "0.08,0.03" })}];`,
   ];
   filled.forEach((row, r) => {
-    for (const s of row) lines.push(`${inner}${s.id} [${attrList({ ...nodeAttrs(s), class: "aot-legend-item" }, html(s.name))}];`);
+    for (const s of row)
+      lines.push(
+        `${inner}${s.id} [${attrList({ ...nodeAttrs(s), class: "aot-legend-item" }, html(s.name))}];`,
+      );
     const ids = row.map((s) => s.id);
     lines.push(`${inner}{ rank=same; ${ids.join("; ")} }`);
     // Invisible edges keep each row in order and stack the rows.
@@ -207,10 +218,13 @@ export function edgeStatement(from: string, to: string, attrs: Attrs = {}, inden
   return `${indent}${from} -> ${to}${list ? ` [${list}]` : ""};`;
 }
 
+/** `1 input`, `2 inputs`. */
+export const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
 /** `3 inputs, 12 nodes, 2 outputs`: the heading's second line. */
 export function counts(graph: Graph): string {
   const mut = graph.mutations.length ? `, ${graph.mutations.length} mutated` : "";
-  return `${graph.inputs.length} inputs, ${graph.nodes.length} nodes, ${graph.outputs.length} outputs${mut}`;
+  return `${plural(graph.inputs.length, "input")}, ${plural(graph.nodes.length, "node")}, ${plural(graph.outputs.length, "output")}${mut}`;
 }
 
 /**

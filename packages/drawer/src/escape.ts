@@ -7,13 +7,24 @@
  * and DEL/C1 controls, which are legal but invisible. Graphviz parses HTML labels with expat, which
  * rejects the forbidden ones (the label would silently fall back to the node id), and copies the
  * rest into the SVG, where they would make the file malformed. We show them as `\u{..}` instead.
+ * Tab, newline and CR count too: in a one-line label they are invisible or break the layout.
  */
-const UNSAFE =
-  /[\u0000-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const unsafe = (c: number): boolean => c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0xfffe || c === 0xffff;
+const isHigh = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
+const isLow = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
 
 /** Make a string printable: control and non-XML characters become visible `\u{hex}` escapes. */
 export function printable(text: string): string {
-  return text.replace(UNSAFE, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isHigh(c) && i + 1 < text.length && isLow(text.charCodeAt(i + 1))) {
+      out += text.slice(i, i + 2); // a well-formed surrogate pair: one astral character
+      i++;
+    } else if (unsafe(c) || isHigh(c) || isLow(c)) out += `\\u{${c.toString(16)}}`;
+    else out += text[i];
+  }
+  return out;
 }
 
 /**
@@ -30,11 +41,13 @@ export function truncate(text: string, max: number): string {
 /**
  * Text for a Graphviz HTML-like label (`label=<...>`). Escaping `<` and `>` keeps the DOT lexer's
  * bracket counting intact, so nothing can close the label early; `&` and `"` are escaped so an
- * entity or attribute quote in a name stays text. Graphviz decodes the entities and re-escapes the
- * text when it writes SVG.
+ * entity or attribute quote in a name stays text. Graphviz decodes the entities, then expands
+ * `\N` (node id), `\G` (graph name), ... and turns `\\` into `\`: doubling each backslash keeps a
+ * name's backslashes as written. Graphviz re-escapes the text when it writes SVG.
  */
 export function html(text: string): string {
   return printable(text)
+    .replace(/\\/g, "\\\\")
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")
@@ -44,10 +57,25 @@ export function html(text: string): string {
 
 /**
  * A DOT double-quoted string. The DOT lexer only treats `\"` specially; Graphviz later expands
- * `\N`, `\G`, `\n`, ... in labels and tooltips, so a backslash is doubled to stay a backslash.
- * Newlines become `\n` (a line break in a tooltip) rather than raw line breaks in the DOT text.
+ * `\N`, `\G`, ... and `\\`, so each backslash is doubled to stay a backslash. A newline becomes
+ * `\n`, Graphviz's line break, rather than a raw line break in the DOT text.
  */
 export function quote(text: string): string {
-  const lines = text.split(/\r\n?|\n/).map((line) => printable(line).replace(/\\/g, "\\\\").replace(/"/g, '\\"'));
+  const lines = text
+    .split(/\r\n?|\n/)
+    .map((line) => printable(line).replace(/\\/g, "\\\\").replace(/"/g, '\\"'));
   return `"${lines.join("\\n")}"`;
 }
+
+/**
+ * A tooltip as a DOT string. Graphviz unescapes tooltips twice: the `\N`-expansion every string
+ * gets, then a pass that turns `\n` into a line break and drops the backslash of any other escape.
+ * So backslashes are doubled once here and once more by `quote`; newlines are left to `quote`.
+ */
+export const tooltip = (text: string): string =>
+  quote(
+    text
+      .split(/\r\n?|\n/)
+      .map((line) => printable(line).replace(/\\/g, "\\\\"))
+      .join("\n"),
+  );

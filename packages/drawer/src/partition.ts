@@ -1,6 +1,6 @@
 import { byteSize, formatMeta, type Graph, type TensorMeta, type Value } from "@aotjs/ir";
 import { type DrawOptions, describeGraph, type NodeSpec } from "./describe.js";
-import { edgeStatement, header, legendContent, legendLines, nodeStatement } from "./dot.js";
+import { edgeStatement, header, legendContent, legendLines, nodeStatement, plural } from "./dot.js";
 import { quote } from "./escape.js";
 import { dotToSvg, wantsDot, writeText } from "./render.js";
 import { SAVED_EDGE_COLOR } from "./style.js";
@@ -125,9 +125,9 @@ export function partitionToDot(result: PartitionLike, options: DrawOptions = {})
   const bwNodes = bw.nodes.filter((s) => !redirect.has(s.id));
   const title = options.title ?? "partition";
   const subtitle = [
-    `saved ${summary.saved.length} values, ${formatBytes(summary.savedBytes)} (${formatBytes(summary.savedBytesBeyondInputs)} beyond the inputs)`,
-    `recomputed ${summary.recomputed.length} nodes`,
-    `forward ${result.forward.nodes.length} nodes, backward ${result.backward.nodes.length} nodes`,
+    `saved ${plural(summary.saved.length, "value")}, ${formatBytes(summary.savedBytes)} (${formatBytes(summary.savedBytesBeyondInputs)} beyond the inputs)`,
+    `recomputed ${plural(summary.recomputed.length, "node")}`,
+    `forward ${plural(result.forward.nodes.length, "node")}, backward ${plural(result.backward.nodes.length, "node")}`,
   ].join(" · ");
   const lines = header(title, subtitle, options, fw.nodes.length + bwNodes.length);
   lines.push(
@@ -155,7 +155,14 @@ export function renderPartitionSvg(result: PartitionLike, options: DrawOptions =
 }
 
 /** Draw a partition to `file`: SVG, or DOT when the name ends in `.dot`. Returns the path written. */
-export async function drawPartition(result: PartitionLike, file: string, options: DrawOptions = {}): Promise<string> {
-  await writeText(file, wantsDot(file) ? partitionToDot(result, options) : await renderPartitionSvg(result, options));
+export async function drawPartition(
+  result: PartitionLike,
+  file: string,
+  options: DrawOptions = {},
+): Promise<string> {
+  await writeText(
+    file,
+    wantsDot(file) ? partitionToDot(result, options) : await renderPartitionSvg(result, options),
+  );
   return file;
 }

@@ -12,7 +12,9 @@ let graphviz: Promise<Graphviz> | undefined;
 const load = (): Promise<Graphviz> => {
   graphviz ??= Graphviz.load().catch((e: unknown) => {
     graphviz = undefined; // let a later call retry instead of caching the failure
-    throw new DrawError(`could not load the Graphviz wasm module: ${e instanceof Error ? e.message : String(e)}`);
+    throw new DrawError(
+      `could not load the Graphviz wasm module: ${e instanceof Error ? e.message : String(e)}`,
+    );
   });
   return graphviz;
 };
@@ -24,7 +26,9 @@ export async function dotToSvg(dot: string): Promise<string> {
   try {
     svg = gv.dot(dot, "svg");
   } catch (e) {
-    throw new DrawError(`Graphviz could not lay out the drawing: ${e instanceof Error ? e.message : String(e)}`);
+    throw new DrawError(
+      `Graphviz could not lay out the drawing: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
   if (!svg.includes("<svg")) throw new DrawError(`Graphviz produced no SVG (got ${svg.length} characters)`);
   return svg;

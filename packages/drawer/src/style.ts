@@ -22,7 +22,7 @@ export const CATEGORY_STYLE: Readonly<Record<OpCategory, CategoryStyle>> = {
   creation: { fill: "#c9ebc3", label: "creation" },
 };
 
-/** For ops outside the catalog (hand-built graphs): grey with a dashed border. */
+/** For ops outside the catalog (hand-built graphs): white, with a dashed border (see nodeAttrs). */
 export const UNKNOWN_FILL = "#ffffff";
 
 /** Where a value of the drawing comes from. `op` is a node; the rest are graph inputs. */

@@ -2,7 +2,7 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { aotFunction } from "@aotjs/aot";
-import { type Graph, GraphBuilder, meta } from "@aotjs/ir";
+import { Graph, GraphBuilder, meta, Node, Value } from "@aotjs/ir";
 import { randn, type Tensor } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
 import { drawGraph, graphDrawer, inputKinds, renderSvg, toDot } from "../src/index.js";
@@ -19,7 +19,9 @@ function expectBoxes(svg: string, graph: Graph) {
   for (const v of graph.inputs) {
     const lines = byName.get(v.name);
     expect(lines, `a box for input ${v.name}`).toBeDefined();
-    expect(lines).toContain(`${v.meta.dtype === "float32" ? "f32" : v.meta.dtype}[${v.meta.shape.join(",")}]`);
+    expect(lines).toContain(
+      `${v.meta.dtype === "float32" ? "f32" : v.meta.dtype}[${v.meta.shape.join(",")}]`,
+    );
   }
   for (const n of graph.nodes) {
     const lines = byName.get(n.name);
@@ -40,7 +42,10 @@ describe("the seed example: aotFunction with graphDrawer compilers", () => {
         return draw(g, metas);
       };
     };
-    const nf = aotFunction((x: Tensor) => x.cos().cos(), { fwCompiler: keep("forward"), bwCompiler: keep("backward") });
+    const nf = aotFunction((x: Tensor) => x.cos().cos(), {
+      fwCompiler: keep("forward"),
+      bwCompiler: keep("backward"),
+    });
     const inp = randn([3], { requiresGrad: true });
     const out = await nf(inp);
     await out.sum().backward();
@@ -107,7 +112,12 @@ describe("labels", () => {
 
   it("colour ops by category, consistently across drawings", () => {
     const dot = toDot(chain());
-    const fill = (name: string) => dot.match(new RegExp(`label=<<B>${name}</B>`)) && dot.split("\n").find((l) => l.includes(`<B>${name}</B>`))!.match(/fillcolor="([^"]+)"/)![1];
+    const fill = (name: string) =>
+      dot.match(new RegExp(`label=<<B>${name}</B>`)) &&
+      dot
+        .split("\n")
+        .find((l) => l.includes(`<B>${name}</B>`))!
+        .match(/fillcolor="([^"]+)"/)![1];
     expect(fill("conv2d")).toBe(fill("maxPool2d")); // both compute-heavy
     expect(fill("mean")).toBe(fill("sum")); // both reductions
     expect(new Set([fill("conv2d"), fill("mean"), fill("reshape")]).size).toBe(3);
@@ -131,11 +141,19 @@ describe("labels", () => {
 describe("kinds, marks and the legend", () => {
   it("classify inputs by name or by the parameters option", () => {
     const b = new GraphBuilder("g");
-    const ins = ["primals_1", "input_1", "fc_weight", "_tensor_constant_0", "rng_seed"].map((n) => b.input(n, meta([2])));
+    const ins = ["primals_1", "input_1", "fc_weight", "_tensor_constant_0", "rng_seed"].map((n) =>
+      b.input(n, meta([2])),
+    );
     b.output([b.op("add", [ins[0]!, ins[2]!])]);
     const g = b.build();
     expect(inputKinds(g, {})).toEqual(["input", "input", "parameter", "constant", "input"]);
-    expect(inputKinds(g, { parameters: ["primals_1"] })).toEqual(["parameter", "input", "input", "constant", "input"]);
+    expect(inputKinds(g, { parameters: ["primals_1"] })).toEqual([
+      "parameter",
+      "input",
+      "input",
+      "constant",
+      "input",
+    ]);
     expect(inputKinds(g, { parameters: (v) => v.name.endsWith("_1") })).toEqual([
       "parameter",
       "parameter",
@@ -163,7 +181,14 @@ describe("kinds, marks and the legend", () => {
     expect(textLines(groupsWithClass(root, "aot-legend")[0]!)).toEqual(["legend"]);
     const legend = legendLabels(root);
     expect(legend.sort()).toEqual(
-      ["input", "parameter / buffer", "reduction", "layout (view / copy)", "compute-heavy", "graph output (double border)"].sort(),
+      [
+        "input",
+        "parameter / buffer",
+        "reduction",
+        "layout (view / copy)",
+        "compute-heavy",
+        "graph output (double border)",
+      ].sort(),
     );
     expect(legend).not.toContain("pointwise");
     expect(legend).not.toContain("tangent (incoming gradient)");
@@ -191,5 +216,15 @@ describe("drawGraph", () => {
     b.output([x, x]);
     const root = parseSvg(await renderSvg(b.build()));
     expect(valueGroups(root).map(textLines)).toEqual([["primals_1", "f32[2]", "out 0, out 1"]]);
+  });
+
+  it("still draws a malformed hand-built graph: a value from nowhere, an op outside the catalog", async () => {
+    const stray = new Value("stray", meta([2]));
+    const node = new Node("frobnicate" as never, [stray], { level: 3 } as never, "odd", meta([2]));
+    const root = parseSvg(await renderSvg(new Graph("g", [], [node], [node.output])));
+    const lines = valueGroups(root).map(textLines);
+    expect(lines).toContainEqual(["stray", "f32[2]", "not in graph"]);
+    expect(lines).toContainEqual(["odd", "frobnicate", "level=3", "f32[2]", "out 0"]);
+    expect(legendLabels(root)).toContain("op outside the catalog");
   });
 });

@@ -39,7 +39,9 @@ export function parseSvg(svg: string): Element {
     parseTagValue: false,
     parseAttributeValue: false,
   });
-  const root = convert(parser.parse(svg) as Raw[]).find((e): e is Element => typeof e !== "string" && e.name === "svg");
+  const root = convert(parser.parse(svg) as Raw[]).find(
+    (e): e is Element => typeof e !== "string" && e.name === "svg",
+  );
   expect(root, "the document has an <svg> root").toBeDefined();
   return root!;
 }
@@ -82,4 +84,5 @@ export function groupsWithClass(root: Element, cls: string): Element[] {
 }
 
 /** Every element name in the document, to check nothing like <script> got in. */
-export const elementNames = (root: Element): Set<string> => new Set([...walk(root)].map((e) => e.name.toLowerCase()));
+export const elementNames = (root: Element): Set<string> =>
+  new Set([...walk(root)].map((e) => e.name.toLowerCase()));
