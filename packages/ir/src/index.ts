@@ -10,4 +10,5 @@ export { lint } from "./lint.js";
 export * from "./ops/index.js";
 export { cse, dce, type GraphStats, graphStats, rewriteGraph, topologicalSort } from "./passes.js";
 export { printGraph } from "./printer.js";
+export { bernoulliMask, randomBits, uniform24, uniform53, uniformSamples } from "./random.js";
 export * from "./tensor-data.js";

@@ -1,10 +1,9 @@
 // Creation and random kernels: full and arange by hand, uniform and bernoulli against the generator
 // in random.ts (the documented definition of the stream), its offset arithmetic, and statistics.
-import { catalog, type OpName, opNames, type TensorData } from "@aotjs/ir";
+import { catalog, type OpName, opNames, type TensorData, uniform24, uniform53 } from "@aotjs/ir";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { creationKernels } from "../src/kernels/creation.js";
-import { uniform24, uniform53 } from "../src/kernels/random.js";
 import { runKernel } from "../src/kernels/run.js";
 import { b8, expectTensor, f32, f64, i32, i64 } from "./kernels-support.js";
 

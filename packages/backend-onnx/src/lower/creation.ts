@@ -5,7 +5,7 @@ import { CAST_TO, type LoweringsFor } from "./types.js";
 type CreationOp = CreationOpName;
 
 /**
- * The reference generator (packages/tensor/src/kernels/random.ts) in ONNX ops, bit for bit.
+ * The reference generator (packages/ir/src/random.ts) in ONNX ops, bit for bit.
  *
  * It needs 32-bit xor, shifts, wrapping multiplies and adds. Opset 17 has no bitwise xor
  * (BitwiseXor arrived in opset 18), so graphs with random ops are exported at opset 18 or higher

@@ -1,13 +1,14 @@
 import {
   allocate,
+  bernoulliMask,
   type CreationOpName,
   type DType,
   formatMeta,
   numel,
   TensorData,
   type TensorMeta,
+  uniformSamples,
 } from "@aotjs/ir";
-import { uniform24, uniform53 } from "./random.js";
 import type { KernelsFor } from "./types.js";
 
 const INT_RANGE: { readonly [D in DType]?: readonly [number, number] } = {
@@ -86,24 +87,6 @@ function readSeedAndOffset(
   return [seed, offset];
 }
 
-/** The largest value of the dtype strictly below `high`, so rounding never lands on the excluded end. */
-function largestBelow(high: number, dtype: "float32" | "float64"): number {
-  const bits = dtype === "float32" ? new Float32Array(1) : new Float64Array(1);
-  bits[0] = high;
-  if (bits[0]! < high) return bits[0]!;
-  // Stepping the bit pattern by one ulp toward -inf; the sign decides which way the pattern moves.
-  if (dtype === "float32") {
-    const asInt = new Int32Array(bits.buffer);
-    if (bits[0] === 0) return -(2 ** -149);
-    asInt[0]! += bits[0]! > 0 ? -1 : 1;
-  } else {
-    const asInt = new BigInt64Array(bits.buffer);
-    if (bits[0] === 0) return -(2 ** -1074);
-    asInt[0]! += bits[0]! > 0 ? -1n : 1n;
-  }
-  return bits[0]!;
-}
-
 type CreationOp = CreationOpName;
 
 export const creationKernels: KernelsFor<CreationOp> = {
@@ -118,23 +101,13 @@ export const creationKernels: KernelsFor<CreationOp> = {
       );
     }
     const n = numel(out.shape);
-    const wide = dtype === "float64";
-    const [seed, offset] = readSeedAndOffset("uniform", inputs, n, wide ? 2 ** 52 : TWO53);
-    const draw = wide ? uniform53 : uniform24;
-    const result = allocate(dtype, n);
-    const range = high - low;
-    const ceiling = low < high ? largestBelow(high, dtype) : low;
-    for (let i = 0; i < n; i++) {
-      result[i] = low + range * draw(seed, offset + i);
-      if (result[i]! > ceiling) result[i] = ceiling;
-    }
-    return new TensorData(dtype, out.shape, result);
+    // float64 draws use counters 2c and 2c + 1, which are exact only below 2^52.
+    const [seed, offset] = readSeedAndOffset("uniform", inputs, n, dtype === "float64" ? 2 ** 52 : TWO53);
+    return new TensorData(dtype, out.shape, uniformSamples(seed, offset, n, low, high, dtype) as never);
   },
   bernoulli: (inputs, { p }, out) => {
     const n = numel(out.shape);
     const [seed, offset] = readSeedAndOffset("bernoulli", inputs, n, TWO53);
-    const result = new Uint8Array(n);
-    for (let i = 0; i < n; i++) result[i] = +(uniform24(seed, offset + i) < p);
-    return new TensorData("bool", out.shape, result);
+    return new TensorData("bool", out.shape, bernoulliMask(seed, offset, n, p));
   },
 };
