@@ -11,6 +11,7 @@ const examples = [
   "src/06-onnx-train-mlp.ts",
   "src/07-tfjs-seed.ts",
   "src/08-draw-graphs.ts",
+  "src/09-train-gpt.ts",
 ];
 for (const file of examples) {
   console.log(`\n=== ${file} ===`);
