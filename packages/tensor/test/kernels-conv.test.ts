@@ -2,27 +2,7 @@ import { TensorData } from "@aotjs/ir";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { runKernel } from "../src/kernels/run.js";
-
-/** mulberry32: a small seeded generator, so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
-function randomTensor(dtype: "float32" | "float64", shape: number[], seed: number): TensorData {
-  const next = rng(seed);
-  const data = dtype === "float32" ? new Float32Array(numel(shape)) : new Float64Array(numel(shape));
-  for (let i = 0; i < data.length; i++) data[i] = next() * 2 - 1;
-  return new TensorData(dtype, shape, data);
-}
+import { dot, expectClose, numel, uniformTensor } from "./kernels-support.js";
 
 const asF64 = (t: TensorData) =>
   new TensorData("float64", t.shape, Float64Array.from(t.data as Float32Array));
@@ -74,22 +54,6 @@ function directConv(x: TensorData, w: TensorData, a: Conv, gradOut?: TensorData)
   return { shape: [n, o, oh, ow], y, dx, dw };
 }
 
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rtol: number): void {
-  expect(got.length).toBe(want.length);
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) {
-    const err = Math.abs(got[i]! - want[i]!) / Math.max(1, Math.abs(want[i]!));
-    if (!(err <= worst)) worst = err; // NaN counts as a failure
-  }
-  expect(worst).toBeLessThanOrEqual(rtol);
-}
-
-const dot = (a: TensorData, b: TensorData) => {
-  let s = 0;
-  for (let i = 0; i < a.size; i++) s += (a.data[i] as number) * (b.data[i] as number);
-  return s;
-};
-
 const conv = (x: TensorData, w: TensorData, a: Conv) => runKernel("conv2d", [x, w], a);
 const convBwdInput = (g: TensorData, w: TensorData, a: Conv, x: TensorData) =>
   runKernel("conv2dBackwardInput", [g, w], { ...a, inputShape: x.shape });
@@ -98,10 +62,10 @@ const convBwdWeight = (g: TensorData, x: TensorData, a: Conv, w: TensorData) =>
 
 /** Runs all three ops in float64 and checks them against the direct loops and the adjoint identity. */
 function checkFloat64(xShape: number[], wShape: number[], a: Conv, seed: number): void {
-  const x = randomTensor("float64", xShape, seed);
-  const w = randomTensor("float64", wShape, seed + 1);
+  const x = uniformTensor("float64", xShape, seed);
+  const w = uniformTensor("float64", wShape, seed + 1);
   const y = conv(x, w, a);
-  const g = randomTensor("float64", [...y.shape], seed + 2);
+  const g = uniformTensor("float64", [...y.shape], seed + 2);
   const ref = directConv(x, w, a, g);
   expect(y.shape).toEqual(ref.shape);
   expectClose(y.data as Float64Array, ref.y, 1e-12);
@@ -120,11 +84,11 @@ function checkFloat64(xShape: number[], wShape: number[], a: Conv, seed: number)
 
 /** Float32 kernels against the float64 direct loops on the same (float32-representable) values. */
 function checkFloat32(xShape: number[], wShape: number[], a: Conv, seed: number): void {
-  const x = randomTensor("float32", xShape, seed);
-  const w = randomTensor("float32", wShape, seed + 1);
+  const x = uniformTensor("float32", xShape, seed);
+  const w = uniformTensor("float32", wShape, seed + 1);
   const y = conv(x, w, a);
   expect(y.dtype).toBe("float32");
-  const g = randomTensor("float32", [...y.shape], seed + 2);
+  const g = uniformTensor("float32", [...y.shape], seed + 2);
   const ref = directConv(asF64(x), asF64(w), a, asF64(g));
   expectClose(y.data as Float32Array, ref.y, 1e-5);
   expectClose(convBwdInput(g, w, a, x).data as Float32Array, ref.dx, 1e-5);
@@ -213,9 +177,9 @@ describe("conv2d and its backward ops", () => {
 
   it("backward ops match central finite differences (float64)", () => {
     const a = attrs({ stride: [2, 1], padding: [1, 2], dilation: [1, 2], groups: 2 });
-    const x = randomTensor("float64", [1, 4, 5, 6], 21);
-    const w = randomTensor("float64", [4, 2, 3, 2], 22);
-    const g = randomTensor("float64", [...conv(x, w, a).shape], 23);
+    const x = uniformTensor("float64", [1, 4, 5, 6], 21);
+    const w = uniformTensor("float64", [4, 2, 3, 2], 22);
+    const g = uniformTensor("float64", [...conv(x, w, a).shape], 23);
     const loss = () => dot(conv(x, w, a), g);
     const eps = 1e-6;
     for (const [param, grad] of [

@@ -1,27 +1,7 @@
 import { TensorData } from "@aotjs/ir";
 import { describe, expect, it } from "vitest";
 import { runKernel } from "../src/kernels/run.js";
-
-/** mulberry32: a small seeded generator, so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
-function randomTensor(dtype: "float32" | "float64", shape: number[], seed: number): TensorData {
-  const next = rng(seed);
-  const data = dtype === "float32" ? new Float32Array(numel(shape)) : new Float64Array(numel(shape));
-  for (let i = 0; i < data.length; i++) data[i] = next() * 2 - 1;
-  return new TensorData(dtype, shape, data);
-}
+import { expectClose, numel, rng, uniformTensor } from "./kernels-support.js";
 
 /**
  * Oracle: the textbook triple loop in float64, with numpy-style batch broadcasting written out
@@ -59,16 +39,6 @@ function naiveMatmul(a: TensorData, b: TensorData): { shape: number[]; data: Flo
     }
   }
   return { shape: [...batch, m, n], data: out };
-}
-
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rtol: number): void {
-  expect(got.length).toBe(want.length);
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) {
-    const err = Math.abs(got[i]! - want[i]!) / Math.max(1, Math.abs(want[i]!));
-    if (!(err <= worst)) worst = err; // NaN counts as a failure
-  }
-  expect(worst).toBeLessThanOrEqual(rtol);
 }
 
 const cases: [number[], number[]][] = [
@@ -137,8 +107,8 @@ const cases: [number[], number[]][] = [
 describe("matmul kernel", () => {
   for (const dtype of ["float64", "float32"] as const) {
     it.each(cases)(`${dtype} %j @ %j matches the naive float64 triple loop`, (as, bs) => {
-      const a = randomTensor(dtype, as, numel(as) + 1);
-      const b = randomTensor(dtype, bs, numel(bs) + 2);
+      const a = uniformTensor(dtype, as, numel(as) + 1);
+      const b = uniformTensor(dtype, bs, numel(bs) + 2);
       const y = runKernel("matmul", [a, b]);
       const want = naiveMatmul(a, b);
       expect(y.dtype).toBe(dtype);
@@ -149,8 +119,8 @@ describe("matmul kernel", () => {
 
   it("gives [2,5,3,6] for [2,1,3,4] @ [5,4,6]", () => {
     const y = runKernel("matmul", [
-      randomTensor("float32", [2, 1, 3, 4], 1),
-      randomTensor("float32", [5, 4, 6], 2),
+      uniformTensor("float32", [2, 1, 3, 4], 1),
+      uniformTensor("float32", [5, 4, 6], 2),
     ]);
     expect(y.shape).toEqual([2, 5, 3, 6]);
   });
@@ -165,14 +135,14 @@ describe("matmul kernel", () => {
     const z = runKernel("matmul", [TensorData.zeros("float32", [3, 0]), TensorData.zeros("float32", [0, 5])]);
     expect(z.shape).toEqual([3, 5]);
     expect(Array.from(z.data as Float32Array)).toEqual(new Array(15).fill(0));
-    const e = runKernel("matmul", [TensorData.zeros("float64", [0, 4]), randomTensor("float64", [4, 5], 3)]);
+    const e = runKernel("matmul", [TensorData.zeros("float64", [0, 4]), uniformTensor("float64", [4, 5], 3)]);
     expect(e.shape).toEqual([0, 5]);
   });
 
   it("propagates NaN and 0 * Infinity in both the small and the blocked path", () => {
     for (const size of [3, 40]) {
-      const a = randomTensor("float64", [size, size], 5);
-      const b = randomTensor("float64", [size, size], 6);
+      const a = uniformTensor("float64", [size, size], 5);
+      const b = uniformTensor("float64", [size, size], 6);
       (a.data as Float64Array)[0] = Number.NaN; // row 0 of the result
       (a.data as Float64Array)[size + 1] = 0; // a[1,1] = 0 ...
       (b.data as Float64Array)[size + 2] = Number.POSITIVE_INFINITY; // ... times b[1,2] = inf
@@ -227,8 +197,8 @@ describe("matmul kernel", () => {
 // Kept as a data point rather than a hard limit: CI machines are shared and noisy.
 describe("matmul speed", () => {
   it("runs 256^3 float32 in well under a second", () => {
-    const a = randomTensor("float32", [256, 256], 11);
-    const b = randomTensor("float32", [256, 256], 12);
+    const a = uniformTensor("float32", [256, 256], 11);
+    const b = uniformTensor("float32", [256, 256], 12);
     runKernel("matmul", [a, b]);
     const t0 = performance.now();
     runKernel("matmul", [a, b]);

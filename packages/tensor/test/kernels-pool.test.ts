@@ -2,27 +2,7 @@ import { TensorData } from "@aotjs/ir";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { runKernel } from "../src/kernels/run.js";
-
-/** mulberry32: a small seeded generator, so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
-function randomTensor(dtype: "float32" | "float64", shape: number[], seed: number): TensorData {
-  const next = rng(seed);
-  const data = dtype === "float32" ? new Float32Array(numel(shape)) : new Float64Array(numel(shape));
-  for (let i = 0; i < data.length; i++) data[i] = next() * 2 - 1;
-  return new TensorData(dtype, shape, data);
-}
+import { dot, expectClose, numel, rng, uniformTensor } from "./kernels-support.js";
 
 /** Distinct values (a shuffled 0.01-spaced ramp), so each window's argmax survives a small nudge. */
 function distinctTensor(shape: number[], seed: number): TensorData {
@@ -115,23 +95,6 @@ function directPool(x: TensorData, a: Pool) {
   return { shape: [n, c, oh, ow], max, argmax, avg, divisor };
 }
 
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rtol: number): void {
-  expect(got.length).toBe(want.length);
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) {
-    if (got[i] === want[i]) continue; // also equal infinities
-    const err = Math.abs(got[i]! - want[i]!) / Math.max(1, Math.abs(want[i]!));
-    if (!(err <= worst)) worst = err; // NaN counts as a failure
-  }
-  expect(worst).toBeLessThanOrEqual(rtol);
-}
-
-const dot = (a: TensorData, b: TensorData) => {
-  let s = 0;
-  for (let i = 0; i < a.size; i++) s += (a.data[i] as number) * (b.data[i] as number);
-  return s;
-};
-
 const maxPool = (x: TensorData, a: Pool) => runKernel("maxPool2d", [x], maxAttrs(a));
 const maxPoolBwd = (g: TensorData, x: TensorData, a: Pool) =>
   runKernel("maxPool2dBackward", [g, x], maxAttrs(a));
@@ -206,7 +169,7 @@ describe("maxPool2d and avgPool2d", () => {
   it.each([...cases, ...dilatedCases])(
     "%s: maxPool2d matches the direct-loop oracle (f64 and f32)",
     (_, shape, a) => {
-      const x = randomTensor("float64", shape, numel(shape));
+      const x = uniformTensor("float64", shape, numel(shape));
       const ref = directPool(x, a);
       const y = maxPool(x, a);
       expect(y.shape).toEqual(ref.shape);
@@ -217,7 +180,7 @@ describe("maxPool2d and avgPool2d", () => {
   );
 
   it.each(cases)("%s: avgPool2d matches the direct-loop oracle (f64 and f32)", (_, shape, a) => {
-    const x = randomTensor("float64", shape, numel(shape) + 3);
+    const x = uniformTensor("float64", shape, numel(shape) + 3);
     const ref = directPool(x, a);
     const y = avgPool(x, a);
     expect(y.shape).toEqual(ref.shape);
@@ -228,7 +191,7 @@ describe("maxPool2d and avgPool2d", () => {
 
   it.each([...cases, ...dilatedCases])("%s: backward ops match the direct scatter oracle", (_, shape, a) => {
     const x = distinctTensor(shape, numel(shape) + 5);
-    const g = randomTensor("float64", directPool(x, a).shape, 7);
+    const g = uniformTensor("float64", directPool(x, a).shape, 7);
     const ref = directBackward(g, x, a);
     expectClose(maxPoolBwd(g, x, a).data as Float64Array, ref.dmax, 1e-14);
     if (a.dilation[0] === 1 && a.dilation[1] === 1)
@@ -261,13 +224,13 @@ describe("maxPool2d and avgPool2d", () => {
         const x = distinctTensor([1, 2, ...size], c.seed);
         const ref = directPool(x, a);
         expect(Array.from(maxPool(x, a).data as Float64Array)).toEqual(Array.from(ref.max));
-        const g = randomTensor("float64", ref.shape, c.seed + 1);
+        const g = uniformTensor("float64", ref.shape, c.seed + 1);
         const back = directBackward(g, x, a);
         expectClose(maxPoolBwd(g, x, a).data as Float64Array, back.dmax, 1e-14);
         const avg = { ...a, dilation: [1, 1] as [number, number] };
         const refAvg = directPool(x, avg);
         expectClose(avgPool(x, avg).data as Float64Array, refAvg.avg, 1e-14);
-        const gAvg = randomTensor("float64", refAvg.shape, c.seed + 2);
+        const gAvg = uniformTensor("float64", refAvg.shape, c.seed + 2);
         expectClose(avgPoolBwd(gAvg, x, avg).data as Float64Array, directBackward(gAvg, x, avg).davg, 1e-14);
       }),
       { numRuns: 100 },
@@ -363,10 +326,10 @@ describe("maxPool2d and avgPool2d", () => {
     ]) {
       // Values 0.01 apart, so a nudge of 1e-5 never changes a window's argmax.
       const x = distinctTensor([1, 2, 6, 5], 31);
-      const g = randomTensor("float64", directPool(x, a).shape, 32);
+      const g = uniformTensor("float64", directPool(x, a).shape, 32);
       const dMax = maxPoolBwd(g, x, a).data as Float64Array;
       const avg = { ...a, dilation: [1, 1] as [number, number] };
-      const gAvg = randomTensor("float64", directPool(x, avg).shape, 33);
+      const gAvg = uniformTensor("float64", directPool(x, avg).shape, 33);
       const dAvg = avgPoolBwd(gAvg, x, avg).data as Float64Array;
       const p = x.data as Float64Array;
       for (let i = 0; i < p.length; i++) {
@@ -387,9 +350,9 @@ describe("maxPool2d and avgPool2d", () => {
 
   it("avgPool2dBackward is the adjoint of avgPool2d: <avg(x), g> == <x, avgBwd(g)>", () => {
     for (const [, shape, a] of cases) {
-      const x = randomTensor("float64", shape, 41);
+      const x = uniformTensor("float64", shape, 41);
       const y = avgPool(x, a);
-      const g = randomTensor("float64", [...y.shape], 42);
+      const g = uniformTensor("float64", [...y.shape], 42);
       const lhs = dot(y, g);
       expect(Math.abs(dot(x, avgPoolBwd(g, x, a)) - lhs)).toBeLessThan(1e-12 * Math.max(1, Math.abs(lhs)));
     }

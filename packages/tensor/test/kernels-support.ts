@@ -1,5 +1,5 @@
-// Shared by kernels-pointwise, kernels-reduction and kernels-creation tests: tensor builders, a
-// seeded generator, coordinate arithmetic for the index-by-index oracles, and one comparison.
+// Shared by the kernels-* tests: tensor builders, a seeded generator and random tensors,
+// coordinate arithmetic for the index-by-index oracles, and one comparison.
 import { type DType, TensorData } from "@aotjs/ir";
 import { expect } from "vitest";
 
@@ -38,6 +38,14 @@ export function rng(seed: number): () => number {
 
 export const randInt = (next: () => number, lo: number, hi: number): number =>
   lo + Math.floor(next() * (hi - lo + 1));
+
+/** Uniform in [-1, 1) from its own seeded generator: an ordinary float input for the conv, matmul and pool oracles. */
+export function uniformTensor(dtype: "float32" | "float64", shape: number[], seed: number): TensorData {
+  const next = rng(seed);
+  const data = dtype === "float32" ? new Float32Array(numel(shape)) : new Float64Array(numel(shape));
+  for (let i = 0; i < data.length; i++) data[i] = next() * 2 - 1;
+  return new TensorData(dtype, shape, data);
+}
 
 /** Row-major coordinates of flat index `flat` in `shape`. */
 export function unravel(flat: number, shape: readonly number[]): number[] {
@@ -94,6 +102,28 @@ export function randomData(dtype: DType, n: number, next: () => number, specials
 
 export const randomTensor = (dtype: DType, shape: number[], next: () => number, specials = true) =>
   new TensorData(dtype, shape, randomData(dtype, numel(shape), next, specials) as never);
+
+/**
+ * Every element within `rtol`, relative to max(1, |expected|) (absolute below 1); equal values
+ * (infinities too) pass, NaN fails. Asserts the worst error, so a failure says how far off it is.
+ */
+export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rtol: number): void {
+  expect(got.length).toBe(want.length);
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) {
+    if (got[i] === want[i]) continue; // also equal infinities
+    const err = Math.abs(got[i]! - want[i]!) / Math.max(1, Math.abs(want[i]!));
+    if (!(err <= worst)) worst = err; // NaN counts as a failure
+  }
+  expect(worst).toBeLessThanOrEqual(rtol);
+}
+
+/** Sum of elementwise products (float data): the inner product behind the adjoint identities. */
+export const dot = (a: TensorData, b: TensorData): number => {
+  let s = 0;
+  for (let i = 0; i < a.size; i++) s += (a.data[i] as number) * (b.data[i] as number);
+  return s;
+};
 
 /** Equal as numbers: NaN equals NaN, and 0 equals -0 (signed zeros are checked where they matter). */
 export const sameValue = (a: number | bigint, b: number | bigint): boolean =>

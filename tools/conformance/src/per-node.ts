@@ -13,8 +13,8 @@ import {
   TensorData,
 } from "@aotjs/ir";
 import { Interpreter, interpret, kernels } from "@aotjs/tensor";
+import { compareTensors } from "./compare.js";
 import { singleOpGraph } from "./runner.js";
-import { compareTensors } from "./support.js";
 
 /** Ops that accumulate: their rounding error is bounded relative to the same op on |inputs|. */
 const ACCUMULATING = new Set([

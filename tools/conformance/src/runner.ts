@@ -24,10 +24,18 @@ import {
   type TensorMeta,
   Value,
 } from "@aotjs/ir";
+import {
+  convert,
+  makeSamples,
+  type OpSample,
+  rng,
+  type SampleTable,
+  uniform,
+  withFloatDType,
+} from "@aotjs/op-samples";
 import { defaultPartition, type PartitionResult } from "@aotjs/partitioner";
 import { dispatch, interpret, type Tensor } from "@aotjs/tensor";
-import { makeSamples, type OpSample, type SampleTable } from "./samples.js";
-import { compareTensors, convert, rng, uniform, withFloatDType } from "./support.js";
+import { compareTensors } from "./compare.js";
 
 export interface GraphCheckOptions {
   /** Relative tolerance for floats (see `compareTensors`). Default 1e-5. */

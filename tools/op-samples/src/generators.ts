@@ -1,7 +1,8 @@
-// Seeded sample generators (the same families the autograd catalog tests use) and the comparison
-// every conformance check makes. Samples are TensorData, not Tensors, so a backend's tests can
-// read them without the eager runtime.
-import { type DType, isFloating, numel, TensorData, type TypedArray } from "@aotjs/ir";
+// Seeded generators for sample inputs. Values are float64 and chosen away from kinks (so finite
+// differences agree with derivative rules) and from ties (so a max or min has one winner).
+// They build TensorData, not Tensors, so a backend's tests can use them without the eager
+// runtime; the autograd tests wrap them in Tensors.
+import { type DType, isFloating, numel, TensorData } from "@aotjs/ir";
 
 /** mulberry32: a small seeded generator, so a failing case reproduces. */
 export function rng(seed: number): Rand {
@@ -41,12 +42,15 @@ export function fromValues(
 /** Uniform in [lo, hi). */
 export const uniform = (r: Rand, shape: readonly number[], lo = -2, hi = 2): TensorData =>
   f64(shape, () => lo + (hi - lo) * r());
-/** In [0.5, 2): log, sqrt, rsqrt, pow's base. */
+/** In [0.5, 2): for log, sqrt, rsqrt, pow's base and friends. */
 export const positive = (r: Rand, shape: readonly number[]): TensorData => uniform(r, shape, 0.5, 2);
 /** +-[0.3, 2): abs, relu, sign, reciprocal and divisors stay away from 0. */
 export const awayFromZero = (r: Rand, shape: readonly number[]): TensorData =>
   f64(shape, () => (r() < 0.5 ? -1 : 1) * (0.3 + 1.7 * r()));
-/** Distinct values at least 0.05 apart: every max and min is unique. */
+/**
+ * Distinct values at least 0.05 apart (a shuffled grid plus jitter): every max and min is unique
+ * and a finite-difference step cannot change which element wins.
+ */
 export function distinct(r: Rand, shape: readonly number[]): TensorData {
   const n = numel(shape);
   const grid = Array.from({ length: n }, (_, i) => (i - n / 2) * 0.1 + 0.02 * r());
@@ -56,7 +60,10 @@ export function distinct(r: Rand, shape: readonly number[]): TensorData {
   }
   return f64(shape, (i) => grid[i]!);
 }
-/** Odd multiples of 0.125 and multiples of 0.25: the two grids never tie. */
+/**
+ * Two grids that never meet: `halfGrid` values are odd multiples of 0.125, `quarterGrid` values
+ * multiples of 0.25, so maximum/minimum of one against the other has no ties (gap >= 0.125).
+ */
 export const halfGrid = (r: Rand, shape: readonly number[]): TensorData =>
   f64(shape, () => (randInt(r, -8, 7) + 0.5) * 0.25);
 export const quarterGrid = (r: Rand, shape: readonly number[]): TensorData =>
@@ -121,72 +128,6 @@ export function convert(t: TensorData, dtype: DType): TensorData {
   }
 }
 
-/** Floating inputs converted to `dtype`; integer and bool inputs kept. */
+/** Floating inputs converted to `dtype` (a sample run in the dtype under test); integer and bool inputs kept. */
 export const withFloatDType = (inputs: readonly TensorData[], dtype: "float32" | "float64"): TensorData[] =>
   inputs.map((t) => (isFloating(t.dtype) ? convert(t, dtype) : t));
-
-/** Where two tensors differ, and by how much; `undefined` from `compareTensors` means they agree. */
-export interface Mismatch {
-  readonly message: string;
-  readonly index?: number;
-  readonly actual?: number;
-  readonly expected?: number;
-}
-
-/**
- * Compares `actual` with `expected` (the reference). Dtype and shape must be equal. Integers and
- * bools must be equal exactly. Floats pass elementwise when
- *
- *   |actual - expected| <= rtol * (|expected| + max |expected|)
- *
- * with the max over the whole tensor: relative to the element, but never tighter than rtol
- * relative to the tensor's scale, since a float32 backend (summing in float32, in its own order)
- * can't be expected to reproduce tiny values that cancellation produced in the reference's
- * float64 accumulators. NaN must meet NaN; infinities must be equal.
- *
- * `magnitude`, when given, adds rtol * magnitude[i] to element i's allowance: for a sum or a dot
- * product, the same op applied to the inputs' absolute values (sum |x|, |A| @ |B|), the classic
- * bound on its rounding error. A sum that cancels to ~0 is then judged against its terms' size.
- */
-export function compareTensors(
-  actual: TensorData,
-  expected: TensorData,
-  rtol: number,
-  magnitude?: TensorData,
-): Mismatch | undefined {
-  if (actual.dtype !== expected.dtype)
-    return { message: `dtype ${actual.dtype}, expected ${expected.dtype}` };
-  if (actual.shape.join() !== expected.shape.join()) {
-    return { message: `shape [${actual.shape}], expected [${expected.shape}]` };
-  }
-  const a = Array.from(actual.data as TypedArray as ArrayLike<number | bigint>, Number);
-  const e = Array.from(expected.data as TypedArray as ArrayLike<number | bigint>, Number);
-  const exact = !isFloating(expected.dtype);
-  const extra = magnitude
-    ? Array.from(magnitude.data as ArrayLike<number>, (v) => Math.abs(Number(v)))
-    : undefined;
-  let scale = 0;
-  for (const v of e) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
-  let worst: Mismatch | undefined;
-  let worstExcess = 0;
-  for (let i = 0; i < e.length; i++) {
-    const x = a[i]!;
-    const y = e[i]!;
-    if (Object.is(x, y) || x === y || (Number.isNaN(x) && Number.isNaN(y))) continue;
-    const allowed = rtol * (Math.abs(y) + scale + (extra?.[i] ?? 0));
-    const excess =
-      exact || !Number.isFinite(y) || !Number.isFinite(x)
-        ? Number.POSITIVE_INFINITY
-        : Math.abs(x - y) - allowed;
-    if (excess > 0 && (worst === undefined || excess > worstExcess)) {
-      worstExcess = excess;
-      worst = {
-        message: `element ${i} is ${x}, expected ${y}${exact ? " (exact)" : ` (|diff| ${Math.abs(x - y).toExponential(2)}, allowed ${allowed.toExponential(2)})`}`,
-        index: i,
-        actual: x,
-        expected: y,
-      };
-    }
-  }
-  return worst;
-}

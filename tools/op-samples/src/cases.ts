@@ -1,5 +1,5 @@
-// Conv and pool geometries shared by the sample table: the autograd catalog tests' cases plus a
-// ResNet stem, a strided 1x1 downsample, and a ceil-mode window clipped at the edge.
+// Conv and pool geometries of the sample table: strides, padding, dilation, groups (depthwise too),
+// ceil mode, plus a ResNet stem, a strided 1x1 downsample, and a ceil-mode window clipped at the edge.
 import { conv2dShape, pool2dShape } from "@aotjs/ir";
 
 export interface ConvCase {
@@ -8,7 +8,7 @@ export interface ConvCase {
   readonly w: readonly number[];
   readonly attrs: { stride: number[]; padding: number[]; dilation: number[]; groups: number };
 }
-/** The autograd tests' conv cases, plus a ResNet-style 7x7 stride 2 and a 1x1 stride 2. */
+/** Small geometries that each stress one attribute, then a ResNet-style 7x7 stride 2 and a 1x1 stride 2. */
 export const CONV_CASES: readonly ConvCase[] = [
   {
     name: "3x3",

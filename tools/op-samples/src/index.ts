@@ -1,0 +1,5 @@
+// @aotjs/op-samples: the per-op sample table and its seeded generators. See README.md.
+
+export * from "./cases.js";
+export * from "./generators.js";
+export { makeSamples, type OpSample, type SampleTable } from "./samples.js";
