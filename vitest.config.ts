@@ -7,6 +7,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["@aotjs/source", "module", "node", "import", "default"] } },
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 60_000,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
   },
 });

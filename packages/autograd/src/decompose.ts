@@ -31,6 +31,15 @@ export const defaultDecompositions: DecompositionTable = {
     );
   },
   sub: ([a, b]) => dispatch("add", [a!, b!.neg()]),
+  // The composites, in core ops; subtracting the max keeps exp from overflowing.
+  softmax: ([x], { dim }) => {
+    const e = x!.sub(dispatch("amax", [x!], { dims: [dim], keepdim: true })).exp();
+    return e.div(dispatch("sum", [e], { dims: [dim], keepdim: true }));
+  },
+  logSoftmax: ([x], { dim }) => {
+    const shifted = x!.sub(dispatch("amax", [x!], { dims: [dim], keepdim: true }));
+    return shifted.sub(dispatch("sum", [shifted.exp()], { dims: [dim], keepdim: true }).log());
+  },
 };
 
 /**

@@ -377,7 +377,17 @@ const tfOps: TfTable = {
   arange: "notDifferentiable",
   uniform: "notDifferentiable",
   bernoulli: "notDifferentiable",
+  // tf.softmax/logSoftmax normalize the last dim: move `dim` there and back.
+  softmax: ([x], a) => lastDim(x!, a.dim, (t) => tf.softmax(t)),
+  logSoftmax: ([x], a) => lastDim(x!, a.dim, (t) => tf.logSoftmax(t)),
 };
+
+function lastDim(x: tf.Tensor, dim: number, f: (t: tf.Tensor) => tf.Tensor): tf.Tensor {
+  const perm = x.shape.map((_, i) => i);
+  perm[dim] = x.rank - 1;
+  perm[x.rank - 1] = dim;
+  return tf.transpose(f(tf.transpose(x, perm)), perm);
+}
 
 const toTf = (t: Tensor): tf.Tensor => {
   const values = Array.from(t.toData().data as ArrayLike<number | bigint>, Number);

@@ -193,6 +193,18 @@ const table: { [K in OpName]: Cases<K> } = {
     no([b8(3)], "x must be floating or integer, got bool", { dim: 0 }),
     badAttr([f32(3)], "missing attribute 'dim'", {}),
   ],
+  softmax: [
+    ok([f32(2, 5)], f32(2, 5), { dim: 1 }),
+    ok([f64(3)], f64(3), { dim: 0 }),
+    no([f32(2, 5)], "2 is out of range for rank 2", { dim: 2 }),
+    no([i32(3)], "x must be floating, got int32", { dim: 0 }),
+    badAttr([f32(3)], "missing attribute 'dim'", {}),
+  ],
+  logSoftmax: [
+    ok([f32(2, 3, 4)], f32(2, 3, 4), { dim: 2 }),
+    no([f32()], "0 is out of range for rank 0", { dim: 0 }),
+    no([b8(3)], "x must be floating, got bool", { dim: 0 }),
+  ],
   reshape: [
     ok([f32(2, 3)], f32(3, 2), { shape: [3, 2] }),
     ok([i64()], i64(1, 1), { shape: [1, 1] }),

@@ -91,7 +91,7 @@ describe("a mode sees every op", () => {
         .softmax(-1),
     );
     expect(metas[0]).toBe("full:2,1:true");
-    expect(metas.at(-1)).toBe("div:2,3:true");
+    expect(metas.at(-1)).toBe("softmax:2,3:true");
   });
 });
 

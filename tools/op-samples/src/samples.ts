@@ -631,5 +631,26 @@ export function makeSamples(seed = 20240601): SampleTable {
       },
       { name: "[3] p 0 and 1", inputs: [int64Scalar(3), int64Scalar(0)], attrs: { shape: [3], p: 1 } },
     ],
+    // Composites last, so adding them left every earlier sample's random draws unchanged.
+    softmax: [
+      { name: "[2,5] dim 1", inputs: [uniform(r, [2, 5])], attrs: { dim: 1 } },
+      { name: "[3,4,2] dim 0", inputs: [uniform(r, [3, 4, 2])], attrs: { dim: 0 } },
+      { name: "[2,3,4] dim 1", inputs: [uniform(r, [2, 3, 4])], attrs: { dim: 1 } },
+      {
+        name: "large logits stay finite",
+        inputs: [fromValues([2, 3], [1000, 999, -1000, 50, 50, 50])],
+        attrs: { dim: 1 },
+      },
+    ],
+    logSoftmax: [
+      { name: "[2,5] dim 1", inputs: [uniform(r, [2, 5])], attrs: { dim: 1 } },
+      { name: "[3,4,2] dim 2", inputs: [uniform(r, [3, 4, 2])], attrs: { dim: 2 } },
+      { name: "[4,3] dim 0", inputs: [uniform(r, [4, 3])], attrs: { dim: 0 } },
+      {
+        name: "large logits stay finite",
+        inputs: [fromValues([2, 3], [1000, 999, -1000, 50, 50, 50])],
+        attrs: { dim: 1 },
+      },
+    ],
   };
 }

@@ -1,4 +1,5 @@
 import type { OpName } from "@aotjs/ir";
+import { compositeRules } from "./composite.js";
 import { computeRules } from "./compute.js";
 import { pointwiseRules } from "./pointwise.js";
 import { structuralRules } from "./structural.js";
@@ -9,6 +10,7 @@ export const derivativeRules: { readonly [K in OpName]: RuleEntry<K> } = {
   ...pointwiseRules,
   ...structuralRules,
   ...computeRules,
+  ...compositeRules,
 };
 
 export { sumToShape } from "./helpers.js";

@@ -1,4 +1,5 @@
 import type { OpName } from "@aotjs/ir";
+import { compositeLowerings } from "./composite.js";
 import { computeLowerings } from "./compute.js";
 import { creationLowerings } from "./creation.js";
 import { layoutLowerings } from "./layout.js";
@@ -19,6 +20,7 @@ export const lowerings: { readonly [K in OpName]: Lowering<K> } = {
   ...computeLowerings,
   ...poolLowerings,
   ...creationLowerings,
+  ...compositeLowerings,
 };
 
 export { MIN_OPSET_FOR_RANDOM } from "./creation.js";

@@ -1,4 +1,5 @@
 import type { OpName } from "@aotjs/ir";
+import { compositeLowerings } from "./composite.js";
 import { convLowerings } from "./conv.js";
 import { creationLowerings } from "./creation.js";
 import { layoutLowerings } from "./layout.js";
@@ -20,6 +21,7 @@ export const lowerings: LoweringsFor<OpName> = {
   ...convLowerings,
   ...poolLowerings,
   ...creationLowerings,
+  ...compositeLowerings,
   matmul: (ctx) =>
     matmulKernel(ctx, {
       transposeA: false,

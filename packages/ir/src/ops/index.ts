@@ -1,4 +1,5 @@
 import type { Attrs, AttrsInput } from "../attrs.js";
+import { compositeOps } from "./composite.js";
 import { computeOps } from "./compute.js";
 import { creationOps } from "./creation.js";
 import { layoutOps } from "./layout.js";
@@ -15,6 +16,7 @@ export const catalog = {
   ...layoutOps,
   ...computeOps,
   ...creationOps,
+  ...compositeOps,
 };
 
 export type Catalog = typeof catalog;
@@ -30,6 +32,8 @@ export type ReductionOpName = keyof typeof reductionOps;
 export type LayoutOpName = keyof typeof layoutOps;
 export type ComputeOpName = keyof typeof computeOps;
 export type CreationOpName = keyof typeof creationOps;
+/** Ops with a default decomposition into core ops, kept whole for backends that run them natively. */
+export type CompositeOpName = keyof typeof compositeOps;
 /** Pointwise ops with one tensor input and no attributes (`cast` has one). */
 export const unaryOpNames = [
   "neg",

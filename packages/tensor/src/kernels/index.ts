@@ -1,4 +1,5 @@
 import type { OpName } from "@aotjs/ir";
+import { compositeKernels } from "./composite.js";
 import { convKernels } from "./conv.js";
 import { creationKernels } from "./creation.js";
 import { layoutKernels } from "./layout.js";
@@ -17,6 +18,7 @@ export const kernels: { readonly [K in OpName]: Kernel<K> } = {
   ...convKernels,
   ...poolKernels,
   ...creationKernels,
+  ...compositeKernels,
 };
 
 export type { Kernel, KernelsFor } from "./types.js";

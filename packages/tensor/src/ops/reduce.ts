@@ -1,6 +1,6 @@
 import { dispatch } from "../dispatch.js";
 import { type Tensor, TensorError } from "../tensor.js";
-import { normalizeDim, normalizeDims } from "./operands.js";
+import { normalizeDim, normalizeDims, toFloat } from "./operands.js";
 
 export interface ReduceOptions {
   /** A dim or dims to reduce (negative counts from the end); all dims when left out. */
@@ -57,18 +57,13 @@ export function variance(
     .div(Math.max(0, count - correction));
 }
 
-/** Softmax as exp(x - max) / sum: subtracting the max keeps exp from overflowing. */
+/** Softmax along `dim`, one catalog op (backends run it natively; autograd saves only the output). */
 export function softmax(x: Tensor, dim: number): Tensor {
-  const d = normalizeDim(dim, x.shape.length, "softmax");
-  const shifted = x.sub(x.amax({ dim: d, keepdim: true }).detach());
-  const e = shifted.exp();
-  return e.div(e.sum({ dim: d, keepdim: true }));
+  return dispatch("softmax", [toFloat(x)], { dim: normalizeDim(dim, x.shape.length, "softmax") });
 }
 
 export function logSoftmax(x: Tensor, dim: number): Tensor {
-  const d = normalizeDim(dim, x.shape.length, "logSoftmax");
-  const shifted = x.sub(x.amax({ dim: d, keepdim: true }).detach());
-  return shifted.sub(shifted.exp().sum({ dim: d, keepdim: true }).log());
+  return dispatch("logSoftmax", [toFloat(x)], { dim: normalizeDim(dim, x.shape.length, "logSoftmax") });
 }
 
 export function logsumexp(x: Tensor, { dim, keepdim = false }: ReduceOptions = {}): Tensor {

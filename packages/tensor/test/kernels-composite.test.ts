@@ -1,0 +1,65 @@
+import { catalog, opNames, TensorData } from "@aotjs/ir";
+import { describe, expect, test } from "vitest";
+import { compositeKernels } from "../src/kernels/composite.js";
+import { runKernel } from "../src/kernels/run.js";
+
+const floats = (t: TensorData): number[] => Array.from(t.data as Float32Array | Float64Array);
+const f64 = (shape: number[], values: number[]) =>
+  new TensorData("float64", shape, Float64Array.from(values));
+const f32 = (shape: number[], values: number[]) =>
+  new TensorData("float32", shape, Float32Array.from(values));
+
+/** Oracle: the textbook formulas, evaluated slice by slice in float64 without max subtraction. */
+function naive(x: TensorData, dim: number, log: boolean): number[] {
+  const size = x.shape[dim]!;
+  const inner = x.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+  const out = new Array<number>(x.size);
+  for (let i = 0; i < x.size; i++) {
+    const k = Math.floor(i / inner) % size;
+    const base = i - k * inner;
+    let sum = 0;
+    for (let j = 0; j < size; j++) sum += Math.exp(Number(x.data[base + j * inner]));
+    out[i] = log ? Number(x.data[i]) - Math.log(sum) : Math.exp(Number(x.data[i])) / sum;
+  }
+  return out;
+}
+
+describe("softmax and logSoftmax kernels", () => {
+  const x = f64(
+    [2, 3, 4],
+    Array.from({ length: 24 }, (_, i) => Math.sin(i) * 3),
+  );
+  test.each([0, 1, 2])("match the textbook formulas along dim %i (float64)", (dim) => {
+    for (const [op, log] of [
+      ["softmax", false],
+      ["logSoftmax", true],
+    ] as const) {
+      const got = floats(runKernel(op, [x], { dim }));
+      naive(x, dim, log).forEach((v, i) => {
+        expect(got[i]).toBeCloseTo(v, 12);
+      });
+    }
+  });
+
+  test("hand-computed: softmax([0, ln 3]) = [1/4, 3/4]; large logits do not overflow", () => {
+    const quarter = floats(runKernel("softmax", [f64([2], [0, Math.log(3)])], { dim: 0 }));
+    expect(quarter[0]).toBeCloseTo(0.25, 15);
+    expect(quarter[1]).toBeCloseTo(0.75, 15);
+    const big = runKernel("softmax", [f32([2], [1000, 1000])], { dim: 0 });
+    expect(floats(big)).toEqual([0.5, 0.5]);
+    const logBig = runKernel("logSoftmax", [f32([2], [1000, 0])], { dim: 0 });
+    expect(floats(logBig)).toEqual([0, -1000]);
+  });
+
+  test("a NaN makes its whole slice NaN, as the decomposition would", () => {
+    const out = runKernel("softmax", [f64([2, 2], [1, Number.NaN, 1, 2])], { dim: 1 });
+    expect(Number.isNaN(out.data[0] as number) && Number.isNaN(out.data[1] as number)).toBe(true);
+    expect(out.data[2]! as number).toBeCloseTo(1 / (1 + Math.E), 12);
+  });
+
+  test("every composite op in the catalog has a kernel", () => {
+    const composites = opNames.filter((op) => op === "softmax" || op === "logSoftmax");
+    expect(Object.keys(compositeKernels).sort()).toEqual(composites.sort());
+    for (const op of composites) expect(catalog[op].category).toBe("reduction");
+  });
+});
