@@ -282,10 +282,10 @@ describe("TestPartitioning", () => {
   });
 
   // test_default_partitioner_getitem: layer norm with weight and bias under the default partition.
-  // PyTorch (native_layer_norm, one node with three outputs) gives fw (3, 6), bw (6, 3). Here
-  // layerNorm is decomposed and the default partition saves weight, x - mean, rsqrt(var + eps)
-  // and the normalized x: fw (3, 5), bw (5, 3).
-  it("default partition of layer norm: fw (3, 5), bw (5, 3)", async () => {
+  // PyTorch (native_layer_norm, one node with three outputs: y, mean, rstd) gives fw (3, 6),
+  // bw (6, 3). Here layerNorm is one node with one output whose rule recomputes the statistics
+  // from x, so the default partition saves only x and weight: fw (3, 3), bw (3, 3).
+  it("default partition of layer norm: fw (3, 3), bw (3, 3)", async () => {
     manualSeed(22);
     const mod = new LayerNorm([10]);
     const f = (x: Tensor, w: Tensor, b: Tensor) => F.layerNorm(x, [10], w, b, 1e-6);
@@ -297,7 +297,8 @@ describe("TestPartitioning", () => {
     const g = await graphsOf(f, cloneInput(inputs), defaultPartition);
     const [fwIn, fwOut] = numInsOuts(g.forward);
     const [bwIn, bwOut] = numInsOuts(g.backward);
-    expect([fwIn, fwOut, bwIn, bwOut]).toEqual([3, 5, 5, 3]);
+    expect([fwIn, fwOut, bwIn, bwOut]).toEqual([3, 3, 3, 3]);
+    expect(g.forward!.nodes.map((n) => n.op)).toEqual(["layerNorm"]);
     await verifyAot(f, inputs, { tol: 1e-4 });
   });
 

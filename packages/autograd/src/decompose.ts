@@ -32,6 +32,12 @@ export const defaultDecompositions: DecompositionTable = {
   },
   sub: ([a, b]) => dispatch("add", [a!, b!.neg()]),
   // The composites, in core ops; subtracting the max keeps exp from overflowing.
+  layerNorm: ([x, w, b], { normalizedRank, eps }) => {
+    const dims = Array.from({ length: normalizedRank }, (_, i) => x!.ndim - normalizedRank + i);
+    const centered = x!.sub(dispatch("mean", [x!], { dims, keepdim: true }));
+    const variance = dispatch("mean", [centered.mul(centered)], { dims, keepdim: true });
+    return centered.mul(variance.add(eps).rsqrt()).mul(w!).add(b!);
+  },
   softmax: ([x], { dim }) => {
     const e = x!.sub(dispatch("amax", [x!], { dims: [dim], keepdim: true })).exp();
     return e.div(dispatch("sum", [e], { dims: [dim], keepdim: true }));

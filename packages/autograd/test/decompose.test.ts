@@ -1,7 +1,7 @@
 // decompose(graph, supportedOps, table): oracles are the op set itself (every node of the result
 // must be supported) and the reference interpreter (both graphs give the same numbers on random data).
 import { type Graph, meta, type OpName, opNames, type TensorMeta } from "@aotjs/ir";
-import { interpret, Tensor, tensor, where } from "@aotjs/tensor";
+import { dispatch, interpret, Tensor, tensor, where } from "@aotjs/tensor";
 import { makeFx } from "@aotjs/tracer";
 import { describe, expect, test } from "vitest";
 import { decompose, defaultDecompositions, jointGraph } from "../src/index.js";
@@ -54,6 +54,7 @@ const everything = (x: Tensor, p: Tensor, i: Tensor) => [
   i.relu(),
   x.softmax(1),
   x.logSoftmax(0),
+  dispatch("layerNorm", [x, p.select(0, 0), p.select(0, 1)], { normalizedRank: 1 }),
 ];
 
 describe("decompose", () => {

@@ -380,6 +380,11 @@ const tfOps: TfTable = {
   // tf.softmax/logSoftmax normalize the last dim: move `dim` there and back.
   softmax: ([x], a) => lastDim(x!, a.dim, (t) => tf.softmax(t)),
   logSoftmax: ([x], a) => lastDim(x!, a.dim, (t) => tf.logSoftmax(t)),
+  layerNorm: ([x, w, b], a) => {
+    const axes = x!.shape.map((_, i) => i).slice(x!.rank - a.normalizedRank);
+    const { mean, variance } = tf.moments(x!, axes, true);
+    return tf.add(tf.mul(tf.mul(tf.sub(x!, mean), tf.rsqrt(tf.add(variance, a.eps))), w!), b!);
+  },
 };
 
 function lastDim(x: tf.Tensor, dim: number, f: (t: tf.Tensor) => tf.Tensor): tf.Tensor {

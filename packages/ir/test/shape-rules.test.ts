@@ -193,6 +193,14 @@ const table: { [K in OpName]: Cases<K> } = {
     no([b8(3)], "x must be floating or integer, got bool", { dim: 0 }),
     badAttr([f32(3)], "missing attribute 'dim'", {}),
   ],
+  layerNorm: [
+    ok([f32(2, 3, 4), f32(4), f32(4)], f32(2, 3, 4), { normalizedRank: 1 }),
+    ok([f64(2, 3, 4), f64(3, 4), f64(3, 4)], f64(2, 3, 4), { normalizedRank: 2, eps: 0 }),
+    no([f32(2, 3), f32(2), f32(3)], "weight [2] must have the normalized shape [3]", { normalizedRank: 1 }),
+    no([f32(3), f32(3), f32(3)], "normalizedRank 2 exceeds the rank of x [3]", { normalizedRank: 2 }),
+    no([f32(3), f64(3), f32(3)], "weight has dtype float64 but x has float32", { normalizedRank: 1 }),
+    badAttr([f32(3), f32(3), f32(3)], "missing attribute 'normalizedRank'", {}),
+  ],
   softmax: [
     ok([f32(2, 5)], f32(2, 5), { dim: 1 }),
     ok([f64(3)], f64(3), { dim: 0 }),

@@ -1,4 +1,4 @@
-import { catalog, opNames, TensorData } from "@aotjs/ir";
+import { catalog, compositeOpNames, TensorData } from "@aotjs/ir";
 import { describe, expect, test } from "vitest";
 import { compositeKernels } from "../src/kernels/composite.js";
 import { runKernel } from "../src/kernels/run.js";
@@ -58,8 +58,38 @@ describe("softmax and logSoftmax kernels", () => {
   });
 
   test("every composite op in the catalog has a kernel", () => {
-    const composites = opNames.filter((op) => op === "softmax" || op === "logSoftmax");
-    expect(Object.keys(compositeKernels).sort()).toEqual(composites.sort());
-    for (const op of composites) expect(catalog[op].category).toBe("reduction");
+    expect(Object.keys(compositeKernels).sort()).toEqual([...compositeOpNames].sort());
+    for (const op of compositeOpNames) expect(catalog[op].category).toBe("reduction");
+  });
+});
+
+describe("layerNorm kernel", () => {
+  // Oracle: the definition, per slice in float64: (x - mean) / sqrt(biased var + eps) * w + b.
+  test.each([1, 2])("matches the definition over the last %i dims", (rank) => {
+    const x = f64(
+      [2, 3, 4],
+      Array.from({ length: 24 }, (_, i) => Math.cos(i * 1.3) * 2),
+    );
+    const tail = x.shape.slice(3 - rank);
+    const n = tail.reduce((a, c) => a * c, 1);
+    const w = f64(
+      tail,
+      Array.from({ length: n }, (_, i) => 0.5 + i / n),
+    );
+    const b = f64(
+      tail,
+      Array.from({ length: n }, (_, i) => i / 7 - 0.3),
+    );
+    const got = floats(runKernel("layerNorm", [x, w, b], { normalizedRank: rank, eps: 1e-3 }));
+    for (let s = 0; s < 24; s += n) {
+      const slice = Array.from({ length: n }, (_, k) => x.data[s + k] as number);
+      const mean = slice.reduce((a, c) => a + c, 0) / n;
+      const variance = slice.reduce((a, c) => a + (c - mean) ** 2, 0) / n;
+      slice.forEach((v, k) => {
+        const want =
+          ((v - mean) / Math.sqrt(variance + 1e-3)) * (w.data[k] as number) + (b.data[k] as number);
+        expect(got[s + k]).toBeCloseTo(want, 12);
+      });
+    }
   });
 });

@@ -652,5 +652,22 @@ export function makeSamples(seed = 20240601): SampleTable {
         attrs: { dim: 1 },
       },
     ],
+    layerNorm: [
+      {
+        name: "[2,3,4] over the last dim",
+        inputs: [uniform(r, [2, 3, 4]), uniform(r, [4], 0.5, 2), uniform(r, [4])],
+        attrs: { normalizedRank: 1 },
+      },
+      {
+        name: "[2,3,4] over the last two dims, eps 1e-3",
+        inputs: [uniform(r, [2, 3, 4]), uniform(r, [3, 4], 0.5, 2), uniform(r, [3, 4])],
+        attrs: { normalizedRank: 2, eps: 1e-3 },
+      },
+      {
+        name: "[5,8] (a GPT's [B*T, d])",
+        inputs: [uniform(r, [5, 8]), uniform(r, [8], 0.5, 2), uniform(r, [8])],
+        attrs: { normalizedRank: 1 },
+      },
+    ],
   };
 }

@@ -1,5 +1,5 @@
 import { attr } from "../attrs.js";
-import { checkDims, defineOp, requireKind } from "./define.js";
+import { checkDims, defineOp, fail, requireKind, requireSameDType } from "./define.js";
 
 /**
  * Composite ops: expressible in core ops (the decomposition table in @aotjs/autograd does so for
@@ -21,6 +21,29 @@ const normalize = (doc: string) =>
   });
 
 export const compositeOps = {
+  layerNorm: defineOp({
+    category: "reduction",
+    inputs: ["x", "weight", "bias"],
+    attrs: { normalizedRank: attr.int({ min: 1 }), eps: attr.float({ default: 1e-5 }) },
+    infer: ([x, w, b], { normalizedRank, eps }) => {
+      requireSameDType([x!, w!, b!], ["x", "weight", "bias"]);
+      requireKind(x!, "x", "float");
+      if (normalizedRank > x!.shape.length)
+        fail(`normalizedRank ${normalizedRank} exceeds the rank of x [${x!.shape}]`);
+      if (!(eps >= 0)) fail(`eps must be >= 0, got ${eps}`);
+      const tail = x!.shape.slice(x!.shape.length - normalizedRank).join(",");
+      for (const [name, t] of [
+        ["weight", w!],
+        ["bias", b!],
+      ] as const) {
+        if (t.shape.join(",") !== tail) fail(`${name} [${t.shape}] must have the normalized shape [${tail}]`);
+      }
+      return { shape: x!.shape, dtype: x!.dtype };
+    },
+    doc:
+      "(x - mean) / sqrt(var + eps) * weight + bias over the last normalizedRank dims; biased variance, " +
+      "statistics in float64 in the reference (ONNX LayerNormalization)",
+  }),
   softmax: normalize(
     "exp(x - max) / sum(exp(x - max)) along dim; sums accumulate as float64 in the reference",
   ),

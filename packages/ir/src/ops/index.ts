@@ -34,6 +34,7 @@ export type ComputeOpName = keyof typeof computeOps;
 export type CreationOpName = keyof typeof creationOps;
 /** Ops with a default decomposition into core ops, kept whole for backends that run them natively. */
 export type CompositeOpName = keyof typeof compositeOps;
+export const compositeOpNames = Object.keys(compositeOps) as CompositeOpName[];
 /** Pointwise ops with one tensor input and no attributes (`cast` has one). */
 export const unaryOpNames = [
   "neg",

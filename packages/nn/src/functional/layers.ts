@@ -3,6 +3,7 @@ import {
   avgPool2d as avgPool2dOp,
   cat,
   conv2d as conv2dOp,
+  dispatch,
   type MaxPool2dOptions,
   maxPool2d as maxPool2dOp,
   pad as padOp,
@@ -142,6 +143,10 @@ export function layerNorm(
     throw new NNError(
       `layerNorm: input ${describe(x)} does not end in the normalized shape ${fmtShape(normalizedShape)}`,
     );
+  }
+  // With both affine parameters it is one catalog op (ONNX LayerNormalization, a closed-form rule).
+  if (weight && bias && weight.dtype === x.dtype && bias.dtype === x.dtype) {
+    return dispatch("layerNorm", [x, weight, bias], { normalizedRank: k, eps });
   }
   const dims = Array.from({ length: k }, (_, i) => x.ndim - k + i);
   const centered = x.sub(x.mean({ dim: dims, keepdim: true }));

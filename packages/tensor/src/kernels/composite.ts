@@ -36,7 +36,30 @@ function normalize(log: boolean) {
   };
 }
 
+/** Statistics of each normalized slice in float64: two passes (mean, then centered squares). */
+function layerNorm(
+  inputs: readonly TensorData[],
+  { normalizedRank, eps }: { normalizedRank: number; eps: number },
+): TensorData {
+  const [x, w, b] = inputs as [TensorData, TensorData, TensorData];
+  const src = x.data as Float32Array | Float64Array;
+  const [wd, bd] = [w.data as Float32Array | Float64Array, b.data as Float32Array | Float64Array];
+  const out = x.dtype === "float64" ? new Float64Array(src.length) : new Float32Array(src.length);
+  const size = numel(x.shape.slice(x.shape.length - normalizedRank));
+  for (let base = 0; base < src.length; base += size) {
+    let mean = 0;
+    for (let k = 0; k < size; k++) mean += src[base + k]!;
+    mean /= size;
+    let variance = 0;
+    for (let k = 0; k < size; k++) variance += (src[base + k]! - mean) ** 2;
+    const rstd = 1 / Math.sqrt(variance / size + eps);
+    for (let k = 0; k < size; k++) out[base + k] = (src[base + k]! - mean) * rstd * wd[k]! + bd[k]!;
+  }
+  return new TensorData(x.dtype, x.shape, out as never);
+}
+
 export const compositeKernels: KernelsFor<CompositeOpName> = {
+  layerNorm,
   softmax: normalize(false),
   logSoftmax: normalize(true),
 };
