@@ -4,7 +4,7 @@ import { functionalCall, Module } from "@aotjs/nn";
 import { defaultPartition } from "@aotjs/partitioner";
 import { Tensor } from "@aotjs/tensor";
 import { flatten, trace } from "@aotjs/tracer";
-import type { PartitionFn } from "./aot-function.js";
+import { type PartitionFn, tangentPredicate } from "./aot-function.js";
 import { inputNameOf } from "./aot-module.js";
 import { AotError } from "./executable.js";
 
@@ -274,6 +274,7 @@ export function aotExport(
   const joint = simplify(info.graph);
   const parts = (options.partitionFn ?? defaultPartition)(joint, {
     numForwardOutputs: info.numForwardOutputs,
+    isTangent: tangentPredicate(info),
   });
   const { forward, backward } = parts;
   const numUser = info.outputRequiresGrad.length;

@@ -1,6 +1,7 @@
 import {
   type DecompositionTable,
   decompose,
+  enableGrad,
   isGradEnabled,
   jointGraphInfo,
   noGrad,
@@ -15,15 +16,27 @@ import {
   type OpName,
   opNames,
   TensorData,
-  type Value,
 } from "@aotjs/ir";
-import { defaultPartition, type PartitionResult } from "@aotjs/partitioner";
+import { defaultPartition, type PartitionOptions, type PartitionResult } from "@aotjs/partitioner";
 import { defaultGenerator, Tensor, zerosLike } from "@aotjs/tensor";
 import { flatten, specKey, type TreeSpec, trace, unflatten } from "@aotjs/tracer";
 import { nop } from "./compilers.js";
 import { AotError, compileGraph, runExecutable } from "./executable.js";
 
-export type PartitionFn = (joint: Graph, options: { numForwardOutputs: number }) => PartitionResult;
+/** `options.isTangent` names the joint's tangent inputs exactly (a parameter may be called `tangents`). */
+export type PartitionFn = (joint: Graph, options: PartitionOptions) => PartitionResult;
+
+/** The joint's tangent inputs by name, so a primal named `tangents...` is not mistaken for one. */
+export const tangentPredicate = (info: {
+  graph: Graph;
+  numPrimals: number;
+  numTangents: number;
+}): NonNullable<PartitionOptions["isTangent"]> => {
+  const names = new Set(
+    info.graph.inputs.slice(info.numPrimals, info.numPrimals + info.numTangents).map((v) => v.name),
+  );
+  return (v) => names.has(v.name);
+};
 
 export interface AotOptions {
   /** Compiles the forward graph (and, by default, the backward and inference graphs). Default `nop`. */
@@ -96,14 +109,6 @@ function planInputs(
       `graph '${graph.name}' has an input '${v.name}' that is not an argument, an RNG input or a captured constant`,
     );
   });
-}
-
-/** The values of `graph` computed from any of `tangents` (matched by name). */
-function tangentDependent(graph: Graph, tangents: readonly { name: string }[]): Set<Value> {
-  const names = new Set(tangents.map((t) => t.name));
-  const reached = new Set<Value>(graph.inputs.filter((v) => names.has(v.name)));
-  for (const node of graph.nodes) if (node.inputs.some((v) => reached.has(v))) reached.add(node.output);
-  return reached;
 }
 
 const simplify = (g: Graph, supported: ReadonlySet<OpName>, table: DecompositionTable | undefined) =>
@@ -182,7 +187,10 @@ export function aotFunction<A extends unknown[], R>(
     });
     if (info.rng) traced.rngConsumed = info.rng.consumed;
     const joint = simplify(info.graph, supported, options.decompositions);
-    const parts = partitionFn(joint, { numForwardOutputs: info.numForwardOutputs });
+    const parts = partitionFn(joint, {
+      numForwardOutputs: info.numForwardOutputs,
+      isTangent: tangentPredicate(info),
+    });
     const fwExe = await compileGraph(fwCompiler, parts.forward, "forward");
     let bwExe: Executable;
     try {
@@ -202,13 +210,9 @@ export function aotFunction<A extends unknown[], R>(
     });
     const numOwn = info.outputRequiresGrad.length;
     const gradLeaves = requiresGrad.flatMap((r, i) => (r ? [i] : []));
-    // A gradient that depends on no tangent is identically zero (the input reaches no output that
-    // requires grad): eager autograd leaves that input's `.grad` alone, and so does the runtime.
-    const reached = tangentDependent(
-      joint,
-      info.graph.inputs.slice(info.numPrimals, info.numPrimals + info.numTangents),
-    );
-    const gradUsed = joint.outputs.slice(info.numForwardOutputs).map((v) => reached.has(v));
+    // An input backprop from the outputs never reaches gets zeros from the graph; eager autograd
+    // leaves that input's `.grad` alone, and so does the runtime.
+    const gradUsed = info.gradUsed;
     const { forward, backward } = parts;
     return {
       outputSpec: outputSpec!,
@@ -222,17 +226,21 @@ export function aotFunction<A extends unknown[], R>(
         const outputs = fwOut.slice(0, numOwn).map((d) => new Tensor(d));
         const saved = fwOut.slice(info.numForwardOutputs);
         const differentiable = outputs.filter((_, k) => info.outputRequiresGrad[k]);
-        recordCustomNode("CompiledFunctionBackward", callLeaves, differentiable, async (gradOutputs) => {
-          const tangents = differentiable.map(
-            (o, k) => gradOutputs[k]?.toData() ?? noGrad(() => zerosLike(o)).toData(),
-          );
-          const grads = await runExecutable(bwExe, backward, [...saved, ...tangents]);
-          const result: (Tensor | null)[] = callLeaves.map(() => null);
-          gradLeaves.forEach((leaf, j) => {
-            if (gradUsed[j]) result[leaf] = new Tensor(grads[j]!);
-          });
-          return result;
-        });
+        // This graph was chosen because grad mode was on at call time; by now (after awaits) a
+        // concurrent noGrad(async ...) may have turned it off, so record the node regardless.
+        enableGrad(() =>
+          recordCustomNode("CompiledFunctionBackward", callLeaves, differentiable, async (gradOutputs) => {
+            const tangents = differentiable.map(
+              (o, k) => gradOutputs[k]?.toData() ?? noGrad(() => zerosLike(o)).toData(),
+            );
+            const grads = await runExecutable(bwExe, backward, [...saved, ...tangents]);
+            const result: (Tensor | null)[] = callLeaves.map(() => null);
+            gradLeaves.forEach((leaf, j) => {
+              if (gradUsed[j]) result[leaf] = new Tensor(grads[j]!);
+            });
+            return result;
+          }),
+        );
         return [...outputs, ...fwOut.slice(numOwn, info.numForwardOutputs).map((d) => new Tensor(d))];
       },
     };
@@ -271,7 +279,11 @@ export function aotFunction<A extends unknown[], R>(
       entry = { compiled: compile(leaves, spec, needsGrad, traced), traced };
       entries.set(key, entry);
       // A compile that throws leaves nothing behind, so the next call tries again.
-      entry.compiled.catch(() => entries.delete(key));
+      const created = entry;
+      entry.compiled.catch(() => {
+        // Only this entry: after dispose() a new compile may hold the key.
+        if (entries.get(key) === created) entries.delete(key);
+      });
     }
     let seed = 0;
     let offset = 0;
@@ -316,7 +328,10 @@ export function aotFunction<A extends unknown[], R>(
     stats: (): AotStats => ({ ...stats, cacheSize: entries.size }),
     lastGraphs,
     async dispose() {
+      // Compiles still in flight add their executables to `live` when they finish: wait for them.
+      const pending = [...entries.values()].map((e) => e.compiled);
       entries.clear();
+      await Promise.allSettled(pending);
       const all = [...live];
       live.clear();
       await Promise.all(all.map((e) => e.dispose?.()));

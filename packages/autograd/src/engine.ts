@@ -48,6 +48,10 @@ export class TapeNode implements GradFn {
     if (!retain) this.#backward = undefined;
     return fn(gradOutputs);
   }
+  /** Free what the backward closure holds (saved tensors); a later run is an error. */
+  release(): void {
+    this.#backward = undefined;
+  }
 }
 
 const outputIndex = new WeakMap<Tensor, number>();
@@ -170,7 +174,10 @@ function checkGrad(node: TapeNode, i: number, g: Tensor): void {
  * The engine, as a generator that yields the promises of async nodes: driven synchronously for
  * tracing (where every node is an op rule) and asynchronously by `backward()`.
  */
-function* engine(req: BackwardRequest): Generator<Promise<GradList>, Map<Tensor, Tensor>, GradList> {
+function* engine(
+  req: BackwardRequest,
+  ran: TapeNode[] = [],
+): Generator<Promise<GradList>, Map<Tensor, Tensor>, GradList> {
   const rootEdges = req.roots.map((t, i) => {
     const e = edgeOf(t);
     if (!e)
@@ -222,6 +229,7 @@ function* engine(req: BackwardRequest): Generator<Promise<GradList>, Map<Tensor,
           captured.set(t, gradOutputs[e.index]!);
     }
     let grads = node.run(gradOutputs, req.retainGraph);
+    ran.push(node);
     if (grads instanceof Promise) grads = yield grads;
     node.nextEdges.forEach((e, i) => {
       if (!e) return;
@@ -242,15 +250,23 @@ function* engine(req: BackwardRequest): Generator<Promise<GradList>, Map<Tensor,
   return captured;
 }
 
+/**
+ * Synchronous run. Nodes are released only once the whole pass succeeded, so refusing an async
+ * node half-way leaves the tape intact for a later `await backward()`.
+ */
 function runSync(req: BackwardRequest): Map<Tensor, Tensor> {
-  const it = noGrad(() => engine(req));
+  const ran: TapeNode[] = [];
+  const it = noGrad(() => engine({ ...req, retainGraph: true }, ran));
   // The generator body runs lazily in next(); keep grad mode off around each step.
   const step = noGrad(() => it.next());
   if (!step.done) {
+    // Nobody will await the async node's work: keep its failure from becoming unhandled.
+    step.value.catch(() => {});
     throw new AutogradError(
       "backward: an async tape node (a compiled function) cannot be differentiated synchronously; use await backward()",
     );
   }
+  if (!req.retainGraph) for (const node of ran) node.release();
   return step.value;
 }
 
@@ -346,6 +362,21 @@ export function gradSync(
   options: GradOptions = {},
 ): Tensor[] {
   return collect(runSync(gradRequest(outputs, inputs, options)), inputs, options);
+}
+
+/**
+ * `gradSync`, also telling which inputs the backward pass reached: `used[i]` is false when the
+ * outputs don't reach input i (its gradient is made-up zeros, and eager `backward()` would leave
+ * its `.grad` alone). A reached input counts as used even if its gradient does not depend on the
+ * output gradients (sign's zeros).
+ */
+export function gradSyncWithUsage(
+  outputs: readonly Tensor[],
+  inputs: readonly Tensor[],
+  options: GradOptions = {},
+): { grads: Tensor[]; used: boolean[] } {
+  const captured = runSync(gradRequest(outputs, inputs, options));
+  return { grads: collect(captured, inputs, options), used: inputs.map((t) => captured.has(t)) };
 }
 
 export async function gradAsync(

@@ -1,7 +1,7 @@
 import { type DType, Graph, isFloating, type TensorData, type TensorMeta } from "@aotjs/ir";
 import { Tensor, zerosLike } from "@aotjs/tensor";
 import { flatten, type TreeSpec, trace } from "@aotjs/tracer";
-import { AutogradError, gradSync } from "./engine.js";
+import { AutogradError, gradSyncWithUsage } from "./engine.js";
 import { replayGraph } from "./replay.js";
 
 export interface JointGraphInfo {
@@ -12,6 +12,11 @@ export interface JointGraphInfo {
   readonly numTangents: number;
   /** Which forward outputs take a tangent (the floating outputs that depend on a primal requiring grad). */
   readonly outputRequiresGrad: readonly boolean[];
+  /**
+   * One per primal that requires grad: whether backprop from the outputs reaches it. When false,
+   * its gradient output is zeros the graph makes up, where eager `backward()` leaves `.grad` alone.
+   */
+  readonly gradUsed: readonly boolean[];
   /** Structure of the forward function's result. */
   readonly outputSpec: TreeSpec;
   /** Captured constant tensors: graph inputs after the tangents (see `trace`). */
@@ -83,14 +88,21 @@ export function jointGraphInfo(
   const tangentMetas = metas.filter((_, i) => requires[i]);
 
   // Pass 2: forward, then backward through the same engine, traced together.
+  let gradUsed: boolean[] = [];
   const joint = trace(
     (primals: Tensor[], tangents: Tensor[]) => {
       const outs = flatten(fn(...primals)).leaves;
       const wrt = primals.filter((_, i) => requiresGrad[i]);
       const roots = outs.filter((_, i) => requires[i]);
-      const grads = roots.length
-        ? gradSync(roots, wrt, { gradOutputs: tangents, allowUnused: true })
-        : wrt.map((p) => zerosLike(p));
+      let grads: Tensor[];
+      if (roots.length) {
+        const r = gradSyncWithUsage(roots, wrt, { gradOutputs: tangents, allowUnused: true });
+        grads = r.grads;
+        gradUsed = r.used;
+      } else {
+        grads = wrt.map((p) => zerosLike(p));
+        gradUsed = wrt.map(() => false);
+      }
       return [...outs, ...grads];
     },
     [exampleInputs.map((x, i) => fakeInput(x, requiresGrad[i]!)), tangentMetas.map((m) => Tensor.fake(m))],
@@ -115,6 +127,7 @@ export function jointGraphInfo(
     numPrimals: exampleInputs.length,
     numTangents: tangentMetas.length,
     outputRequiresGrad: requires,
+    gradUsed,
     outputSpec: spec,
     constants: joint.constants,
     ...(joint.rng ? { rng: joint.rng } : {}),

@@ -392,3 +392,18 @@ describe("grad of an output that ignores its argument", () => {
     expect(g.toArray()).toEqual([0, 0, 0]);
   });
 });
+
+describe("a refused synchronous backward", () => {
+  // Oracle: PyTorch keeps the graph when backward raises before running; here the sync engine
+  // refuses an async node half-way and must leave the tape usable for `await backward()`.
+  test("leaves the tape intact for an async backward", async () => {
+    const x = randn([3]).requiresGrad_();
+    const y = x.mul(2);
+    const z = y.detach().requiresGrad_(false);
+    recordCustomNode("AsyncDouble", [y], [z], async ([g]) => [g!.mul(2)]);
+    const loss = z.sin().sum();
+    expect(() => backwardSync(loss)).toThrow(/async tape node/);
+    await loss.backward();
+    expectClose(x.grad!, z.detach().cos().mul(4), "d sin(4x)/dx via both nodes", 1e-6);
+  });
+});

@@ -39,6 +39,9 @@ export const setAutogradEngine = (e: AutogradEngine | undefined): void => {
   engine = e;
 };
 
+/** bool < integer < floating: torch's in-place ops refuse to store a higher category in a lower one. */
+const dtypeRank = (d: DType): number => (d === "bool" ? 0 : isFloating(d) ? 2 : 1);
+
 let assignData: (t: Tensor, d: TensorData) => void;
 /** Internal: the base of `dispatchMutate` rebinds a tensor's data (not exported from the package). */
 export const setTensorData = (t: Tensor, d: TensorData): void => assignData(t, d);
@@ -177,24 +180,43 @@ export class Tensor implements TensorMeta {
   }
 
   // ---- in-place (the tracer functionalizes these; autograd re-links history) ----
-  #assign(value: Tensor): this {
-    requireTensor(value, "in-place update", "the new value");
+  #assign(value: Tensor, op = "in-place update"): this {
+    requireTensor(value, op, "the new value");
     let v = value.dtype === this.dtype ? value : value.to(this.dtype);
-    if (v.shape.length !== this.ndim || v.shape.some((d, i) => d !== this.shape[i])) v = v.expand(this.shape);
+    if (v.shape.length !== this.ndim || v.shape.some((d, i) => d !== this.shape[i])) {
+      if (
+        v.shape.length > this.ndim ||
+        v.shape.some((d, i) => d !== 1 && d !== this.shape[this.ndim - v.shape.length + i])
+      ) {
+        throw new TensorError(
+          `${op}: the result ${formatMeta(v)} does not broadcast to the target ${formatMeta(this)}`,
+        );
+      }
+      v = v.expand(this.shape);
+    }
     dispatchMutate(this, v);
     return this;
   }
+  /** Arithmetic in place keeps the target's dtype, and like torch refuses to narrow the category (float into int). */
+  #arith(op: string, result: Tensor): this {
+    if (dtypeRank(result.dtype) > dtypeRank(this.dtype)) {
+      throw new TensorError(
+        `${op}: result type ${result.dtype} can't be cast to the desired output type ${this.dtype}`,
+      );
+    }
+    return this.#assign(result, op);
+  }
   add_(other: TensorLike, alpha = 1): this {
-    return this.#assign(this.add(alpha === 1 ? other : ew.arith("mul", other, alpha)));
+    return this.#arith("add_", this.add(alpha === 1 ? other : ew.arith("mul", other, alpha)));
   }
   sub_(other: TensorLike): this {
-    return this.#assign(this.sub(other));
+    return this.#arith("sub_", this.sub(other));
   }
   mul_(other: TensorLike): this {
-    return this.#assign(this.mul(other));
+    return this.#arith("mul_", this.mul(other));
   }
   div_(other: TensorLike): this {
-    return this.#assign(this.div(other));
+    return this.#arith("div_", this.div(other));
   }
   copy_(src: Tensor): this {
     return this.#assign(src);

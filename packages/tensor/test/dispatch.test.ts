@@ -246,7 +246,7 @@ describe("the mutate and alias hooks", () => {
     };
     const x = zeros([2, 3], { dtype: "int32" });
     withMode(m, () => {
-      x.add_(tensor([1.5, 2.5, 3.5]));
+      x.add_(tensor([1, 2, 3], { dtype: "int64" }));
       x.copy_(tensor([[7], [8]], { dtype: "float64" }));
       x.fill_(true);
       x.zero_();

@@ -498,11 +498,18 @@ describe("in-place methods", () => {
     expect(x.shape).toEqual([3]);
   });
 
-  it("in-place keeps the target's dtype and broadcasts the operand", () => {
+  it("in-place keeps the target's dtype and broadcasts the operand; float into int is refused, as torch", () => {
     const i = tensor([1, 2]);
-    i.add_(2.5);
+    i.add_(3);
     expect(i.dtype).toBe("int64");
-    expect(i.toArray()).toEqual([3, 4]);
+    expect(i.toArray()).toEqual([4, 5]);
+    expect(() => i.add_(2.5)).toThrow(
+      "add_: result type float32 can't be cast to the desired output type int64",
+    );
+    expect(() => tensor([5]).div_(2)).toThrow(/div_: result type float32 can't be cast/);
+    expect(() => zeros([2]).add_(zeros([3, 2]))).toThrow(
+      /add_: the result f32\[3,2\] does not broadcast to the target f32\[2\]/,
+    );
     const m = zeros([2, 3]);
     m.add_(tensor([1, 2, 3]));
     expect(m.toArray()).toEqual([

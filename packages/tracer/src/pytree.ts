@@ -105,8 +105,8 @@ export function specKey(spec: TreeSpec): string {
     case "value":
       return spec.value === undefined
         ? "undefined"
-        : typeof spec.value === "number" && !Number.isFinite(spec.value)
-          ? `#${spec.value}`
+        : typeof spec.value === "number" && (!Number.isFinite(spec.value) || Object.is(spec.value, -0))
+          ? `#${Object.is(spec.value, -0) ? "-0" : spec.value}`
           : JSON.stringify(spec.value);
   }
 }

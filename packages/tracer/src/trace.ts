@@ -44,10 +44,19 @@ export interface TraceResult {
   readonly rng?: { readonly consumed: number };
 }
 
-function allEqual(d: TensorData): boolean {
+/**
+ * The one value every element of `d` holds, when a `full` node can reproduce it exactly: equal
+ * by `Object.is` (0 and -0 differ, NaN equals NaN), and for int64 within the doubles' exact range
+ * (a `full` value is a JS number, so 2^60 + 1 would come back as 2^60).
+ */
+function repeatedValue(d: TensorData): number | undefined {
   const a = d.data;
-  for (let i = 1; i < a.length; i++) if (a[i] !== a[0]) return false;
-  return true;
+  if (a.length === 0) return undefined;
+  const first = a[0]!;
+  for (let i = 1; i < a.length; i++) if (!Object.is(a[i], first)) return undefined;
+  const value = Number(first);
+  if (typeof first === "bigint" && BigInt(value) !== first) return undefined;
+  return value;
 }
 
 /**
@@ -95,12 +104,13 @@ class TracingMode implements DispatchHandler {
     }
     let value: Value;
     const rng = this.#rngValue(t);
+    const repeated = rng ? undefined : repeatedValue(data);
     if (rng) value = rng;
-    else if (data.size > 0 && allEqual(data)) {
+    else if (repeated !== undefined) {
       value = this.builder.op(
         "full",
         [],
-        { shape: data.shape, value: Number(data.data[0]!), dtype: data.dtype },
+        { shape: data.shape, value: repeated, dtype: data.dtype },
         "_constant",
       );
     } else {

@@ -1,4 +1,4 @@
-import { bernoulli, type Generator, type Tensor, where, zerosLike } from "@aotjs/tensor";
+import { bernoulli, type Generator, type Tensor, where } from "@aotjs/tensor";
 import { describe, NNError } from "../errors.js";
 
 export const relu = (x: Tensor): Tensor => x.relu();
@@ -37,8 +37,9 @@ export interface DropoutOptions {
 export function dropout(x: Tensor, p = 0.5, training = true, options: DropoutOptions = {}): Tensor {
   if (!(p >= 0 && p <= 1)) throw new NNError(`dropout: p must be in [0, 1], got ${p} (input ${describe(x)})`);
   if (!training || p === 0) return x;
-  // 1/(1-p) is infinite at p = 1; torch returns zeros there.
-  if (p === 1) return zerosLike(x);
+  // 1/(1-p) is infinite at p = 1; torch returns input * 0 there, so the result stays connected
+  // to x (its gradient is zeros, not missing).
+  if (p === 1) return x.mul(0);
   const keep = bernoulli(x.shape, 1 - p, { generator: options.generator });
   return where(keep, x.div(1 - p), 0);
 }

@@ -9,6 +9,7 @@ import {
   pad as padOp,
   type Tensor,
   type Conv2dOptions as TensorConv2dOptions,
+  where,
 } from "@aotjs/tensor";
 import { describe, fmtShape, NNError } from "../errors.js";
 
@@ -217,17 +218,26 @@ export function batchNorm(
   return y;
 }
 
-/** Rows of `weight` [V, D] picked by integer `indices` of any shape: result [...indices, D]. */
-export function embedding(indices: Tensor, weight: Tensor): Tensor {
+/**
+ * Rows of `weight` [V, D] picked by integer `indices` of any shape: result [...indices, D]. As in
+ * torch, the row `paddingIdx` (negative counts from the end) gets no gradient.
+ */
+export function embedding(indices: Tensor, weight: Tensor, paddingIdx?: number | null): Tensor {
   if (!isInt(indices) || weight.ndim !== 2) {
     throw new NNError(
       `embedding: need integer indices and a [num, dim] weight, got ${describe(indices)} and ${describe(weight)}`,
     );
   }
-  const d = weight.shape[1]!;
+  const [v, d] = weight.shape as [number, number];
+  if (paddingIdx != null && !(Number.isInteger(paddingIdx) && paddingIdx >= -v && paddingIdx < v)) {
+    throw new NNError(`embedding: paddingIdx ${paddingIdx} is out of range for weight ${describe(weight)}`);
+  }
   const flat = indices.reshape([-1]);
   const rows = weight.gather(0, flat.unsqueeze(1).expand([flat.shape[0]!, d]));
-  return rows.reshape([...indices.shape, d]);
+  const out = rows.reshape([...indices.shape, d]);
+  if (paddingIdx == null) return out;
+  const pad = indices.eq(paddingIdx < 0 ? paddingIdx + v : paddingIdx).unsqueeze(-1);
+  return where(pad, out.detach(), out);
 }
 
 export const flatten = (x: Tensor, startDim = 0, endDim = -1): Tensor => x.flatten(startDim, endDim);

@@ -33,7 +33,10 @@ export class Linear extends Module {
   }
 }
 
-/** A lookup table [num, dim] of vectors, initialised N(0, 1); `paddingIdx`'s row starts at zero. */
+/**
+ * A lookup table [num, dim] of vectors, initialised N(0, 1); `paddingIdx`'s row starts at zero
+ * and, as in torch, gets no gradient (so training leaves it as it is).
+ */
 export class Embedding extends Module {
   readonly numEmbeddings: number;
   readonly embeddingDim: number;
@@ -66,7 +69,7 @@ export class Embedding extends Module {
     if (indices.dtype !== "int64" && indices.dtype !== "int32") {
       throw layerError(this, `embedding: indices must be int64 (or int32), got ${describe(indices)}`);
     }
-    return F.embedding(indices, this.weight);
+    return F.embedding(indices, this.weight, this.paddingIdx);
   }
   override extraRepr(): string {
     return `${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx === null ? "" : `, padding_idx=${this.paddingIdx}`}`;

@@ -1,4 +1,4 @@
-import { Tensor } from "@aotjs/tensor";
+import { Tensor, zerosLike } from "@aotjs/tensor";
 import { describe, NNError } from "../errors.js";
 import { withoutGrad } from "../internal.js";
 
@@ -54,7 +54,8 @@ export abstract class Optimizer<O extends object> {
       for (const p of g.params) {
         if (!p.grad) continue;
         if (setToNone) p.grad = null;
-        else p.grad = p.grad.mul(0);
+        // zerosLike, not mul(0): a NaN or infinite gradient must become 0 too, as torch's zero_().
+        else p.grad = zerosLike(p.grad);
       }
     }
   }
