@@ -1,11 +1,11 @@
-import { type DecompositionTable, decompose, jointGraphInfo, noGrad } from "@aotjs/autograd";
-import { cse, type DType, dce, type Graph, type OpName, opNames, type TensorData } from "@aotjs/ir";
+import type { DecompositionTable } from "@aotjs/autograd";
+import { type DType, type Graph, type OpName, opNames, type TensorData } from "@aotjs/ir";
 import { functionalCall, Module } from "@aotjs/nn";
 import { defaultPartition } from "@aotjs/partitioner";
 import { Tensor } from "@aotjs/tensor";
-import { flatten, trace } from "@aotjs/tracer";
-import { type PartitionFn, tangentPredicate } from "./aot-function.js";
-import { inputNameOf } from "./aot-module.js";
+import { flatten } from "@aotjs/tracer";
+import { inputNameOf, uniqueNames } from "./aot-module.js";
+import { capture, type PartitionFn } from "./capture.js";
 import { AotError } from "./executable.js";
 
 export interface AotExportOptions {
@@ -180,13 +180,7 @@ export function aotExport(
       `aotExport: ${userNames.length} input names for ${exampleInputs.length} example inputs`,
     );
   }
-  // Distinct names, as aotModule makes them: a later duplicate (`a.b` and `a_b`) gets `_1`, `_2`, ...
-  const names: string[] = [];
-  for (const base of [...state.map(([n]) => inputNameOf(n)), ...userNames]) {
-    let name = base;
-    for (let k = 1; names.includes(name); k++) name = `${base}_${k}`;
-    names.push(name);
-  }
+  const names = uniqueNames([...state.map(([n]) => inputNameOf(n)), ...userNames]);
   const kinds = new Map<string, { kind: ExportInputKind; target?: string }>(
     names.map((n, i) => [
       n,
@@ -206,8 +200,13 @@ export function aotExport(
     return flatten(out).leaves;
   };
   const requiresGrad = leaves.map((t) => t.requiresGrad);
-  const supported = new Set<OpName>(options.supportedOps ?? opNames);
-  const simplify = (g: Graph) => cse(dce(decompose(g, supported, options.decompositions)));
+  const trainable = options.trainable ?? requiresGrad.some(Boolean);
+  const captured = capture(flatFn, leaves, trainable, {
+    names,
+    supported: new Set<OpName>(options.supportedOps ?? opNames),
+    partitionFn: options.partitionFn ?? defaultPartition,
+    ...(options.decompositions ? { decompositions: options.decompositions } : {}),
+  });
   const describeInput = (name: string, meta: { dtype: DType; shape: readonly number[] }): ExportInput => {
     const k = kinds.get(name);
     const kind: ExportInputKind =
@@ -249,15 +248,8 @@ export function aotExport(
   const rngOf = (rng: { consumed: number } | undefined) =>
     rng ? { rng: { seed: "rng_seed", offset: "rng_offset", consumed: rng.consumed } } : {};
 
-  if (!(options.trainable ?? requiresGrad.some(Boolean))) {
-    const traced = noGrad(() =>
-      trace(
-        flatFn,
-        leaves.map((t) => Tensor.fake(t.meta)),
-        { name: "inference", inputNames: names, functionalizeRng: true },
-      ),
-    );
-    const forward = simplify(traced.graph);
+  if (captured.kind === "inference") {
+    const { graph: forward, traced } = captured;
     const numUser = forward.outputs.length - forward.mutations.length;
     return {
       forward,
@@ -266,25 +258,10 @@ export function aotExport(
     };
   }
 
-  const info = jointGraphInfo(flatFn, leaves, requiresGrad, {
-    name: "joint",
-    primalNames: names,
-    functionalizeRng: true,
-  });
-  const joint = simplify(info.graph);
-  const parts = (options.partitionFn ?? defaultPartition)(joint, {
-    numForwardOutputs: info.numForwardOutputs,
-    isTangent: tangentPredicate(info),
-  });
+  const { info, joint, parts, tangentNames } = captured;
   const { forward, backward } = parts;
   const numUser = info.outputRequiresGrad.length;
   const base = common(forward, numUser, info.outputRequiresGrad);
-  // Gradients that depend on no tangent are identically zero (no output requiring grad reads the input).
-  const tangentNames = new Set(
-    info.graph.inputs.slice(info.numPrimals, info.numPrimals + info.numTangents).map((v) => v.name),
-  );
-  const reached = new Set(joint.inputs.filter((v) => tangentNames.has(v.name)));
-  for (const node of joint.nodes) if (node.inputs.some((v) => reached.has(v))) reached.add(node.output);
   const gradInputs = names.filter((_, i) => requiresGrad[i]);
   const differentiableOutputs = info.outputRequiresGrad.flatMap((r, i) => (r ? [i] : []));
   const forwardIndex = new Map(forward.outputs.map((v, i) => [v.name, i]));
@@ -305,7 +282,8 @@ export function aotExport(
       kind: "gradient",
       input,
       ...(target ? { target } : {}),
-      used: reached.has(joint.outputs[info.numForwardOutputs + j]!),
+      // Whether backprop from the outputs reaches the input (eager autograd's rule for setting `.grad`).
+      used: info.gradUsed[j]!,
     };
   });
   return {

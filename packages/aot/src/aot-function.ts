@@ -1,42 +1,17 @@
 import {
   type DecompositionTable,
-  decompose,
   enableGrad,
   isGradEnabled,
-  jointGraphInfo,
   noGrad,
   recordCustomNode,
 } from "@aotjs/autograd";
-import {
-  type Compiler,
-  cse,
-  dce,
-  type Executable,
-  type Graph,
-  type OpName,
-  opNames,
-  TensorData,
-} from "@aotjs/ir";
-import { defaultPartition, type PartitionOptions, type PartitionResult } from "@aotjs/partitioner";
+import { type Compiler, type Executable, type Graph, type OpName, opNames, TensorData } from "@aotjs/ir";
+import { defaultPartition } from "@aotjs/partitioner";
 import { defaultGenerator, Tensor, zerosLike } from "@aotjs/tensor";
-import { flatten, specKey, type TreeSpec, trace, unflatten } from "@aotjs/tracer";
+import { flatten, specKey, type TreeSpec, unflatten } from "@aotjs/tracer";
+import { capture, type PartitionFn } from "./capture.js";
 import { nop } from "./compilers.js";
 import { AotError, compileGraph, runExecutable } from "./executable.js";
-
-/** `options.isTangent` names the joint's tangent inputs exactly (a parameter may be called `tangents`). */
-export type PartitionFn = (joint: Graph, options: PartitionOptions) => PartitionResult;
-
-/** The joint's tangent inputs by name, so a primal named `tangents...` is not mistaken for one. */
-export const tangentPredicate = (info: {
-  graph: Graph;
-  numPrimals: number;
-  numTangents: number;
-}): NonNullable<PartitionOptions["isTangent"]> => {
-  const names = new Set(
-    info.graph.inputs.slice(info.numPrimals, info.numPrimals + info.numTangents).map((v) => v.name),
-  );
-  return (v) => names.has(v.name);
-};
 
 export interface AotOptions {
   /** Compiles the forward graph (and, by default, the backward and inference graphs). Default `nop`. */
@@ -76,8 +51,6 @@ interface Compiled {
   readonly numOwnOutputs: number;
   /** [leaf index, output index] pairs: inputs the function updated in place. */
   readonly mutations: readonly (readonly [number, number])[];
-  readonly rngConsumed?: number;
-  readonly executables: readonly Executable[];
   readonly run: (inputs: TensorData[], leaves: readonly Tensor[]) => Promise<Tensor[]>;
 }
 
@@ -110,9 +83,6 @@ function planInputs(
     );
   });
 }
-
-const simplify = (g: Graph, supported: ReadonlySet<OpName>, table: DecompositionTable | undefined) =>
-  cse(dce(decompose(g, supported, table)));
 
 /**
  * functorch's `aot_function`: traces `fn`'s forward and backward ahead of time, partitions the
@@ -150,16 +120,15 @@ export function aotFunction<A extends unknown[], R>(
       outputSpec = out.spec;
       return out.leaves;
     };
-    if (!needsGrad) {
-      const tracedInference = noGrad(() =>
-        trace(
-          flatFn,
-          leaves.map((t) => Tensor.fake(t.meta)),
-          { name: "inference", inputNames: names, functionalizeRng: true },
-        ),
-      );
+    const captured = capture(flatFn, leaves, needsGrad, {
+      names,
+      supported,
+      partitionFn,
+      ...(options.decompositions ? { decompositions: options.decompositions } : {}),
+    });
+    if (captured.kind === "inference") {
+      const { graph, traced: tracedInference } = captured;
       if (tracedInference.rng) traced.rngConsumed = tracedInference.rng.consumed;
-      const graph = simplify(tracedInference.graph, supported, options.decompositions);
       const exe = await compileGraph(inferenceCompiler, graph, "inference");
       live.add(exe);
       Object.assign(lastGraphs, {
@@ -174,23 +143,12 @@ export function aotFunction<A extends unknown[], R>(
         inputPlan: planInputs(graph, names, tracedInference.constants),
         numOwnOutputs: numOwn,
         mutations: graph.mutations.map((m) => [m.input, m.output] as const),
-        ...(tracedInference.rng ? { rngConsumed: tracedInference.rng.consumed } : {}),
-        executables: [exe],
         run: async (inputs) => (await runExecutable(exe, graph, inputs)).map((d) => new Tensor(d)),
       };
     }
     const requiresGrad = leaves.map((t) => t.requiresGrad);
-    const info = jointGraphInfo(flatFn, leaves, requiresGrad, {
-      name: "joint",
-      primalNames: names,
-      functionalizeRng: true,
-    });
+    const { info, joint, parts } = captured;
     if (info.rng) traced.rngConsumed = info.rng.consumed;
-    const joint = simplify(info.graph, supported, options.decompositions);
-    const parts = partitionFn(joint, {
-      numForwardOutputs: info.numForwardOutputs,
-      isTangent: tangentPredicate(info),
-    });
     const fwExe = await compileGraph(fwCompiler, parts.forward, "forward");
     let bwExe: Executable;
     try {
@@ -219,8 +177,6 @@ export function aotFunction<A extends unknown[], R>(
       inputPlan: planInputs(forward, names, info.constants),
       numOwnOutputs: numOwn,
       mutations: forward.mutations.map((m) => [m.input, m.output] as const),
-      ...(info.rng ? { rngConsumed: info.rng.consumed } : {}),
-      executables: [fwExe, bwExe],
       run: async (inputs, callLeaves) => {
         const fwOut = await runExecutable(fwExe, forward, inputs);
         const outputs = fwOut.slice(0, numOwn).map((d) => new Tensor(d));

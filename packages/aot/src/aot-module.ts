@@ -13,7 +13,7 @@ export const inputNameOf = (stateName: string): string => {
 };
 
 /** Distinct names: a later duplicate (`a.b` and `a_b` both give `a_b`) gets `_1`, `_2`, ... */
-function uniqueNames(names: readonly string[]): string[] {
+export function uniqueNames(names: readonly string[]): string[] {
   const used = new Set<string>();
   return names.map((n) => {
     let name = n;

@@ -7,8 +7,8 @@ export {
   type AotOptions,
   type AotStats,
   aotFunction,
-  type PartitionFn,
 } from "./aot-function.js";
 export { AotModule, aotModule, inputNameOf } from "./aot-module.js";
+export type { PartitionFn } from "./capture.js";
 export { nop, printGraph } from "./compilers.js";
 export { AotError } from "./executable.js";

@@ -1,4 +1,4 @@
-import { byteSize, formatMeta, type Graph, type TensorMeta, type Value } from "@aotjs/ir";
+import { byteSize, formatBytes, formatMeta, type Graph, type TensorMeta, type Value } from "@aotjs/ir";
 import { type DrawOptions, describeGraph, type NodeSpec } from "./describe.js";
 import { edgeStatement, header, legendContent, legendLines, nodeStatement, plural } from "./dot.js";
 import { quote } from "./escape.js";
@@ -25,18 +25,6 @@ export interface PartitionSummary {
   readonly savedBytesBeyondInputs: number;
   /** Forward nodes the backward runs again (by name: the partitioners keep joint-graph names). */
   readonly recomputed: readonly string[];
-}
-
-/** `1.5 MiB`, `12 B`: binary units, as memory is counted (the partitioner's report spells them so too). */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = bytes;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${Number(v.toFixed(2))} ${units[u]}`;
 }
 
 const safeBytes = (meta: TensorMeta): number => {

@@ -2,6 +2,7 @@ export * from "./attrs.js";
 export { checkMutations, checkNode, GraphBuilder, isValidName } from "./builder.js";
 export * from "./compiler.js";
 export * from "./dtype.js";
+export { ERF_A, ERF_B, ERFC_C, ERFC_D, ERFC_P, ERFC_Q, erf, ONE_OVER_SQRT_PI } from "./erf.js";
 export { IRError, ShapeError } from "./errors.js";
 export { type AnyNode, Graph, type InputMutation, Node, nonDefaultAttrs, Value } from "./graph.js";
 export { fromJSON, GRAPH_FORMAT, GRAPH_FORMAT_VERSION, type GraphJSON, toJSON } from "./json.js";

@@ -12,6 +12,18 @@ export const numel = (shape: readonly number[]): number => shape.reduce((a, b) =
 /** Bytes a value of this meta occupies: what the partitioner weighs and `graphStats` sums. */
 export const byteSize = (meta: TensorMeta): number => numel(meta.shape) * dtypeInfo[meta.dtype].itemsize;
 
+/** `1.5 MiB`, `12 B`: byte counts in binary units, as reports and drawings print them. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = bytes;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${Number(v.toFixed(2))} ${units[u]}`;
+}
+
 /** `f32[3,4]`: the printer's and every error message's spelling of a meta. */
 export const formatMeta = (meta: TensorMeta): string =>
   `${dtypeInfo[meta.dtype]?.short ?? String(meta.dtype)}[${meta.shape.join(",")}]`;

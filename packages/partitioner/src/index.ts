@@ -1,5 +1,8 @@
 // @aotjs/partitioner: split a joint forward+backward graph into a forward graph, a backward graph
 // and the values the first hands the second.
+
+// formatBytes lives in @aotjs/ir (the drawer uses it too); re-exported for report readers.
+export { formatBytes } from "@aotjs/ir";
 export { defaultPartition } from "./default-partition.js";
 export {
   analyzeJoint,
@@ -19,7 +22,6 @@ export {
   recomputePredicate,
 } from "./policy.js";
 export {
-  formatBytes,
   type GraphSummary,
   type PartitionReport,
   partitionReport,

@@ -1,4 +1,12 @@
-import { byteSize, formatMeta, type Graph, type GraphStats, graphStats, type TensorMeta } from "@aotjs/ir";
+import {
+  byteSize,
+  formatBytes,
+  formatMeta,
+  type Graph,
+  type GraphStats,
+  graphStats,
+  type TensorMeta,
+} from "@aotjs/ir";
 import type { PartitionResult } from "./joint.js";
 
 export interface SavedValueInfo {
@@ -34,18 +42,6 @@ const summarize = (g: Graph): GraphSummary => {
   const s = graphStats(g);
   return { numInputs: s.numInputs, numOutputs: s.numOutputs, numNodes: s.numNodes, opCounts: s.opCounts };
 };
-
-/** `1.5 MiB`, `12 B`: binary units, as memory is counted. */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = bytes;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${Number(v.toFixed(2))} ${units[u]}`;
-}
 
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -1,4 +1,5 @@
 import { GraphBuilder, meta } from "@aotjs/ir";
+import { partitionCases as cases, MiB } from "@aotjs/op-samples";
 import { bernoulli, randn, type Tensor } from "@aotjs/tensor";
 import { describe, expect, test } from "vitest";
 import {
@@ -8,7 +9,6 @@ import {
   PartitionError,
   partitionReport,
 } from "../src/index.js";
-import { cases, MiB } from "./cases.js";
 import { checkPartition, f32, type Joint, joint, savedNames, signature } from "./support.js";
 
 const minCut = (j: Joint, options: Omit<MinCutOptions, "numForwardOutputs"> = {}) =>

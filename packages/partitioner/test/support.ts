@@ -3,6 +3,7 @@
 import "@aotjs/autograd";
 import { jointGraphInfo } from "@aotjs/autograd";
 import { type DType, type Graph, isFloating, TensorData, type TensorMeta } from "@aotjs/ir";
+import { rng } from "@aotjs/op-samples";
 import { interpret, type Tensor } from "@aotjs/tensor";
 import { expect } from "vitest";
 import { defaultIsTangent, type PartitionResult } from "../src/index.js";
@@ -22,18 +23,6 @@ export function joint(
 ): Joint {
   const info = jointGraphInfo(fn, metas, requiresGrad);
   return { graph: info.graph, numForwardOutputs: info.numForwardOutputs };
-}
-
-/** A small deterministic generator (mulberry32), so a failure reproduces. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function randomData(meta: TensorMeta, next: () => number): TensorData {

@@ -2,11 +2,10 @@
 // raise, erf against MPFR-computed values and an independent series, and the bookkeeping test that
 // every pointwise op of the catalog has value cases here. Random broadcasting against an
 // index-by-index oracle lives in kernels-pointwise-random.test.ts.
-import { catalog, type OpName, opNames, type TensorData } from "@aotjs/ir";
+import { catalog, erf, type OpName, opNames, type TensorData } from "@aotjs/ir";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { pointwiseKernels } from "../src/kernels/pointwise.js";
-import { erf } from "../src/kernels/pointwise-unary.js";
 import { runKernel } from "../src/kernels/run.js";
 import { b8, expectTensor, f32, f64, i32, i64 } from "./kernels-support.js";
 

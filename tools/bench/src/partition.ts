@@ -6,6 +6,7 @@ import "@aotjs/autograd";
 import { jointGraphInfo } from "@aotjs/autograd";
 import type { TensorMeta } from "@aotjs/ir";
 import { functionalCall, resnet18 } from "@aotjs/nn";
+import { partitionCases as cases } from "@aotjs/op-samples";
 import {
   defaultPartition,
   formatBytes,
@@ -17,62 +18,6 @@ import type { Tensor } from "@aotjs/tensor";
 import { medianMs, table } from "./measure.js";
 
 const f32 = (...shape: number[]): TensorMeta => ({ shape, dtype: "float32" });
-const N = 1024;
-const MiB = 2 ** 20;
-
-interface Case {
-  name: string;
-  fn: (...xs: Tensor[]) => Tensor;
-  inputs: TensorMeta[];
-  torch113: number;
-}
-
-const cases: Case[] = [
-  { name: "cos^3 [1024,1024]", fn: (x) => x.cos().cos().cos(), inputs: [f32(N, N)], torch113: 4 * MiB },
-  {
-    name: "cos(cos(a+b+c+d)) [1024,1024]",
-    fn: (a, b, c, d) => a.add(b).add(c).add(d).cos().cos(),
-    inputs: [f32(N, N), f32(N, N), f32(N, N), f32(N, N)],
-    torch113: 4 * MiB,
-  },
-  {
-    name: "(a*b).sin().cos().exp() [2^20]",
-    fn: (a, b) => a.mul(b).sin().cos().exp(),
-    inputs: [f32(2 ** 20), f32(2 ** 20)],
-    torch113: 8 * MiB,
-  },
-  {
-    name: "tanh-gelu [2^20]",
-    fn: (x) =>
-      x.mul(0.5).mul(
-        x
-          .add(x.pow(3).mul(0.044715))
-          .mul(Math.sqrt(2 / Math.PI))
-          .tanh()
-          .add(1),
-      ),
-    inputs: [f32(2 ** 20)],
-    torch113: 4 * MiB,
-  },
-  {
-    name: "relu(a+b)+r [1024,1024]",
-    fn: (a, b, r) => a.add(b).relu().add(r),
-    inputs: [f32(N, N), f32(N, N), f32(N, N)],
-    torch113: 4 * MiB,
-  },
-  {
-    name: "layernorm [1024,1024]",
-    fn: (x, w, b) => {
-      const mean = x.mean({ dim: -1, keepdim: true });
-      const xc = x.sub(mean);
-      const variance = xc.mul(xc).mean({ dim: -1, keepdim: true });
-      return xc.div(variance.add(1e-5).sqrt()).mul(w).add(b);
-    },
-    inputs: [f32(N, N), f32(N), f32(N)],
-    torch113: 4 * MiB + 3 * 4 * N,
-  },
-];
-
 const saved = (r: PartitionResult) => {
   const rep = partitionReport(r);
   const names = rep.saved.map((s) => s.name).join(", ");
@@ -104,7 +49,7 @@ export async function partition(): Promise<void> {
       case: c.name,
       default: saved(defaultPartition(j.graph, options)),
       "min-cut": saved(minCutRematerializationPartition(j.graph, options)),
-      "PyTorch 1.13 min-cut": formatBytes(c.torch113),
+      "PyTorch 1.13 min-cut": formatBytes(c.torch113.bytes),
     });
   }
   table(rows);

@@ -1,33 +1,13 @@
 // float64 formulations for the ops whose ONNX Runtime CPU kernels are float32-only (Erf, Conv,
 // ConvTranspose, AveragePool). float64 is the reference and gradcheck dtype, so these reproduce
 // the reference kernels' arithmetic in double rather than rounding through float32:
-//   - erf: W. J. Cody's rational approximations, the same coefficients and evaluation order as
-//     packages/tensor/src/kernels/pointwise-unary.ts, in double ops;
+//   - erf: W. J. Cody's rational approximations, the coefficients and evaluation order of
+//     `erf` in @aotjs/ir, in double ops;
 //   - convolutions and average pools: im2col as one Gather with a constant index (each kernel
 //     tap of each output position into the padded plane), then MatMul (double GEMM is available);
 //     the adjoints scatter-add the columns back with ScatterElements.
+import { ERF_A, ERF_B, ERFC_C, ERFC_D, ERFC_P, ERFC_Q, ONE_OVER_SQRT_PI } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
-
-const ERF_A = [
-  3.1611237438705655, 113.86415415105016, 377.485237685302, 3209.3775891384694, 0.18577770618460315,
-];
-const ERF_B = [23.601290952344122, 244.02463793444417, 1282.6165260773723, 2844.236833439171];
-const ERFC_C = [
-  0.5641884969886701, 8.883149794388377, 66.11919063714163, 298.6351381974001, 881.952221241769,
-  1712.0476126340707, 2051.0783778260716, 1230.3393547979972, 2.1531153547440383e-8,
-];
-const ERFC_D = [
-  15.744926110709835, 117.6939508913125, 537.1811018620099, 1621.3895745666903, 3290.7992357334597,
-  4362.619090143247, 3439.3676741437216, 1230.3393548037495,
-];
-const ERFC_P = [
-  0.30532663496123236, 0.36034489994980445, 0.12578172611122926, 0.016083785148742275, 0.0006587491615298378,
-  0.016315387137302097,
-];
-const ERFC_Q = [
-  2.568520192289822, 1.8729528499234604, 0.5279051029514285, 0.06051834131244132, 0.0023352049762686918,
-];
-const ONE_OVER_SQRT_PI = 0.5641895835477563;
 
 /** erf(x) in float64, branch by branch as the reference computes it; Where picks the branch. */
 export function erf64(ctx: LoweringContext, x: string): string {

@@ -1,13 +1,15 @@
-// The issue's cases, each with what PyTorch 1.13 saves for the same function (worked out by hand
-// from functorch/_src/partitioners.py of 1.13 on the aten joint graph; see the README).
+// The partitioner's reference cases (issue #6), each with what our partitions save and what
+// PyTorch 1.13 saves for the same function (worked out by hand from functorch/_src/partitioners.py
+// of 1.13 on the aten joint graph; see packages/partitioner/README.md). Shared by the partitioner
+// tests and the `partition` benchmark.
 import type { TensorMeta } from "@aotjs/ir";
 import type { Tensor } from "@aotjs/tensor";
-import { f32 } from "./support.js";
 
 export const MiB = 2 ** 20;
+const f32 = (...shape: number[]): TensorMeta => ({ shape, dtype: "float32" });
 const N = 1024;
 
-export interface Case {
+export interface PartitionCase {
   readonly name: string;
   readonly fn: (...xs: Tensor[]) => Tensor;
   readonly inputs: readonly TensorMeta[];
@@ -19,7 +21,7 @@ export interface Case {
   readonly torch113: { readonly saves: string; readonly bytes: number };
 }
 
-export const cases: readonly Case[] = [
+export const partitionCases: readonly PartitionCase[] = [
   {
     name: "cos(cos(cos(x)))",
     fn: (x) => x.cos().cos().cos(),

@@ -1,0 +1,72 @@
+import {
+  type DecompositionTable,
+  decompose,
+  type JointGraphInfo,
+  jointGraphInfo,
+  noGrad,
+} from "@aotjs/autograd";
+import { cse, dce, type Graph, type OpName } from "@aotjs/ir";
+import type { PartitionOptions, PartitionResult } from "@aotjs/partitioner";
+import { Tensor } from "@aotjs/tensor";
+import { type TraceResult, trace } from "@aotjs/tracer";
+
+/** `options.isTangent` names the joint's tangent inputs exactly (a parameter may be called `tangents`). */
+export type PartitionFn = (joint: Graph, options: PartitionOptions) => PartitionResult;
+
+/** The joint's tangent inputs by name (positions, not a name prefix: a parameter may be called `tangents`). */
+const tangentNamesOf = (info: JointGraphInfo): ReadonlySet<string> =>
+  new Set(info.graph.inputs.slice(info.numPrimals, info.numPrimals + info.numTangents).map((v) => v.name));
+
+export interface CaptureOptions {
+  readonly names: readonly string[];
+  readonly supported: ReadonlySet<OpName>;
+  readonly decompositions?: DecompositionTable;
+  readonly partitionFn: PartitionFn;
+}
+
+export type Captured =
+  | { readonly kind: "inference"; readonly graph: Graph; readonly traced: TraceResult }
+  | {
+      readonly kind: "training";
+      readonly info: JointGraphInfo;
+      readonly joint: Graph;
+      readonly parts: PartitionResult;
+      readonly tangentNames: ReadonlySet<string>;
+    };
+
+/**
+ * The capture pipeline shared by `aotFunction` and `aotExport`: trace (functionalized, RNG as
+ * inputs) -> joint graph when gradients are needed -> decompose to the supported ops -> DCE/CSE
+ * -> partition. Everything here is synchronous.
+ */
+export function capture(
+  flatFn: (...xs: Tensor[]) => Tensor[],
+  leaves: readonly Tensor[],
+  needsGrad: boolean,
+  o: CaptureOptions,
+): Captured {
+  const simplify = (g: Graph) => cse(dce(decompose(g, o.supported, o.decompositions)));
+  if (!needsGrad) {
+    const traced = noGrad(() =>
+      trace(
+        flatFn,
+        leaves.map((t) => Tensor.fake(t.meta)),
+        { name: "inference", inputNames: o.names, functionalizeRng: true },
+      ),
+    );
+    return { kind: "inference", graph: simplify(traced.graph), traced };
+  }
+  const info = jointGraphInfo(
+    flatFn,
+    leaves,
+    leaves.map((t) => t.requiresGrad),
+    { name: "joint", primalNames: o.names, functionalizeRng: true },
+  );
+  const joint = simplify(info.graph);
+  const tangentNames = tangentNamesOf(info);
+  const parts = o.partitionFn(joint, {
+    numForwardOutputs: info.numForwardOutputs,
+    isTangent: (v) => tangentNames.has(v.name),
+  });
+  return { kind: "training", info, joint, parts, tangentNames };
+}
