@@ -3,7 +3,7 @@ import { type DType, type Graph, type OpName, opNames, type TensorData } from "@
 import { functionalCall, Module } from "@aotjs/nn";
 import { defaultPartition } from "@aotjs/partitioner";
 import { Tensor } from "@aotjs/tensor";
-import { flatten } from "@aotjs/tracer";
+import { flatten, type RngInputs } from "@aotjs/tracer";
 import { inputNameOf, uniqueNames } from "./aot-module.js";
 import { capture, type PartitionFn } from "./capture.js";
 import { AotError } from "./executable.js";
@@ -207,10 +207,12 @@ export function aotExport(
     partitionFn: options.partitionFn ?? defaultPartition,
     ...(options.decompositions ? { decompositions: options.decompositions } : {}),
   });
+  const rngNames = captured.kind === "inference" ? captured.traced.rng : captured.info.rng;
   const describeInput = (name: string, meta: { dtype: DType; shape: readonly number[] }): ExportInput => {
     const k = kinds.get(name);
     const kind: ExportInputKind =
-      k?.kind ?? (name === "rng_seed" ? "rng_seed" : name === "rng_offset" ? "rng_offset" : "constant");
+      k?.kind ??
+      (name === rngNames?.seed ? "rng_seed" : name === rngNames?.offset ? "rng_offset" : "constant");
     const index = names.indexOf(name);
     return {
       ...spec(name, meta),
@@ -245,8 +247,7 @@ export function aotExport(
       })),
     };
   };
-  const rngOf = (rng: { consumed: number } | undefined) =>
-    rng ? { rng: { seed: "rng_seed", offset: "rng_offset", consumed: rng.consumed } } : {};
+  const rngOf = (rng: RngInputs | undefined) => (rng ? { rng } : {});
 
   if (captured.kind === "inference") {
     const { graph: forward, traced } = captured;

@@ -8,7 +8,7 @@ import {
 import { type Compiler, type Executable, type Graph, type OpName, opNames, TensorData } from "@aotjs/ir";
 import { defaultPartition } from "@aotjs/partitioner";
 import { defaultGenerator, Tensor, zerosLike } from "@aotjs/tensor";
-import { flatten, specKey, type TreeSpec, unflatten } from "@aotjs/tracer";
+import { flatten, type RngInputs, specKey, type TreeSpec, unflatten } from "@aotjs/tracer";
 import { capture, type PartitionFn } from "./capture.js";
 import { nop } from "./compilers.js";
 import { AotError, compileGraph, runExecutable } from "./executable.js";
@@ -63,19 +63,19 @@ export interface AotFunction<A extends unknown[], R> {
   dispose(): Promise<void>;
 }
 
-const isRngInput = (name: string) => name === "rng_seed" || name === "rng_offset";
-
 function planInputs(
   graph: Graph,
   leafNames: readonly string[],
   constants: readonly { name: string; value: TensorData }[],
+  rng: RngInputs | undefined,
 ): InputSource[] {
   const byName = new Map(leafNames.map((n, i) => [n, i]));
   const constantByName = new Map(constants.map((c) => [c.name, c.value]));
   return graph.inputs.map((v) => {
     const leaf = byName.get(v.name);
     if (leaf !== undefined) return { kind: "leaf", index: leaf };
-    if (isRngInput(v.name)) return { kind: v.name === "rng_seed" ? "seed" : "offset" };
+    if (v.name === rng?.seed) return { kind: "seed" };
+    if (v.name === rng?.offset) return { kind: "offset" };
     const value = constantByName.get(v.name);
     if (value) return { kind: "constant", value };
     throw new AotError(
@@ -140,7 +140,7 @@ export function aotFunction<A extends unknown[], R>(
       const numOwn = graph.outputs.length - graph.mutations.length;
       return {
         outputSpec: outputSpec!,
-        inputPlan: planInputs(graph, names, tracedInference.constants),
+        inputPlan: planInputs(graph, names, tracedInference.constants, tracedInference.rng),
         numOwnOutputs: numOwn,
         mutations: graph.mutations.map((m) => [m.input, m.output] as const),
         run: async (inputs) => (await runExecutable(exe, graph, inputs)).map((d) => new Tensor(d)),
@@ -174,7 +174,7 @@ export function aotFunction<A extends unknown[], R>(
     const { forward, backward } = parts;
     return {
       outputSpec: outputSpec!,
-      inputPlan: planInputs(forward, names, info.constants),
+      inputPlan: planInputs(forward, names, info.constants, info.rng),
       numOwnOutputs: numOwn,
       mutations: forward.mutations.map((m) => [m.input, m.output] as const),
       run: async (inputs, callLeaves) => {

@@ -2,7 +2,7 @@
 // which inputs get a .grad, and parameters whose names look like tangents.
 import { noGrad } from "@aotjs/autograd";
 import type { Executable, Graph } from "@aotjs/ir";
-import { Linear, Module } from "@aotjs/nn";
+import { F, Linear, Module } from "@aotjs/nn";
 import { Interpreter, manualSeed, randn, type Tensor, tensor } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
 import { aotFunction, aotModule } from "../src/index.js";
@@ -79,5 +79,24 @@ describe("regressions", () => {
     const out = await aotModule(m).forward(x);
     await out.sum().backward();
     expect(m.tangents.weight.grad!.toArray()).toEqual(ref);
+  });
+});
+
+describe("RNG inputs are found by the names the tracer chose", () => {
+  // Oracle: eager dropout from the same seed. An argument named `rng_seed` takes that name, so
+  // the tracer's own seed input becomes `rng_seed_1`; matching by a fixed string would fail.
+  it("an argument named rng_seed does not collide with the generator's inputs", async () => {
+    const f = aotFunction((x: Tensor) => F.dropout(x, 0.5, true), { inputNames: () => ["rng_seed"] });
+    const x = randn([16]);
+    manualSeed(3);
+    const expected = noGrad(() => F.dropout(x, 0.5, true));
+    manualSeed(3);
+    const got = await noGrad(() => f(x));
+    expect(got.toArray()).toEqual(expected.toArray());
+    expect(f.lastGraphs.inference!.inputs.map((v) => v.name)).toEqual([
+      "rng_seed",
+      "rng_seed_1",
+      "rng_offset",
+    ]);
   });
 });

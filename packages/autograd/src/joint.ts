@@ -1,6 +1,6 @@
 import { type DType, Graph, isFloating, type TensorData, type TensorMeta } from "@aotjs/ir";
 import { Tensor, zerosLike } from "@aotjs/tensor";
-import { flatten, type TreeSpec, trace } from "@aotjs/tracer";
+import { flatten, type RngInputs, type TreeSpec, trace } from "@aotjs/tracer";
 import { AutogradError, gradSyncWithUsage } from "./engine.js";
 import { replayGraph } from "./replay.js";
 
@@ -21,8 +21,8 @@ export interface JointGraphInfo {
   readonly outputSpec: TreeSpec;
   /** Captured constant tensors: graph inputs after the tangents (see `trace`). */
   readonly constants: readonly { readonly name: string; readonly value: TensorData }[];
-  /** With `functionalizeRng`: the graph takes `rng_seed`/`rng_offset` inputs, and one run consumes this many counters. */
-  readonly rng?: { readonly consumed: number };
+  /** With `functionalizeRng`: the graph's seed and offset inputs, and how many counters one run consumes. */
+  readonly rng?: RngInputs;
 }
 
 export interface JointGraphOptions {

@@ -7,4 +7,4 @@ export {
   type TreeSpec,
   unflatten,
 } from "./pytree.js";
-export { makeFx, TraceError, type TraceOptions, type TraceResult, trace } from "./trace.js";
+export { makeFx, type RngInputs, TraceError, type TraceOptions, type TraceResult, trace } from "./trace.js";

@@ -27,6 +27,13 @@ export interface TraceOptions {
   readonly functionalizeRng?: boolean;
 }
 
+/** The RNG inputs a functionalized graph takes (named `rng_seed`/`rng_offset` unless taken) and what one run consumes. */
+export interface RngInputs {
+  readonly seed: string;
+  readonly offset: string;
+  readonly consumed: number;
+}
+
 export interface TraceResult {
   readonly graph: Graph;
   /** Structure of the arguments; the graph's first inputs are its leaves, in order. */
@@ -41,7 +48,7 @@ export interface TraceResult {
    */
   readonly constants: readonly { readonly name: string; readonly value: TensorData }[];
   /** With `functionalizeRng`, when the function draws random numbers: how many counters one run consumes. */
-  readonly rng?: { readonly consumed: number };
+  readonly rng?: RngInputs;
 }
 
 /**
@@ -75,8 +82,9 @@ class TracingMode implements DispatchHandler {
     readonly rngStart?: number,
   ) {}
 
-  get usesRng(): boolean {
-    return this.#rngInputs !== undefined;
+  get rngInputNames(): { seed: string; offset: string } | undefined {
+    const r = this.#rngInputs;
+    return r && { seed: r.seed.name, offset: r.offset.name };
   }
 
   /** The default generator's seed and offset as inputs; each random op's offset is relative to it. */
@@ -213,7 +221,7 @@ export function trace(
     inputSpec,
     outputSpec,
     constants: mode.constants,
-    ...(mode.usesRng ? { rng: { consumed } } : {}),
+    ...(mode.rngInputNames ? { rng: { ...mode.rngInputNames, consumed } } : {}),
   };
 }
 
