@@ -1,7 +1,6 @@
 import {
   type AnyNode,
   type Backend,
-  type Compiler,
   type DType,
   type Executable,
   formatMeta,
@@ -16,6 +15,7 @@ import { ModelProtoSchema } from "onnx-buf";
 import type * as Ort from "onnxruntime-node";
 import { describeNode, OnnxBackendError } from "./errors.js";
 import { type LoweredModel, lowerGraph, type OnnxModelOptions } from "./model.js";
+import { type OnnxProfile, profileFolder, summarizeOrtProfile } from "./profile.js";
 
 /** The part of the onnxruntime API the compiler uses: onnxruntime-node, or onnxruntime-web in a browser. */
 export interface OrtModule {
@@ -26,7 +26,11 @@ export interface OrtModule {
 }
 
 export interface OnnxCompilerOptions extends Omit<OnnxModelOptions, "initializers"> {
-  /** Threads inside one op (ORT's default: one per physical core). */
+  /**
+   * Threads inside one op. Default: the machine's available parallelism. (ORT's own default
+   * starts a pool but ran MatMul at one-thread speed here: 121-161 GFLOP/s at 1024^3, against
+   * 225-295 with 2 threads set explicitly on 2 cores.)
+   */
   readonly intraOpNumThreads?: number;
   /** Threads across independent ops (used with executionMode "parallel"). */
   readonly interOpNumThreads?: number;
@@ -54,18 +58,41 @@ export interface OnnxCompilerOptions extends Omit<OnnxModelOptions, "initializer
   readonly ort?: OrtModule;
   /** Called with each graph's serialized model before the session is created (to save or inspect it). */
   readonly onModel?: (model: Uint8Array, graph: Graph) => void;
+  /**
+   * Record ORT's per-kernel profile of every run (onnxruntime-node only). Read it with
+   * `compiler.profiles()` or `executable.profile()`, which end profiling: time per ONNX op type,
+   * per IR op and per IR node. `skip` leaves out the first runs (warm-up), default 1.
+   */
+  readonly profile?: boolean | { readonly skip?: number };
 }
 
-let defaultOrt: Promise<OrtModule> | undefined;
+/** `onnxCompiler`'s result: a `Compiler` that also reports the profiles of what it compiled. */
+export interface OnnxCompiler {
+  (graph: Graph, exampleInputs?: readonly TensorMeta[]): Promise<OnnxExecutable>;
+  /**
+   * With `profile`, ends profiling on every live session this compiler created and returns one
+   * profile per graph, in compile order. Later runs are not profiled. Without `profile`, [].
+   */
+  profiles(): Promise<OnnxProfile[]>;
+}
 
-/** onnxruntime-node, loaded on first use so `toOnnxModel` works where it is not installed (a browser). */
-function loadOrt(): Promise<OrtModule> {
-  defaultOrt ??= import("onnxruntime-node").then((m) => {
+let defaultOrt: Promise<{ ort: OrtModule; threads: number }> | undefined;
+
+/**
+ * onnxruntime-node, loaded on first use so `toOnnxModel` works where it is not installed (a
+ * browser), and the thread count its sessions get by default.
+ */
+function loadOrt(): Promise<{ ort: OrtModule; threads: number }> {
+  defaultOrt ??= Promise.all([import("onnxruntime-node"), import("node:os")]).then(([m, os]) => {
     const mod = m as unknown as OrtModule & { default?: OrtModule };
-    return mod.InferenceSession ? mod : mod.default!;
+    return { ort: mod.InferenceSession ? mod : mod.default!, threads: os.availableParallelism() };
   });
   return defaultOrt;
 }
+
+/** Threads for a session over a caller-supplied runtime (onnxruntime-web): what the platform reports. */
+const platformThreads = (): number | undefined =>
+  (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
 
 /** The IR node an ONNX node name refers to: `relu_3`, or `relu_3/2` for one of its helper nodes. */
 function nodeFromOrtMessage(graph: Graph, message: string): AnyNode | undefined {
@@ -98,13 +125,20 @@ export class OnnxExecutable implements Executable {
     readonly meta: TensorMeta;
   }[];
 
+  /** ORT's wrapper of each input array: an unchanged input (a weight) is not wrapped again per call. */
+  readonly #wrapped = new WeakMap<TensorData, Ort.Tensor>();
+  readonly #profile: { readonly read: () => Promise<unknown>; readonly skip: number } | undefined;
+  #profileResult: Promise<OnnxProfile> | undefined;
+
   constructor(
     readonly graph: Graph,
     readonly lowered: LoweredModel,
     session: Ort.InferenceSession,
     readonly ort: OrtModule,
+    profile?: { readonly read: () => Promise<unknown>; readonly skip: number },
   ) {
     this.#session = session;
+    this.#profile = profile;
     const onnxInputs = new Set(lowered.inputNames);
     this.#inputs = graph.inputs
       .filter((v) => onnxInputs.has(v.name))
@@ -146,7 +180,12 @@ export class OnnxExecutable implements Executable {
           `graph '${g.name}': input ${i} '${name}' expects ${formatMeta(meta)}, got ${formatMeta(t)}${usersOf(g, name)}`,
         );
       }
-      feeds[name] = new this.ort.Tensor(t.dtype, t.data as never, [...t.shape]);
+      let wrapped = this.#wrapped.get(t);
+      if (!wrapped) {
+        wrapped = new this.ort.Tensor(t.dtype, t.data as never, [...t.shape]);
+        this.#wrapped.set(t, wrapped);
+      }
+      feeds[name] = wrapped;
     });
     let results: Ort.InferenceSession.ReturnType;
     try {
@@ -177,9 +216,32 @@ export class OnnxExecutable implements Executable {
     });
   }
 
+  /**
+   * With the compiler's `profile` option: ends ORT's profiling of this session and summarises it
+   * (later runs are not profiled; calling again returns the same profile).
+   */
+  profile(): Promise<OnnxProfile> {
+    this.#profileResult ??= (async () => {
+      const recording = this.#profile;
+      if (!recording)
+        throw new OnnxBackendError(
+          `graph '${this.graph.name}': compiled without onnxCompiler({ profile: true })`,
+        );
+      if (!this.#session) throw new OnnxBackendError(`graph '${this.graph.name}': profile() after dispose()`);
+      this.#session.endProfiling();
+      return summarizeOrtProfile(this.graph, (await recording.read()) as never, recording.skip);
+    })();
+    return this.#profileResult;
+  }
+
   /** Releases the session; `run` after this is an error. Safe to call twice. */
   async dispose(): Promise<void> {
     const session = this.#session;
+    if (session && this.#profile && !this.#profileResult) {
+      // Nobody read the profile: end it anyway, so ORT's file and its folder are removed.
+      this.#profileResult = this.profile();
+      await this.#profileResult.catch(() => undefined);
+    }
     this.#session = undefined;
     await session?.release();
   }
@@ -204,8 +266,9 @@ const ORT_TYPES: readonly DType[] = ["float32", "float64", "int32", "int64", "bo
  *
  *   const f = aotFunction(fn, { fwCompiler: onnxCompiler(), bwCompiler: onnxCompiler() });
  */
-export function onnxCompiler(options: OnnxCompilerOptions = {}): Compiler {
-  return async (graph: Graph): Promise<Executable> => {
+export function onnxCompiler(options: OnnxCompilerOptions = {}): OnnxCompiler {
+  const profiled: OnnxExecutable[] = [];
+  const compile = async (graph: Graph): Promise<OnnxExecutable> => {
     for (const v of graph.inputs) {
       if (!ORT_TYPES.includes(v.meta.dtype))
         throw new OnnxBackendError(`graph '${graph.name}': input '${v.name}' has dtype ${v.meta.dtype}`);
@@ -217,14 +280,18 @@ export function onnxCompiler(options: OnnxCompilerOptions = {}): Compiler {
     });
     const bytes = toBinary(ModelProtoSchema, lowered.model);
     options.onModel?.(bytes, graph);
-    const ort = options.ort ?? (await loadOrt());
+    const loaded = options.ort ? { ort: options.ort, threads: platformThreads() } : await loadOrt();
+    const ort = loaded.ort;
+    const threads = options.intraOpNumThreads ?? loaded.threads;
+    const recording = options.profile ? await profileFolder(graph) : undefined;
     let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, {
         executionProviders: options.executionProviders ?? ["cpu"],
         graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
         logSeverityLevel: options.logSeverityLevel ?? 4,
-        ...(options.intraOpNumThreads !== undefined ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
+        ...(threads !== undefined ? { intraOpNumThreads: threads } : {}),
+        ...(recording ? { enableProfiling: true, profileFilePrefix: recording.prefix } : {}),
         ...(options.interOpNumThreads !== undefined ? { interOpNumThreads: options.interOpNumThreads } : {}),
         ...(options.executionMode !== undefined ? { executionMode: options.executionMode } : {}),
         extra: {
@@ -235,10 +302,17 @@ export function onnxCompiler(options: OnnxCompilerOptions = {}): Compiler {
         },
       });
     } catch (e) {
+      await recording?.read().catch(() => undefined);
       throw wrapOrtError(graph, "load", e);
     }
-    return new OnnxExecutable(graph, lowered, session, ort);
+    const skip = typeof options.profile === "object" ? (options.profile.skip ?? 1) : 1;
+    const exe = new OnnxExecutable(graph, lowered, session, ort, recording && { read: recording.read, skip });
+    if (recording) profiled.push(exe);
+    return exe;
   };
+  return Object.assign(compile, {
+    profiles: () => Promise.all(profiled.filter((e) => e.live).map((e) => e.profile())),
+  });
 }
 
 /**

@@ -2,6 +2,7 @@
 // Imports only @aotjs/ir at run time (plus onnx-buf/@bufbuild/protobuf, and onnxruntime-node,
 // which is loaded lazily by `onnxCompiler`), so `toOnnxModel` also runs in a browser.
 export {
+  type OnnxCompiler,
   type OnnxCompilerOptions,
   OnnxExecutable,
   type OrtModule,
@@ -28,4 +29,5 @@ export {
   SUPPORTED_OPSETS,
   toOnnxModel,
 } from "./model.js";
+export { formatProfile, type OnnxProfile, type ProfileRow, summarizeOrtProfile } from "./profile.js";
 export { sha256 } from "./sha256.js";

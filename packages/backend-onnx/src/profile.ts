@@ -1,0 +1,158 @@
+import type { Graph } from "@aotjs/ir";
+import { OnnxBackendError } from "./errors.js";
+
+/** Time in one bucket (an ONNX op type, an IR op or an IR node), averaged over the profiled runs. */
+export interface ProfileRow {
+  /** The ONNX op type, the IR op, or the IR node's name; ORT-made nodes no IR node owns are `(<opType>)`. */
+  readonly name: string;
+  /** For IR nodes: the IR op. For ONNX op types and IR ops: the number of kernels per run. */
+  readonly detail: string;
+  /** Kernel milliseconds per run. */
+  readonly ms: number;
+  /** Fraction of all kernel time. */
+  readonly share: number;
+}
+
+/** Where one compiled graph's time went on ONNX Runtime, from ORT's own profiler. */
+export interface OnnxProfile {
+  readonly graph: string;
+  /** Runs averaged over (those after `skip` warm-up runs). */
+  readonly runs: number;
+  /** Median wall time of ORT's `model_run`, ms. */
+  readonly runMs: number;
+  /** Sum of kernel times per run, ms; `runMs - kernelMs` is ORT's own overhead between kernels. */
+  readonly kernelMs: number;
+  /** By ONNX op type as ORT ran it (after its fusions: FusedMatMul, Gemm, ReorderInput, ...). */
+  readonly byOpType: readonly ProfileRow[];
+  /** By IR op (`conv2dBackwardWeight`), each ONNX kernel attributed to the IR node it lowers. */
+  readonly byIrOp: readonly ProfileRow[];
+  /** By IR node, slowest first. */
+  readonly byNode: readonly ProfileRow[];
+}
+
+interface TraceEvent {
+  readonly cat?: string;
+  readonly name?: string;
+  readonly ts?: number;
+  readonly dur?: number;
+  readonly args?: { readonly op_name?: string };
+}
+
+const KERNEL = "_kernel_time";
+
+/**
+ * The IR node an ORT node name belongs to. The lowering names ONNX nodes `<ir>` or `<ir>/<k>`;
+ * ORT's fusions append `/<Fusion>/` to the first fused node's name and its layout pass derives
+ * names like `<ir>__maxpool_1_nchwc`. Names no IR node owns (ORT's reorders) return undefined.
+ */
+function irNodeOf(onnxName: string, ir: ReadonlyMap<string, string>): string | undefined {
+  const head = onnxName.split("/")[0]!;
+  if (ir.has(head)) return head;
+  for (let cut = head.lastIndexOf("__"); cut > 0; cut = head.lastIndexOf("__", cut - 1)) {
+    const candidate = head.slice(0, cut);
+    if (ir.has(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function rows(totals: ReadonlyMap<string, { ms: number; detail: string }>, all: number, runs: number) {
+  return [...totals]
+    .map(([name, { ms, detail }]) => ({ name, detail, ms: ms / runs, share: all > 0 ? ms / all : 0 }))
+    .sort((a, b) => b.ms - a.ms);
+}
+
+/**
+ * Summarise ORT's profile (Chrome trace JSON) of one session. Runs are delimited by ORT's
+ * `model_run` events; the first `skip` are warm-up (arena growth, first-touch) and left out.
+ */
+export function summarizeOrtProfile(graph: Graph, events: readonly TraceEvent[], skip = 0): OnnxProfile {
+  if (!Array.isArray(events))
+    throw new OnnxBackendError(`graph '${graph.name}': ORT's profile is not a JSON array`);
+  const runs = events
+    .filter((e) => e.cat === "Session" && e.name === "model_run")
+    .sort((a, b) => (a.ts ?? 0) - (b.ts ?? 0));
+  const kept = runs.slice(Math.min(skip, Math.max(0, runs.length - 1)));
+  const from = kept[0]?.ts ?? Number.POSITIVE_INFINITY;
+  const ir = new Map(graph.nodes.map((n) => [n.name, n.op as string]));
+  const byOpType = new Map<string, { ms: number; detail: string }>();
+  const byIrOp = new Map<string, { ms: number; detail: string }>();
+  const byNode = new Map<string, { ms: number; detail: string }>();
+  const counts = new Map<string, number>();
+  let all = 0;
+  const add = (m: Map<string, { ms: number; detail: string }>, key: string, ms: number, detail: string) => {
+    const row = m.get(key) ?? { ms: 0, detail };
+    row.ms += ms;
+    m.set(key, row);
+  };
+  for (const e of events) {
+    if (e.cat !== "Node" || !e.name?.endsWith(KERNEL) || (e.ts ?? 0) < from) continue;
+    const ms = (e.dur ?? 0) / 1000;
+    const opType = e.args?.op_name ?? "?";
+    const node = irNodeOf(e.name.slice(0, -KERNEL.length), ir);
+    const irOp = node === undefined ? `(${opType})` : ir.get(node)!;
+    all += ms;
+    add(byOpType, opType, ms, "");
+    add(byIrOp, irOp, ms, "");
+    add(byNode, node ?? `(${opType})`, ms, node === undefined ? "ORT" : irOp);
+    for (const key of [`t:${opType}`, `o:${irOp}`]) counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const n = Math.max(1, kept.length);
+  const perRun = (key: string) => `${Math.round((counts.get(key) ?? 0) / n)} kernels`;
+  for (const [k, v] of byOpType) v.detail = perRun(`t:${k}`);
+  for (const [k, v] of byIrOp) v.detail = perRun(`o:${k}`);
+  const walls = kept.map((r) => (r.dur ?? 0) / 1000).sort((a, b) => a - b);
+  return {
+    graph: graph.name,
+    runs: kept.length,
+    runMs: walls.length ? walls[Math.floor(walls.length / 2)]! : 0,
+    kernelMs: all / n,
+    byOpType: rows(byOpType, all, n),
+    byIrOp: rows(byIrOp, all, n),
+    byNode: rows(byNode, all, n),
+  };
+}
+
+/** A profile as text: a header line, then the top rows of each table (ms per run and share). */
+export function formatProfile(p: OnnxProfile, { top = 12 }: { top?: number } = {}): string {
+  const table = (title: string, rs: readonly ProfileRow[]) => {
+    const shown = rs.slice(0, top);
+    const width = Math.max(title.length, ...shown.map((r) => r.name.length));
+    const lines = shown.map(
+      (r) =>
+        `  ${r.name.padEnd(width)}  ${r.ms.toFixed(2).padStart(9)} ms  ${(100 * r.share).toFixed(1).padStart(5)}%  ${r.detail}`,
+    );
+    const rest = rs.length - shown.length;
+    return [`  ${title}`, ...lines, ...(rest > 0 ? [`  ... ${rest} more`] : [])].join("\n");
+  };
+  return [
+    `graph '${p.graph}': ${p.runMs.toFixed(2)} ms per run (median of ${p.runs}), kernels ${p.kernelMs.toFixed(2)} ms`,
+    table("ONNX op type", p.byOpType),
+    table("IR op", p.byIrOp),
+    table("IR node", p.byNode),
+  ].join("\n");
+}
+
+/**
+ * Where ORT writes a session's profile: a fresh temporary folder, so concurrent sessions never
+ * read each other's files. Node only (ORT's web build prints its profile to the console instead).
+ */
+export async function profileFolder(graph: Graph): Promise<{ prefix: string; read: () => Promise<unknown> }> {
+  const [{ mkdtemp, readdir, readFile, rm }, { tmpdir }, { join }] = await Promise.all([
+    import("node:fs/promises"),
+    import("node:os"),
+    import("node:path"),
+  ]);
+  const dir = await mkdtemp(join(tmpdir(), "aotjs-ort-profile-"));
+  return {
+    prefix: join(dir, "profile"),
+    read: async () => {
+      try {
+        const file = (await readdir(dir)).find((f) => f.endsWith(".json"));
+        if (!file) throw new OnnxBackendError(`graph '${graph.name}': ORT wrote no profile into ${dir}`);
+        return JSON.parse(await readFile(join(dir, file), "utf8"));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}

@@ -1,0 +1,127 @@
+// onnxCompiler({ profile: true }): ORT's own profiler (the oracle for kernel times) summarised per
+// ONNX op type, per IR op and per IR node; and the session defaults a profile reveals.
+import { GraphBuilder, meta, TensorData } from "@aotjs/ir";
+import * as ort from "onnxruntime-node";
+import { describe, expect, test } from "vitest";
+import {
+  formatProfile,
+  OnnxBackendError,
+  type OrtModule,
+  onnxCompiler,
+  summarizeOrtProfile,
+} from "../src/index.js";
+
+const f32 = (shape: number[]) =>
+  new TensorData(
+    "float32",
+    shape,
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, Math.random),
+  );
+
+/** relu(x @ w) then a sum: three IR nodes, each one ONNX kernel (or a fused one). */
+function graph(n = 64) {
+  const b = new GraphBuilder("mlp_layer");
+  const x = b.input("x", meta([n, n]));
+  const w = b.input("w", meta([n, n]));
+  const h = b.op("relu", [b.op("matmul", [x, w], {}, "hidden")], {}, "act");
+  b.output([b.op("sum", [h], { dims: [0, 1] }, "total")]);
+  return b.build();
+}
+
+describe("profile", () => {
+  test("time per ONNX op type, per IR op and per IR node, over the runs after warm-up", async () => {
+    const compiler = onnxCompiler({ profile: { skip: 2 }, intraOpNumThreads: 1 });
+    const g = graph();
+    const exe = await compiler(g, g.inputMetas);
+    const inputs = [f32([64, 64]), f32([64, 64])];
+    for (let i = 0; i < 6; i++) await exe.run(inputs);
+    const [p] = await compiler.profiles();
+    expect(p!.graph).toBe("mlp_layer");
+    expect(p!.runs).toBe(4);
+    expect(p!.kernelMs).toBeGreaterThan(0);
+    expect(p!.runMs).toBeGreaterThanOrEqual(p!.kernelMs * 0.5);
+    // Every kernel belongs to an IR node of the graph: the shares over IR nodes add up to 1.
+    expect(new Set(p!.byNode.map((r) => r.name))).toEqual(new Set(["hidden", "act", "total"]));
+    expect(p!.byNode.reduce((a, r) => a + r.share, 0)).toBeCloseTo(1, 6);
+    expect(p!.byIrOp.map((r) => r.name).sort()).toEqual(["matmul", "relu", "sum"]);
+    expect(p!.byOpType.map((r) => r.name)).toContain("MatMul");
+    expect(p!.byNode.find((r) => r.name === "hidden")!.detail).toBe("matmul");
+    const text = formatProfile(p!);
+    expect(text).toMatch(/^graph 'mlp_layer': [\d.]+ ms per run \(median of 4\)/);
+    expect(text).toContain("IR node");
+    // Reading ends profiling: the same profile again, and runs still work.
+    expect(await exe.profile()).toBe(p);
+    await exe.run(inputs);
+    await exe.dispose?.();
+  });
+
+  test("fused and ORT-made kernel names map back to IR nodes; unknown ones get their own bucket", () => {
+    const g = graph();
+    const ev = (name: string, op: string, ts: number, dur: number) => ({
+      cat: "Node",
+      name: `${name}_kernel_time`,
+      ts,
+      dur,
+      args: { op_name: op },
+    });
+    const p = summarizeOrtProfile(
+      g,
+      [
+        { cat: "Session", name: "model_run", ts: 0, dur: 100 },
+        ev("hidden/MatmulTransposeFusion/", "FusedMatMul", 1, 50),
+        { cat: "Session", name: "model_run", ts: 200, dur: 300 },
+        ev("hidden/MatmulTransposeFusion/", "FusedMatMul", 201, 100_000),
+        ev("act__relu_nchwc", "Relu", 202, 20_000),
+        ev("total/3", "ReduceSum", 203, 30_000),
+        ev("ReorderInput_token_2", "ReorderInput", 204, 50_000),
+      ],
+      1,
+    );
+    expect(p.runs).toBe(1);
+    expect(p.kernelMs).toBeCloseTo(200, 6);
+    expect(p.byNode.map((r) => [r.name, r.ms])).toEqual([
+      ["hidden", 100],
+      ["(ReorderInput)", 50],
+      ["total", 30],
+      ["act", 20],
+    ]);
+    expect(p.byIrOp.find((r) => r.name === "matmul")).toMatchObject({
+      ms: 100,
+      share: 0.5,
+      detail: "1 kernels",
+    });
+  });
+
+  test("profile() without the option is an error naming the graph", async () => {
+    const g = graph();
+    const exe = await onnxCompiler({ intraOpNumThreads: 1 })(g, g.inputMetas);
+    await expect(exe.profile()).rejects.toThrow(
+      new OnnxBackendError("graph 'mlp_layer': compiled without onnxCompiler({ profile: true })"),
+    );
+    await exe.dispose?.();
+  });
+});
+
+describe("session defaults", () => {
+  test("intraOpNumThreads defaults to the machine's available parallelism; spinning stays off", async () => {
+    const seen: ort.InferenceSession.SessionOptions[] = [];
+    const module: OrtModule = {
+      Tensor: ort.Tensor,
+      InferenceSession: {
+        create: (model, options) => {
+          seen.push(options!);
+          return ort.InferenceSession.create(model, options);
+        },
+      },
+    };
+    const g = graph(4);
+    // A caller-supplied runtime gets what the platform reports (navigator in a browser, Node 21+).
+    const platform = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+      ?.hardwareConcurrency;
+    await (await onnxCompiler({ ort: module })(g, g.inputMetas)).dispose?.();
+    expect(seen[0]!.intraOpNumThreads).toBe(platform);
+    await (await onnxCompiler({ ort: module, intraOpNumThreads: 1 })(g, g.inputMetas)).dispose?.();
+    expect(seen[1]!.intraOpNumThreads).toBe(1);
+    expect(seen[1]!.extra).toMatchObject({ session: { intra_op: { allow_spinning: "0" } } });
+  });
+});
