@@ -123,7 +123,7 @@ async function overhead(): Promise<void> {
       async () => {
         for (let i = 0; i < N; i++) await body();
       },
-      { runs: 5, warmup: 1 },
+      { runs: 5, warmup: 3 },
     );
     return (t / N) * 1000; // µs per call
   };

@@ -15,7 +15,7 @@ export async function kernels(): Promise<void> {
   for (const n of [256, 512, 1024]) {
     const a = random([n, n]);
     const b = random([n, n]);
-    const ms = await medianMs(() => runKernel("matmul", [a, b]), n > 512 ? { runs: 3, warmup: 1 } : {});
+    const ms = await medianMs(() => runKernel("matmul", [a, b]), n > 512 ? { runs: 3, warmup: 3 } : {});
     rows.push({
       case: `matmul f32 ${n}^3`,
       "median ms": ms.toFixed(1),

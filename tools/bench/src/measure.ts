@@ -1,14 +1,26 @@
-/** Median wall time in ms of `fn` over `runs` runs after `warmup` unmeasured ones. */
-export async function medianMs(fn: () => unknown, { runs = 7, warmup = 2 } = {}): Promise<number> {
-  for (let i = 0; i < warmup; i++) await fn();
+/** Every run's wall time in ms, after `warmup` unmeasured runs (never fewer than 3: first runs grow arenas, JIT and caches). */
+export async function timesMs(fn: () => unknown, { runs = 7, warmup = 3 } = {}): Promise<number[]> {
+  for (let i = 0; i < Math.max(3, warmup); i++) await fn();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     await fn();
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return times;
+}
+
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Median wall time in ms of `fn` over `runs` runs after at least 3 warm-up runs. */
+export async function medianMs(
+  fn: () => unknown,
+  options: { runs?: number; warmup?: number } = {},
+): Promise<number> {
+  return median(await timesMs(fn, options));
 }
 
 export function table(rows: Record<string, string | number>[]): void {

@@ -10,13 +10,13 @@
 // - aotjs on the reference interpreter (the default nop compilers).
 // - ORT's own MatMul at 1024^3, for scale: the GEMM rate a step could at best reach.
 //
-// Then resnet18's training step (forward, cross-entropy, backward) at batch 8, 3x224x224, on ORT.
-// Goals (issue 7): aotjs on ORT at most 1/5 of jax-js's step time and at least half of ORT's GEMM rate.
+// Goals (issue #12): aotjs on ORT at least 5x faster than jax-js, and at least 70% of ORT's GEMM
+// rate. (Whole-model training steps against PyTorch are the `train` suite.)
 import { aotExport, aotModule } from "@aotjs/aot";
 import { onnxCompiler } from "@aotjs/backend-onnx";
 import { type Executable, GraphBuilder, meta, TensorData } from "@aotjs/ir";
-import { F, Module, mlp, resnet18 } from "@aotjs/nn";
-import { manualSeed, randint, randn, type Tensor } from "@aotjs/tensor";
+import { F, Module, mlp } from "@aotjs/nn";
+import { manualSeed, randn, type Tensor } from "@aotjs/tensor";
 import { blockUntilReady, defaultDevice, init, jit, nn, numpy as np, tree, valueAndGrad } from "@jax-js/jax";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
@@ -107,7 +107,7 @@ async function tfStep(model: Module, x: Tensor, y: Tensor): Promise<() => void> 
 }
 
 /** ORT's MatMul alone: [n, n] @ [n, n] through onnxCompiler, inputs wrapped without copies. */
-async function ortMatmul(n: number): Promise<{ ms: number; gflops: number }> {
+export async function ortMatmul(n: number): Promise<{ ms: number; gflops: number }> {
   const b = new GraphBuilder("matmul");
   const a = b.input("a", meta([n, n]));
   const c = b.input("b", meta([n, n]));
@@ -204,7 +204,7 @@ export async function onnx(): Promise<void> {
   const onRef = aotModule(new MseStep(model));
   row(
     "aotjs on the reference interpreter",
-    await medianMs(() => aotjsStep(model, x, y, onRef), { runs: 5, warmup: 1 }),
+    await medianMs(() => aotjsStep(model, x, y, onRef), { runs: 5, warmup: 3 }),
   );
 
   const gemm = await ortMatmul(1024);
@@ -215,29 +215,9 @@ export async function onnx(): Promise<void> {
   );
   console.log(`step: ${(STEP_FLOPS / 1e6).toFixed(0)} MFLOP of matmuls`);
   console.log(
-    `goal 1, aotjs on ORT <= 1/5 of jax-js: ${ortMs.toFixed(2)} ms vs ${(jaxMs / 5).toFixed(2)} ms (${(jaxMs / ortMs).toFixed(1)}x faster than jax-js)`,
+    `goal 1, aotjs on ORT >= 5x faster than jax-js: ${ortMs.toFixed(2)} ms vs ${(jaxMs / 5).toFixed(2)} ms (${(jaxMs / ortMs).toFixed(1)}x faster than jax-js)`,
   );
   console.log(
-    `goal 2, >= 50% of ORT's GEMM rate: ${stepRate.toFixed(1)} GFLOP/s = ${((100 * stepRate) / gemm.gflops).toFixed(0)}% of ${gemm.gflops.toFixed(1)}`,
-  );
-
-  // resnet18 training step at batch 8, 3x224x224: forward, cross-entropy, backward on ORT.
-  manualSeed(1);
-  const resnet = resnet18();
-  const images = randn([8, 3, 224, 224]);
-  const labels = randint(0, 1000, [8]);
-  const compiled = aotModule(resnet, { fwCompiler: onnxCompiler(), bwCompiler: onnxCompiler() });
-  const resnetStep = async () => {
-    for (const p of resnet.parameters()) p.grad = null;
-    const loss = F.crossEntropy((await compiled.forward(images)) as Tensor, labels);
-    await loss.backward();
-  };
-  const t0 = performance.now();
-  await resnetStep();
-  const first = performance.now() - t0;
-  const resnetMs = await medianMs(resnetStep, { runs: 3, warmup: 1 });
-  await compiled.dispose();
-  console.log(
-    `\nresnet18 training step, batch 8, 3x224x224, on ORT: ${resnetMs.toFixed(0)} ms median (first step with tracing and session creation: ${first.toFixed(0)} ms)`,
+    `goal 2, >= 70% of ORT's GEMM rate: ${stepRate.toFixed(1)} GFLOP/s = ${((100 * stepRate) / gemm.gflops).toFixed(0)}% of ${gemm.gflops.toFixed(1)}`,
   );
 }

@@ -3,6 +3,7 @@ import { kernels } from "./kernels.js";
 import { onnx } from "./onnx.js";
 import { partition } from "./partition.js";
 import { tfjs } from "./tfjs.js";
+import { train } from "./train.js";
 
 // Every benchmark suite, by name. Each suite prints its own table.
 export const suites: Record<string, () => Promise<void>> = {
@@ -11,4 +12,5 @@ export const suites: Record<string, () => Promise<void>> = {
   onnx,
   partition,
   tfjs,
+  train,
 };

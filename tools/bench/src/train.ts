@@ -1,0 +1,164 @@
+// train: whole training steps on ONNX Runtime against what a user would pick instead, measured
+// side by side (PyTorch eager runs in a child process, alternating with aotjs, round by round).
+//
+// - resnet18 (torchvision's), batch 8, 3x224x224, cross-entropy, SGD lr 0.01: aotjs on ORT
+//   (capture once, forward and backward graphs on ORT sessions, eager autograd around them) vs
+//   PyTorch 1.13 eager at 1 and 2 threads (the faster counts: two OpenMP threads can collapse on a
+//   busy 2-core machine). GFLOP/s counts the matmul/conv work of the compiled graphs, against
+//   ORT's own 2-thread MatMul rate at 1024^3. Time to the first step includes capture, partition,
+//   ORT session creation and the first run.
+// - gptMini (example 09's config), AdamW: the same comparison.
+import { availableParallelism } from "node:os";
+import { aotModule } from "@aotjs/aot";
+import { onnxCompiler } from "@aotjs/backend-onnx";
+import type { Graph } from "@aotjs/ir";
+import { AdamW, F, gptMini, type Module, resnet18, SGD } from "@aotjs/nn";
+import { minCutRematerializationPartition } from "@aotjs/partitioner";
+import { manualSeed, randint, randn, type Tensor } from "@aotjs/tensor";
+import { matmulConvFlops } from "./flops.js";
+import { median, table, timesMs } from "./measure.js";
+import { ortMatmul } from "./onnx.js";
+import { torchMissing, torchSteps } from "./peers.js";
+
+interface Variant {
+  readonly name: string;
+  /** Builds the compiled model and optimizer; returns one training step and a cleanup. */
+  readonly setup: () => { step: () => Promise<void>; graphs: () => Graph[]; dispose: () => Promise<void> };
+}
+
+interface Workload {
+  readonly title: string;
+  readonly variants: readonly Variant[];
+  readonly torchScript: string;
+  readonly runs: number;
+  readonly rounds: number;
+}
+
+const partitions = {
+  default: undefined,
+  "min-cut": minCutRematerializationPartition,
+} as const;
+
+function resnetWorkload(): Workload {
+  const variant = (partition: keyof typeof partitions): Variant => ({
+    name: `aotjs on ORT, ${partition} partition, eager SGD`,
+    setup: () => {
+      manualSeed(1);
+      const model = resnet18();
+      const images = randn([8, 3, 224, 224]);
+      const labels = randint(0, 1000, [8]);
+      const fn = partitions[partition];
+      const compiled = aotModule(model, {
+        fwCompiler: onnxCompiler(),
+        bwCompiler: onnxCompiler(),
+        ...(fn ? { partitionFn: fn } : {}),
+      });
+      const opt = new SGD(model.parameters(), { lr: 0.01 });
+      return {
+        step: async () => {
+          opt.zeroGrad();
+          await F.crossEntropy((await compiled.forward(images)) as Tensor, labels).backward();
+          opt.step();
+        },
+        graphs: () => [compiled.lastGraphs.forward!, compiled.lastGraphs.backward!],
+        dispose: () => compiled.dispose(),
+      };
+    },
+  });
+  return {
+    title: "resnet18, batch 8, 3x224x224, SGD",
+    variants: [variant("default"), variant("min-cut")],
+    torchScript: "resnet18_step.py",
+    runs: 5,
+    rounds: 2,
+  };
+}
+
+function gptWorkload(): Workload {
+  const V = 27;
+  const variant = (partition: keyof typeof partitions): Variant => ({
+    name: `aotjs on ORT, ${partition} partition, eager AdamW`,
+    setup: () => {
+      manualSeed(0);
+      const model: Module = gptMini({ vocab: V, dModel: 64, nHead: 4, nLayer: 2, seqLen: 32 });
+      const x = randint(0, V, [16, 32], { dtype: "int64" });
+      const y = randint(0, V, [16, 32], { dtype: "int64" });
+      const fn = partitions[partition];
+      const compiled = aotModule(model, {
+        fwCompiler: onnxCompiler(),
+        bwCompiler: onnxCompiler(),
+        ...(fn ? { partitionFn: fn } : {}),
+      });
+      const opt = new AdamW(model.parameters(), { lr: 3e-3, weightDecay: 0.01 });
+      return {
+        step: async () => {
+          const logits = (await compiled.forward(x)) as Tensor;
+          const loss = F.crossEntropy(logits.reshape([-1, V]), y.reshape([-1]));
+          opt.zeroGrad();
+          await loss.backward();
+          opt.step();
+        },
+        graphs: () => [compiled.lastGraphs.forward!, compiled.lastGraphs.backward!],
+        dispose: () => compiled.dispose(),
+      };
+    },
+  });
+  return {
+    title: "gptMini (d 64, 4 heads, 2 layers, T 32, batch 16), AdamW",
+    variants: [variant("default"), variant("min-cut")],
+    torchScript: "gpt_mini_step.py",
+    runs: 30,
+    rounds: 3,
+  };
+}
+
+async function measure(w: Workload, gemmGflops: number): Promise<void> {
+  const missing = await torchMissing();
+  const live = w.variants.map((v) => ({ v, ...v.setup(), times: [] as number[], first: 0, flops: 0 }));
+  for (const l of live) {
+    const t0 = performance.now();
+    await l.step();
+    l.first = performance.now() - t0;
+    l.flops = l.graphs().reduce((a, g) => a + matmulConvFlops(g), 0);
+  }
+  const torch: Record<number, number[]> = { 1: [], 2: [] };
+  for (let round = 0; round < w.rounds; round++) {
+    for (const l of live) l.times.push(...(await timesMs(l.step, { runs: w.runs })));
+    if (!missing) for (const t of [1, 2]) torch[t]!.push(...(await torchSteps(w.torchScript, t, w.runs)));
+  }
+  for (const l of live) await l.dispose();
+  const best = missing ? Number.NaN : Math.min(median(torch[1]!), median(torch[2]!));
+  const rows: Record<string, string>[] = live.map((l) => {
+    const ms = median(l.times);
+    const rate = l.flops / ms / 1e6;
+    return {
+      [w.title]: l.v.name,
+      "median ms/step": ms.toFixed(w.runs > 10 ? 2 : 0),
+      "vs PyTorch": missing ? "n/a" : `${(ms / best).toFixed(2)}x`,
+      "GFLOP/s": rate.toFixed(1),
+      "of ORT GEMM": `${((100 * rate) / gemmGflops).toFixed(0)}%`,
+      "first step": `${l.first.toFixed(0)} ms (${(l.first / ms).toFixed(1)}x)`,
+    };
+  });
+  if (missing) rows.push({ [w.title]: "PyTorch eager", "median ms/step": "n/a", "vs PyTorch": missing });
+  for (const t of missing ? [] : [1, 2]) {
+    const ms = median(torch[t]!);
+    rows.push({
+      [w.title]: `PyTorch 1.13 eager, ${t} thread${t > 1 ? "s" : ""}`,
+      "median ms/step": ms.toFixed(w.runs > 10 ? 2 : 0),
+      "vs PyTorch": `${(ms / best).toFixed(2)}x`,
+      "GFLOP/s": (live[0]!.flops / ms / 1e6).toFixed(1),
+      "of ORT GEMM": "",
+      "first step": "",
+    });
+  }
+  table(rows);
+  console.log(`step work: ${(live[0]!.flops / 1e9).toFixed(1)} GFLOP of matmuls and convolutions\n`);
+}
+
+export async function train(): Promise<void> {
+  const gemm = await ortMatmul(1024);
+  console.log(`ORT MatMul 1024^3 (${availableParallelism()} threads): ${gemm.gflops.toFixed(1)} GFLOP/s\n`);
+  await measure(resnetWorkload(), gemm.gflops);
+  await measure(gptWorkload(), gemm.gflops);
+}
