@@ -669,5 +669,25 @@ export function makeSamples(seed = 20240601): SampleTable {
         attrs: { normalizedRank: 1 },
       },
     ],
+    batchNorm: [
+      {
+        name: "[2,3,2,4] (BatchNorm2d)",
+        inputs: [uniform(r, [2, 3, 2, 4]), uniform(r, [3], 0.5, 2), uniform(r, [3])],
+      },
+      {
+        name: "[4,3] (BatchNorm1d), eps 1e-3",
+        inputs: [uniform(r, [4, 3]), uniform(r, [3], -2, -0.5), uniform(r, [3])],
+        attrs: { eps: 1e-3 },
+      },
+      {
+        name: "[3,2,5] with means far from 0",
+        inputs: [uniform(r, [3, 2, 5], 6, 9), uniform(r, [2], 0.5, 2), uniform(r, [2])],
+      },
+      {
+        // Variance of the order of eps: a backend that rounds eps (ONNX's float attribute) shows here in float64.
+        name: "[4,3] variance near eps",
+        inputs: [uniform(r, [4, 3], -0.01, 0.01), uniform(r, [3], 0.5, 2), uniform(r, [3])],
+      },
+    ],
   };
 }
