@@ -5,7 +5,7 @@ import { gradAsync, gradSync, noGrad } from "@aotjs/autograd";
 import type { Graph, TensorData } from "@aotjs/ir";
 import { BatchNorm2d, F, GELU, LayerNorm, Linear, Module, ReLU, Sequential } from "@aotjs/nn";
 import { defaultPartition, minCutRematerializationPartition, type PartitionResult } from "@aotjs/partitioner";
-import { Interpreter, manualSeed, ones, rand, randn, type Tensor } from "@aotjs/tensor";
+import { Interpreter, manualSeed, ones, rand, randn, type Tensor, zeros } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
 import { aotFunction, aotModule, nop, type PartitionFn } from "../src/index.js";
 import {
@@ -299,6 +299,22 @@ describe("TestPartitioning", () => {
     const [bwIn, bwOut] = numInsOuts(g.backward);
     expect([fwIn, fwOut, bwIn, bwOut]).toEqual([3, 3, 3, 3]);
     expect(g.forward!.nodes.map((n) => n.op)).toEqual(["layerNorm"]);
+    await verifyAot(f, inputs, { tol: 1e-4 });
+  });
+
+  // Not in PyTorch's file: training-mode batch norm with running statistics. batchNorm is one node
+  // whose rule reads x and weight and recomputes the batch statistics with the same ops as the
+  // running-stat update, so after CSE the default partition saves x, weight and the two [1, C, 1, 1]
+  // statistics: nothing else full-size (the decomposition saved the centered and normalized x too).
+  it("default partition of training batch norm saves x, weight and per-channel statistics", async () => {
+    manualSeed(23);
+    const f = (x: Tensor, w: Tensor, b: Tensor, rm: Tensor, rv: Tensor) =>
+      F.batchNorm(x, rm, rv, w, b, true, 0.1, 1e-5);
+    const inputs = [randn([4, 3, 5, 5], rg), rand([3], rg), randn([3], rg), zeros([3]), ones([3])];
+    const g = await graphsOf(f, cloneInput(inputs), defaultPartition);
+    expect(g.forward!.nodes.filter((n) => n.op === "batchNorm").length).toBe(1);
+    const backwardInputs = g.backward!.inputs.map((v) => `${v.meta.shape}`);
+    expect(backwardInputs.sort()).toEqual(["1,3,1,1", "1,3,1,1", "3", "4,3,5,5", "4,3,5,5"]); // + the tangent
     await verifyAot(f, inputs, { tol: 1e-4 });
   });
 

@@ -32,6 +32,15 @@ export const defaultDecompositions: DecompositionTable = {
   },
   sub: ([a, b]) => dispatch("add", [a!, b!.neg()]),
   // The composites, in core ops; subtracting the max keeps exp from overflowing.
+  batchNorm: ([x, w, b], { eps }) => {
+    const dims = x!.shape.map((_, i) => i).filter((i) => i !== 1);
+    const channel = x!.shape.map((d, i) => (i === 1 ? d : 1));
+    const centered = x!.sub(dispatch("mean", [x!], { dims, keepdim: true }));
+    const variance = dispatch("mean", [centered.mul(centered)], { dims, keepdim: true });
+    // Scale per channel first: one full-size multiply instead of two.
+    const scale = variance.add(eps).rsqrt().mul(w!.reshape(channel));
+    return centered.mul(scale).add(b!.reshape(channel));
+  },
   layerNorm: ([x, w, b], { normalizedRank, eps }) => {
     const dims = Array.from({ length: normalizedRank }, (_, i) => x!.ndim - normalizedRank + i);
     const centered = x!.sub(dispatch("mean", [x!], { dims, keepdim: true }));

@@ -201,7 +201,7 @@ const multiInput = differentiable.filter((op) =>
   samplesOf(op).some((s) => floatMask(s).filter(Boolean).length >= 2),
 );
 
-test("the ops with two or more float inputs are the binary, where, concat, scatterAdd, compute ops and layerNorm", () => {
+test("the ops with two or more float inputs are the binary, where, concat, scatterAdd, compute ops and the norms", () => {
   expect(multiInput).toEqual([
     "add",
     "sub",
@@ -217,6 +217,7 @@ test("the ops with two or more float inputs are the binary, where, concat, scatt
     "conv2d",
     "conv2dBackwardInput",
     "conv2dBackwardWeight",
+    "batchNorm",
     "layerNorm",
   ]);
 });

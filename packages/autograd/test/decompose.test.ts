@@ -55,6 +55,7 @@ const everything = (x: Tensor, p: Tensor, i: Tensor) => [
   x.softmax(1),
   x.logSoftmax(0),
   dispatch("layerNorm", [x, p.select(0, 0), p.select(0, 1)], { normalizedRank: 1 }),
+  dispatch("batchNorm", [x, p.select(0, 2), p.select(0, 1)], { eps: 1e-3 }),
 ];
 
 describe("decompose", () => {

@@ -168,6 +168,25 @@ describe("jointGraph", () => {
     checkAgainstEager(fn, [uniform(r, [2, 3]), positive(r, [3]), positive(r, [2, 1])], [true, true, true]);
   });
 
+  test("a linear weight shared over [B, T] rows gets its gradient from one 2-D matmul, no reduction", () => {
+    // x [B, T, K] @ W^T: dW is x as [B*T, K] against the tangent as [B*T, N] (one GEMM), where the
+    // batched product would be [B, K, N] followed by a sum over B.
+    const fn = (x: Tensor, w: Tensor) => x.matmul(w.t());
+    const g = jointGraph(fn, [f32([4, 6, 8]), f32([5, 8])], [true, true]);
+    g.lint();
+    expect(g.nodes.filter((n) => n.op === "sum")).toEqual([]);
+    const matmuls = g.nodes
+      .filter((n) => n.op === "matmul")
+      .map((n) => n.inputs.map((v) => `${v.meta.shape}`));
+    expect(matmuls).toEqual([
+      ["4,6,8", "8,5"], // forward
+      ["4,6,5", "5,8"], // dx
+      ["8,24", "24,5"], // dW^T, transposed back to W's [5, 8] by the permute's rule
+    ]);
+    const r = rng(8);
+    checkAgainstEager(fn, [uniform(r, [4, 6, 8]), uniform(r, [5, 8])], [true, true]);
+  });
+
   test("of a forward Graph (from makeFx) equals that of the function", () => {
     const fns: [string, (...xs: Tensor[]) => Tensor, number[][]][] = [
       ["cos(cos(x))", (x) => x.cos().cos(), [[3]]],

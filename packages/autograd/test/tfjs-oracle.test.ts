@@ -380,6 +380,14 @@ const tfOps: TfTable = {
   // tf.softmax/logSoftmax normalize the last dim: move `dim` there and back.
   softmax: ([x], a) => lastDim(x!, a.dim, (t) => tf.softmax(t)),
   logSoftmax: ([x], a) => lastDim(x!, a.dim, (t) => tf.logSoftmax(t)),
+  // Training-mode batch norm from tf.moments over every axis but 1; weight and bias as [1, C, 1, ...].
+  batchNorm: ([x, w, b], a) => {
+    const axes = x!.shape.map((_, i) => i).filter((i) => i !== 1);
+    const channel = x!.shape.map((d, i) => (i === 1 ? d : 1));
+    const { mean, variance } = tf.moments(x!, axes, true);
+    const y = tf.mul(tf.sub(x!, mean), tf.rsqrt(tf.add(variance, a.eps)));
+    return tf.add(tf.mul(y, tf.reshape(w!, channel)), tf.reshape(b!, channel));
+  },
   layerNorm: ([x, w, b], a) => {
     const axes = x!.shape.map((_, i) => i).slice(x!.rank - a.normalizedRank);
     const { mean, variance } = tf.moments(x!, axes, true);

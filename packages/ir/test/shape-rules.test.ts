@@ -193,6 +193,21 @@ const table: { [K in OpName]: Cases<K> } = {
     no([b8(3)], "x must be floating or integer, got bool", { dim: 0 }),
     badAttr([f32(3)], "missing attribute 'dim'", {}),
   ],
+  batchNorm: [
+    ok([f32(8, 4, 5, 5), f32(4), f32(4)], f32(8, 4, 5, 5)),
+    ok([f64(3, 2), f64(2), f64(2)], f64(3, 2), { eps: 0 }),
+    ok([f32(1, 3, 2), f32(3), f32(3)], f32(1, 3, 2)),
+    no([f32(4), f32(4), f32(4)], "x [4] must be [N, C, ...] (rank >= 2)"),
+    no([f32(2, 3, 4), f32(4), f32(3)], "weight [4] must be [3] for x [2,3,4]"),
+    no([f32(2, 3), f32(3), f32(1, 3)], "bias [1,3] must be [3] for x [2,3]"),
+    no(
+      [f32(1, 3, 1, 1), f32(3), f32(3)],
+      "x [1,3,1,1] has 1 value(s) per channel; batch statistics need at least 2",
+    ),
+    no([f32(2, 3), f32(3), f64(3)], "bias has dtype float64 but x has float32"),
+    no([i32(2, 3), i32(3), i32(3)], "x must be floating, got int32"),
+    no([f32(2, 3), f32(3), f32(3)], "eps must be >= 0, got -1", { eps: -1 }),
+  ],
   layerNorm: [
     ok([f32(2, 3, 4), f32(4), f32(4)], f32(2, 3, 4), { normalizedRank: 1 }),
     ok([f64(2, 3, 4), f64(3, 4), f64(3, 4)], f64(2, 3, 4), { normalizedRank: 2, eps: 0 }),

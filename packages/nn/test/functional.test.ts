@@ -1,4 +1,5 @@
 import { arange, manualSeed, randn, type Tensor, tensor } from "@aotjs/tensor";
+import { makeFx } from "@aotjs/tracer";
 import { describe, expect, test } from "vitest";
 import { F } from "../src/index.js";
 import { maxAbsDiff, values } from "./helpers.js";
@@ -226,5 +227,21 @@ describe("layers", () => {
     const y = F.batchNorm(x, f32([1, 0]), f32([4, 1]), f32([2, 1]), f32([0, 5]), false, 0.1, 0);
     // Oracle: (1 - 1) / 2 * 2 + 0 = 0; (2 - 0) / 1 * 1 + 5 = 7.
     close(y, [0, 7]);
+  });
+
+  test("batchNorm in training with weight and bias is one batchNorm op, equal to the core-op path", () => {
+    manualSeed(3);
+    const x = randn([4, 3, 2, 5], { dtype: "float64" });
+    const [w, b] = [f64([0.5, -2, 1.5]), f64([1, 0, -0.25])];
+    // Oracle: the core-op path (no affine parameters), then scaled and shifted per channel.
+    const plain = F.batchNorm(x, null, null, null, null, true, 0.1, 1e-3);
+    const want = plain.mul(w.reshape([1, 3, 1, 1])).add(b.reshape([1, 3, 1, 1]));
+    expect(maxAbsDiff(values(F.batchNorm(x, null, null, w, b, true, 0.1, 1e-3)), values(want))).toBeLessThan(
+      1e-12,
+    );
+    const traced = makeFx((t: Tensor, tw: Tensor, tb: Tensor) =>
+      F.batchNorm(t, null, null, tw, tb, true, 0.1, 1e-3),
+    )(x, w, b);
+    expect(traced.nodes.map((n) => n.op)).toEqual(["batchNorm"]);
   });
 });

@@ -93,3 +93,52 @@ describe("layerNorm kernel", () => {
     }
   });
 });
+
+describe("batchNorm kernel", () => {
+  /** Oracle: the definition, channel by channel in float64, gathering the channel's values by index. */
+  function definition(x: TensorData, w: number[], b: number[], eps: number): number[] {
+    const [c, inner] = [x.shape[1]!, x.shape.slice(2).reduce((a, d) => a * d, 1)];
+    const channelOf = (i: number) => Math.floor(i / inner) % c;
+    const values = (ch: number) => floats(x).filter((_, i) => channelOf(i) === ch);
+    const stats = Array.from({ length: c }, (_, ch) => {
+      const v = values(ch);
+      const mean = v.reduce((a, e) => a + e, 0) / v.length;
+      return { mean, variance: v.reduce((a, e) => a + (e - mean) ** 2, 0) / v.length };
+    });
+    return floats(x).map((v, i) => {
+      const { mean, variance } = stats[channelOf(i)]!;
+      return ((v - mean) / Math.sqrt(variance + eps)) * w[channelOf(i)]! + b[channelOf(i)]!;
+    });
+  }
+
+  test.each([[[4, 3]], [[2, 3, 5]], [[2, 3, 2, 4]]])(
+    "matches the definition on %j (float64, biased variance)",
+    (shape) => {
+      const size = shape.reduce((a, d) => a * d, 1);
+      const x = f64(
+        shape,
+        Array.from({ length: size }, (_, i) => Math.cos(i * 1.7) * 3 + i / size),
+      );
+      const [w, b] = [
+        [0.5, -1.25, 2],
+        [0.1, 0, -3],
+      ];
+      const got = floats(runKernel("batchNorm", [x, f64([3], w), f64([3], b)], { eps: 1e-3 }));
+      definition(x, w, b, 1e-3).forEach((v, i) => {
+        expect(got[i]).toBeCloseTo(v, 12);
+      });
+    },
+  );
+
+  // float32 input far from 0: a one-pass variance in float32 (E[x^2] - E[x]^2, whose ulp is 8 near
+  // 1e8) would lose the spread of about 1; statistics accumulated in float64 keep it.
+  test("float32 input offset by 1e4 normalizes to float32 precision", () => {
+    const values = [10000.5, 10001.25, 9999.75, 10000, 10002, 9998.5];
+    const x = f32([3, 2], values);
+    const got = floats(runKernel("batchNorm", [x, f32([2], [1, 1]), f32([2], [0, 0])], { eps: 0 }));
+    expect(got.length).toBe(6);
+    definition(f64([3, 2], values), [1, 1], [0, 0], 0).forEach((v, i) => {
+      expect(got[i]).toBeCloseTo(v, 6);
+    });
+  });
+});

@@ -121,6 +121,12 @@ export function makeSamples(seed = 20240601): SampleTable {
     name: `${fmt(a)} @ ${fmt(b)}`,
     inputs: [uniform(r, a), uniform(r, b)],
   });
+  // Samples added after the table was fixed draw from a stream of their own, so every other sample keeps its values.
+  const late = rng(seed ^ 0x5eed);
+  const lateMatmul = (a: number[], b: number[]) => ({
+    name: `${fmt(a)} @ ${fmt(b)}`,
+    inputs: [uniform(late, a), uniform(late, b)],
+  });
   const ints32 = (shape: number[], lo: number, hi: number) => integers(r, shape, lo, hi, "int32");
   return {
     neg: [...unary(r, uniform), edge("int32", [ints32([5], -9, 9)])],
@@ -490,6 +496,9 @@ export function makeSamples(seed = 20240601): SampleTable {
       matmul([1, 3, 4], [2, 4, 2]),
       matmul([3, 4], [2, 4, 2]),
       matmul([16, 64], [64, 32]),
+      // A Linear on [B, T, K] and [B, H, T, K] inputs: the weight's gradient folds the batch dims.
+      lateMatmul([2, 2, 3, 4], [4, 5]),
+      lateMatmul([2, 3, 4], [1, 4, 2]),
       edge("int64", [integers(r, [2, 3], -5, 5), integers(r, [3, 2], -5, 5)]),
       edge("int32", [ints32([2, 3], -5, 5), ints32([3, 2], -5, 5)]),
     ],
@@ -667,6 +676,26 @@ export function makeSamples(seed = 20240601): SampleTable {
         name: "[5,8] (a GPT's [B*T, d])",
         inputs: [uniform(r, [5, 8]), uniform(r, [8], 0.5, 2), uniform(r, [8])],
         attrs: { normalizedRank: 1 },
+      },
+    ],
+    batchNorm: [
+      {
+        name: "[2,3,2,4] (BatchNorm2d)",
+        inputs: [uniform(r, [2, 3, 2, 4]), uniform(r, [3], 0.5, 2), uniform(r, [3])],
+      },
+      {
+        name: "[4,3] (BatchNorm1d), eps 1e-3",
+        inputs: [uniform(r, [4, 3]), uniform(r, [3], -2, -0.5), uniform(r, [3])],
+        attrs: { eps: 1e-3 },
+      },
+      {
+        name: "[3,2,5] with means far from 0",
+        inputs: [uniform(r, [3, 2, 5], 6, 9), uniform(r, [2], 0.5, 2), uniform(r, [2])],
+      },
+      {
+        // Variance of the order of eps: a backend that rounds eps (ONNX's float attribute) shows here in float64.
+        name: "[4,3] variance near eps",
+        inputs: [uniform(r, [4, 3], -0.01, 0.01), uniform(r, [3], 0.5, 2), uniform(r, [3])],
       },
     ],
   };

@@ -27,7 +27,24 @@ function layerNorm(ctx: LowerContext<"layerNorm">): KernelFn {
   };
 }
 
+/**
+ * Training-mode batch norm: moments over every axis but 1, then one per-channel scale and shift
+ * (tiny [1, C, 1, ...] tensors), so the full-size work is the moments and x * scale + shift.
+ */
+function batchNorm(ctx: LowerContext<"batchNorm">): KernelFn {
+  const shape = ctx.inputs[0]!.shape;
+  const axes = shape.map((_, i) => i).filter((i) => i !== 1);
+  const channel = shape.map((d, i) => (i === 1 ? d : 1));
+  const { eps } = ctx.attrs;
+  return ([x, w, b]) => {
+    const { mean, variance } = tf.moments(x!, axes, true);
+    const scale = tf.mul(tf.rsqrt(tf.add(variance, eps)), tf.reshape(w!, channel));
+    return tf.add(tf.mul(x!, scale), tf.sub(tf.reshape(b!, channel), tf.mul(mean, scale)));
+  };
+}
+
 export const compositeLowerings: LoweringsFor<CompositeOpName> = {
+  batchNorm,
   layerNorm,
   softmax: (ctx) => lastDim(ctx, (x) => tf.softmax(x)),
   logSoftmax: (ctx) => lastDim(ctx, (x) => tf.logSoftmax(x)),

@@ -21,6 +21,34 @@ const normalize = (doc: string) =>
   });
 
 export const compositeOps = {
+  batchNorm: defineOp({
+    category: "reduction",
+    inputs: ["x", "weight", "bias"],
+    attrs: { eps: attr.float({ default: 1e-5 }) },
+    infer: ([x, w, b], { eps }) => {
+      requireSameDType([x!, w!, b!], ["x", "weight", "bias"]);
+      requireKind(x!, "x", "float");
+      const shape = x!.shape;
+      if (shape.length < 2) fail(`x [${shape}] must be [N, C, ...] (rank >= 2)`);
+      if (!(eps >= 0)) fail(`eps must be >= 0, got ${eps}`);
+      const c = shape[1]!;
+      for (const [name, t] of [
+        ["weight", w!],
+        ["bias", b!],
+      ] as const) {
+        if (t.shape.length !== 1 || t.shape[0] !== c)
+          fail(`${name} [${t.shape}] must be [${c}] for x [${shape}]`);
+      }
+      // One value per channel has no spread to normalize by (PyTorch refuses it too; so does nn).
+      const perChannel = shape.reduce((n, d) => n * d, 1) / c;
+      if (c > 0 && perChannel < 2)
+        fail(`x [${shape}] has ${perChannel} value(s) per channel; batch statistics need at least 2`);
+      return { shape, dtype: x!.dtype };
+    },
+    doc:
+      "(x - mean) / sqrt(var + eps) * weight + bias per channel (dim 1) with the batch statistics over " +
+      "every other dim (PyTorch's training mode); biased variance, statistics in float64 in the reference",
+  }),
   layerNorm: defineOp({
     category: "reduction",
     inputs: ["x", "weight", "bias"],

@@ -193,6 +193,14 @@ export function batchNorm(
     const count = x.numel() / c;
     if (count <= 1)
       throw new NNError(`batchNorm: training needs more than 1 value per channel, got input ${describe(x)}`);
+    // With both affine parameters the output is one catalog op: a closed-form derivative rule that
+    // saves only x, and one fused kernel per backend.
+    const composite =
+      weight && bias && weight.dtype === x.dtype && bias.dtype === x.dtype
+        ? () => dispatch("batchNorm", [x, weight, bias], { eps })
+        : null;
+    if (composite && !(runningMean && runningVar)) return composite();
+    // The same ops batchNorm's derivative rule recomputes, so a joint graph computes them once.
     mean = x.mean({ dim: dims, keepdim: true });
     const centered = x.sub(mean);
     variance = centered.mul(centered).mean({ dim: dims, keepdim: true });
@@ -206,6 +214,7 @@ export function batchNorm(
       runningMean.copy_(runningMean.mul(keep).add(batchMean.mul(momentum)));
       runningVar.copy_(runningVar.mul(keep).add(batchVar.mul(momentum)));
     }
+    if (composite) return composite();
   } else {
     if (!runningMean || !runningVar)
       throw new NNError(`batchNorm: evaluation needs running statistics (input ${describe(x)})`);

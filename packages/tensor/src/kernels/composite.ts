@@ -58,7 +58,41 @@ function layerNorm(
   return new TensorData(x.dtype, x.shape, out as never);
 }
 
+/**
+ * Per-channel statistics over every dim but 1 of [N, C, ...rest], in float64 and in two passes
+ * (mean, then centered squares), as torch's training-mode batch_norm with the biased variance.
+ */
+function batchNorm(inputs: readonly TensorData[], { eps }: { eps: number }): TensorData {
+  const [x, w, b] = inputs as [TensorData, TensorData, TensorData];
+  const src = x.data as Float32Array | Float64Array;
+  const [wd, bd] = [w.data as Float32Array | Float64Array, b.data as Float32Array | Float64Array];
+  const out = x.dtype === "float64" ? new Float64Array(src.length) : new Float32Array(src.length);
+  const [n, c] = [x.shape[0]!, x.shape[1]!];
+  const inner = numel(x.shape.slice(2));
+  const count = n * inner;
+  for (let ch = 0; ch < c; ch++) {
+    let mean = 0;
+    for (let i = 0; i < n; i++) {
+      const base = (i * c + ch) * inner;
+      for (let k = 0; k < inner; k++) mean += src[base + k]!;
+    }
+    mean /= count;
+    let variance = 0;
+    for (let i = 0; i < n; i++) {
+      const base = (i * c + ch) * inner;
+      for (let k = 0; k < inner; k++) variance += (src[base + k]! - mean) ** 2;
+    }
+    const scale = wd[ch]! / Math.sqrt(variance / count + eps);
+    for (let i = 0; i < n; i++) {
+      const base = (i * c + ch) * inner;
+      for (let k = 0; k < inner; k++) out[base + k] = (src[base + k]! - mean) * scale + bd[ch]!;
+    }
+  }
+  return new TensorData(x.dtype, x.shape, out as never);
+}
+
 export const compositeKernels: KernelsFor<CompositeOpName> = {
+  batchNorm,
   layerNorm,
   softmax: normalize(false),
   logSoftmax: normalize(true),
