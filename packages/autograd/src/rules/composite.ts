@@ -20,41 +20,44 @@ function normalized(x: Tensor, rank: number, eps: number): { xhat: Tensor; rstd:
 }
 
 /**
- * Batch statistics over every dim but 1, as [1, C, 1, ...]: the same ops F.batchNorm emits for
- * the running statistics, so the joint graph's CSE computes them once.
+ * Batch statistics over every dim but 1, as [1, C, 1, ...], and the centered input: the same ops
+ * F.batchNorm emits for the running statistics, so the joint graph's CSE computes them once.
  */
-function batchStats(x: Tensor, eps: number): { mean: Tensor; rstd: Tensor; dims: number[] } {
+function batchStats(x: Tensor, eps: number): { centered: Tensor; rstd: Tensor; dims: number[] } {
   const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
-  const mean = x.mean({ dim: dims, keepdim: true });
-  const centered = x.sub(mean);
+  const centered = x.sub(x.mean({ dim: dims, keepdim: true }));
   const rstd = centered.mul(centered).mean({ dim: dims, keepdim: true }).add(eps).rsqrt();
-  return { mean, rstd, dims };
+  return { centered, rstd, dims };
 }
 
 export const compositeRules: RulesFor<CompositeOpName> = {
-  // batchNorm, PyTorch's native_batch_norm_backward with M values per channel, xhat = (x - mean) * rstd:
-  //   dx = weight * rstd * (g - mean(g) - xhat * mean(g * xhat)), dweight = sum(g * xhat), dbias = sum(g).
-  // With sum(g * xhat) = rstd * (sum(g * x) - mean * sum(g)), dx = g * A + x * B + C for per-channel
-  // A = weight * rstd, B = -A * rstd * mean(g * xhat), C = -B * mean - A * mean(g): two reductions
-  // and five full-size elementwise ops, and xhat is never formed.
+  // batchNorm, PyTorch's native_batch_norm_backward with M values per channel, xc = x - mean,
+  // xhat = xc * rstd: dx = weight * rstd * (g - mean(g) - xhat * mean(g * xhat)),
+  // dweight = sum(g * xhat), dbias = sum(g). In per-channel coefficients, dx = g * A + xc * B + C
+  // with A = weight * rstd, B = -A * rstd^2 * sum(g * xc) / M, C = -A * sum(g) / M: two reductions
+  // and five full-size elementwise ops. The sums read the centered input, not x: sum(g * x) -
+  // mean * sum(g) would cancel in float32 when a channel's mean is far from 0 relative to its std.
   batchNorm: (g, { inputs: [x, w], attrs: { eps }, needsGrad }) => {
-    const { mean, rstd, dims } = batchStats(x!, eps);
+    const { centered, rstd, dims } = batchStats(x!, eps);
     const c = x!.shape[1]!;
     const count = x!.numel() / c;
     const sum = (t: Tensor) => t.sum({ dim: dims, keepdim: true });
     const sumG = sum(g);
-    const sumGXhat = needsGrad[0] || needsGrad[1] ? rstd.mul(sum(g.mul(x!)).sub(mean.mul(sumG))) : null;
+    const sumGXc = needsGrad[0] || needsGrad[1] ? sum(g.mul(centered)) : null;
     let dx: Tensor | null = null;
     if (needsGrad[0]) {
-      const a = w!.reshape(mean.shape).mul(rstd);
-      const b = a.mul(rstd).mul(sumGXhat!.div(count)).neg();
-      const shift = b
-        .mul(mean)
-        .add(a.mul(sumG.div(count)))
-        .neg();
-      dx = g.mul(a).add(x!.mul(b)).add(shift);
+      const a = w!.reshape(rstd.shape).mul(rstd);
+      const b = a.mul(rstd.mul(rstd)).mul(sumGXc!.div(-count));
+      dx = g
+        .mul(a)
+        .add(centered.mul(b))
+        .add(a.mul(sumG.div(-count)));
     }
-    return [dx, needsGrad[1] ? sumGXhat!.reshape([c]) : null, needsGrad[2] ? sumG.reshape([c]) : null];
+    return [
+      dx,
+      needsGrad[1] ? sumGXc!.mul(rstd).reshape([c]) : null,
+      needsGrad[2] ? sumG.reshape([c]) : null,
+    ];
   },
   // layerNorm: dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), gw = g * weight;
   // dweight = sum(g * xhat), dbias = sum(g) over the leading dims.
