@@ -120,6 +120,22 @@ describe("inputs and gradients", () => {
     expectClose(inp.grad, ref.grad, "inp.grad");
   });
 
+  it("a value returned twice backprops through both outputs", async () => {
+    // Oracle: eager autograd on the same function (verifyAot), and the hand-derived gradient of
+    // v + 2v with v = sin(sin x): 3 cos(sin x) cos x.
+    manualSeed(5);
+    const f = (x: Tensor) => {
+      const v = x.sin().sin();
+      return [v, v];
+    };
+    await verifyAot(f, [randn([4], rg)]);
+    const x = randn([4], { ...rg, dtype: "float64" });
+    const [a, b] = await aotFunction(f)(x);
+    await a!.add(b!.mul(2)).sum().backward();
+    const d = x.detach();
+    expectClose(x.grad, d.sin().cos().mul(d.cos()).mul(3), "x.grad");
+  });
+
   it("two compiled calls chained, and a compiled output reused twice", async () => {
     manualSeed(4);
     const f = (x: Tensor) => x.sin().mul(x);
