@@ -128,3 +128,28 @@ describe("long float sums stay accurate (blocked partial sums)", () => {
     expect(text).not.toContain("Reshape");
   });
 });
+
+describe("the mean of nothing", () => {
+  test.each([
+    [[0], [0], false],
+    [[3, 0], [1], false],
+    [[0, 4], [0], true],
+    [[2, 0, 3], [0, 1], false],
+    [[0, 4], [1], false],
+    [[0, 0], [1], false],
+  ] as const)(
+    "mean of %j over dims %j is NaN where the reduced slice is empty; sum is 0",
+    async (shape, dims, keepdim) => {
+      // Oracle: the reference interpreter and PyTorch (torch.empty(3, 0).mean(1) is [nan, nan, nan]).
+      const x = new TensorData("float32", [...shape], new Float32Array(0));
+      for (const op of ["mean", "sum"] as const) {
+        const { graph, run } = await reduction(op, [...shape], [...dims], keepdim);
+        const got = await run(x);
+        const [want] = interpret(graph, [x]);
+        expect(got.shape, op).toEqual(want!.shape);
+        expect(Array.from(got.data as Float32Array), op).toEqual(Array.from(want!.data as Float32Array));
+        if (op === "mean" && want!.data.length) expect(Number.isNaN(Number(got.data[0]))).toBe(true);
+      }
+    },
+  );
+});

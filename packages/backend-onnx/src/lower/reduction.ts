@@ -77,6 +77,14 @@ function floatSum(opType: "ReduceSum" | "ReduceMean") {
     if (dims.length === 0) return ctx.op("Identity", [x!], {}, ctx.out);
     const { shape } = ctx.metaOf(0);
     const count = dims.reduce((n, d) => n * shape[d]!, 1);
+    // ORT's ReduceMean of nothing is 0; the reference (and PyTorch) give 0/0 = NaN.
+    if (count === 0 && node.op === "mean")
+      return ctx.op(
+        "Expand",
+        [ctx.scalar(node.meta.dtype, Number.NaN), ctx.ints(node.meta.shape)],
+        {},
+        ctx.out,
+      );
     const empty = shape.includes(0);
     if (count <= LONG_SUM || empty) return ctx.reduce(opType, x!, dims, keepdim, ctx.out);
     return blockedSum(ctx, node, x!, count);
