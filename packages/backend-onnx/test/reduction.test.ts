@@ -153,3 +153,63 @@ describe("the mean of nothing", () => {
     },
   );
 });
+
+describe("integer sums are exact and wrap as two's complement", () => {
+  // Oracle: exact BigInt sums wrapped to the dtype's width (BigInt.asIntN), which is what the
+  // reference computes (and C's and PyTorch's integer sums).
+  const intData = (dtype: "int32" | "int64", shape: number[], values: bigint[]) =>
+    new TensorData(
+      dtype,
+      shape,
+      dtype === "int64" ? BigInt64Array.from(values) : Int32Array.from(values.map(Number)),
+    );
+  const exactSum = (values: bigint[], bits: 32 | 64) =>
+    BigInt.asIntN(
+      bits,
+      values.reduce((a, b) => a + b, 0n),
+    );
+
+  test.each([
+    ["[2^53 + 1, 2] (ORT went through double: ...994)", [2n ** 53n + 1n, 2n]],
+    ["[2^62, 2^62] (ORT saturated; the reference wraps to -2^63)", [2n ** 62n, 2n ** 62n]],
+    ["[-2^63, -1] (wraps to 2^63 - 1)", [-(2n ** 63n), -1n]],
+    ["[2^63 - 1, 1, 2^53 + 1]", [2n ** 63n - 1n, 1n, 2n ** 53n + 1n]],
+  ] as const)("int64 sum of %s", async (_, values) => {
+    const { run } = await reduction("sum", [values.length], [0], false, "int64");
+    const got = await run(intData("int64", [values.length], [...values]));
+    expect((got.data as BigInt64Array)[0]).toBe(exactSum([...values], 64));
+  });
+
+  test("int64 sums over each dim, both dims and keepdim of a [3, 4] tensor of large values", async () => {
+    const values = Array.from({ length: 12 }, (_, i) => (2n ** 61n + BigInt(i) * 7919n) * (i % 2 ? -1n : 3n));
+    const x = intData("int64", [3, 4], values);
+    for (const [dims, keepdim] of [
+      [[0], false],
+      [[1], true],
+      [[0, 1], false],
+      [[0, 1], true],
+    ] as const) {
+      const { graph, run } = await reduction("sum", [3, 4], [...dims], keepdim, "int64");
+      const got = await run(x);
+      const [want] = interpret(graph, [x]);
+      expect(got.shape).toEqual(want!.shape);
+      expect(Array.from(got.data as BigInt64Array), `dims ${dims}`).toEqual(
+        Array.from(want!.data as BigInt64Array),
+      );
+    }
+    // Spot-check the reference against exact arithmetic: column 0 is values 0, 4, 8.
+    const { run } = await reduction("sum", [3, 4], [0], false, "int64");
+    expect((await run(x)).data[0]).toBe(exactSum([values[0]!, values[4]!, values[8]!], 64));
+  });
+
+  test("int32 sums wrap instead of saturating; empty int sums are 0", async () => {
+    const values = [2n ** 30n, 2n ** 30n, 2n ** 30n];
+    const { run } = await reduction("sum", [3], [0], false, "int32");
+    expect((await run(intData("int32", [3], values))).data[0]).toBe(Number(exactSum(values, 32)));
+    const empty = await reduction("sum", [2, 0], [1], false, "int64");
+    expect(Array.from((await empty.run(intData("int64", [2, 0], []))).data as BigInt64Array)).toEqual([
+      0n,
+      0n,
+    ]);
+  });
+});

@@ -1,4 +1,4 @@
-import { type DType, isFloating, type Node, type ReductionOpName } from "@aotjs/ir";
+import { isFloating, type Node, type ReductionOpName } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
 import { CAST_TO, type LoweringsFor } from "./types.js";
 
@@ -92,22 +92,34 @@ function floatSum(opType: "ReduceSum" | "ReduceMean") {
 }
 
 /**
- * ONNX reads an empty axes list as "reduce everything" (unless noop_with_empty_axes), while the IR
- * reads it as "reduce nothing": an empty `dims` is an Identity.
+ * Integer sums, exact and wrapping as the reference's: ORT's int64 ReduceSum goes through double
+ * ([2^53 + 1, 2] gives ...994) and saturates on overflow, int32 too. CumSum adds in the integer
+ * type itself (checked: it wraps), so each reduced dim is a CumSum whose last slice is kept.
  */
-function reduction(opType: string, nanPropagates: boolean) {
-  return (
-    ctx: LoweringContext,
-    node: {
-      inputs: readonly { meta: { dtype: DType } }[];
-      attrs: { dims: readonly number[]; keepdim: boolean };
-    },
-    [x]: readonly string[],
-  ): string => {
+function intSum(ctx: LoweringContext, node: Node<"sum">, x: string): string {
+  const { shape, dtype } = ctx.metaOf(0);
+  if (shape.includes(0))
+    return ctx.op("Expand", [ctx.scalar(dtype, 0), ctx.ints(node.meta.shape)], {}, ctx.out);
+  let v = x;
+  for (const d of node.attrs.dims) {
+    const n = shape[d]!;
+    if (n === 1) continue;
+    v = ctx.op("CumSum", [v, ctx.scalar("int64", d)]);
+    v = ctx.op("Slice", [v, ctx.ints([n - 1]), ctx.ints([n]), ctx.ints([d])]);
+  }
+  return ctx.op("Reshape", [v, ctx.ints(node.meta.shape)], { allowzero: { int: 1 } }, ctx.out);
+}
+
+/**
+ * amax/amin. ONNX reads an empty axes list as "reduce everything" (unless noop_with_empty_axes),
+ * while the IR reads it as "reduce nothing": an empty `dims` is an Identity (for sum and mean too).
+ */
+function extreme(opType: "ReduceMax" | "ReduceMin") {
+  return (ctx: LoweringContext, node: Node<"amax" | "amin">, [x]: readonly string[]): string => {
     const { dims, keepdim } = node.attrs;
     if (dims.length === 0) return ctx.op("Identity", [x!], {}, ctx.out);
     const dtype = node.inputs[0]!.meta.dtype;
-    if (nanPropagates || !isFloating(dtype)) return ctx.reduce(opType, x!, dims, keepdim, ctx.out);
+    if (!isFloating(dtype)) return ctx.reduce(opType, x!, dims, keepdim, ctx.out);
     // The reference's amax/amin return NaN when the slice holds one; ORT's ReduceMax/Min skip
     // NaN (they compare with < and >). A NaN count over the same dims restores the reference.
     const r = ctx.reduce(opType, x!, dims, keepdim);
@@ -123,13 +135,14 @@ function reduction(opType: string, nanPropagates: boolean) {
 }
 
 export const reductionLowerings: LoweringsFor<ReductionOp> = {
-  sum: (ctx, node, inputs) =>
-    isFloating(node.inputs[0]!.meta.dtype)
-      ? floatSum("ReduceSum")(ctx, node, inputs)
-      : reduction("ReduceSum", true)(ctx, node, inputs),
+  sum: (ctx, node, inputs) => {
+    if (isFloating(node.inputs[0]!.meta.dtype)) return floatSum("ReduceSum")(ctx, node, inputs);
+    if (node.attrs.dims.length === 0) return ctx.op("Identity", [inputs[0]!], {}, ctx.out);
+    return intSum(ctx, node, inputs[0]!);
+  },
   mean: floatSum("ReduceMean"),
-  amax: reduction("ReduceMax", false),
-  amin: reduction("ReduceMin", false),
+  amax: extreme("ReduceMax"),
+  amin: extreme("ReduceMin"),
   // ArgMax with select_last_index = 0 picks the first maximum, as the reference does. A NaN counts
   // as the maximum there (the first NaN wins) while ORT's comparisons never pick one, so for floats
   // the index of the first NaN (ArgMax of the IsNaN mask) replaces the result where there is one.
