@@ -199,6 +199,16 @@ const usersOf = (g: Graph, name: string): string => {
 const ORT_TYPES: readonly DType[] = ["float32", "float64", "int32", "int64", "bool"];
 
 /**
+ * Session config entries that keep a float64 graph exact. ORT's MatMulScaleFusion folds a scalar
+ * mul/div around a MatMul into FusedMatMul's `alpha`, a float32 attribute: `a.matmul(b).div(1.04)`
+ * in float64 came back 3e-8 off. Float32 graphs keep the fusion.
+ */
+function float64Optimizations(graph: Graph): { optimization?: { disable_specified_optimizers: string } } {
+  const float64 = graph.values.some((v) => v.meta.dtype === "float64");
+  return float64 ? { optimization: { disable_specified_optimizers: "MatMulScaleFusion" } } : {};
+}
+
+/**
  * A `Compiler` that lowers each graph to ONNX and runs it on ONNX Runtime (onnxruntime-node by
  * default): one InferenceSession per graph, created at compile time and reused by every call.
  *
@@ -232,6 +242,7 @@ export function onnxCompiler(options: OnnxCompilerOptions = {}): Compiler {
             intra_op: { allow_spinning: options.spinning ? "1" : "0" },
             inter_op: { allow_spinning: options.spinning ? "1" : "0" },
           },
+          ...float64Optimizations(graph),
         },
       });
     } catch (e) {

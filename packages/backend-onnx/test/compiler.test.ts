@@ -1,6 +1,7 @@
 // onnxCompiler as a Compiler: one session per graph, reused and released; no-copy inputs; errors
 // that name the graph, node, op and shapes; run-time checks; flat memory over many calls.
 import { GraphBuilder, meta, opNames, TensorData } from "@aotjs/ir";
+import { interpret } from "@aotjs/tensor";
 import * as ort from "onnxruntime-node";
 import { describe, expect, test } from "vitest";
 import { OnnxBackendError, OnnxExecutable, type OrtModule, onnxBackend, onnxCompiler } from "../src/index.js";
@@ -124,6 +125,50 @@ describe("sessions", () => {
     expect(mb(after.external - before.external), "external growth (MB)").toBeLessThan(48);
     await exe.dispose();
   });
+});
+
+describe("float64 graphs keep float64 precision", () => {
+  // Oracle: the reference interpreter in float64. ORT's MatMulScaleFusion folds a scalar factor
+  // into FusedMatMul's alpha, a float32 attribute, which cost 3e-8 relative.
+  const scaled = (order: "matmul then div" | "mul then matmul") => {
+    const b = new GraphBuilder("scaled");
+    const a = b.input("a", meta([4, 5], "float64"));
+    const w = b.input("w", meta([5, 3], "float64"));
+    const c = b.op("full", [], { shape: [], value: 1.04, dtype: "float64" });
+    b.output([
+      order === "matmul then div"
+        ? b.op("div", [b.op("matmul", [a, w]), c])
+        : b.op("matmul", [b.op("mul", [a, c]), w]),
+    ]);
+    return b.build();
+  };
+  test.each(["matmul then div", "mul then matmul"] as const)(
+    "%s by 1.04 within 1e-15 of the reference",
+    async (order) => {
+      const g = scaled(order);
+      const inputs = [
+        new TensorData(
+          "float64",
+          [4, 5],
+          Float64Array.from({ length: 20 }, (_, i) => Math.sin(i + 1)),
+        ),
+        new TensorData(
+          "float64",
+          [5, 3],
+          Float64Array.from({ length: 15 }, (_, i) => Math.cos(i + 1)),
+        ),
+      ];
+      const exe = (await onnxCompiler()(g, g.inputMetas)) as OnnxExecutable;
+      const [got] = await exe.run(inputs);
+      const [want] = interpret(g, inputs);
+      const scale = Math.max(...Array.from(want!.data as Float64Array, Math.abs));
+      const worst = Math.max(
+        ...Array.from(got!.data as Float64Array, (v, i) => Math.abs(v - Number(want!.data[i]))),
+      );
+      expect(worst / scale).toBeLessThan(1e-15);
+      await exe.dispose();
+    },
+  );
 });
 
 describe("errors name the graph, node, op and shapes", () => {
