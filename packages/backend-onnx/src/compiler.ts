@@ -129,7 +129,8 @@ export class OnnxExecutable implements Executable {
         `graph '${g.name}' takes ${this.#inputs.length} inputs (${this.#inputs.map((v) => v.name).join(", ")}), got ${inputs.length}`,
       );
     }
-    const feeds: Record<string, Ort.Tensor> = {};
+    // No prototype: an input named `__proto__` must become a key, not the object's prototype.
+    const feeds: Record<string, Ort.Tensor> = Object.create(null);
     this.#inputs.forEach(({ name, meta }, i) => {
       const t = inputs[i];
       if (!(t instanceof TensorData)) {

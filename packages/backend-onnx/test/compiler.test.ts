@@ -171,6 +171,30 @@ describe("float64 graphs keep float64 precision", () => {
   );
 });
 
+describe("names that are Object.prototype keys", () => {
+  // Oracle: the reference interpreter. `__proto__` is a valid IR name; feeds and results keyed by
+  // it in plain objects would set a prototype instead of a property.
+  test.each([
+    ["__proto__", "y"],
+    ["x", "__proto__"],
+    ["constructor", "toString"],
+  ])("input '%s' and node '%s', also returned as outputs, run on ORT", async (inputName, nodeName) => {
+    const b = new GraphBuilder("keys");
+    const x = b.input(inputName, meta([3]));
+    const y = b.op("sin", [x], undefined, nodeName);
+    b.output([b.op("mul", [y, x]), y, x]);
+    const g = b.build();
+    const inputs = [f32([3], [1, 2, 3])];
+    const exe = (await onnxCompiler()(g, g.inputMetas)) as OnnxExecutable;
+    const got = await exe.run(inputs);
+    const want = interpret(g, inputs);
+    expect(got.map((t) => Array.from(t.data as Float32Array))).toEqual(
+      want.map((t) => Array.from(t.data as Float32Array)),
+    );
+    await exe.dispose();
+  });
+});
+
 describe("errors name the graph, node, op and shapes", () => {
   test("a wrong input dtype, shape or count", async () => {
     const g = denseGraph();
