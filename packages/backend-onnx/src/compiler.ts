@@ -90,6 +90,10 @@ function wrapOrtError(graph: Graph, what: string, e: unknown): OnnxBackendError 
  */
 export class OnnxExecutable implements Executable {
   #session: Ort.InferenceSession | undefined;
+  /** Runs in flight, and what `dispose` waits on until there are none. */
+  #running = 0;
+  #drained: (() => void) | undefined;
+  #released: Promise<void> | undefined;
   readonly #inputs: readonly { readonly name: string; readonly meta: TensorMeta }[];
   /** Per graph output: the ONNX output to read, or the input it passes through unchanged. */
   readonly #outputs: readonly {
@@ -122,8 +126,17 @@ export class OnnxExecutable implements Executable {
 
   async run(inputs: readonly TensorData[]): Promise<TensorData[]> {
     const session = this.#session;
+    if (!session) throw new OnnxBackendError(`graph '${this.graph.name}': run() after dispose()`);
+    this.#running++;
+    try {
+      return await this.#runOn(session, inputs);
+    } finally {
+      if (--this.#running === 0) this.#drained?.();
+    }
+  }
+
+  async #runOn(session: Ort.InferenceSession, inputs: readonly TensorData[]): Promise<TensorData[]> {
     const g = this.graph;
-    if (!session) throw new OnnxBackendError(`graph '${g.name}': run() after dispose()`);
     if (inputs.length !== this.#inputs.length) {
       throw new OnnxBackendError(
         `graph '${g.name}' takes ${this.#inputs.length} inputs (${this.#inputs.map((v) => v.name).join(", ")}), got ${inputs.length}`,
@@ -178,10 +191,22 @@ export class OnnxExecutable implements Executable {
     });
   }
 
-  /** Releases the session; `run` after this is an error. Safe to call twice. */
-  async dispose(): Promise<void> {
+  /**
+   * Releases the session once the runs in flight have finished (they complete, as on TF.js); a
+   * `run` after this is an error. Safe to call twice: both calls settle when the session is released.
+   */
+  dispose(): Promise<void> {
+    this.#released ??= this.#release();
+    return this.#released;
+  }
+
+  async #release(): Promise<void> {
     const session = this.#session;
     this.#session = undefined;
+    if (this.#running > 0)
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+      });
     await session?.release();
   }
 }

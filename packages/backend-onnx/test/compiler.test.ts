@@ -73,6 +73,47 @@ describe("sessions", () => {
     );
   });
 
+  test("dispose() during a run lets the run finish, then releases the session once", async () => {
+    // Oracle: the TF.js executable's behaviour (the call in flight completes) and the reference
+    // interpreter for its result.
+    const { module, counts } = countingOrt();
+    const g = denseGraph(256, 256, 256);
+    const exe = (await onnxCompiler({ ort: module })(g, g.inputMetas)) as OnnxExecutable;
+    const inputs = [f32([256, 256]), f32([256, 256]), f32([256])];
+    const running = exe.run(inputs);
+    const disposed = [exe.dispose(), exe.dispose()];
+    expect(exe.live).toBe(false);
+    await expect(exe.run(inputs)).rejects.toThrow(/run\(\) after dispose\(\)/);
+    const [out] = await running;
+    const [want] = interpret(g, inputs);
+    const scale = Math.max(...Array.from(want!.data as Float32Array, Math.abs));
+    const worst = Math.max(
+      ...Array.from(out!.data as Float32Array, (v, i) => Math.abs(v - Number(want!.data[i]))),
+    );
+    expect(worst / scale).toBeLessThan(1e-5);
+    await Promise.all(disposed);
+    expect(counts).toMatchObject({ runs: 1, released: 1 });
+  });
+
+  test("aotFunction: dispose() right after calls, first and cached, lets them finish", async () => {
+    // Oracle: eager x.sin().mul(2).
+    const { aotFunction } = await import("@aotjs/aot");
+    const { randn } = await import("@aotjs/tensor");
+    const f = aotFunction((x: import("@aotjs/tensor").Tensor) => x.sin().mul(2), {
+      fwCompiler: onnxCompiler(),
+    });
+    const x = randn([64]);
+    const first = f(x);
+    await f.dispose();
+    const want = x.sin().mul(2).data() as Float32Array;
+    const got = (await first).data() as Float32Array;
+    expect(Math.max(...Array.from(got, (v, i) => Math.abs(v - want[i]!)))).toBeLessThan(1e-6);
+    await f(x);
+    const cached = [f(x), f(x)];
+    await f.dispose();
+    for (const out of await Promise.all(cached)) expect(out.shape).toEqual([64]);
+  });
+
   test("inputs are wrapped without copying: ORT reads the TensorData's own buffer", async () => {
     const seen: unknown[] = [];
     const module: OrtModule = {
