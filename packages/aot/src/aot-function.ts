@@ -10,7 +10,7 @@ import { defaultPartition } from "@aotjs/partitioner";
 import { defaultGenerator, Tensor, zerosLike } from "@aotjs/tensor";
 import { flatten, type RngInputs, specKey, type TreeSpec, unflatten } from "@aotjs/tracer";
 import { type CallTurn, takeTurn } from "./call-order.js";
-import { capture, type PartitionFn } from "./capture.js";
+import { capture, type PartitionFn, requireOutputs } from "./capture.js";
 import { nop } from "./compilers.js";
 import { AotError, compileGraph, runExecutable } from "./executable.js";
 
@@ -125,8 +125,10 @@ export function aotFunction<A extends unknown[], R>(
   ): Promise<Compiled> {
     const names = options.inputNames?.(leaves.length) ?? leaves.map((_, i) => `primals_${i + 1}`);
     let outputSpec: TreeSpec | undefined;
+    let result: unknown;
     const flatFn = (...xs: Tensor[]) => {
-      const out = flatten(fn(...(unflatten(spec, xs) as A)));
+      result = fn(...(unflatten(spec, xs) as A));
+      const out = flatten(result);
       outputSpec = out.spec;
       return out.leaves;
     };
@@ -136,6 +138,7 @@ export function aotFunction<A extends unknown[], R>(
       partitionFn,
       ...(options.decompositions ? { decompositions: options.decompositions } : {}),
     });
+    requireOutputs(captured, result, "aotFunction");
     if (captured.kind === "inference") {
       const { graph, traced: tracedInference } = captured;
       if (tracedInference.rng) traced.rngConsumed = tracedInference.rng.consumed;

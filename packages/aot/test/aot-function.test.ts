@@ -151,6 +151,36 @@ describe("inputs and gradients", () => {
   });
 });
 
+describe("functions that return no tensor", () => {
+  // Oracle: PyTorch's aot_function, which needs a tensor output; here the error comes at trace
+  // time, before any compiler (an ORT session for a graph with no outputs fails to initialize).
+  it.each([
+    ["a number", () => 3, /returned the number 3/],
+    ["an empty array", () => [], /returned an empty array/],
+    ["undefined", () => undefined, /returned undefined/],
+    ["an object of strings", () => ({ a: "s", b: 1 }), /returned an object \{a, b\} holding no tensor/],
+    ["a shape", (x: Tensor) => x.shape, /returned an array of 1 value, none a tensor/],
+  ] as const)("%s: an AotError that says what it returned; no compiler runs", async (_, fn, message) => {
+    for (const requiresGrad of [false, true]) {
+      const compiler = recordingCompiler();
+      const f = aotFunction(fn as (x: Tensor) => unknown, { fwCompiler: compiler });
+      const call = f(randn([2], { requiresGrad }));
+      await expect(call).rejects.toBeInstanceOf(AotError);
+      await expect(f(randn([2], { requiresGrad }))).rejects.toThrow(message);
+      expect(compiler.graphs).toHaveLength(0);
+    }
+  });
+
+  it("a function that returns nothing but updates an input in place still compiles", async () => {
+    const f = aotFunction((buf: Tensor) => {
+      buf.add_(1);
+    });
+    const buf = zeros([2]);
+    expect(await f(buf)).toBeUndefined();
+    expect(values(buf)).toEqual([1, 1]);
+  });
+});
+
 describe("grad mode", () => {
   it("noGrad: a single inference graph, outputs don't require grad", async () => {
     const f = aotFunction((x: Tensor) => x.sin().mul(2));

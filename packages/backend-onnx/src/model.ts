@@ -99,6 +99,8 @@ function chooseOpset(graph: Graph, requested: number | undefined): number {
  * node results).
  */
 export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): LoweredModel {
+  if (graph.outputs.length === 0)
+    throw new OnnxBackendError(`graph '${graph.name}' has no outputs; an ONNX model needs at least one`);
   const opset = chooseOpset(graph, options.opset);
   const irVersion = IR_VERSION_FOR_OPSET[opset]!;
   // A Map, not the options object: an initializer may be named `__proto__`.

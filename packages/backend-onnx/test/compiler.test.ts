@@ -299,6 +299,29 @@ describe("errors name the graph, node, op and shapes", () => {
     await exe.dispose();
   });
 
+  test("a graph with no outputs is refused before ORT sees it; one with only in-place updates runs", async () => {
+    // Oracle: the error's content; the aot runtime's write-back (eager: buf.add_(1) gives 1s).
+    const b = new GraphBuilder("nothing");
+    b.input("x", meta([2]));
+    b.output([]);
+    const g = b.build();
+    await expect(onnxCompiler()(g, g.inputMetas)).rejects.toThrow(
+      /graph 'nothing' has no outputs; an ONNX model needs at least one/,
+    );
+    const { aotFunction } = await import("@aotjs/aot");
+    const { zeros } = await import("@aotjs/tensor");
+    const bump = aotFunction(
+      (buf: import("@aotjs/tensor").Tensor) => {
+        buf.add_(1);
+      },
+      { fwCompiler: onnxCompiler() },
+    );
+    const buf = zeros([2]);
+    expect(await bump(buf)).toBeUndefined();
+    expect(Array.from(buf.data() as Float32Array)).toEqual([1, 1]);
+    await bump.dispose();
+  });
+
   test("lowering errors name the op and node: random ops pinned to opset 17, unsupported opsets", async () => {
     const b = new GraphBuilder("r");
     const seed = b.input("seed", meta([], "int64"));
