@@ -5,7 +5,7 @@ import { defaultPartition } from "@aotjs/partitioner";
 import { Tensor } from "@aotjs/tensor";
 import { flatten, type RngInputs } from "@aotjs/tracer";
 import { inputNameOf, uniqueNames } from "./aot-module.js";
-import { capture, type PartitionFn } from "./capture.js";
+import { capture, type PartitionFn, requireOutputs } from "./capture.js";
 import { AotError } from "./executable.js";
 
 export interface AotExportOptions {
@@ -188,6 +188,7 @@ export function aotExport(
     ]),
   );
   const stateNames = state.map(([n]) => n);
+  let result: unknown;
   const flatFn = (...xs: Tensor[]): Tensor[] => {
     const out =
       callee instanceof Module
@@ -197,6 +198,7 @@ export function aotExport(
             xs.slice(state.length),
           )
         : callee(...xs);
+    result = out;
     return flatten(out).leaves;
   };
   const requiresGrad = leaves.map((t) => t.requiresGrad);
@@ -207,6 +209,7 @@ export function aotExport(
     partitionFn: options.partitionFn ?? defaultPartition,
     ...(options.decompositions ? { decompositions: options.decompositions } : {}),
   });
+  requireOutputs(captured, result, "aotExport");
   const rngNames = captured.kind === "inference" ? captured.traced.rng : captured.info.rng;
   const describeInput = (name: string, meta: { dtype: DType; shape: readonly number[] }): ExportInput => {
     const k = kinds.get(name);

@@ -9,7 +9,8 @@ import { type Compiler, type Executable, type Graph, type OpName, opNames, Tenso
 import { defaultPartition } from "@aotjs/partitioner";
 import { defaultGenerator, Tensor, zerosLike } from "@aotjs/tensor";
 import { flatten, type RngInputs, specKey, type TreeSpec, unflatten } from "@aotjs/tracer";
-import { capture, type PartitionFn } from "./capture.js";
+import { type CallTurn, takeTurn } from "./call-order.js";
+import { capture, type PartitionFn, requireOutputs } from "./capture.js";
 import { nop } from "./compilers.js";
 import { AotError, compileGraph, runExecutable } from "./executable.js";
 
@@ -37,6 +38,14 @@ export interface AotStats {
   readonly cacheHits: number;
   readonly cacheSize: number;
 }
+
+/** What the synchronous part of a compile learned, for every later call with its signature. */
+interface Traced {
+  rngConsumed?: number;
+  /** Indices of the leaves the function updates in place. */
+  updatedLeaves?: ReadonlySet<number>;
+}
+const noUpdates: ReadonlySet<number> = new Set();
 
 type InputSource =
   | { kind: "leaf"; index: number }
@@ -105,18 +114,21 @@ export function aotFunction<A extends unknown[], R>(
 
   /**
    * Tracing, the joint graph and partitioning run synchronously, before the first await; `traced`
-   * learns then how many random counters a call consumes, so calls can reserve them in order.
+   * learns then how many random counters a call consumes and which inputs it updates in place,
+   * so calls can reserve counters and take their turn on those inputs in call order.
    */
   async function compile(
     leaves: readonly Tensor[],
     spec: TreeSpec,
     needsGrad: boolean,
-    traced: { rngConsumed?: number },
+    traced: Traced,
   ): Promise<Compiled> {
     const names = options.inputNames?.(leaves.length) ?? leaves.map((_, i) => `primals_${i + 1}`);
     let outputSpec: TreeSpec | undefined;
+    let result: unknown;
     const flatFn = (...xs: Tensor[]) => {
-      const out = flatten(fn(...(unflatten(spec, xs) as A)));
+      result = fn(...(unflatten(spec, xs) as A));
+      const out = flatten(result);
       outputSpec = out.spec;
       return out.leaves;
     };
@@ -126,9 +138,11 @@ export function aotFunction<A extends unknown[], R>(
       partitionFn,
       ...(options.decompositions ? { decompositions: options.decompositions } : {}),
     });
+    requireOutputs(captured, result, "aotFunction");
     if (captured.kind === "inference") {
       const { graph, traced: tracedInference } = captured;
       if (tracedInference.rng) traced.rngConsumed = tracedInference.rng.consumed;
+      traced.updatedLeaves = new Set(graph.mutations.map((m) => m.input));
       const exe = await compileGraph(inferenceCompiler, graph, "inference");
       live.add(exe);
       Object.assign(lastGraphs, {
@@ -149,6 +163,7 @@ export function aotFunction<A extends unknown[], R>(
     const requiresGrad = leaves.map((t) => t.requiresGrad);
     const { info, joint, parts } = captured;
     if (info.rng) traced.rngConsumed = info.rng.consumed;
+    traced.updatedLeaves = new Set(parts.forward.mutations.map((m) => m.input));
     const fwExe = await compileGraph(fwCompiler, parts.forward, "forward");
     let bwExe: Executable;
     try {
@@ -202,10 +217,7 @@ export function aotFunction<A extends unknown[], R>(
     };
   }
 
-  const entries = new Map<
-    string,
-    { readonly compiled: Promise<Compiled>; readonly traced: { rngConsumed?: number } }
-  >();
+  const entries = new Map<string, { readonly compiled: Promise<Compiled>; readonly traced: Traced }>();
 
   // Not async up to the RNG reservation: random counters are taken in call order, as eager
   // code would take them, even when the caller does not await right away.
@@ -231,7 +243,7 @@ export function aotFunction<A extends unknown[], R>(
     if (entry) stats.cacheHits++;
     else {
       stats.compiles++;
-      const traced: { rngConsumed?: number } = {};
+      const traced: Traced = {};
       entry = { compiled: compile(leaves, spec, needsGrad, traced), traced };
       entries.set(key, entry);
       // A compile that throws leaves nothing behind, so the next call tries again.
@@ -249,7 +261,9 @@ export function aotFunction<A extends unknown[], R>(
       offset = defaultGenerator.offset;
       defaultGenerator.offset = offset + consumed;
     }
-    return runCompiled(entry.compiled, leaves, seed, offset);
+    // A capture that failed knows no updates; its call rejects without reading anything.
+    const turn = takeTurn(leaves, entry.traced.updatedLeaves ?? noUpdates);
+    return runCompiled(entry.compiled, leaves, seed, offset, turn);
   };
 
   const runCompiled = async (
@@ -257,8 +271,24 @@ export function aotFunction<A extends unknown[], R>(
     leaves: Tensor[],
     seed: number,
     offset: number,
+    turn: CallTurn,
   ): Promise<Awaited<R>> => {
-    const compiled = await pending;
+    try {
+      const compiled = await pending;
+      if (turn.ready) await turn.ready;
+      return await runInTurn(compiled, leaves, seed, offset, turn);
+    } finally {
+      turn.finished();
+    }
+  };
+
+  const runInTurn = async (
+    compiled: Compiled,
+    leaves: Tensor[],
+    seed: number,
+    offset: number,
+    turn: CallTurn,
+  ): Promise<Awaited<R>> => {
     const scalar = (v: number) => new TensorData("int64", [], BigInt64Array.of(BigInt(v)));
     const inputs = compiled.inputPlan.map((src) => {
       switch (src.kind) {
@@ -272,6 +302,7 @@ export function aotFunction<A extends unknown[], R>(
           return src.value;
       }
     });
+    turn.inputsRead();
     const outs = await compiled.run(inputs, leaves);
     // Functionalized in-place updates are written back to the caller's tensors (BatchNorm stats).
     noGrad(() => {

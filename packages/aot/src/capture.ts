@@ -9,6 +9,7 @@ import { cse, dce, type Graph, type OpName } from "@aotjs/ir";
 import type { PartitionOptions, PartitionResult } from "@aotjs/partitioner";
 import { Tensor } from "@aotjs/tensor";
 import { type TraceResult, trace } from "@aotjs/tracer";
+import { AotError } from "./executable.js";
 
 /** `options.isTangent` names the joint's tangent inputs exactly (a parameter may be called `tangents`). */
 export type PartitionFn = (joint: Graph, options: PartitionOptions) => PartitionResult;
@@ -69,4 +70,36 @@ export function capture(
     isTangent: (v) => tangentNames.has(v.name),
   });
   return { kind: "training", info, joint, parts, tangentNames };
+}
+
+/** What a function returned, for an error: `the number 3`, `an object {a, b} holding no tensor`. */
+function describeResult(r: unknown): string {
+  if (r === undefined || r === null) return String(r);
+  if (Array.isArray(r)) {
+    if (r.length === 0) return "an empty array";
+    return `an array of ${r.length} value${r.length === 1 ? "" : "s"}, none a tensor`;
+  }
+  if (typeof r === "object") {
+    const keys = Object.keys(r);
+    if (!keys.length) return "an empty object";
+    return `an object {${keys.slice(0, 6).join(", ")}${keys.length > 6 ? ", ..." : ""}} holding no tensor`;
+  }
+  const shown =
+    typeof r === "string" ? JSON.stringify(r.length > 40 ? `${r.slice(0, 40)}...` : r) : String(r);
+  return `the ${typeof r} ${shown}`;
+}
+
+/**
+ * Refuse, at trace time, a function whose forward graph has no outputs: it returned no tensor and
+ * updated no input in place. There is nothing to run, and some runtimes (ORT) refuse to load a
+ * graph without outputs, long after the mistake.
+ */
+export function requireOutputs(captured: Captured, result: unknown, who: string): void {
+  const outputs =
+    captured.kind === "inference" ? captured.graph.outputs.length : captured.info.numForwardOutputs;
+  if (outputs > 0) return;
+  throw new AotError(
+    `${who}: the function returned ${describeResult(result)} and updated no input in place; ` +
+      "a compiled function must return at least one tensor",
+  );
 }

@@ -2,7 +2,7 @@
 // dispose, and backward-twice semantics.
 import { enableGrad, noGrad } from "@aotjs/autograd";
 import { type Executable, type Graph, type OpName, opNames, type TensorData } from "@aotjs/ir";
-import { Interpreter, manualSeed, randn, type Tensor, tensor } from "@aotjs/tensor";
+import { Interpreter, manualSeed, randn, type Tensor, tensor, zeros } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
 import { AotError, aotFunction, nop, printGraph } from "../src/index.js";
 import { cloneInput, expectClose, recordingCompiler, values, verifyAot } from "./helpers.js";
@@ -120,6 +120,22 @@ describe("inputs and gradients", () => {
     expectClose(inp.grad, ref.grad, "inp.grad");
   });
 
+  it("a value returned twice backprops through both outputs", async () => {
+    // Oracle: eager autograd on the same function (verifyAot), and the hand-derived gradient of
+    // v + 2v with v = sin(sin x): 3 cos(sin x) cos x.
+    manualSeed(5);
+    const f = (x: Tensor) => {
+      const v = x.sin().sin();
+      return [v, v];
+    };
+    await verifyAot(f, [randn([4], rg)]);
+    const x = randn([4], { ...rg, dtype: "float64" });
+    const [a, b] = await aotFunction(f)(x);
+    await a!.add(b!.mul(2)).sum().backward();
+    const d = x.detach();
+    expectClose(x.grad, d.sin().cos().mul(d.cos()).mul(3), "x.grad");
+  });
+
   it("two compiled calls chained, and a compiled output reused twice", async () => {
     manualSeed(4);
     const f = (x: Tensor) => x.sin().mul(x);
@@ -132,6 +148,36 @@ describe("inputs and gradients", () => {
     const ry = f(ref);
     await f(ry.exp()).add(ry).sum().backward();
     expectClose(x.grad, ref.grad, "x.grad");
+  });
+});
+
+describe("functions that return no tensor", () => {
+  // Oracle: PyTorch's aot_function, which needs a tensor output; here the error comes at trace
+  // time, before any compiler (an ORT session for a graph with no outputs fails to initialize).
+  it.each([
+    ["a number", () => 3, /returned the number 3/],
+    ["an empty array", () => [], /returned an empty array/],
+    ["undefined", () => undefined, /returned undefined/],
+    ["an object of strings", () => ({ a: "s", b: 1 }), /returned an object \{a, b\} holding no tensor/],
+    ["a shape", (x: Tensor) => x.shape, /returned an array of 1 value, none a tensor/],
+  ] as const)("%s: an AotError that says what it returned; no compiler runs", async (_, fn, message) => {
+    for (const requiresGrad of [false, true]) {
+      const compiler = recordingCompiler();
+      const f = aotFunction(fn as (x: Tensor) => unknown, { fwCompiler: compiler });
+      const call = f(randn([2], { requiresGrad }));
+      await expect(call).rejects.toBeInstanceOf(AotError);
+      await expect(f(randn([2], { requiresGrad }))).rejects.toThrow(message);
+      expect(compiler.graphs).toHaveLength(0);
+    }
+  });
+
+  it("a function that returns nothing but updates an input in place still compiles", async () => {
+    const f = aotFunction((buf: Tensor) => {
+      buf.add_(1);
+    });
+    const buf = zeros([2]);
+    expect(await f(buf)).toBeUndefined();
+    expect(values(buf)).toEqual([1, 1]);
   });
 });
 
@@ -219,6 +265,101 @@ describe("the compile cache", () => {
     const f = aotFunction((x: Tensor) => x.cos());
     await Promise.all([f(randn([2])), f(randn([2])), f(randn([2]))]);
     expect(f.stats()).toMatchObject({ compiles: 1, cacheHits: 2 });
+  });
+});
+
+describe("concurrent calls", () => {
+  // Oracle: the same calls made one after another in eager code, where each call sees the buffer
+  // the previous one left.
+  const bump = (x: Tensor, buf: Tensor) => {
+    buf.add_(1);
+    return x.mul(buf);
+  };
+
+  /** A compiler whose executables wait for `open()` before running; `running` counts the waiting. */
+  function gatedCompiler() {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const state = { running: 0, open };
+    const compiler = (g: Graph): Executable => {
+      const interp = new Interpreter(g);
+      return {
+        run: async (inputs) => {
+          state.running++;
+          await gate;
+          return interp.run(inputs);
+        },
+      };
+    };
+    return { compiler, state };
+  }
+  const settle = () => new Promise((r) => setTimeout(r, 20));
+
+  it("20 calls updating one buffer in place, under Promise.all, run in call order", async () => {
+    const nf = aotFunction(bump);
+    const x = tensor([1, 2], { dtype: "float32" });
+    const buf = zeros([2]);
+    const outs = await Promise.all(Array.from({ length: 20 }, () => nf(x, buf)));
+    expect(values(buf)).toEqual([20, 20]);
+    outs.forEach((o, i) => {
+      expect(values(o), `call ${i}`).toEqual([i + 1, 2 * (i + 1)]);
+    });
+  });
+
+  it("a call that only reads a buffer sees the updates of earlier calls and none of later ones", async () => {
+    const update = aotFunction((b: Tensor) => {
+      b.add_(1);
+      return b.mul(1);
+    });
+    const read = aotFunction((b: Tensor) => b.mul(10));
+    const buf = zeros([1]);
+    const outs = await Promise.all([update(buf), read(buf), read(buf), update(buf), read(buf), update(buf)]);
+    expect(outs.map((o) => values(o)[0])).toEqual([1, 10, 10, 2, 20, 3]);
+    expect(values(buf)).toEqual([3]);
+  });
+
+  it("calls that update different tensors overlap; calls that update the same one wait", async () => {
+    const x = tensor([1], { dtype: "float32" });
+    const apart = gatedCompiler();
+    const f = aotFunction(bump, { fwCompiler: apart.compiler });
+    const [a, b] = [zeros([1]), zeros([1])];
+    const both = Promise.all([f(x, a), f(x, b)]);
+    await settle();
+    expect(apart.state.running).toBe(2);
+    apart.state.open();
+    await both;
+    expect([values(a), values(b)]).toEqual([[1], [1]]);
+
+    const shared = gatedCompiler();
+    const g = aotFunction(bump, { fwCompiler: shared.compiler });
+    const c = zeros([1]);
+    const queued = Promise.all([g(x, c), g(x, c)]);
+    await settle();
+    expect(shared.state.running).toBe(1);
+    shared.state.open();
+    expect((await queued).map((o) => values(o))).toEqual([[1], [2]]);
+  });
+
+  it("a call that fails at run time does not block the calls queued behind it", async () => {
+    let runs = 0;
+    const failsOnce = (g: Graph): Executable => {
+      const interp = new Interpreter(g);
+      return {
+        run: async (inputs) => {
+          if (runs++ === 0) throw new Error("transient backend failure");
+          return interp.run(inputs);
+        },
+      };
+    };
+    const nf = aotFunction(bump, { fwCompiler: failsOnce });
+    const x = tensor([1, 2], { dtype: "float32" });
+    const buf = zeros([2]);
+    const [bad, good] = await Promise.allSettled([nf(x, buf), nf(x, buf)]);
+    expect(bad.status).toBe("rejected");
+    expect(good.status === "fulfilled" && values(good.value)).toEqual([1, 2]);
+    expect(values(buf)).toEqual([1, 1]);
   });
 });
 

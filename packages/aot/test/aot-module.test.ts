@@ -3,6 +3,7 @@
 import { noGrad } from "@aotjs/autograd";
 import {
   AdamW,
+  BatchNorm1d,
   BatchNorm2d,
   Conv2d,
   F,
@@ -198,6 +199,22 @@ describe("buffers and tied weights", () => {
     expect(values(compiled.running_mean!)).toEqual(values(eager.running_mean!));
     expect(values(compiled.running_var!)).toEqual(values(eager.running_var!));
     expect(values(compiled.num_batches_tracked!)).toEqual([1]);
+  });
+
+  it("10 concurrent forwards update the running stats as 10 eager forwards in a row", async () => {
+    // Oracle: eager BatchNorm1d, the same 10 batches one after another.
+    manualSeed(12);
+    const [eager, compiled] = twins(() => new BatchNorm1d(3));
+    const batches = Array.from({ length: 10 }, () => randn([4, 3]));
+    const refs = batches.map((x) => noGrad(() => eager.forward(x)));
+    const am = aotModule(compiled);
+    const outs = await Promise.all(batches.map((x) => am.forward(x)));
+    expect(values(compiled.num_batches_tracked!)).toEqual([10]);
+    expectClose(compiled.running_mean!, eager.running_mean!, "running_mean");
+    expectClose(compiled.running_var!, eager.running_var!, "running_var");
+    outs.forEach((o, i) => {
+      expectClose(o, refs[i]!, `output ${i}`);
+    });
   });
 
   it("tied weights (gptMini tieWeights) are one input and get the summed gradient", async () => {

@@ -188,8 +188,10 @@ function* engine(
   });
   // Dependency counts over the nodes reachable from the roots.
   const deps = new Map<TapeNode, number>();
-  const stack: TapeNode[] = rootEdges.flatMap((e) => ("node" in e ? [e.node] : []));
-  const seen = new Set<TapeNode>(stack);
+  // A root repeated (a value returned twice) is one node: walking it twice would count its
+  // children's dependencies twice, and they would never become ready.
+  const seen = new Set<TapeNode>(rootEdges.flatMap((e) => ("node" in e ? [e.node] : [])));
+  const stack: TapeNode[] = [...seen];
   while (stack.length) {
     const node = stack.pop()!;
     for (const e of node.nextEdges) {

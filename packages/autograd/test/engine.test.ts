@@ -384,6 +384,30 @@ describe("grad and valueAndGrad", () => {
   });
 });
 
+describe("the same tensor as two roots", () => {
+  // Oracle: hand-derived d/dx sin(sin x) = cos(sin x) cos x; PyTorch's autograd.grad([v, v], x,
+  // [g1, g2]) gives (g1 + g2) times it (a repeated output gets the sum of its gradients).
+  test("grad of [v, v] is the sum of both output gradients", () => {
+    const x = f64([0.3, -1.2, 2]);
+    const leaf = x.detach().requiresGrad_();
+    const v = leaf.sin().sin();
+    const g1 = f64([1, 2, 3]);
+    const g2 = f64([10, 20, 30]);
+    const [gx] = gradSync([v, v], [leaf], { gradOutputs: [g1, g2] });
+    const chain = x.sin().cos().mul(x.cos());
+    expectClose(gx!, g1.add(g2).mul(chain), "(g1 + g2) cos(sin x) cos x", 1e-12);
+  });
+
+  test("a root repeated next to another root that depends on it", () => {
+    const x = f64([0.5, 1.5]);
+    const leaf = x.detach().requiresGrad_();
+    const v = leaf.sin().exp();
+    const w = v.mul(2);
+    const [gx] = gradSync([v, w, v], [leaf], { gradOutputs: [f64([1, 1]), f64([1, 1]), f64([1, 1])] });
+    expectClose(gx!, x.sin().exp().mul(x.cos()).mul(4), "d(v + 2v + v)/dx = 4 exp(sin x) cos x", 1e-15);
+  });
+});
+
 describe("grad of an output that ignores its argument", () => {
   // Oracle: JAX's jax.grad(lambda x: 3.0)(x) is zeros_like(x).
   test("is zeros, as in JAX", () => {

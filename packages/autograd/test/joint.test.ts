@@ -131,6 +131,24 @@ describe("jointGraph", () => {
     checkAgainstEager(fn, [uniform(rng(6), [2])], [true]);
   });
 
+  test("the same value returned twice: its gradient sums both tangents", () => {
+    // Oracle: hand-derived d/dx sin(sin x) = cos(sin x) cos x, times tangents_1 + tangents_2
+    // (eager gradSync shares the engine, so it is not an independent oracle here).
+    const fn = (x: Tensor) => {
+      const v = x.sin().sin();
+      return [v, v];
+    };
+    const r = rng(11);
+    const x = uniform(r, [3]);
+    const t1 = uniform(r, [3]);
+    const t2 = uniform(r, [3]);
+    const info = jointGraphInfo(fn, [x], [true]);
+    expect(info.numTangents).toBe(2);
+    info.graph.lint();
+    const got = interpret(info.graph, [x.toData(), t1.toData(), t2.toData()]);
+    expectClose(got[2]!, t1.add(t2).mul(x.sin().cos().mul(x.cos())).toData(), "gradient", 1e-12);
+  });
+
   test("a multi-input function with broadcasting sums gradients back to each input's shape", () => {
     const fn = (a: Tensor, b: Tensor, c: Tensor) => a.mul(b).add(c.log()).div(b);
     const g = jointGraph(fn, [f32([2, 3]), f32([3]), f32([2, 1])], [true, true, true]);

@@ -117,6 +117,10 @@ function wrapOrtError(graph: Graph, what: string, e: unknown): OnnxBackendError 
  */
 export class OnnxExecutable implements Executable {
   #session: Ort.InferenceSession | undefined;
+  /** Runs in flight, and what `dispose` waits on until there are none. */
+  #running = 0;
+  #drained: (() => void) | undefined;
+  #released: Promise<void> | undefined;
   readonly #inputs: readonly { readonly name: string; readonly meta: TensorMeta }[];
   /** Per graph output: the ONNX output to read, or the input it passes through unchanged. */
   readonly #outputs: readonly {
@@ -156,14 +160,24 @@ export class OnnxExecutable implements Executable {
 
   async run(inputs: readonly TensorData[]): Promise<TensorData[]> {
     const session = this.#session;
+    if (!session) throw new OnnxBackendError(`graph '${this.graph.name}': run() after dispose()`);
+    this.#running++;
+    try {
+      return await this.#runOn(session, inputs);
+    } finally {
+      if (--this.#running === 0) this.#drained?.();
+    }
+  }
+
+  async #runOn(session: Ort.InferenceSession, inputs: readonly TensorData[]): Promise<TensorData[]> {
     const g = this.graph;
-    if (!session) throw new OnnxBackendError(`graph '${g.name}': run() after dispose()`);
     if (inputs.length !== this.#inputs.length) {
       throw new OnnxBackendError(
         `graph '${g.name}' takes ${this.#inputs.length} inputs (${this.#inputs.map((v) => v.name).join(", ")}), got ${inputs.length}`,
       );
     }
-    const feeds: Record<string, Ort.Tensor> = {};
+    // No prototype: an input named `__proto__` must become a key, not the object's prototype.
+    const feeds: Record<string, Ort.Tensor> = Object.create(null);
     this.#inputs.forEach(({ name, meta }, i) => {
       const t = inputs[i];
       if (!(t instanceof TensorData)) {
@@ -234,15 +248,27 @@ export class OnnxExecutable implements Executable {
     return this.#profileResult;
   }
 
-  /** Releases the session; `run` after this is an error. Safe to call twice. */
-  async dispose(): Promise<void> {
+  /**
+   * Releases the session once the runs in flight have finished (they complete, as on TF.js); a
+   * `run` after this is an error. Safe to call twice: both calls settle when the session is released.
+   */
+  dispose(): Promise<void> {
+    this.#released ??= this.#release();
+    return this.#released;
+  }
+
+  async #release(): Promise<void> {
     const session = this.#session;
+    this.#session = undefined;
+    if (this.#running > 0)
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+      });
     if (session && this.#profile && !this.#profileResult) {
       // Nobody read the profile: end it anyway, so ORT's file and its folder are removed.
-      this.#profileResult = this.profile();
-      await this.#profileResult.catch(() => undefined);
+      session.endProfiling();
+      await this.#profile.read().catch(() => undefined);
     }
-    this.#session = undefined;
     await session?.release();
   }
 }
@@ -259,6 +285,16 @@ const usersOf = (g: Graph, name: string): string => {
 };
 
 const ORT_TYPES: readonly DType[] = ["float32", "float64", "int32", "int64", "bool"];
+
+/**
+ * Session config entries that keep a float64 graph exact. ORT's MatMulScaleFusion folds a scalar
+ * mul/div around a MatMul into FusedMatMul's `alpha`, a float32 attribute: `a.matmul(b).div(1.04)`
+ * in float64 came back 3e-8 off. Float32 graphs keep the fusion.
+ */
+function float64Optimizations(graph: Graph): { optimization?: { disable_specified_optimizers: string } } {
+  const float64 = graph.values.some((v) => v.meta.dtype === "float64");
+  return float64 ? { optimization: { disable_specified_optimizers: "MatMulScaleFusion" } } : {};
+}
 
 /**
  * A `Compiler` that lowers each graph to ONNX and runs it on ONNX Runtime (onnxruntime-node by
@@ -299,6 +335,7 @@ export function onnxCompiler(options: OnnxCompilerOptions = {}): OnnxCompiler {
             intra_op: { allow_spinning: options.spinning ? "1" : "0" },
             inter_op: { allow_spinning: options.spinning ? "1" : "0" },
           },
+          ...float64Optimizations(graph),
         },
       });
     } catch (e) {

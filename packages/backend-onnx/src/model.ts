@@ -99,12 +99,14 @@ function chooseOpset(graph: Graph, requested: number | undefined): number {
  * node results).
  */
 export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): LoweredModel {
+  if (graph.outputs.length === 0)
+    throw new OnnxBackendError(`graph '${graph.name}' has no outputs; an ONNX model needs at least one`);
   const opset = chooseOpset(graph, options.opset);
   const irVersion = IR_VERSION_FOR_OPSET[opset]!;
-  const frozen = options.initializers ?? {};
-  for (const name of Object.keys(frozen)) {
+  // A Map, not the options object: an initializer may be named `__proto__`.
+  const frozen = new Map(Object.entries(options.initializers ?? {}));
+  for (const [name, t] of frozen) {
     const input = graph.inputs.find((v) => v.name === name);
-    const t = frozen[name]!;
     if (!input)
       throw new OnnxBackendError(`graph '${graph.name}' has no input '${name}' to turn into an initializer`);
     if (input.meta.dtype !== t.dtype || input.meta.shape.join() !== t.shape.join()) {
@@ -149,10 +151,10 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
     if (result !== node.name) ctx.op("Identity", [result], {}, node.name);
   }
 
-  const inputNames = graph.inputs.filter((v) => !Object.hasOwn(frozen, v.name)).map((v) => v.name);
+  const inputNames = graph.inputs.filter((v) => !frozen.has(v.name)).map((v) => v.name);
   const passThrough = graph.outputs.map((v) => {
     const k = graph.inputs.indexOf(v);
-    return k >= 0 && !Object.hasOwn(frozen, v.name) ? k : undefined;
+    return k >= 0 && !frozen.has(v.name) ? k : undefined;
   });
   // Omit pass-through outputs only while some ONNX output remains (a model needs one).
   const omit =
@@ -161,7 +163,8 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
   const seen = new Set<string>();
   const outputNames = graph.outputs.map((v, i) => {
     if (omit && passThrough[i] !== undefined) return undefined;
-    const direct = v.producer !== undefined && !seen.has(v.name);
+    // onnxruntime's JS API collects outputs in plain objects, where `__proto__` is no key.
+    const direct = v.producer !== undefined && !seen.has(v.name) && v.name !== "__proto__";
     seen.add(v.name);
     if (direct) return v.name;
     const renamed = ctx.unique(`${v.name}__out${i}`);
@@ -185,11 +188,8 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
     graph: create(GraphProtoSchema, {
       name: graph.name,
       node: ctx.nodes,
-      initializer: [
-        ...Object.entries(frozen).map(([name, t]) => tensorDataProto(name, t)),
-        ...ctx.initializers,
-      ],
-      input: graph.inputs.filter((v) => !Object.hasOwn(frozen, v.name)).map((v) => valueInfo(v.name, v.meta)),
+      initializer: [...[...frozen].map(([name, t]) => tensorDataProto(name, t)), ...ctx.initializers],
+      input: graph.inputs.filter((v) => !frozen.has(v.name)).map((v) => valueInfo(v.name, v.meta)),
       output: [...outputs, ...checkOutputs],
       // Every IR value's meta, so a reader (and the checker's shape inference) sees the graph's types.
       valueInfo: graph.nodes

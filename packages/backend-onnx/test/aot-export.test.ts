@@ -123,3 +123,10 @@ describe("aotExport", () => {
     expect(inference.signature.mutations).toEqual([]);
   });
 });
+
+test("a function that returns no tensor and updates nothing is refused at trace time, saying what it returned", () => {
+  // Oracle: the message itself; an export of it would be a model with no outputs.
+  expect(() => aotExport((_: Tensor) => 42, [randn([2])])).toThrow(
+    /aotExport: the function returned the number 42 and updated no input in place/,
+  );
+});

@@ -1,6 +1,7 @@
 // onnxCompiler as a Compiler: one session per graph, reused and released; no-copy inputs; errors
 // that name the graph, node, op and shapes; run-time checks; flat memory over many calls.
 import { GraphBuilder, meta, opNames, TensorData } from "@aotjs/ir";
+import { interpret } from "@aotjs/tensor";
 import * as ort from "onnxruntime-node";
 import { describe, expect, test } from "vitest";
 import { OnnxBackendError, OnnxExecutable, type OrtModule, onnxBackend, onnxCompiler } from "../src/index.js";
@@ -72,6 +73,47 @@ describe("sessions", () => {
     );
   });
 
+  test("dispose() during a run lets the run finish, then releases the session once", async () => {
+    // Oracle: the TF.js executable's behaviour (the call in flight completes) and the reference
+    // interpreter for its result.
+    const { module, counts } = countingOrt();
+    const g = denseGraph(256, 256, 256);
+    const exe = (await onnxCompiler({ ort: module })(g, g.inputMetas)) as OnnxExecutable;
+    const inputs = [f32([256, 256]), f32([256, 256]), f32([256])];
+    const running = exe.run(inputs);
+    const disposed = [exe.dispose(), exe.dispose()];
+    expect(exe.live).toBe(false);
+    await expect(exe.run(inputs)).rejects.toThrow(/run\(\) after dispose\(\)/);
+    const [out] = await running;
+    const [want] = interpret(g, inputs);
+    const scale = Math.max(...Array.from(want!.data as Float32Array, Math.abs));
+    const worst = Math.max(
+      ...Array.from(out!.data as Float32Array, (v, i) => Math.abs(v - Number(want!.data[i]))),
+    );
+    expect(worst / scale).toBeLessThan(1e-5);
+    await Promise.all(disposed);
+    expect(counts).toMatchObject({ runs: 1, released: 1 });
+  });
+
+  test("aotFunction: dispose() right after calls, first and cached, lets them finish", async () => {
+    // Oracle: eager x.sin().mul(2).
+    const { aotFunction } = await import("@aotjs/aot");
+    const { randn } = await import("@aotjs/tensor");
+    const f = aotFunction((x: import("@aotjs/tensor").Tensor) => x.sin().mul(2), {
+      fwCompiler: onnxCompiler(),
+    });
+    const x = randn([64]);
+    const first = f(x);
+    await f.dispose();
+    const want = x.sin().mul(2).data() as Float32Array;
+    const got = (await first).data() as Float32Array;
+    expect(Math.max(...Array.from(got, (v, i) => Math.abs(v - want[i]!)))).toBeLessThan(1e-6);
+    await f(x);
+    const cached = [f(x), f(x)];
+    await f.dispose();
+    for (const out of await Promise.all(cached)) expect(out.shape).toEqual([64]);
+  });
+
   test("inputs are wrapped without copying: ORT reads the TensorData's own buffer", async () => {
     const seen: unknown[] = [];
     const module: OrtModule = {
@@ -122,6 +164,74 @@ describe("sessions", () => {
     const mb = (x: number) => x / 2 ** 20;
     expect(mb(after.rss - before.rss), "rss growth (MB)").toBeLessThan(48);
     expect(mb(after.external - before.external), "external growth (MB)").toBeLessThan(48);
+    await exe.dispose();
+  });
+});
+
+describe("float64 graphs keep float64 precision", () => {
+  // Oracle: the reference interpreter in float64. ORT's MatMulScaleFusion folds a scalar factor
+  // into FusedMatMul's alpha, a float32 attribute, which cost 3e-8 relative.
+  const scaled = (order: "matmul then div" | "mul then matmul") => {
+    const b = new GraphBuilder("scaled");
+    const a = b.input("a", meta([4, 5], "float64"));
+    const w = b.input("w", meta([5, 3], "float64"));
+    const c = b.op("full", [], { shape: [], value: 1.04, dtype: "float64" });
+    b.output([
+      order === "matmul then div"
+        ? b.op("div", [b.op("matmul", [a, w]), c])
+        : b.op("matmul", [b.op("mul", [a, c]), w]),
+    ]);
+    return b.build();
+  };
+  test.each(["matmul then div", "mul then matmul"] as const)(
+    "%s by 1.04 within 1e-15 of the reference",
+    async (order) => {
+      const g = scaled(order);
+      const inputs = [
+        new TensorData(
+          "float64",
+          [4, 5],
+          Float64Array.from({ length: 20 }, (_, i) => Math.sin(i + 1)),
+        ),
+        new TensorData(
+          "float64",
+          [5, 3],
+          Float64Array.from({ length: 15 }, (_, i) => Math.cos(i + 1)),
+        ),
+      ];
+      const exe = (await onnxCompiler()(g, g.inputMetas)) as OnnxExecutable;
+      const [got] = await exe.run(inputs);
+      const [want] = interpret(g, inputs);
+      const scale = Math.max(...Array.from(want!.data as Float64Array, Math.abs));
+      const worst = Math.max(
+        ...Array.from(got!.data as Float64Array, (v, i) => Math.abs(v - Number(want!.data[i]))),
+      );
+      expect(worst / scale).toBeLessThan(1e-15);
+      await exe.dispose();
+    },
+  );
+});
+
+describe("names that are Object.prototype keys", () => {
+  // Oracle: the reference interpreter. `__proto__` is a valid IR name; feeds and results keyed by
+  // it in plain objects would set a prototype instead of a property.
+  test.each([
+    ["__proto__", "y"],
+    ["x", "__proto__"],
+    ["constructor", "toString"],
+  ])("input '%s' and node '%s', also returned as outputs, run on ORT", async (inputName, nodeName) => {
+    const b = new GraphBuilder("keys");
+    const x = b.input(inputName, meta([3]));
+    const y = b.op("sin", [x], undefined, nodeName);
+    b.output([b.op("mul", [y, x]), y, x]);
+    const g = b.build();
+    const inputs = [f32([3], [1, 2, 3])];
+    const exe = (await onnxCompiler()(g, g.inputMetas)) as OnnxExecutable;
+    const got = await exe.run(inputs);
+    const want = interpret(g, inputs);
+    expect(got.map((t) => Array.from(t.data as Float32Array))).toEqual(
+      want.map((t) => Array.from(t.data as Float32Array)),
+    );
     await exe.dispose();
   });
 });
@@ -187,6 +297,29 @@ describe("errors name the graph, node, op and shapes", () => {
       /cast \(node 'to_int'\).*cannot convert NaN/,
     );
     await exe.dispose();
+  });
+
+  test("a graph with no outputs is refused before ORT sees it; one with only in-place updates runs", async () => {
+    // Oracle: the error's content; the aot runtime's write-back (eager: buf.add_(1) gives 1s).
+    const b = new GraphBuilder("nothing");
+    b.input("x", meta([2]));
+    b.output([]);
+    const g = b.build();
+    await expect(onnxCompiler()(g, g.inputMetas)).rejects.toThrow(
+      /graph 'nothing' has no outputs; an ONNX model needs at least one/,
+    );
+    const { aotFunction } = await import("@aotjs/aot");
+    const { zeros } = await import("@aotjs/tensor");
+    const bump = aotFunction(
+      (buf: import("@aotjs/tensor").Tensor) => {
+        buf.add_(1);
+      },
+      { fwCompiler: onnxCompiler() },
+    );
+    const buf = zeros([2]);
+    expect(await bump(buf)).toBeUndefined();
+    expect(Array.from(buf.data() as Float32Array)).toEqual([1, 1]);
+    await bump.dispose();
   });
 
   test("lowering errors name the op and node: random ops pinned to opset 17, unsupported opsets", async () => {

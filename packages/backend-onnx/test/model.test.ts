@@ -94,6 +94,25 @@ describe("toOnnxModel", () => {
     ).toThrow(/initializer for input 'w' is float32\[3\], the graph says float32\[2\]/);
   });
 
+  test("an initializer and an output named __proto__: the weight is stored, the output renamed", () => {
+    // Oracle: the model's own lists. Object.fromEntries makes `__proto__` an own key, as export does.
+    const b = new GraphBuilder("keys");
+    const x = b.input("x", meta([2]));
+    const w = b.input("__proto__", meta([2]));
+    b.output([b.op("mul", [x, w], undefined, "__proto___")]);
+    const g = b.build();
+    const weight = new TensorData("float32", [2], Float32Array.of(3, -1));
+    const lowered = lowerGraph(g, { initializers: Object.fromEntries([["__proto__", weight]]) });
+    expect(lowered.inputNames).toEqual(["x"]);
+    expect(lowered.model.graph!.initializer.map((t) => t.name)).toContain("__proto__");
+    const out = new GraphBuilder("out");
+    const y = out.input("y", meta([2]));
+    out.output([out.op("neg", [y], undefined, "__proto__")]);
+    const [name] = lowerGraph(out.build()).outputNames;
+    expect(name).not.toBe("__proto__");
+    expect(name).toMatch(/^__proto____out0/);
+  });
+
   test("exportOnnx writes a model ORT loads", async () => {
     const path = join(dir, "cos.onnx");
     const bytes = await exportOnnx(cosGraph(), path);

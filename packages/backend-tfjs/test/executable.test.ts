@@ -128,6 +128,25 @@ describe.each(BACKENDS)("on %s", (backend) => {
     expect(worst).toBeLessThan(1e-6);
   });
 
+  test.each([
+    ["__proto__", "y"],
+    ["x", "__proto__"],
+    ["constructor", "toString"],
+  ])("input '%s' and node '%s' (Object.prototype keys) run as the reference", async (inputName, nodeName) => {
+    // Oracle: the reference interpreter.
+    const b = new GraphBuilder("keys");
+    const x = b.input(inputName, { shape: [3], dtype: "float32" });
+    const y = b.op("sin", [x], undefined, nodeName);
+    b.output([b.op("mul", [y, x]), y, x]);
+    const graph = b.build();
+    const inputs = [f32([3], (i) => i + 1)];
+    const exe = await compile(graph, backend);
+    expect(exe.run(inputs).map((t) => Array.from(t.data as Float32Array))).toEqual(
+      interpret(graph, inputs).map((t) => Array.from(t.data as Float32Array)),
+    );
+    exe.dispose();
+  });
+
   test("an output never shares storage with an input (the cpu backend shares on reshape)", async () => {
     const b = new GraphBuilder("alias");
     const x = b.input("x", { shape: [2, 3], dtype: "float32" });

@@ -97,7 +97,10 @@ export class Tensor implements TensorMeta {
     return numel(this.shape);
   }
   size(dim?: number): number | readonly number[] {
-    return dim === undefined ? this.shape : this.shape[normalizeDim(dim, this.ndim, "size")]!;
+    if (dim === undefined) return this.shape;
+    const d = normalizeDim(dim, this.ndim, "size");
+    if (this.ndim === 0) throw new TensorError(`size: a 0-d tensor has no dim ${dim}`);
+    return this.shape[d]!;
   }
 
   get requiresGrad(): boolean {

@@ -223,6 +223,17 @@ describe("outputs", () => {
     expect(arr(n!)).toEqual([-1, -2, -3]);
   });
 
+  it("values named like Object.prototype keys (__proto__, constructor)", () => {
+    const g = new GraphBuilder("keys");
+    const x = g.input("__proto__", meta([2]));
+    const c = g.op("exp", [x], undefined, "constructor");
+    g.output([g.op("add", [c, x], undefined, "__proto___"), c]);
+    const X = tensor([0, 1], { dtype: "float32" });
+    const [sum, e] = interpret(g.build(), [X.toData()]);
+    expect(arr(sum!)).toEqual(X.exp().add(X).toArray());
+    expect(arr(e!)).toEqual(X.exp().toArray());
+  });
+
   it("a graph with no nodes returns its inputs", () => {
     const g = new GraphBuilder("identity");
     const x = g.input("x", meta([2], "bool"));

@@ -343,6 +343,43 @@ describe("reductions", () => {
   });
 });
 
+describe("a 0-d tensor counts as one dim for dim wrapping", () => {
+  // Oracle: PyTorch, where dim 0 and -1 are valid on a 0-d tensor and reduce nothing:
+  // torch.tensor(2.5).sum(-1) == 2.5, .softmax(0) == 1, .log_softmax(-1) == 0, .argmax(0) == 0.
+  const s = tensor(2.5, { dtype: "float32" });
+  it.each([0, -1])("sum, mean, amax, amin, var and logsumexp over dim %i", (dim) => {
+    for (const keepdim of [false, true]) {
+      expect(s.sum({ dim, keepdim }).shape).toEqual([]);
+      expect(s.sum({ dim, keepdim }).item()).toBe(2.5);
+      expect(s.sum({ dim: [dim], keepdim }).item()).toBe(2.5);
+      expect(s.mean({ dim, keepdim }).item()).toBe(2.5);
+      expect(s.amax({ dim, keepdim }).item()).toBe(2.5);
+      expect(s.amin({ dim, keepdim }).item()).toBe(2.5);
+    }
+    expect(Number.isNaN(s.var({ dim }).item())).toBe(true); // one sample, correction 1: 0/0
+    expectClose(s.logsumexp({ dim }), 2.5, 1e-6);
+    expect(tensor(3).sum({ dim }).dtype).toBe("int64");
+  });
+
+  it.each([0, -1])("softmax, logSoftmax and argmax along dim %i", (dim) => {
+    expect(s.softmax(dim).shape).toEqual([]);
+    expect(s.softmax(dim).item()).toBe(1);
+    expect(s.logSoftmax(dim).item()).toBe(0);
+    expect(s.argmax({ dim }).item()).toBe(0);
+    expect(s.argmax({ dim, keepdim: true }).shape).toEqual([]);
+  });
+
+  it("dims other than 0 and -1 are out of range, and the message says so consistently", () => {
+    expect(() => s.sum({ dim: 1 })).toThrow(
+      /sum: dim 1 is out of range for a tensor of rank 0 \(expected -1 to 0\)/,
+    );
+    expect(() => s.softmax(-2)).toThrow(/softmax: dim -2 is out of range .*\(expected -1 to 0\)/);
+    expect(() => s.sum({ dim: [0, -1] })).toThrow(/repeats a dim/);
+    // size() has no dim to report on a 0-d tensor (PyTorch: "tensor has no dimensions").
+    expect(() => s.size(0)).toThrow(/size: a 0-d tensor has no dim 0/);
+  });
+});
+
 describe("softmax, logSoftmax, logsumexp", () => {
   // Oracle: exp(x) / sum(exp(x)) in float64 JS; rows of a softmax sum to 1; logSoftmax equals
   // x - logsumexp(x); shifting the input by a constant does not change softmax.

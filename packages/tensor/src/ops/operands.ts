@@ -34,19 +34,26 @@ export function asTensor(x: TensorLike, dtype: DType, op: string): Tensor {
   return dispatch("full", [], { shape: [], value: x, dtype });
 }
 
-/** Python-style dim: negative counts from the end. `rank` is the rank the dim indexes into. */
+/**
+ * Python-style dim: negative counts from the end. `rank` is the rank the dim indexes into. As in
+ * PyTorch, a 0-d tensor wraps dims as if it had one dim, so 0 and -1 both give 0 there.
+ */
 export function normalizeDim(dim: number, rank: number, op: string): number {
   if (!Number.isInteger(dim)) throw new TensorError(`${op}: dim must be an integer, got ${dim}`);
-  const d = dim < 0 ? dim + rank : dim;
-  const lo = -Math.max(rank, 1);
-  if (d < 0 || d >= Math.max(rank, 1)) {
+  const wrap = Math.max(rank, 1);
+  const d = dim < 0 ? dim + wrap : dim;
+  if (d < 0 || d >= wrap) {
     throw new TensorError(
-      `${op}: dim ${dim} is out of range for a tensor of rank ${rank} (expected ${lo} to ${Math.max(rank, 1) - 1})`,
+      `${op}: dim ${dim} is out of range for a tensor of rank ${rank} (expected ${-wrap} to ${wrap - 1})`,
     );
   }
   return d;
 }
 
+/**
+ * Sorted, distinct dims to reduce over. On a 0-d tensor the one valid dim (0 or -1) reduces
+ * nothing, as in PyTorch, so the list is empty.
+ */
 export function normalizeDims(
   dims: number | readonly number[] | undefined,
   rank: number,
@@ -57,7 +64,7 @@ export function normalizeDims(
   const list = typeof dims === "number" ? [dims] : [...dims];
   const out = list.map((d) => normalizeDim(d, rank, op));
   if (new Set(out).size !== out.length) throw new TensorError(`${op}: dim list [${list}] repeats a dim`);
-  return out.sort((a, b) => a - b);
+  return rank === 0 ? [] : out.sort((a, b) => a - b);
 }
 
 /** Float ops on integer or bool inputs promote to the default float dtype, as torch does. */

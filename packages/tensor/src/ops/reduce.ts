@@ -36,7 +36,9 @@ export function argmax(
   x: Tensor,
   { dim, keepdim = false }: { dim?: number; keepdim?: boolean } = {},
 ): Tensor {
-  if (dim === undefined) {
+  // A 0-d tensor's only dim (0 or -1) is the flattened tensor's dim 0.
+  if (dim !== undefined) normalizeDim(dim, x.shape.length, "argmax");
+  if (dim === undefined || x.shape.length === 0) {
     const flat = dispatch("argmax", [x.reshape([-1])], { dim: 0, keepdim: false });
     return keepdim ? flat.reshape(x.shape.map(() => 1)) : flat;
   }
@@ -59,11 +61,18 @@ export function variance(
 
 /** Softmax along `dim`, one catalog op (backends run it natively; autograd saves only the output). */
 export function softmax(x: Tensor, dim: number): Tensor {
-  return dispatch("softmax", [toFloat(x)], { dim: normalizeDim(dim, x.shape.length, "softmax") });
+  return normalizeAlong("softmax", x, dim);
 }
 
 export function logSoftmax(x: Tensor, dim: number): Tensor {
-  return dispatch("logSoftmax", [toFloat(x)], { dim: normalizeDim(dim, x.shape.length, "logSoftmax") });
+  return normalizeAlong("logSoftmax", x, dim);
+}
+
+/** A 0-d tensor (dim 0 or -1, as PyTorch allows) is normalized as the one-element vector it holds. */
+function normalizeAlong(op: "softmax" | "logSoftmax", x: Tensor, dim: number): Tensor {
+  const d = normalizeDim(dim, x.shape.length, op);
+  if (x.shape.length > 0) return dispatch(op, [toFloat(x)], { dim: d });
+  return dispatch(op, [toFloat(x).reshape([1])], { dim: 0 }).reshape([]);
 }
 
 export function logsumexp(x: Tensor, { dim, keepdim = false }: ReduceOptions = {}): Tensor {
