@@ -22,14 +22,7 @@ describe("resnet18", () => {
     const backward = graphs[1]!;
     expect(backward.nodes.length).toBeGreaterThan(250);
 
-    await renderSvg(graphs[0]!, { legend: false }); // load the wasm module outside the timing
-    const t0 = performance.now();
     const svg = await renderSvg(backward);
-    const seconds = (performance.now() - t0) / 1000;
-    console.log(
-      `resnet18 backward: ${backward.inputs.length} inputs + ${backward.nodes.length} nodes rendered in ${seconds.toFixed(2)} s (${(svg.length / 1e6).toFixed(1)} MB of SVG)`,
-    );
-    expect(seconds).toBeLessThan(20);
 
     const boxes = valueGroups(parseSvg(svg));
     expect(boxes).toHaveLength(backward.inputs.length + backward.nodes.length);

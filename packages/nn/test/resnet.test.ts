@@ -5,12 +5,10 @@ import { BatchNorm2d, functionalCall, type ResNet, resnet18 } from "../src/index
 import { values } from "./helpers.js";
 
 let model: ResNet;
-let initMs = 0;
+// Init and capture times are measured by `pnpm bench aot`, not asserted here (shared machines).
 beforeAll(() => {
   manualSeed(0);
-  const t0 = performance.now();
   model = resnet18();
-  initMs = performance.now() - t0;
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -101,31 +99,22 @@ describe("resnet18 matches torchvision", () => {
     expect(largest).toBeGreaterThan(0.99 * bound);
   });
 
-  test("initialising resnet18 takes seconds, not minutes", () => {
-    console.log(`resnet18 init: ${initMs.toFixed(0)} ms`);
-    expect(initMs).toBeLessThan(15_000);
-  });
-
   test("eager forward at 1x3x64x64 gives [1, 1000] finite logits", () => {
     const y = model.eval().forward(randn([1, 3, 64, 64]));
     expect([...y.shape]).toEqual([1, 1000]);
     expect(values(y).every(Number.isFinite)).toBe(true);
   });
 
-  test("makeFx at 1x3x224x224 takes under 1 s and runs no kernel", () => {
+  test("makeFx at 1x3x224x224 runs no kernel", () => {
     model.train();
     const spies = Object.keys(kernels).map((op) =>
       vi.spyOn(kernels as Record<string, (...a: unknown[]) => unknown>, op),
     );
     const params = Object.fromEntries([...model.namedParameters(), ...model.namedBuffers()]);
     const x = Tensor.fake({ shape: [1, 3, 224, 224], dtype: "float32" });
-    const t0 = performance.now();
     const graph = makeFx((p: Record<string, Tensor>, input: Tensor) => functionalCall(model, p, [input]), {
       name: "resnet18",
     })(params, x);
-    const ms = performance.now() - t0;
-    console.log(`resnet18 makeFx at 224: ${ms.toFixed(0)} ms, ${graph.nodes.length} nodes`);
-    expect(ms).toBeLessThan(1000);
     for (const s of spies) expect(s).not.toHaveBeenCalled();
     // The output and the 60 updated BatchNorm buffers (training mode).
     expect(graph.outputs.length).toBe(1 + 60);

@@ -19,17 +19,7 @@ function resnetJoint() {
   );
 }
 
-function medianMs(fn: () => unknown, runs = 7): number {
-  fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
-}
-
+// Partition time is measured by `pnpm bench partition`, not asserted here (shared machines).
 describe("resnet18", () => {
   const j = resnetJoint();
   const options = { numForwardOutputs: j.numForwardOutputs };
@@ -37,15 +27,6 @@ describe("resnet18", () => {
   test("the joint graph is resnet-sized", () => {
     expect(j.graph.nodes.length).toBeGreaterThan(1000);
     expect(j.graph.mutations.length).toBeGreaterThan(0);
-  });
-
-  test("min-cut partitions it in well under 100 ms (bound 500 ms for a shared machine)", () => {
-    const ms = medianMs(() => minCutRematerializationPartition(j.graph, options));
-    console.log(
-      `resnet18 joint (${j.graph.nodes.length} nodes): min-cut partition median ${ms.toFixed(1)} ms`,
-    );
-    expect(ms).toBeLessThan(500);
-    expect(medianMs(() => defaultPartition(j.graph, options))).toBeLessThan(500);
   });
 
   test("min-cut saves less activation memory than the default, and both reproduce the joint", () => {
