@@ -16,6 +16,7 @@ type SGDStructure = {
   readonly maximize: boolean;
   readonly weightDecay: boolean;
   readonly momentum: boolean;
+  readonly dampening: boolean;
   readonly nesterov: boolean;
 };
 type SGDScalars<S extends Scalar> = {
@@ -61,6 +62,7 @@ export class SGD extends Optimizer<Resolved> {
       maximize: o.maximize,
       weightDecay: o.weightDecay !== 0,
       momentum: o.momentum !== 0,
+      dampening: o.dampening !== 0,
       nesterov: o.nesterov,
     };
   }
@@ -75,7 +77,7 @@ export class SGD extends Optimizer<Resolved> {
     if (s.momentum) {
       let buf = state.momentumBuffer;
       if (!buf) state.momentumBuffer = buf = g.clone();
-      else buf.mul_(c.momentum).add_(scaled(g, c.dampened));
+      else buf.mul_(c.momentum).add_(s.dampening ? scaled(g, c.dampened) : g);
       g = s.nesterov ? g.add(buf.mul(c.momentum)) : buf;
     }
     p.add_(scaled(g, c.negLr));
