@@ -189,17 +189,17 @@ export function aotOptimizer<O extends object>(
     const buckets: Bucket[] = [];
     const flatIndex = new Map<string, { bucket: number; numel: number }>();
     for (const { group, param, grad } of todo) {
-      const options = optimizer.paramGroups[group]!;
+      const groupOptions = optimizer.paramGroups[group]!;
       const state = optimizer.state.get(param) ?? {};
       optimizer.state.set(param, state);
       const stateKeys = Object.keys(state).filter((k) => state[k] instanceof Tensor);
-      const values = optimizer.advance(state, options);
+      const values = optimizer.advance(state, groupOptions);
       const classKey = `${group}|${param.dtype}|${JSON.stringify(values)}`;
       let cls = classIndex.get(classKey);
       if (cls === undefined) {
         cls = classes.length;
         classIndex.set(classKey, cls);
-        classes.push({ dtype: param.dtype, structure: optimizer.structure(options), values });
+        classes.push({ dtype: param.dtype, structure: optimizer.structure(groupOptions), values });
       }
       const member: Member = { param, grad, state, stateKeys };
       const flattenable =
