@@ -57,6 +57,7 @@ interface Bucket {
   readonly members: Member[];
   /** Index of the hyper-parameters (group, dtype, this step's scalar values) it uses. */
   readonly scalars: number;
+  /** Concatenated (more than one member); otherwise the member's own tensors are the graph's inputs. */
   readonly flat: boolean;
 }
 
@@ -223,7 +224,8 @@ export function aotOptimizer<O extends object>(
         open.numel += param.numel();
       }
     }
-    return { buckets, classes };
+    // A bucket that found no partner is passed as it is: nothing to concatenate.
+    return { buckets: buckets.map((b) => (b.members.length === 1 ? { ...b, flat: false } : b)), classes };
   }
 
   /** The traced function's arguments, and the graph's input names in the same (flatten) order. */
@@ -239,10 +241,9 @@ export function aotOptimizer<O extends object>(
     const args: StepArgs = {
       buckets: buckets.map((b, i) => {
         const ms = b.members;
-        const flat = b.flat && ms.length > 1;
         const dtype = ms[0]!.param.dtype;
         const pick = (get: (m: Member) => Tensor): Tensor =>
-          flat ? new Tensor(concat(ms.map(get), dtype)) : get(ms[0]!);
+          b.flat ? new Tensor(concat(ms.map(get), dtype)) : get(ms[0]!);
         const param = pick((m) => m.param);
         name(`param_${i}`);
         const grad = pick((m) => m.grad);
@@ -277,7 +278,7 @@ export function aotOptimizer<O extends object>(
     buckets.forEach((b, i) => {
       const a = args.buckets[i]!;
       const ms = b.members;
-      if (!(b.flat && ms.length > 1)) {
+      if (!b.flat) {
         for (const [k, t] of Object.entries(outs[i]!)) ms[0]!.state[k] = t;
         return;
       }

@@ -183,6 +183,44 @@ export function optimizerSuite(suite: SuiteOptions): void {
       });
     }
 
+    test("float32 and float64 parameters in one group, a float64 grad for a float32 parameter", async () => {
+      manualSeed(3);
+      const make = () => [
+        new Parameter(randn([3, 4])),
+        new Parameter(randn([5], { dtype: "float64" })),
+        new Parameter(randn([2])),
+      ];
+      const ps = make();
+      const ref = ps.map((p) => new Parameter(new Tensor(p.toData())));
+      const eager = new AdamW(ref, { lr: 0.01, amsgrad: true });
+      const opt = new AdamW(ps, { lr: 0.01, amsgrad: true });
+      const compiled = aotOptimizer(opt, { compiler: suite.compiler() });
+      try {
+        for (let s = 0; s < 3; s++) {
+          ps.forEach((p, i) => {
+            p.grad = randn(p.shape, { dtype: i === 2 ? "float64" : p.dtype });
+            ref[i]!.grad = p.grad;
+          });
+          eager.step();
+          await compiled.step();
+          ps.forEach((p, i) => {
+            expect(p.dtype).toBe(ref[i]!.dtype);
+            expect(maxRelDiff(p, ref[i]!), `step ${s} param ${i}`).toBeLessThanOrEqual(
+              suite.tol[p.dtype as "float32"],
+            );
+            expectStateClose(
+              opt.state.get(p)!,
+              eager.state.get(ref[i]!)!,
+              suite.tol[p.dtype as "float32"],
+              `step ${s} param ${i}`,
+            );
+          });
+        }
+      } finally {
+        await compiled.dispose();
+      }
+    });
+
     test("lr (and Adam's bias corrections) are graph inputs: a new lr every step does not recompile", async () => {
       const before = (s: number, opt: Optimizer<object>) => {
         for (const g of opt.paramGroups as unknown as { lr: number }[]) g.lr = 0.05 / (s + 1);

@@ -99,9 +99,8 @@ export abstract class Optimizer<O extends object> {
   /**
    * The parameters a step updates, in group order: those with a non-null `.grad`. Every grad's
    * shape is checked before anything is updated, so a bad one leaves every parameter as it was.
-   * `caller` names the step in the error (`SGD.step`, `aotOptimizer(SGD).step`).
    */
-  paramsWithGrad(caller = `${this.constructor.name}.step`): GradParam[] {
+  paramsWithGrad(): GradParam[] {
     const found: { group: number; param: Tensor; grad: Tensor }[] = [];
     this.paramGroups.forEach((group, gi) => {
       for (const param of group.params) {
@@ -109,7 +108,7 @@ export abstract class Optimizer<O extends object> {
         if (!grad) continue;
         if (grad.shape.join() !== param.shape.join()) {
           throw new NNError(
-            `${caller}: grad ${describe(grad)} does not match its parameter ${describe(param)}`,
+            `${this.constructor.name}.step: grad ${describe(grad)} does not match its parameter ${describe(param)}`,
           );
         }
         found.push({ group: gi, param, grad });
