@@ -9,6 +9,12 @@ export {
   aotFunction,
 } from "./aot-function.js";
 export { AotModule, aotModule, inputNameOf } from "./aot-module.js";
+export {
+  type AotOptimizer,
+  type AotOptimizerOptions,
+  type AotOptimizerStats,
+  aotOptimizer,
+} from "./aot-optimizer.js";
 export type { PartitionFn } from "./capture.js";
 export { nop, printGraph } from "./compilers.js";
 export { AotError } from "./executable.js";

@@ -35,5 +35,13 @@ export {
   type StateDict,
 } from "./module.js";
 export { Adam, type AdamOptions, AdamW } from "./optim/adam.js";
-export { Optimizer, type ParamGroup, type Params } from "./optim/optimizer.js";
+export {
+  type GradParam,
+  Optimizer,
+  type ParamGroup,
+  type Params,
+  type Scalar,
+  type UpdateScalars,
+  type UpdateStructure,
+} from "./optim/optimizer.js";
 export { SGD, type SGDOptions } from "./optim/sgd.js";

@@ -174,4 +174,14 @@ describe("Optimizer plumbing", () => {
     expect(() => new SGD([], { lr: 1 })).toThrow("SGD: got an empty parameter list");
     expect(() => new SGD([m.weight, m.weight], { lr: 1 })).toThrow(/appears in more than one place/);
   });
+  test("a grad of the wrong shape is an error before any parameter changes", () => {
+    const a = param();
+    const b = param();
+    const opt = new SGD([a, b], { lr: 0.1, momentum: 0.9 });
+    a.grad = f64([1, 1, 1]);
+    b.grad = f64([1, 1]);
+    expect(() => opt.step()).toThrow("SGD.step: grad f64[2] does not match its parameter f64[3]");
+    expect(values(a)).toEqual(p0);
+    expect(opt.state.size).toBe(0);
+  });
 });

@@ -1,6 +1,6 @@
 import { type Tensor, zerosLike } from "@aotjs/tensor";
 import { NNError } from "../errors.js";
-import { Optimizer, type ParamGroup, type Params } from "./optimizer.js";
+import { Optimizer, type ParamGroup, type Params, type Scalar, scaled } from "./optimizer.js";
 
 export interface AdamOptions {
   readonly lr?: number;
@@ -12,12 +12,34 @@ export interface AdamOptions {
 }
 type Resolved = Required<AdamOptions>;
 
-interface AdamState {
+type AdamState = {
   step?: number;
   expAvg?: Tensor;
   expAvgSq?: Tensor;
   maxExpAvgSq?: Tensor;
-}
+};
+
+type AdamStructure = {
+  readonly maximize: boolean;
+  readonly weightDecay: boolean;
+  readonly decoupled: boolean;
+  readonly amsgrad: boolean;
+};
+
+/** Everything step-dependent (the bias corrections) is folded in here, in float64, as eager code would. */
+type AdamScalars<S extends Scalar> = {
+  readonly weightDecay: S;
+  /** 1 - lr * weightDecay (AdamW's decoupled decay) */
+  readonly decay: S;
+  readonly oneMinusBeta1: S;
+  readonly beta2: S;
+  readonly oneMinusBeta2: S;
+  /** sqrt(1 - beta2^t) */
+  readonly sqrtBias2: S;
+  readonly eps: S;
+  /** -lr / (1 - beta1^t) */
+  readonly stepSize: S;
+};
 
 function check(name: string, o: Resolved): void {
   const [b1, b2] = o.betas;
@@ -51,32 +73,53 @@ export class Adam extends Optimizer<Resolved> {
     super(params, defaults);
   }
 
-  protected update(p: Tensor, grad: Tensor, raw: Record<string, unknown>, o: ParamGroup<Resolved>): void {
-    const state = raw as AdamState;
+  override readonly elementwise = true;
+
+  structure(o: ParamGroup<Resolved>): AdamStructure {
+    return {
+      maximize: o.maximize,
+      weightDecay: o.weightDecay !== 0,
+      decoupled: this.decoupled,
+      amsgrad: o.amsgrad,
+    };
+  }
+
+  advance(state: AdamState, o: ParamGroup<Resolved>): AdamScalars<number> {
     const [beta1, beta2] = o.betas;
-    let g = o.maximize ? grad.neg() : grad;
     const step = (state.step ?? 0) + 1;
     state.step = step;
+    return {
+      weightDecay: o.weightDecay,
+      decay: 1 - o.lr * o.weightDecay,
+      oneMinusBeta1: 1 - beta1,
+      beta2,
+      oneMinusBeta2: 1 - beta2,
+      sqrtBias2: Math.sqrt(1 - beta2 ** step),
+      eps: o.eps,
+      stepSize: -(o.lr / (1 - beta1 ** step)),
+    };
+  }
+
+  update(p: Tensor, grad: Tensor, state: AdamState, s: AdamStructure, c: AdamScalars<Scalar>): void {
+    let g = s.maximize ? grad.neg() : grad;
     state.expAvg ??= zerosLike(p);
     state.expAvgSq ??= zerosLike(p);
     const m = state.expAvg;
     const v = state.expAvgSq;
-    if (o.weightDecay !== 0) {
-      if (this.decoupled) p.mul_(1 - o.lr * o.weightDecay);
-      else g = g.add(p.mul(o.weightDecay));
+    if (s.weightDecay) {
+      if (s.decoupled) p.mul_(c.decay);
+      else g = g.add(p.mul(c.weightDecay));
     }
-    m.add_(g.sub(m), 1 - beta1); // torch's lerp_(g, 1 - beta1)
-    v.mul_(beta2).add_(g.mul(g), 1 - beta2);
-    const bias1 = 1 - beta1 ** step;
-    const bias2 = 1 - beta2 ** step;
+    m.add_(scaled(g.sub(m), c.oneMinusBeta1)); // torch's lerp_(g, 1 - beta1)
+    v.mul_(c.beta2).add_(scaled(g.mul(g), c.oneMinusBeta2));
     let second = v;
-    if (o.amsgrad) {
+    if (s.amsgrad) {
       const max = state.maxExpAvgSq ? state.maxExpAvgSq.maximum(v) : v.clone();
       state.maxExpAvgSq = max;
       second = max;
     }
-    const denom = second.sqrt().div(Math.sqrt(bias2)).add(o.eps);
-    p.add_(m.div(denom), -(o.lr / bias1));
+    const denom = second.sqrt().div(c.sqrtBias2).add(c.eps);
+    p.add_(scaled(m.div(denom), c.stepSize));
   }
 }
 

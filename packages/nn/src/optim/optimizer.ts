@@ -9,14 +9,50 @@ export type ParamGroup<O> = O & { params: Tensor[] };
 export type Params<O> = Iterable<Tensor> | readonly (Partial<O> & { params: Iterable<Tensor> })[];
 
 /**
+ * A hyper-parameter as an update rule sees it: a JS number in eager `step()`, a 0-d tensor of the
+ * parameter's dtype (a graph input) when `aotOptimizer` traces the step, so a changed `lr` is a
+ * new input value, not a new graph.
+ */
+export type Scalar = number | Tensor;
+
+/** The choices that decide which tensor ops an update runs (boolean options, which hyper-parameters are 0). */
+export type UpdateStructure = Readonly<Record<string, boolean>>;
+
+/** One step's hyper-parameters by name, as numbers (eager) or 0-d tensors (traced). */
+export type UpdateScalars<S extends Scalar = Scalar> = Readonly<Record<string, S>>;
+
+/** A parameter that has a gradient, as `step()` will update it. */
+export interface GradParam {
+  /** Index into `paramGroups`. */
+  readonly group: number;
+  readonly param: Tensor;
+  /** The parameter's `.grad`, cast to the parameter's dtype. */
+  readonly grad: Tensor;
+}
+
+/** `x * c`, skipping the multiply by an exact 1 as torch's `add_(x, alpha=1)` does. */
+export const scaled = (x: Tensor, c: Scalar): Tensor => (c === 1 ? x : x.mul(c));
+
+/**
  * The base of SGD and AdamW, as torch.optim.Optimizer: parameter groups (change `lr` on a group
  * to schedule it), per-parameter state, `zeroGrad()`. `step()` updates parameters IN PLACE from
  * their `.grad`, skipping those whose grad is null, outside autograd.
+ *
+ * A subclass gives its update rule in three parts, so that one definition runs both eagerly and
+ * under `aotOptimizer`'s trace: `structure` (what the cache key of a compiled step holds),
+ * `advance` (plain-number bookkeeping and this step's scalars, computed in float64), and `update`
+ * (the tensor ops, reading hyper-parameters only through the structure and the scalars).
  */
 export abstract class Optimizer<O extends object> {
   readonly paramGroups: ParamGroup<O>[];
   /** Per-parameter state (momentum buffers, moment estimates, step counts). */
   readonly state = new Map<Tensor, Record<string, unknown>>();
+  /**
+   * True when `update` treats every element on its own and its state tensors have the
+   * parameter's shape, so a compiled step may run it once over several parameters concatenated
+   * (multi-tensor apply). A rule that reduces over a parameter (a norm, LARS) must leave it false.
+   */
+  readonly elementwise: boolean = false;
 
   constructor(params: Params<O>, defaults: O) {
     const list = [...(params as Iterable<Tensor | (Partial<O> & { params: Iterable<Tensor> })>)];
@@ -60,31 +96,68 @@ export abstract class Optimizer<O extends object> {
     }
   }
 
-  step(): void {
-    const all = this.paramGroups.flatMap((g) => g.params);
-    withoutGrad(all, () => {
-      for (const group of this.paramGroups) {
-        for (const p of group.params) {
-          const grad = p.grad;
-          if (!grad) continue;
-          if (grad.shape.join() !== p.shape.join()) {
-            throw new NNError(
-              `${this.constructor.name}.step: grad ${describe(grad)} does not match its parameter ${describe(p)}`,
-            );
-          }
-          const state = this.state.get(p) ?? {};
-          this.state.set(p, state);
-          this.update(p, grad.dtype === p.dtype ? grad : grad.to(p.dtype), state, group);
+  /**
+   * The parameters a step updates, in group order: those with a non-null `.grad`. Every grad's
+   * shape is checked before anything is updated, so a bad one leaves every parameter as it was.
+   */
+  paramsWithGrad(): GradParam[] {
+    const found: { group: number; param: Tensor; grad: Tensor }[] = [];
+    this.paramGroups.forEach((group, gi) => {
+      for (const param of group.params) {
+        const grad = param.grad;
+        if (!grad) continue;
+        if (grad.shape.join() !== param.shape.join()) {
+          throw new NNError(
+            `${this.constructor.name}.step: grad ${describe(grad)} does not match its parameter ${describe(param)}`,
+          );
         }
+        found.push({ group: gi, param, grad });
       }
     });
+    return withoutGrad(
+      found.map((f) => f.param),
+      () => found.map((f) => (f.grad.dtype === f.param.dtype ? f : { ...f, grad: f.grad.to(f.param.dtype) })),
+    );
   }
 
-  /** One parameter's update; `p` must be changed in place. */
-  protected abstract update(
+  step(): void {
+    const todo = this.paramsWithGrad();
+    withoutGrad(
+      todo.map((t) => t.param),
+      () => {
+        for (const { group, param, grad } of todo) {
+          const options = this.paramGroups[group]!;
+          const state = this.state.get(param) ?? {};
+          this.state.set(param, state);
+          this.update(param, grad, state, this.structure(options), this.advance(state, options));
+        }
+      },
+    );
+  }
+
+  /**
+   * What decides the tensor ops of a group's update: boolean options and which hyper-parameters
+   * are 0. A compiled step is cached on it; everything numeric goes through `advance` instead.
+   */
+  abstract structure(group: ParamGroup<O>): UpdateStructure;
+
+  /**
+   * Start one parameter's step: advance its plain-number state (Adam's step count) and return
+   * the step's hyper-parameters, computed in float64 as numbers.
+   */
+  abstract advance(state: Record<string, unknown>, group: ParamGroup<O>): UpdateScalars<number>;
+
+  /**
+   * One parameter's tensor update: change `p` and tensor state in place, or store new state
+   * tensors. Hyper-parameters come only from `structure` and `scalars`, which are numbers eagerly
+   * and 0-d tensors under `aotOptimizer`'s trace, where `p`, `grad` and the state may also be
+   * several parameters concatenated when the optimizer says it is `elementwise`.
+   */
+  abstract update(
     p: Tensor,
     grad: Tensor,
     state: Record<string, unknown>,
-    group: ParamGroup<O>,
+    structure: UpdateStructure,
+    scalars: UpdateScalars,
   ): void;
 }

@@ -1,6 +1,6 @@
 import type { Tensor } from "@aotjs/tensor";
 import { NNError } from "../errors.js";
-import { Optimizer, type ParamGroup, type Params } from "./optimizer.js";
+import { Optimizer, type ParamGroup, type Params, type Scalar, scaled } from "./optimizer.js";
 
 export interface SGDOptions {
   readonly lr: number;
@@ -11,6 +11,22 @@ export interface SGDOptions {
   readonly maximize?: boolean;
 }
 type Resolved = Required<SGDOptions>;
+
+type SGDStructure = {
+  readonly maximize: boolean;
+  readonly weightDecay: boolean;
+  readonly momentum: boolean;
+  readonly dampening: boolean;
+  readonly nesterov: boolean;
+};
+type SGDScalars<S extends Scalar> = {
+  readonly negLr: S;
+  readonly weightDecay: S;
+  readonly momentum: S;
+  /** 1 - dampening */
+  readonly dampened: S;
+};
+type SGDState = { momentumBuffer?: Tensor };
 
 /**
  * torch.optim.SGD:
@@ -39,15 +55,31 @@ export class SGD extends Optimizer<Resolved> {
     super(params, defaults);
   }
 
-  protected update(p: Tensor, grad: Tensor, state: Record<string, unknown>, o: ParamGroup<Resolved>): void {
-    let g = o.maximize ? grad.neg() : grad;
-    if (o.weightDecay !== 0) g = g.add(p.mul(o.weightDecay));
-    if (o.momentum !== 0) {
-      let buf = state.momentumBuffer as Tensor | undefined;
+  override readonly elementwise = true;
+
+  structure(o: ParamGroup<Resolved>): SGDStructure {
+    return {
+      maximize: o.maximize,
+      weightDecay: o.weightDecay !== 0,
+      momentum: o.momentum !== 0,
+      dampening: o.dampening !== 0,
+      nesterov: o.nesterov,
+    };
+  }
+
+  advance(_state: SGDState, o: ParamGroup<Resolved>): SGDScalars<number> {
+    return { negLr: -o.lr, weightDecay: o.weightDecay, momentum: o.momentum, dampened: 1 - o.dampening };
+  }
+
+  update(p: Tensor, grad: Tensor, state: SGDState, s: SGDStructure, c: SGDScalars<Scalar>): void {
+    let g = s.maximize ? grad.neg() : grad;
+    if (s.weightDecay) g = g.add(p.mul(c.weightDecay));
+    if (s.momentum) {
+      let buf = state.momentumBuffer;
       if (!buf) state.momentumBuffer = buf = g.clone();
-      else buf.mul_(o.momentum).add_(g, 1 - o.dampening);
-      g = o.nesterov ? g.add(buf.mul(o.momentum)) : buf;
+      else buf.mul_(c.momentum).add_(s.dampening ? scaled(g, c.dampened) : g);
+      g = s.nesterov ? g.add(buf.mul(c.momentum)) : buf;
     }
-    p.add_(g, -o.lr);
+    p.add_(scaled(g, c.negLr));
   }
 }

@@ -1,0 +1,121 @@
+// aotOptimizer on the reference interpreter (nop): the compiled step runs the same kernels on the
+// same values as eager `step()`, which is the oracle, so parameters and state must be bit-equal.
+import { Parameter, SGD } from "@aotjs/nn";
+import { randn, Tensor, tensor } from "@aotjs/tensor";
+import { describe, expect, test } from "vitest";
+import { AotError, aotOptimizer, nop } from "../src/index.js";
+import { maxRelDiff, recordingCompiler } from "./helpers.js";
+import { optimizerSuite } from "./optimizer-suite.js";
+
+optimizerSuite({ name: "the interpreter", compiler: () => nop, tol: { float32: 0, float64: 0 } });
+
+describe("aotOptimizer graphs", () => {
+  const model = () => [new Parameter(randn([3, 2])), new Parameter(randn([4])), new Parameter(randn([5, 5]))];
+
+  test("hyper-parameters are 0-d inputs, not constants", async () => {
+    const ps = model();
+    const compiler = recordingCompiler();
+    const opt = aotOptimizer(new SGD(ps, { lr: 0.1 }), { compiler, flattenBelow: 0 });
+    for (const p of ps) p.grad = randn(p.shape);
+    await opt.step();
+    const g = compiler.graphs[0]!;
+    const negLr = g.inputs.find((v) => v.name.startsWith("negLr"));
+    expect(negLr?.meta).toEqual({ shape: [], dtype: "float32" });
+    // Nothing in the graph holds the value of lr.
+    expect(g.code).not.toMatch(/0\.1\b/);
+    // Per parameter: the parameter and its grad in, the new parameter out.
+    expect(g.inputs.filter((v) => v.name.startsWith("param_")).map((v) => v.meta.shape)).toEqual([
+      [3, 2],
+      [4],
+      [5, 5],
+    ]);
+    expect(g.mutations.length).toBe(3);
+    await opt.dispose();
+  });
+
+  test("flattened: one vector per group, dtype and state layout, whatever the number of parameters", async () => {
+    const ps = model();
+    const compiler = recordingCompiler();
+    const opt = aotOptimizer(new SGD(ps, { lr: 0.1, momentum: 0.9 }), {
+      compiler,
+      flattenBelow: Number.POSITIVE_INFINITY,
+    });
+    for (let s = 0; s < 2; s++) {
+      for (const p of ps) p.grad = randn(p.shape);
+      await opt.step();
+    }
+    const g = compiler.graphs[1]!;
+    expect(g.inputs.filter((v) => v.name.startsWith("param_")).map((v) => v.meta.shape)).toEqual([
+      [6 + 4 + 25],
+    ]);
+    expect(g.mutations.length).toBe(2); // the parameters and the momentum buffers
+    // The parameters now are views of one buffer: the next step concatenates them without a copy.
+    const buffers = new Set(ps.map((p) => p.data().buffer));
+    expect(buffers.size).toBe(1);
+    await opt.dispose();
+  });
+
+  test("concatenated vectors stop at 2^20 elements (larger buffers are mapped fresh every step)", async () => {
+    const make = () => [
+      new Parameter(randn([400, 1000])),
+      new Parameter(randn([400, 1000])),
+      new Parameter(randn([400, 1000])),
+    ];
+    const ps = make();
+    const ref = ps.map((p) => new Parameter(new Tensor(p.toData())));
+    const compiler = recordingCompiler();
+    const opt = aotOptimizer(new SGD(ps, { lr: 0.1 }), { compiler, flattenBelow: Number.POSITIVE_INFINITY });
+    const eager = new SGD(ref, { lr: 0.1 });
+    ps.forEach((p, i) => {
+      p.grad = randn(p.shape);
+      ref[i]!.grad = p.grad;
+    });
+    await opt.step();
+    eager.step();
+    const g = compiler.graphs[0]!;
+    expect(g.inputs.filter((v) => v.name.startsWith("param_")).map((v) => v.meta.shape)).toEqual([
+      [800000],
+      [400, 1000],
+    ]);
+    // Oracle: eager SGD on a copy.
+    ps.forEach((p, i) => {
+      expect(maxRelDiff(p, ref[i]!), `param ${i}`).toBe(0);
+    });
+  });
+
+  test("no grads: nothing runs, nothing compiles", async () => {
+    const ps = model();
+    const opt = aotOptimizer(new SGD(ps, { lr: 0.1 }));
+    await opt.step();
+    expect(opt.stats()).toEqual({ steps: 0, compiles: 0, cacheHits: 0, cacheSize: 0 });
+  });
+
+  test("a failing compile leaves parameters and state as they were, and the next step works", async () => {
+    const ps = model();
+    const sgd = new SGD(ps, { lr: 0.1, momentum: 0.9 });
+    let fail = true;
+    const opt = aotOptimizer(sgd, {
+      compiler: (g) => {
+        if (fail) throw new Error("no session today");
+        return g;
+      },
+    });
+    for (const p of ps) p.grad = randn(p.shape);
+    const before = ps.map((p) => p.toData());
+    await expect(opt.step()).rejects.toThrow(/no session today/);
+    expect(ps.map((p) => p.toData())).toEqual(before);
+    expect(sgd.state.size).toBe(0);
+    fail = false;
+    await opt.step();
+    expect(sgd.state.size).toBe(3);
+  });
+
+  test("bad arguments are AotErrors", () => {
+    expect(() => aotOptimizer({} as never)).toThrow(AotError);
+    expect(() =>
+      aotOptimizer(new SGD([new Parameter(tensor([1], { dtype: "float32" }))], { lr: 1 }), {
+        flattenBelow: -1,
+      }),
+    ).toThrow(/flattenBelow must be a number >= 0, got -1/);
+  });
+});
