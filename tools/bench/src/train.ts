@@ -9,10 +9,10 @@
 //   ORT session creation and the first run.
 // - gptMini (example 09's config), AdamW: the same comparison.
 import { availableParallelism } from "node:os";
-import { aotModule } from "@aotjs/aot";
+import { aotModule, aotOptimizer } from "@aotjs/aot";
 import { onnxCompiler } from "@aotjs/backend-onnx";
 import type { Graph } from "@aotjs/ir";
-import { AdamW, F, gptMini, type Module, resnet18, SGD } from "@aotjs/nn";
+import { AdamW, F, gptMini, Module, type Optimizer, resnet18, SGD } from "@aotjs/nn";
 import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { manualSeed, randint, randn, type Tensor } from "@aotjs/tensor";
 import { matmulConvFlops } from "./flops.js";
@@ -38,74 +38,122 @@ const partitions = {
   default: undefined,
   "min-cut": minCutRematerializationPartition,
 } as const;
+type PartitionName = keyof typeof partitions;
+
+interface Config {
+  readonly partition: PartitionName;
+  /** The optimizer step compiled to ORT by aotOptimizer, or eager `opt.step()`. */
+  readonly compiledOptimizer: boolean;
+  /** gptMini only: the cross-entropy inside the compiled module (the graph returns the loss). */
+  readonly lossInGraph?: boolean;
+}
+
+const describeConfig = (c: Config, opt: string) =>
+  `aotjs on ORT, ${c.partition}, ${c.compiledOptimizer ? `aotOptimizer(${opt})` : `eager ${opt}`}${c.lossInGraph ? ", loss in graph" : ""}`;
+
+/** An aotModule on ORT and its optimizer step, eager or compiled. */
+function compiledStep(model: Module, c: Config, opt: Optimizer<object>) {
+  const fn = partitions[c.partition];
+  const compiled = aotModule(model, {
+    fwCompiler: onnxCompiler(),
+    bwCompiler: onnxCompiler(),
+    ...(fn ? { partitionFn: fn } : {}),
+  });
+  const stepper = c.compiledOptimizer ? aotOptimizer(opt, { compiler: onnxCompiler() }) : undefined;
+  return {
+    compiled,
+    update: async () => (stepper ? stepper.step() : opt.step()),
+    graphs: () => [compiled.lastGraphs.forward!, compiled.lastGraphs.backward!],
+    dispose: async () => {
+      await compiled.dispose();
+      await stepper?.dispose();
+    },
+  };
+}
 
 function resnetWorkload(): Workload {
-  const variant = (partition: keyof typeof partitions): Variant => ({
-    name: `aotjs on ORT, ${partition} partition, eager SGD`,
+  const variant = (c: Config): Variant => ({
+    name: describeConfig(c, "SGD"),
     setup: () => {
       manualSeed(1);
       const model = resnet18();
       const images = randn([8, 3, 224, 224]);
       const labels = randint(0, 1000, [8]);
-      const fn = partitions[partition];
-      const compiled = aotModule(model, {
-        fwCompiler: onnxCompiler(),
-        bwCompiler: onnxCompiler(),
-        ...(fn ? { partitionFn: fn } : {}),
-      });
       const opt = new SGD(model.parameters(), { lr: 0.01 });
+      const { compiled, update, graphs, dispose } = compiledStep(model, c, opt);
       return {
         step: async () => {
           opt.zeroGrad();
           await F.crossEntropy((await compiled.forward(images)) as Tensor, labels).backward();
-          opt.step();
+          await update();
         },
-        graphs: () => [compiled.lastGraphs.forward!, compiled.lastGraphs.backward!],
-        dispose: () => compiled.dispose(),
+        graphs,
+        dispose,
       };
     },
   });
   return {
     title: "resnet18, batch 8, 3x224x224, SGD",
-    variants: [variant("default"), variant("min-cut")],
+    variants: [
+      variant({ partition: "default", compiledOptimizer: false }),
+      variant({ partition: "min-cut", compiledOptimizer: false }),
+      variant({ partition: "default", compiledOptimizer: true }),
+      variant({ partition: "min-cut", compiledOptimizer: true }),
+    ],
     torchScript: "resnet18_step.py",
     runs: 5,
     rounds: 2,
   };
 }
 
+/** gptMini's loss as the module's forward, so the compiled graphs cover the cross-entropy too. */
+class GptLoss extends Module {
+  constructor(
+    readonly gpt: Module,
+    readonly vocab: number,
+  ) {
+    super();
+  }
+  override forward(x: Tensor, y: Tensor): Tensor {
+    const logits = this.gpt.forward(x) as Tensor;
+    return F.crossEntropy(logits.reshape([-1, this.vocab]), y.reshape([-1]));
+  }
+}
+
 function gptWorkload(): Workload {
   const V = 27;
-  const variant = (partition: keyof typeof partitions): Variant => ({
-    name: `aotjs on ORT, ${partition} partition, eager AdamW`,
+  const variant = (c: Config): Variant => ({
+    name: describeConfig(c, "AdamW"),
     setup: () => {
       manualSeed(0);
-      const model: Module = gptMini({ vocab: V, dModel: 64, nHead: 4, nLayer: 2, seqLen: 32 });
+      const gpt: Module = gptMini({ vocab: V, dModel: 64, nHead: 4, nLayer: 2, seqLen: 32 });
       const x = randint(0, V, [16, 32], { dtype: "int64" });
       const y = randint(0, V, [16, 32], { dtype: "int64" });
-      const fn = partitions[partition];
-      const compiled = aotModule(model, {
-        fwCompiler: onnxCompiler(),
-        bwCompiler: onnxCompiler(),
-        ...(fn ? { partitionFn: fn } : {}),
-      });
-      const opt = new AdamW(model.parameters(), { lr: 3e-3, weightDecay: 0.01 });
+      const opt = new AdamW(gpt.parameters(), { lr: 3e-3, weightDecay: 0.01 });
+      const model = c.lossInGraph ? new GptLoss(gpt, V) : gpt;
+      const { compiled, update, graphs, dispose } = compiledStep(model, c, opt);
       return {
         step: async () => {
-          const logits = (await compiled.forward(x)) as Tensor;
-          const loss = F.crossEntropy(logits.reshape([-1, V]), y.reshape([-1]));
+          const loss = c.lossInGraph
+            ? ((await compiled.forward(x, y)) as Tensor)
+            : F.crossEntropy(((await compiled.forward(x)) as Tensor).reshape([-1, V]), y.reshape([-1]));
           opt.zeroGrad();
           await loss.backward();
-          opt.step();
+          await update();
         },
-        graphs: () => [compiled.lastGraphs.forward!, compiled.lastGraphs.backward!],
-        dispose: () => compiled.dispose(),
+        graphs,
+        dispose,
       };
     },
   });
   return {
     title: "gptMini (d 64, 4 heads, 2 layers, T 32, batch 16), AdamW",
-    variants: [variant("default"), variant("min-cut")],
+    variants: [
+      variant({ partition: "min-cut", compiledOptimizer: false }),
+      variant({ partition: "min-cut", compiledOptimizer: true }),
+      variant({ partition: "default", compiledOptimizer: true, lossInGraph: true }),
+      variant({ partition: "min-cut", compiledOptimizer: true, lossInGraph: true }),
+    ],
     torchScript: "gpt_mini_step.py",
     runs: 30,
     rounds: 3,
