@@ -69,6 +69,7 @@ function compareRun(
   base: RunResult,
 ): Failure[] {
   const failures: Failure[] = [];
+  const m = ref.magnitude ?? 0;
   const inputNames = p.nodes.flatMap((n, i) => (isInput(n) ? [nodeName(p, i)] : []));
   const push = (where: string, message: string | undefined) => {
     if (message) failures.push({ mode, kind: "mismatch", where, message });
@@ -76,13 +77,14 @@ function compareRun(
   if (run.outputs.length !== ref.outputs.length)
     push("outputs", `${run.outputs.length} outputs, expected ${ref.outputs.length}`);
   ref.outputs.forEach((r, k) => {
-    push(`output ${k}`, judge(run.outputs[k] ?? null, r, base.outputs[k] ?? null, float));
+    push(`output ${k}`, judge(run.outputs[k] ?? null, r, base.outputs[k] ?? null, float, m));
   });
   ref.grads.forEach((r, i) => {
-    push(`grad of ${inputNames[i]}`, judge(run.grads[i] ?? null, r, base.grads[i] ?? null, float));
+    push(`grad of ${inputNames[i]}`, judge(run.grads[i] ?? null, r, base.grads[i] ?? null, float, m));
   });
   ref.buffers.forEach((r, i) => {
-    if (r) push(`buffer ${inputNames[i]}`, judge(run.buffers[i] ?? null, r, base.buffers[i] ?? null, float));
+    if (r)
+      push(`buffer ${inputNames[i]}`, judge(run.buffers[i] ?? null, r, base.buffers[i] ?? null, float, m));
   });
   return failures;
 }
@@ -94,17 +96,20 @@ function compareRepeated(
   run: ConcurrentResult,
   ref: ConcurrentResult,
   base: ConcurrentResult,
+  magnitude: number,
 ): Failure[] {
   const failures: Failure[] = [];
   const inputNames = p.nodes.flatMap((n, i) => (isInput(n) ? [nodeName(p, i)] : []));
   ref.calls.forEach((outs, c) => {
     outs.forEach((r, k) => {
-      const message = judge(run.calls[c]?.[k] ?? null, r, base.calls[c]?.[k] ?? null, float);
+      const message = judge(run.calls[c]?.[k] ?? null, r, base.calls[c]?.[k] ?? null, float, magnitude);
       if (message) failures.push({ mode, kind: "mismatch", where: `call ${c} output ${k}`, message });
     });
   });
   ref.buffers.forEach((r: TensorData | null, i) => {
-    const message = r ? judge(run.buffers[i] ?? null, r, base.buffers[i] ?? null, float) : undefined;
+    const message = r
+      ? judge(run.buffers[i] ?? null, r, base.buffers[i] ?? null, float, magnitude)
+      : undefined;
     if (message)
       failures.push({ mode, kind: "mismatch", where: `buffer ${inputNames[i]} after the calls`, message });
   });
@@ -173,7 +178,7 @@ export async function checkProgram(p: Program, options: CheckOptions): Promise<C
         const mode = `concurrent:${name}`;
         try {
           const run = await runRepeated(p, spec, options.compilers, calls, options.sequentialRepeats);
-          failures.push(...compareRepeated(p, mode, spec.float, run, refRep, baseRep));
+          failures.push(...compareRepeated(p, mode, spec.float, run, refRep, baseRep, ref.magnitude ?? 0));
         } catch (e) {
           failures.push(crashFailure(mode, e));
         }

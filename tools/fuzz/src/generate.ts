@@ -1,7 +1,7 @@
 // The random program generator: grows a DAG one op at a time, running each candidate op eagerly
 // in float64 on the values so far, so it keeps only ops whose shapes are valid (PyTorch's rules)
 // and whose values stay away from kinks, poles and ties.
-import { noGrad, type Tensor } from "@aotjs/tensor";
+import { defaultGenerator, manualSeed, noGrad, type Tensor } from "@aotjs/tensor";
 import { MAX_ABS, makeInputs } from "./interpret.js";
 import { numbers } from "./ops/helpers.js";
 import { type FuzzOp, type GenContext, type GenValue, opDef, opTable } from "./ops/index.js";
@@ -39,7 +39,21 @@ const realDType = (d: VDType) => (d === "float" ? "float64" : d);
 
 /** The program for `seed`: the same seed always gives the same program. */
 export function generateProgram(seed: number, options: GenerateOptions = {}): Program {
+  // Generation draws dropout masks from the default generator; the caller's state is put back.
+  const saved = { seed: defaultGenerator.seed, offset: defaultGenerator.offset };
+  try {
+    return grow(seed, options);
+  } finally {
+    manualSeed(saved.seed).offset = saved.offset;
+  }
+}
+
+function grow(seed: number, options: GenerateOptions): Program {
   const rng = new Rng(seed);
+  // Dropout draws its masks here as the runs will (they seed the default generator with this too),
+  // so the domain checks see the runs' values.
+  const programSeed = rng.seed();
+  manualSeed(programSeed);
   const nodes: ProgramNode[] = [];
   const slots: Slot[] = [];
   const weights = Object.fromEntries(
@@ -123,9 +137,11 @@ export function generateProgram(seed: number, options: GenerateOptions = {}): Pr
     const name = rng.weighted(weights);
     const def = opDef(name)!;
     const mark = nodes.length;
+    const rngOffset = defaultGenerator.offset;
     const rollback = () => {
       nodes.length = mark;
       slots.length = mark;
+      defaultGenerator.offset = rngOffset;
     };
     const proposal = def.gen(ctx);
     if (!proposal) {
@@ -190,7 +206,7 @@ export function generateProgram(seed: number, options: GenerateOptions = {}): Pr
 
   const outputs = chooseOutputs(rng, nodes, slots, crashed);
   return deadCodeEliminate({
-    seed: rng.seed(),
+    seed: programSeed,
     nodes,
     outputs,
     backendPartition: rng.bool() ? "default" : "mincut",

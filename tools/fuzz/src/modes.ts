@@ -8,6 +8,7 @@ import type { Compiler, TensorData } from "@aotjs/ir";
 import { defaultPartition, minCutRematerializationPartition } from "@aotjs/partitioner";
 import { manualSeed, Tensor, tensor } from "@aotjs/tensor";
 import { buildFunction, makeInputs } from "./interpret.js";
+import { maxAbs } from "./ops/helpers.js";
 import { isInput, type Program } from "./program.js";
 import { Rng } from "./rng.js";
 
@@ -74,6 +75,8 @@ export interface RunResult {
   readonly buffers: readonly (TensorData | null)[];
   /** The graphs aotFunction compiled (aot modes). */
   readonly graphs?: AotFunction<Tensor[], unknown>["lastGraphs"];
+  /** Eager runs: twice the largest |value| of any input or op result (M in the tolerance rule). */
+  readonly magnitude?: number;
 }
 
 /** A run that threw: where, and the message. */
@@ -129,7 +132,16 @@ export async function runMode(p: Program, spec: ModeSpec, compilers: Compilers):
   const ctx = { float: spec.float };
   manualSeed(p.seed);
   const inputs = makeInputs(p, ctx);
-  const fn = buildFunction(p, ctx);
+  let magnitude = maxAbs(...inputs);
+  const fn = buildFunction(
+    p,
+    ctx,
+    spec.compiler
+      ? undefined
+      : (_i, _args, out) => {
+          magnitude = Math.max(magnitude, maxAbs(out));
+        },
+  );
   const nf = spec.compiler ? aotFunction(fn, aotOptions(p, spec, compilers)) : undefined;
   try {
     let outputs: (Tensor | number)[];
@@ -155,7 +167,7 @@ export async function runMode(p: Program, spec: ModeSpec, compilers: Compilers):
       outputs: outputData,
       grads: inputs.map((x) => (x.requiresGrad && x.grad ? x.grad.toData() : null)),
       buffers: inputs.map((x, i) => (mutated.has(i) ? x.toData() : null)),
-      ...(nf ? { graphs: { ...nf.lastGraphs } } : {}),
+      ...(nf ? { graphs: { ...nf.lastGraphs } } : { magnitude: 2 * magnitude }),
     };
   } catch (e) {
     if (e instanceof RunCrash && nf) e.graphs = { ...nf.lastGraphs };
