@@ -1,9 +1,10 @@
 // pnpm --filter @aotjs/fuzz run fuzz -- --seed S --count N [--modes a,b] [--concurrent-every K]
-//   [--only I] [--no-shrink] [--max-shrunk K] [--json FILE] [--quiet]
+//   [--only I] [--no-shrink] [--max-shrunk K] [--json FILE] [--quiet] [--not-known ID,...|all]
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { formatProgram } from "./format.js";
 import { generateProgram } from "./generate.js";
+import { knownDefects } from "./known-defects.js";
 import { type ModeName, modeNames } from "./modes.js";
 import { formatSummary, programSeed, runSession } from "./session.js";
 
@@ -19,6 +20,8 @@ const { values } = parseArgs({
     "max-shrunk": { type: "string", default: "10" },
     json: { type: "string" },
     quiet: { type: "boolean", default: false },
+    // Known-defect ids (or "all") to treat as real failures: shrinks and prints them.
+    "not-known": { type: "string" },
   },
 });
 
@@ -43,6 +46,11 @@ const summary = await runSession({
   concurrentEvery: Number(values["concurrent-every"]),
   shrink: !values["no-shrink"],
   maxShrunk: Number(values["max-shrunk"]),
+  knownDefects: knownDefects.filter(
+    (d) =>
+      !values["not-known"] ||
+      (values["not-known"] !== "all" && !values["not-known"].split(",").includes(d.id)),
+  ),
   onProgram(index, status) {
     done++;
     if (!values.quiet && (status === "failed" || done % 100 === 0))

@@ -15,11 +15,19 @@ export function formatProgram(p: Program, float: "float32" | "float64" = "float3
   const notes: string[] = [];
   p.nodes.forEach((n, i) => {
     if (!isInput(n)) return;
+    if (n.input.init.kind === "alias") {
+      k++;
+      params.push(`${nodeName(p, i)}: ${formatMeta({ shape: n.input.shape, dtype: n.input.dtype })}`);
+      notes.push(
+        `//   ${nodeName(p, i)} = ${nodeName(p, n.args[0]!)} (the same tensor object, passed again)`,
+      );
+      return;
+    }
     const values = Array.from(inputs[k++]!.data() as ArrayLike<number | bigint>, Number);
     const shown = values.slice(0, MAX_VALUES).join(", ") + (values.length > MAX_VALUES ? ", ..." : "");
     params.push(`${nodeName(p, i)}: ${formatMeta({ shape: n.input.shape, dtype: n.input.dtype })}`);
     notes.push(
-      `//   ${nodeName(p, i)}${n.input.requiresGrad ? " (requires grad)" : ""} = [${shown}]${n.input.init.kind === "values" ? "" : ` (${n.input.init.kind}, seed ${n.input.init.seed})`}`,
+      `//   ${nodeName(p, i)}${n.input.requiresGrad ? " (requires grad)" : ""} = [${shown}]${"seed" in n.input.init ? ` (${n.input.init.kind}, seed ${n.input.init.seed})` : ""}`,
     );
   });
   const body = p.nodes.flatMap((n, i) => {

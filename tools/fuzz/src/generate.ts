@@ -129,6 +129,18 @@ function grow(seed: number, options: GenerateOptions): Program {
   for (let i = rng.int(1, 3); i > 0; i--)
     addInput(randomShape(), rng.bool(0.85) ? "float" : rng.pick(["int64", "int32", "bool"] as const));
   if (rng.bool(0.3)) addInput(randomShape(), rng.bool(0.8) ? "float" : "int64", "normal", false);
+  // Now and then the caller passes one tensor as two arguments (an update through one shows through the other).
+  if (rng.bool(0.12)) {
+    // Mostly a buffer: updates in place, the interesting case, need an input that doesn't require grad.
+    const buffers = nodes.flatMap((n, i) => (n.input && !n.input.requiresGrad ? [i] : []));
+    const source = rng.pick(
+      buffers.length && rng.bool(0.8) ? buffers : nodes.flatMap((n, i) => (n.input ? [i] : [])),
+    );
+    const input: InputSpec = { ...nodes[source]!.input!, init: { kind: "alias" } };
+    nodes.push({ op: "input", args: [source], attrs: {}, input });
+    slots.push({ ...slots[source]!, input });
+  }
+  const rootOf = (ref: number) => (nodes[ref]!.input?.init.kind === "alias" ? nodes[ref]!.args[0]! : ref);
 
   const target = rng.int(options.minOps ?? 3, options.maxOps ?? 15);
   let ops = 0;
@@ -200,7 +212,12 @@ function grow(seed: number, options: GenerateOptions): Program {
       value: nan ? undefined : out,
       requiresGrad: meta.dtype === "float" && name !== "detach" && argSlots.some((s) => s.requiresGrad),
     });
-    if (name.startsWith("mutate_")) slots[proposal.args[0]!]!.value = out;
+    if (name.startsWith("mutate_")) {
+      const root = rootOf(proposal.args[0]!);
+      slots.forEach((slot, i) => {
+        if (slot.input && rootOf(i) === root) slot.value = out;
+      });
+    }
     ops++;
   }
 

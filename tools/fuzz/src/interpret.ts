@@ -39,18 +39,30 @@ export function buildFunction(p: Program, ctx: RunContext, hook?: NodeHook): Pro
   };
 }
 
-/** Fresh input tensors for one run (float inputs in the run's float dtype; values fixed by the program). */
+/**
+ * Fresh input tensors for one run (float inputs in the run's float dtype; values fixed by the
+ * program). An alias input is its source's tensor object itself.
+ */
 export function makeInputs(p: Program, ctx: RunContext): Tensor[] {
-  return p.nodes.filter(isInput).map(({ input }) => {
+  const byNode = new Map<number, Tensor>();
+  return p.nodes.flatMap((node, i) => {
+    if (!isInput(node)) return [];
+    const { input } = node;
+    if (input.init.kind === "alias") {
+      const source = byNode.get(node.args[0]!)!;
+      byNode.set(i, source);
+      return [source];
+    }
     const dtype = realDType(input.dtype, ctx.float);
     const values = inputValues(input);
     const data = TensorData.zeros(dtype, input.shape);
-    values.forEach((v, i) => {
-      data.data[i] = (dtype === "int64" ? BigInt(v) : v) as never;
+    values.forEach((v, k) => {
+      data.data[k] = (dtype === "int64" ? BigInt(v) : v) as never;
     });
     const t = tensor(data.data, { shape: input.shape });
     if (input.requiresGrad) t.requiresGrad = true;
-    return t;
+    byNode.set(i, t);
+    return [t];
   });
 }
 
@@ -60,6 +72,18 @@ export function inferMetas(p: Program): Meta[] | { node: number; reason: string 
   for (let i = 0; i < p.nodes.length; i++) {
     const node = p.nodes[i]!;
     if (isInput(node)) {
+      if (node.input.init.kind === "alias") {
+        const source = p.nodes[node.args[0]!];
+        const spec = source?.input;
+        if (!(node.args[0]! < i) || !spec || spec.init.kind === "alias")
+          return { node: i, reason: "an alias must name an earlier, non-alias input" };
+        if (
+          spec.dtype !== node.input.dtype ||
+          spec.requiresGrad !== node.input.requiresGrad ||
+          spec.shape.join() !== node.input.shape.join()
+        )
+          return { node: i, reason: "an alias must have its source's meta and requiresGrad" };
+      } else if (node.args.length) return { node: i, reason: "an input node reads nothing" };
       metas.push({ shape: node.input.shape, dtype: node.input.dtype });
       continue;
     }

@@ -14,10 +14,14 @@ export interface Meta {
 export type Json = number | string | boolean | null | readonly Json[] | { readonly [k: string]: Json };
 export type Attrs = { readonly [k: string]: Json | undefined };
 
-/** How an input's values are made: a seeded distribution, or explicit values (a shrunk program's cut). */
+/**
+ * How an input's values are made: a seeded distribution, explicit values (a shrunk program's cut),
+ * or "alias": the caller passes the same tensor object as the input node in `args[0]` again.
+ */
 export type InputInit =
   | { readonly kind: "normal" | "positive" | "int" | "bool"; readonly seed: number }
-  | { readonly kind: "values"; readonly values: readonly number[] };
+  | { readonly kind: "values"; readonly values: readonly number[] }
+  | { readonly kind: "alias" };
 
 export interface InputSpec {
   readonly shape: readonly number[];
@@ -99,6 +103,7 @@ export function inputValues(spec: InputSpec): number[] {
   const n = numel(spec.shape);
   const init = spec.init;
   if (init.kind === "values") return [...init.values];
+  if (init.kind === "alias") throw new RangeError("inputValues: an alias has its source's values");
   const rng = new Rng(init.seed);
   return Array.from({ length: n }, () => {
     switch (init.kind) {
@@ -160,9 +165,7 @@ export function deadCodeEliminate(p: Program): Program {
   });
   return {
     ...p,
-    nodes: p.nodes.flatMap((n, i) =>
-      live.has(i) ? [isInput(n) ? n : { ...n, args: n.args.map((r) => map.get(r)!) }] : [],
-    ),
+    nodes: p.nodes.flatMap((n, i) => (live.has(i) ? [{ ...n, args: n.args.map((r) => map.get(r)!) }] : [])),
     outputs: p.outputs.map((o) => (typeof o === "number" ? map.get(o)! : o)),
   };
 }

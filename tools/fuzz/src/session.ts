@@ -95,7 +95,10 @@ export function makeRecheck(options: CheckOptions, calls: number): Recheck {
       ...(concurrent ? { concurrent: { modes: [concurrent], calls } } : {}),
       ...(tweak.sequential ? { sequentialRepeats: true } : {}),
     });
-    return report.status === "ok";
+    // An invalid variant (out of the domain) proves nothing: report it as still failing.
+    if (report.status === "invalid")
+      return [{ mode, kind: "crash", where: "variant", message: report.invalid ?? "" }];
+    return report.failures.filter((f) => f.mode === mode);
   };
 }
 
@@ -277,6 +280,15 @@ export function formatSummary(s: Summary): string {
     ...table("skipped", s.skipped),
     ...table("invalid programs (generator rejects at check time)", s.invalid),
   ];
+  const unshrunk = s.failures.filter((x) => !x.shrunk);
+  if (unshrunk.length)
+    lines.push(
+      "failures not shrunk (a failure of the same kind is, or --max-shrunk was reached; replay with --only):",
+      ...unshrunk.map(
+        (f) =>
+          `  program ${f.index}: ${f.failure.mode} ${f.failure.kind} at ${f.failure.where}: ${f.failure.message.split("\n")[0]}`,
+      ),
+    );
   for (const f of s.failures.filter((x) => x.shrunk)) {
     lines.push(
       "",

@@ -82,9 +82,17 @@ function* candidates(p: Program, metas: readonly Meta[]): Generator<Program> {
   for (let i = 0; i < p.nodes.length; i++) {
     const spec = p.nodes[i]!.input;
     if (!spec) continue;
+    if (spec.init.kind === "alias") continue;
+    // An alias follows its source (same shape and requiresGrad).
     const replace = (input: InputSpec): Program => ({
       ...p,
-      nodes: p.nodes.map((n, j) => (j === i ? { ...n, input } : n)),
+      nodes: p.nodes.map((n, j) =>
+        j === i
+          ? { ...n, input }
+          : n.input?.init.kind === "alias" && n.args[0] === i
+            ? { ...n, input: { ...input, init: n.input.init } }
+            : n,
+      ),
     });
     if (spec.requiresGrad) yield replace({ ...spec, requiresGrad: false });
     if (spec.init.kind === "values") continue;

@@ -155,9 +155,9 @@ export const miscOps = defineOps({
   clone_sub_: cloneInPlace("sub_", 0.3),
   clone_mul_: cloneInPlace("mul_", 0.5),
   clone_div_: cloneInPlace("div_", 0.3),
-  mutate_add_: mutate("add_", 0.6),
-  mutate_mul_: mutate("mul_", 0.3),
-  mutate_copy_: mutate("copy_", 0.3),
+  mutate_add_: mutate("add_", 1),
+  mutate_mul_: mutate("mul_", 0.4),
+  mutate_copy_: mutate("copy_", 0.5),
   dropout: {
     weight: 0.6,
     gen(g) {
