@@ -88,7 +88,14 @@ function conv2dBackwardWeight(
 
 export const computeLowerings: LoweringsFor<ConvOp> = {
   // ONNX MatMul broadcasts batch dims as numpy.matmul does, like the IR op.
-  matmul: (ctx, _node, [a, b]) => ctx.op("MatMul", [a!, b!], {}, ctx.out),
+  // With an inner dim of 0 the product is zeros; ORT's batched MatMul then leaves its output
+  // uninitialized (found by @aotjs/fuzz), so the zeros are made directly.
+  matmul: (ctx, node, [a, b]) => {
+    const k = node.inputs[0]!.meta.shape.at(-1);
+    if (k !== 0) return ctx.op("MatMul", [a!, b!], {}, ctx.out);
+    const zero = ctx.tensorProto(node.meta.dtype, [1], [0]);
+    return ctx.op("ConstantOfShape", [ctx.ints(node.meta.shape)], { value: { tensor: zero } }, ctx.out);
+  },
   // ORT's Conv and ConvTranspose are float32-only; float64 goes through im2col + MatMul (float64.ts).
   conv2d: (ctx, node, [x, w]) => {
     const a = node.attrs;

@@ -163,7 +163,8 @@ export const creationLowerings: LoweringsFor<CreationOp> = {
     if (!wide) v = ctx.op("Cast", [v], { to: { int: CAST_TO.float32 } });
     const ceiling = low < high ? (wide ? largestFloat64Below(high) : largestFloat32Below(high)) : low;
     const clamped = ctx.op("Min", [v, ctx.scalar(dtype, ceiling)]);
-    return ctx.op("Reshape", [clamped, ctx.ints(shape)], {}, ctx.out);
+    // allowzero = 1: an empty shape's 0 is a dim, not "copy the input's dim".
+    return ctx.op("Reshape", [clamped, ctx.ints(shape)], { allowzero: { int: 1 } }, ctx.out);
   },
   bernoulli: (ctx, node, [seedIn, offsetIn]) => {
     const { shape, p } = node.attrs;
@@ -171,7 +172,12 @@ export const creationLowerings: LoweringsFor<CreationOp> = {
     const rng = new Rng(ctx);
     const { seed, offset, index } = counters(ctx, node, seedIn!, offsetIn!, n, 2 ** 53);
     const u = uniform24(rng, seed, ctx.op("Add", [offset, index]));
-    return ctx.op("Reshape", [ctx.op("Less", [u, ctx.scalar("float64", p)]), ctx.ints(shape)], {}, ctx.out);
+    return ctx.op(
+      "Reshape",
+      [ctx.op("Less", [u, ctx.scalar("float64", p)]), ctx.ints(shape)],
+      { allowzero: { int: 1 } },
+      ctx.out,
+    );
   },
 };
 

@@ -46,6 +46,11 @@ export const layoutLowerings: LoweringsFor<LayoutOp> = {
   permute: (ctx, node, [x]) => {
     const matmul = ctx.transposedMatmuls.get(node);
     if (!matmul) return ctx.op("Transpose", [x!], { perm: { ints: node.attrs.dims } }, ctx.out);
+    // An inner dim of 0: zeros, as the matmul lowering makes them (ORT's batched MatMul doesn't).
+    if (matmul.inputs[0]!.meta.shape.at(-1) === 0) {
+      const zero = ctx.tensorProto(node.meta.dtype, [1], [0]);
+      return ctx.op("ConstantOfShape", [ctx.ints(node.meta.shape)], { value: { tensor: zero } }, ctx.out);
+    }
     // (a @ b)^T = b^T @ a^T over the last two dims (batch dims broadcast the same either way).
     const swap = (v: { name: string; meta: { shape: readonly number[] } }) => {
       const r = v.meta.shape.length;
@@ -55,10 +60,14 @@ export const layoutLowerings: LoweringsFor<LayoutOp> = {
     const [a, b] = matmul.inputs as [(typeof node.inputs)[0], (typeof node.inputs)[0]];
     return ctx.op("MatMul", [swap(b!), swap(a!)], {}, ctx.out);
   },
+  // An empty result is an empty constant: ORT's optimizer drops an Expand from [1] to [0] inside a
+  // graph (ExpandElimination), and the nodes after it then see the one element (found by @aotjs/fuzz).
   expand: (ctx, node, [x]) =>
     sameShape(node.inputs[0]!.meta.shape, node.attrs.shape)
       ? identity(ctx, x!)
-      : ctx.op("Expand", [x!, ctx.ints(node.attrs.shape)], {}, ctx.out),
+      : node.attrs.shape.includes(0)
+        ? identity(ctx, ctx.constant(node.meta.dtype, node.attrs.shape, []))
+        : ctx.op("Expand", [x!, ctx.ints(node.attrs.shape)], {}, ctx.out),
   // ONNX Squeeze/Unsqueeze without axes squeeze every size-1 dim; the IR's empty list means none.
   squeeze: (ctx, node, [x]) =>
     node.attrs.dims.length === 0

@@ -36,6 +36,8 @@ function pad(ctx: LowerContext<"pad">): KernelFn {
   const { before, after, value } = ctx.attrs;
   const dtype = ctx.out.dtype;
   const pairs = before.map((b, i) => [b, after[i]!] as [number, number]);
+  // Nothing to pad (always so for a 0-d tensor, which tf.pad refuses): a copy (found by @aotjs/fuzz).
+  if (pairs.every(([b, a]) => b === 0 && a === 0)) return ([x]) => tf.clone(x!);
   if (dtype === "bool") return ([x]) => toBool(tf.pad(tf.cast(x!, "int32"), pairs, value !== 0 ? 1 : 0));
   let v = value;
   if (dtype !== "float32") {
