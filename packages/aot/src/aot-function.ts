@@ -94,6 +94,23 @@ function planInputs(
 }
 
 /**
+ * The distinct tensors among the flattened arguments, and for each argument position the index
+ * of its tensor among them. Tracing sees one input per distinct tensor, so an in-place update
+ * through one argument is seen through another that is the same tensor, as eager code sees it
+ * (PyTorch's AOT Autograd dedupes aliased arguments the same way).
+ */
+function dedupe(all: readonly Tensor[]): { leaves: Tensor[]; slots: number[] } {
+  const index = new Map<Tensor, number>();
+  const slots = all.map((t) => {
+    const seen = index.get(t);
+    if (seen !== undefined) return seen;
+    index.set(t, index.size);
+    return index.size - 1;
+  });
+  return { leaves: [...index.keys()], slots };
+}
+
+/**
  * functorch's `aot_function`: traces `fn`'s forward and backward ahead of time, partitions the
  * joint graph, compiles both halves, and runs them inside eager autograd: the result is an async
  * function whose outputs backprop into the caller's tensors. Compiled graphs are cached on the
@@ -119,15 +136,23 @@ export function aotFunction<A extends unknown[], R>(
    */
   async function compile(
     leaves: readonly Tensor[],
+    slots: readonly number[],
     spec: TreeSpec,
     needsGrad: boolean,
     traced: Traced,
   ): Promise<Compiled> {
-    const names = options.inputNames?.(leaves.length) ?? leaves.map((_, i) => `primals_${i + 1}`);
+    // A tensor passed several times is one graph input, named after its first position.
+    const allNames = options.inputNames?.(slots.length) ?? slots.map((_, i) => `primals_${i + 1}`);
+    const names = leaves.map((_, u) => allNames[slots.indexOf(u)]!);
     let outputSpec: TreeSpec | undefined;
     let result: unknown;
     const flatFn = (...xs: Tensor[]) => {
-      result = fn(...(unflatten(spec, xs) as A));
+      result = fn(
+        ...(unflatten(
+          spec,
+          slots.map((u) => xs[u]!),
+        ) as A),
+      );
       const out = flatten(result);
       outputSpec = out.spec;
       return out.leaves;
@@ -231,12 +256,15 @@ export function aotFunction<A extends unknown[], R>(
 
   const start = (args: A): Promise<Awaited<R>> => {
     stats.calls++;
-    const { leaves, spec } = flatten(args);
+    const flat = flatten(args);
+    const spec = flat.spec;
+    const { leaves, slots } = dedupe(flat.leaves);
     const needsGrad = isGradEnabled() && leaves.some((t) => t.requiresGrad);
     const key = [
       specKey(spec),
       needsGrad,
       options.cacheKey?.() ?? "",
+      slots.length === leaves.length ? "" : `aliases ${slots}`,
       ...leaves.map((t) => `${t.dtype}[${t.shape}]${t.requiresGrad ? "g" : ""}`),
     ].join("|");
     let entry = entries.get(key);
@@ -244,7 +272,7 @@ export function aotFunction<A extends unknown[], R>(
     else {
       stats.compiles++;
       const traced: Traced = {};
-      entry = { compiled: compile(leaves, spec, needsGrad, traced), traced };
+      entry = { compiled: compile(leaves, slots, spec, needsGrad, traced), traced };
       entries.set(key, entry);
       // A compile that throws leaves nothing behind, so the next call tries again.
       const created = entry;

@@ -66,6 +66,40 @@ describe("outputs", () => {
 });
 
 describe("inputs and gradients", () => {
+  // Oracle: eager. Found by the fuzzer: each argument was its own graph input, so an update through
+  // `b` was not seen through `a` when both are one tensor (f(x, x) gave x * 2, eager (x + 1) * 2).
+  it("one tensor passed as two arguments is one input: an update through one is seen through the other", async () => {
+    const f = (a: Tensor, b: Tensor, w: Tensor) => {
+      b.add_(w);
+      return a.mul(2).mul(w);
+    };
+    const start = [0.5, -1, 2];
+    const x = tensor(start);
+    const wEager = tensor([1, 2, 3], { dtype: "float32", ...rg });
+    const eagerOut = f(x, x, wEager);
+    await eagerOut.sum().backward();
+    const y = tensor(start);
+    const w = tensor([1, 2, 3], { dtype: "float32", ...rg });
+    const compiled = aotFunction(f);
+    const out = await compiled(y, y, w);
+    await out.sum().backward();
+    expectClose(out, eagerOut, "output");
+    expectClose(y, x, "the updated tensor");
+    expectClose(w.grad, wEager.grad, "w.grad");
+    expect(compiled.lastGraphs.forward!.inputs).toHaveLength(2);
+    // Distinct tensors of the same shapes are another signature: two inputs, no update seen.
+    const [p, q] = [tensor(start), tensor(start)];
+    const distinct = await compiled(p, q, tensor([1, 2, 3], { dtype: "float32" }));
+    expectClose(
+      distinct,
+      tensor(start)
+        .mul(2)
+        .mul(tensor([1, 2, 3], { dtype: "float32" })),
+      "distinct arguments",
+    );
+    expect(compiled.stats().compiles).toBe(2);
+  });
+
   it("inputs that don't require grad get no gradient and no backward work", async () => {
     manualSeed(2);
     const f = aotFunction((a: Tensor, b: Tensor, c: Tensor) => a.mul(b).add(c.sin()));

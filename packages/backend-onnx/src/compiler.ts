@@ -291,10 +291,19 @@ const ORT_TYPES: readonly DType[] = ["float32", "float64", "int32", "int64", "bo
  * mul/div around a MatMul into FusedMatMul's `alpha`, a float32 attribute: `a.matmul(b).div(1.04)`
  * in float64 came back 3e-8 off. Float32 graphs keep the fusion.
  */
+const holdsFloat64 = (graph: Graph) => graph.values.some((v) => v.meta.dtype === "float64");
+
 function float64Optimizations(graph: Graph): { optimization?: { disable_specified_optimizers: string } } {
-  const float64 = graph.values.some((v) => v.meta.dtype === "float64");
-  return float64 ? { optimization: { disable_specified_optimizers: "MatMulScaleFusion" } } : {};
+  return holdsFloat64(graph) ? { optimization: { disable_specified_optimizers: "MatMulScaleFusion" } } : {};
 }
+
+/**
+ * ORT's "extended" fusions rewrite into contrib ops that keep float32 attributes (FusedMatMul's
+ * alpha) or have float32 kernels only (x * sigmoid(x) becomes QuickGelu, which then fails to load
+ * in float64), so graphs holding float64 values get "basic" unless the caller asks otherwise.
+ */
+const optimizationLevel = (graph: Graph, asked: OnnxCompilerOptions["graphOptimizationLevel"]) =>
+  asked ?? (holdsFloat64(graph) ? "basic" : "all");
 
 /**
  * A `Compiler` that lowers each graph to ONNX and runs it on ONNX Runtime (onnxruntime-node by
@@ -324,7 +333,7 @@ export function onnxCompiler(options: OnnxCompilerOptions = {}): OnnxCompiler {
     try {
       session = await ort.InferenceSession.create(bytes, {
         executionProviders: options.executionProviders ?? ["cpu"],
-        graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
+        graphOptimizationLevel: optimizationLevel(graph, options.graphOptimizationLevel),
         logSeverityLevel: options.logSeverityLevel ?? 4,
         ...(threads !== undefined ? { intraOpNumThreads: threads } : {}),
         ...(recording ? { enableProfiling: true, profileFilePrefix: recording.prefix } : {}),

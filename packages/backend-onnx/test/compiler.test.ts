@@ -212,6 +212,34 @@ describe("float64 graphs keep float64 precision", () => {
   );
 });
 
+describe("float64 graphs are kept from float32-only fusions", () => {
+  // Oracle: the reference interpreter. At ORT's "all" level, float64 x * sigmoid(x) (F.silu) is
+  // fused into com.microsoft.QuickGelu, whose kernel is float32-only: the session failed to load.
+  test.each(["float64", "float32"] as const)(
+    "%s x * sigmoid(x) loads and matches the reference",
+    async (dtype) => {
+      const b = new GraphBuilder("silu");
+      const x = b.input("x", meta([2, 3], dtype));
+      b.output([b.op("mul", [x, b.op("sigmoid", [x])])]);
+      const g = b.build();
+      const values = Array.from({ length: 6 }, (_, i) => i / 2 - 1.3);
+      const input = new TensorData(
+        dtype,
+        [2, 3],
+        dtype === "float64" ? Float64Array.from(values) : Float32Array.from(values),
+      );
+      const exe = await onnxCompiler({ intraOpNumThreads: 1 })(g, g.inputMetas);
+      const [got] = await exe.run([input]);
+      const [want] = interpret(g, [input]);
+      const tol = dtype === "float64" ? 1e-15 : 1e-6;
+      Array.from(got!.data as Float64Array).forEach((v, i) => {
+        expect(Math.abs(v - Number(want!.data[i]))).toBeLessThan(tol);
+      });
+      await exe.dispose();
+    },
+  );
+});
+
 describe("names that are Object.prototype keys", () => {
   // Oracle: the reference interpreter. `__proto__` is a valid IR name; feeds and results keyed by
   // it in plain objects would set a prototype instead of a property.
