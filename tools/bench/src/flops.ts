@@ -1,28 +1,10 @@
-import type { Graph } from "@aotjs/ir";
+import { type Graph, nodeFlops } from "@aotjs/ir";
 
-const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
+const GEMM_OPS = new Set(["matmul", "conv2d", "conv2dBackwardInput", "conv2dBackwardWeight"]);
 
 /**
- * Multiply-add FLOPs (2 per multiply-accumulate) of a graph's matmuls and convolutions, the work
- * a training step's GFLOP/s is measured against; pointwise ops and reductions are not counted.
+ * FLOPs of a graph's matmuls and convolutions (2 per multiply-add, ir's `nodeFlops`): the work a
+ * training step's GFLOP/s is measured against; pointwise ops, reductions and pools are not counted.
  */
-export function matmulConvFlops(graph: Graph): number {
-  let total = 0;
-  for (const n of graph.nodes) {
-    if (n.op === "matmul") {
-      const k = n.inputs[0]!.meta.shape.at(-1) ?? 1;
-      total += 2 * prod(n.meta.shape) * k;
-    } else if (n.op === "conv2d") {
-      const [, cg, kh, kw] = n.inputs[1]!.meta.shape as [number, number, number, number];
-      total += 2 * prod(n.meta.shape) * cg * kh * kw;
-    } else if (n.op === "conv2dBackwardInput") {
-      // As many multiply-adds as the forward conv: every output gradient meets every tap once.
-      const [, cg, kh, kw] = n.inputs[1]!.meta.shape as [number, number, number, number];
-      total += 2 * prod(n.inputs[0]!.meta.shape) * cg * kh * kw;
-    } else if (n.op === "conv2dBackwardWeight") {
-      const [, cg, kh, kw] = n.attrs.weightShape as [number, number, number, number];
-      total += 2 * prod(n.inputs[0]!.meta.shape) * cg * kh * kw;
-    }
-  }
-  return total;
-}
+export const matmulConvFlops = (graph: Graph): number =>
+  graph.nodes.reduce((a, n) => a + (GEMM_OPS.has(n.op) ? nodeFlops(n) : 0), 0);
