@@ -75,6 +75,12 @@ export const CONV_CASES: readonly ConvCase[] = [
     attrs: { stride: [2, 2], padding: [1, 1], dilation: [1, 1], groups: 1 },
   },
   {
+    name: "[1,3] stride 2 padding [0,1] (rows no tap reads)",
+    x: [1, 2, 5, 6],
+    w: [2, 2, 1, 3],
+    attrs: { stride: [2, 2], padding: [0, 1], dilation: [1, 1], groups: 1 },
+  },
+  {
     name: "groups 2 stride [3,2] dilation [2,3] padding [2,1] (floor drops rows)",
     x: [1, 4, 9, 8],
     w: [4, 2, 3, 2],

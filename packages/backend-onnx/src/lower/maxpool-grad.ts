@@ -32,7 +32,7 @@ export type MaxPoolGradFormulation = "scatter" | "masks";
  *
  *   - x is padded with -infinity and read tap by tap, x_t [N, C, OH, OW] (see `tapReader`);
  *     m = Max(x_0, ..., x_T-1), which is NaN exactly in the windows holding one (ORT's Max
- *     propagates NaN, unlike MaxPool).
+ *     propagates NaN; its MaxPool does not, and yields -FLT_MAX for a window of -infinity).
  *   - first_t = (x_t == m) and no earlier tap matched: the newly set bits of a running Or, by Xor.
  *     Padding never matches: where a tap can fall into the padding, a constant mask of the output
  *     positions where it reads the input keeps a window whose real values are all -infinity
@@ -52,7 +52,6 @@ export function maxPoolGradMasks(
   shape: readonly number[],
   g: PoolGeometry,
 ): string {
-  // ORT's Sum has float kernels only; integers add pairwise.
   const float = isFloating(dtype);
   const [n, c] = shape as [number, number];
   const [oh, ow] = g.output as [number, number];
@@ -101,6 +100,14 @@ export function maxPoolGradMasks(
     const mask = inside[0]!.flatMap((r) => inside[1]!.map((col) => (r && col ? 1 : 0)));
     return ctx.constant("bool", [oh, ow], mask);
   };
+  const lasts: (string | undefined)[] = new Array(taps.length);
+  let later: string | undefined;
+  for (let k = taps.length - 1; k >= 0 && float; k--) {
+    const nan = ctx.op("IsNaN", [taps[k]!.value]);
+    const next: string = later ? ctx.op("Or", [later, nan]) : nan;
+    lasts[k] = later ? ctx.op("Xor", [next, later]) : nan;
+    later = next;
+  }
   const firsts: string[] = [];
   let seen: string | undefined;
   for (const t of taps) {
@@ -110,14 +117,6 @@ export function maxPoolGradMasks(
     const next: string = seen ? ctx.op("Or", [seen, match]) : match;
     firsts.push(seen ? ctx.op("Xor", [next, seen]) : match);
     seen = next;
-  }
-  const lasts: (string | undefined)[] = new Array(taps.length);
-  let later: string | undefined;
-  for (let k = taps.length - 1; k >= 0 && float; k--) {
-    const nan = ctx.op("IsNaN", [taps[k]!.value]);
-    const next: string = later ? ctx.op("Or", [later, nan]) : nan;
-    lasts[k] = later ? ctx.op("Xor", [next, later]) : nan;
-    later = next;
   }
   const zero = ctx.scalar(dtype, 0);
   const rows = Math.ceil(plane[0]! / sh);
@@ -143,11 +142,7 @@ export function maxPoolGradMasks(
         ? ctx.op("ConstantOfShape", [ctx.ints([n, c, rows, cols])], {
             value: { tensor: ctx.tensorProto(dtype, [1], [0]) },
           })
-        : parts.length === 1
-          ? parts[0]!
-          : float
-            ? ctx.op("Sum", parts)
-            : parts.slice(1).reduce((sum, p) => ctx.op("Add", [sum, p]), parts[0]!);
+        : parts.slice(1).reduce((sum, p) => ctx.op("Add", [sum, p]), parts[0]!);
     }
   }
   const full = interleavePhases(ctx, phases, [n, c, rows, cols]);
