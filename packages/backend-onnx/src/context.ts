@@ -17,6 +17,19 @@ export interface RuntimeCheck {
 }
 
 /**
+ * Which formulation a lowering with several uses, per op; "auto" (the default) picks per node
+ * from its shapes, by rules measured on ORT's CPU kernels (see the README's Performance section).
+ */
+export interface Formulations {
+  /** "conv": one Conv with g as the kernel; "gemm": im2col + one MatMul; "batchedGemm": im2col + a MatMul per sample. */
+  readonly conv2dBackwardWeight?: "auto" | "conv" | "gemm" | "batchedGemm";
+  /** "convTranspose": ConvTranspose; "conv": Conv with the flipped weight, one per stride phase. */
+  readonly conv2dBackwardInput?: "auto" | "convTranspose" | "conv";
+  /** "scatter": MaxPool's Indices + ScatterElements; "masks": per-tap equality masks. */
+  readonly maxPool2dBackward?: "auto" | "scatter" | "masks";
+}
+
+/**
  * What a lowering writes into: ONNX nodes, constant initializers and runtime checks. A lowering
  * gets one IR node and the ONNX names of its inputs, and returns the name of its result; the
  * driver renames that to the IR node's name, so values keep their graph names.
@@ -42,6 +55,7 @@ export class LoweringContext {
     taken: Iterable<string>,
     /** Whether to materialize runtime checks (onnxCompiler does; a plain export does not). */
     readonly runtimeChecks: boolean,
+    readonly formulations: Formulations = {},
   ) {
     this.#names = new Set(taken);
   }

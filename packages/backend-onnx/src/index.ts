@@ -9,7 +9,7 @@ export {
   onnxBackend,
   onnxCompiler,
 } from "./compiler.js";
-export type { RuntimeCheck } from "./context.js";
+export type { Formulations, RuntimeCheck } from "./context.js";
 export { OnnxBackendError } from "./errors.js";
 export {
   type ArtifactFile,

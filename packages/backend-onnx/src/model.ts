@@ -1,4 +1,4 @@
-import type { AnyNode, Graph, TensorData } from "@aotjs/ir";
+import { type AnyNode, broadcastShapes, type Graph, type Node, type TensorData, type Value } from "@aotjs/ir";
 import { create, toBinary } from "@bufbuild/protobuf";
 import {
   GraphProtoSchema,
@@ -8,9 +8,10 @@ import {
   StringStringEntryProtoSchema,
 } from "onnx-buf";
 import pkg from "../package.json" with { type: "json" };
-import { LoweringContext, type RuntimeCheck } from "./context.js";
+import { type Formulations, LoweringContext, type RuntimeCheck } from "./context.js";
 import { describeNode, OnnxBackendError } from "./errors.js";
 import { lowerings, MIN_OPSET_FOR_RANDOM } from "./lower/index.js";
+import { binaryLowerings } from "./lower/pointwise.js";
 import { tensorDataProto, valueInfo } from "./proto.js";
 import { sha256 } from "./sha256.js";
 
@@ -44,6 +45,12 @@ export interface OnnxModelOptions {
    * a copy through ORT. Default false: an exported model has every output. See `passThrough`.
    */
   readonly omitPassThroughOutputs?: boolean;
+  /**
+   * Force a formulation for the ops that have several (conv2dBackwardWeight, conv2dBackwardInput,
+   * maxPool2dBackward). Default "auto" for each: chosen per node from its shapes, by rules
+   * measured on ORT's CPU kernels. All formulations compute the same values.
+   */
+  readonly formulations?: Formulations;
   /** Extra metadata_props entries. */
   readonly metadata?: Readonly<Record<string, string>>;
   readonly docString?: string;
@@ -74,6 +81,36 @@ const RANDOM_OPS = new Set(["uniform", "bernoulli"]);
 const swapsLastTwo = (dims: readonly number[]) =>
   dims.length >= 2 &&
   dims.every((d, i) => d === (i < dims.length - 2 ? i : i === dims.length - 2 ? i + 1 : i - 1));
+
+/** Ops whose ONNX lowering broadcasts its inputs numpy-style and reads nothing but their dtypes. */
+const BROADCASTING = new Set<string>(Object.keys(binaryLowerings));
+
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
+
+/**
+ * Expands that need not run: every reader is a broadcasting pointwise op (a sum's gradient,
+ * expanded, then multiplied by a full-size tensor), and broadcasting the expand's input instead
+ * gives that reader the same result shape, so the same values: broadcasting x to S and then
+ * against the other operands reads the same elements as broadcasting x against them directly.
+ * Maps each such expand's result to the value its readers get instead. Decided in graph order,
+ * each check seeing the expands already dropped, so a reader of two is checked with both.
+ */
+function droppedExpands(graph: Graph, outputs: ReadonlySet<Value>): Map<Value, Value> {
+  const replaced = new Map<Value, Value>();
+  for (const node of graph.nodes) {
+    if (node.op !== "expand" || outputs.has(node.output)) continue;
+    const users = graph.users(node.output);
+    const source = node.inputs[0]!;
+    const keepsShape = (user: Node) => {
+      if (!BROADCASTING.has(user.op)) return false;
+      const fed = user.inputs.map((v) => (v === node.output ? source : (replaced.get(v) ?? v)).meta.shape);
+      return sameShape(broadcastShapes(...fed), user.meta.shape);
+    };
+    if (users.length > 0 && users.every(keepsShape)) replaced.set(node.output, source);
+  }
+  return replaced;
+}
 
 function chooseOpset(graph: Graph, requested: number | undefined): number {
   const random = graph.nodes.find((n) => RANDOM_OPS.has(n.op));
@@ -119,6 +156,7 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
     opset,
     graph.values.map((v) => v.name),
     options.runtimeChecks ?? false,
+    options.formulations,
   );
   const outputSet = new Set(graph.outputs);
   for (const node of graph.nodes) {
@@ -133,7 +171,8 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
       ctx.transposedMatmuls.set(node, producer as AnyNode);
     }
   }
-  const elided = new Set([...ctx.transposedMatmuls.values()]);
+  const expands = droppedExpands(graph, outputSet);
+  const elided = new Set([...ctx.transposedMatmuls.values(), ...[...expands.keys()].map((v) => v.producer!)]);
   for (const node of graph.nodes) {
     if (elided.has(node)) continue;
     ctx.begin(node);
@@ -142,7 +181,7 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
       result = (lowerings[node.op] as (c: LoweringContext, n: typeof node, i: string[]) => string)(
         ctx,
         node,
-        node.inputs.map((v) => v.name),
+        node.inputs.map((v) => (expands.get(v) ?? v).name),
       );
     } catch (e) {
       if (e instanceof OnnxBackendError) throw e;

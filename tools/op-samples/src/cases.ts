@@ -1,5 +1,9 @@
 // Conv and pool geometries of the sample table: strides, padding, dilation, groups (depthwise too),
 // ceil mode, plus a ResNet stem, a strided 1x1 downsample, and a ceil-mode window clipped at the edge.
+// The conv cases also reach every formulation a backend may switch between by shape: padding
+// wider than the kernel reaches (a transposed conv with negative padding), a 1x1 conv at stride 1
+// (no im2col) and at stride 2 with padding, strides and dilations that share no factor, and rows
+// the forward's floor division drops.
 import { conv2dShape, pool2dShape } from "@aotjs/ir";
 
 export interface ConvCase {
@@ -51,6 +55,36 @@ export const CONV_CASES: readonly ConvCase[] = [
     x: [2, 4, 6, 7],
     w: [3, 4, 1, 1],
     attrs: { stride: [2, 2], padding: [0, 0], dilation: [1, 1], groups: 1 },
+  },
+  {
+    name: "1x1 (pointwise)",
+    x: [2, 4, 3, 3],
+    w: [5, 4, 1, 1],
+    attrs: { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 },
+  },
+  {
+    name: "[2,3] padding [2,1] (padding past the kernel's reach)",
+    x: [1, 2, 4, 5],
+    w: [3, 2, 2, 3],
+    attrs: { stride: [1, 1], padding: [2, 1], dilation: [1, 1], groups: 1 },
+  },
+  {
+    name: "1x1 stride 2 padding 1",
+    x: [1, 3, 5, 4],
+    w: [2, 3, 1, 1],
+    attrs: { stride: [2, 2], padding: [1, 1], dilation: [1, 1], groups: 1 },
+  },
+  {
+    name: "[1,3] stride 2 padding [0,1] (rows no tap reads)",
+    x: [1, 2, 5, 6],
+    w: [2, 2, 1, 3],
+    attrs: { stride: [2, 2], padding: [0, 1], dilation: [1, 1], groups: 1 },
+  },
+  {
+    name: "groups 2 stride [3,2] dilation [2,3] padding [2,1] (floor drops rows)",
+    x: [1, 4, 9, 8],
+    w: [4, 2, 3, 2],
+    attrs: { stride: [3, 2], padding: [2, 1], dilation: [2, 3], groups: 2 },
   },
 ];
 export const convOut = (c: ConvCase) => conv2dShape(c.x, c.w, c.attrs);

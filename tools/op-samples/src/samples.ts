@@ -578,6 +578,21 @@ export function makeSamples(seed = 20240601): SampleTable {
         ],
         attrs: { kernelSize: [3, 3], stride: [2, 2], padding: [1, 1], dilation: [2, 2], ceilMode: true },
       },
+      {
+        name: "a window with no input in it (dilation 3 over a 2x2 input)",
+        inputs: [uniform(r, [1, 2, 1, 1]), distinct(r, [1, 2, 2, 2])],
+        attrs: { kernelSize: [2, 2], stride: [1, 1], padding: [1, 1], dilation: [3, 3] },
+      },
+      {
+        name: "kernel [2,1] under stride 2 (columns no window reads)",
+        inputs: [uniform(r, [1, 2, 2, 3]), distinct(r, [1, 2, 4, 5])],
+        attrs: { kernelSize: [2, 1], stride: [2, 2] },
+      },
+      {
+        name: "int32 with ties, 3x3 stride 2 padding 1",
+        inputs: [ints32([1, 2, 3, 3], -5, 5), ints32([1, 2, 5, 5], -2, 2)],
+        attrs: { kernelSize: [3, 3], stride: [2, 2], padding: [1, 1] },
+      },
     ],
     avgPool2d: [
       ...POOL_CASES.map((c) => ({ name: c.name, inputs: [uniform(r, c.x)], attrs: c.attrs })),

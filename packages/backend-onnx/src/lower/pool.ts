@@ -1,6 +1,7 @@
 import { type DType, isFloating, type OpAttrs } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
 import { avgPool64, avgPoolBackward64, type Windows } from "./float64.js";
+import { chooseMaxPoolGrad, maxPoolGradMasks } from "./maxpool-grad.js";
 import { CAST_TO, type LoweringsFor } from "./types.js";
 
 type PoolOp = "maxPool2d" | "maxPool2dBackward" | "avgPool2d" | "avgPool2dBackward";
@@ -133,6 +134,21 @@ function avgDivisors(a: OpAttrs<"avgPool2d">, g: Geometry): Float64Array {
   return out;
 }
 
+/** Per output position (row-major): whether its window has an input element in it. */
+function nonEmpty(g: Geometry): number[] {
+  const hits = [0, 1].map((k) =>
+    Array.from({ length: g.output[k]! }, (_, o) =>
+      Array.from(
+        { length: g.kernel[k]! },
+        (_, i) => o * g.stride[k]! + i * g.dilation[k]! - g.begin[k]!,
+      ).some((at) => at >= 0 && at < g.input[k]!),
+    ),
+  );
+  return hits[0]!.flatMap((r) => hits[1]!.map((c) => (r && c ? 1 : 0)));
+}
+
+const emptyWindows = (g: Geometry) => nonEmpty(g).includes(0);
+
 export const poolLowerings: LoweringsFor<PoolOp> = {
   // The reference propagates NaN (a NaN always wins its window); ORT's MaxPool compares with >, so
   // NaN never wins. A MaxPool of the IsNaN mask finds the windows holding one.
@@ -150,21 +166,28 @@ export const poolLowerings: LoweringsFor<PoolOp> = {
   // MaxPool's Indices output gives each window's argmax as a flat index into x (batch and channel
   // included); ScatterElements with reduction "add" sums the gradients into a flat zero tensor.
   // Ties go to the first maximum in both. (A window holding NaN routes its gradient to ORT's
-  // maximum, not to the reference's last NaN; the gradient of a NaN input is NaN-poisoned anyway.)
+  // maximum, not to the reference's last NaN; the "masks" formulation matches the reference there.)
+  // A window with no input in it (dilation can step over a small input) routes nothing, as in the
+  // reference, where ORT's MaxPool would still name an index.
   maxPool2dBackward: (ctx, node, [gy, x]) => {
     const dtype = node.meta.dtype;
     const pd = poolDType(dtype);
     const xShape = node.inputs[1]!.meta.shape;
     const g = geometry(node.attrs, xShape, node.inputs[0]!.meta.shape);
+    if (chooseMaxPoolGrad(ctx.formulations.maxPool2dBackward) === "masks")
+      return maxPoolGradMasks(ctx, gy!, x!, dtype, xShape, g);
     const { indices, paddedShape } = maxPool(ctx, castTo(ctx, x!, dtype, pd), pd, g, true);
     const plane = paddedShape ?? xShape.slice(2);
     const total = xShape[0]! * xShape[1]! * plane[0]! * plane[1]!;
+    const routed = emptyWindows(g)
+      ? ctx.op("Where", [ctx.constant("bool", g.output, nonEmpty(g)), gy!, ctx.scalar(dtype, 0)])
+      : gy!;
     const zeros = ctx.op("ConstantOfShape", [ctx.ints([total])], {
       value: { tensor: ctx.tensorProto(dtype, [1], [0]) },
     });
     const flat = ctx.op(
       "ScatterElements",
-      [zeros, ctx.op("Reshape", [indices!, ctx.ints([-1])]), ctx.op("Reshape", [gy!, ctx.ints([-1])])],
+      [zeros, ctx.op("Reshape", [indices!, ctx.ints([-1])]), ctx.op("Reshape", [routed, ctx.ints([-1])])],
       {
         axis: { int: 0 },
         reduction: { string: "add" },

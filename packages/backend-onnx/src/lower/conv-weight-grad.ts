@@ -1,0 +1,179 @@
+// conv2dBackwardWeight in float32, three ways:
+//   - "conv": one Conv with the output gradient as the kernel (the batch plays the channels);
+//   - "gemm": im2col of x from Pad + strided Slices, then ONE MatMul over K = N * OH * OW;
+//   - "batchedGemm": the same columns per sample, a batched MatMul over K = OH * OW, ReduceSum over N.
+// Which one a node gets is `chooseWeightGrad`'s call, from measurements.
+import type { LoweringContext } from "../context.js";
+import { type ConvGeometry, symmetricPads } from "./conv-geometry.js";
+import { tapReader } from "./phases.js";
+
+/** How conv2dBackwardWeight is lowered (see `OnnxModelOptions.formulations`). */
+export type WeightGradFormulation = "conv" | "gemm" | "batchedGemm";
+
+/**
+ * dW[o, c, i, j] = sum over n, y, x of g[n, o, y, x] * x[n, c, y*s + i*d - p, x*s + j*d - p]: a
+ * convolution of x with g as the kernel, where the batch plays the channels' role. The roles of
+ * stride and dilation swap (the kernel g steps by the conv's stride, the output by its dilation).
+ * With groups, the group joins the batch in the channel dim (x as [C/G, G*N, H, W]) and a grouped
+ * Conv keeps each group's output channels to its own inputs. Output [C/G, O, kh', kw'] is sliced
+ * to the kernel (kh' can exceed kh when the last rows never reach a window) and transposed.
+ * ORT runs this Conv as a GEMM whose N is only kh' * kw', so it is slow unless the input has few
+ * channels (the ResNet stem, C = 3, where the columns of the other formulations cost more).
+ */
+export function weightGradConv(ctx: LoweringContext, g: string, x: string, geo: ConvGeometry): string {
+  const { n, cg, o, groups } = geo;
+  const [h, w] = geo.input as [number, number];
+  const [kh, kw] = geo.kernel as [number, number];
+  const [oh, ow] = geo.output as [number, number];
+  const og = o / groups;
+  let xs: string;
+  let gs: string;
+  if (groups === 1) {
+    xs = ctx.op("Transpose", [x], { perm: { ints: [1, 0, 2, 3] } });
+    gs = ctx.op("Transpose", [g], { perm: { ints: [1, 0, 2, 3] } });
+  } else {
+    const x5 = ctx.op("Reshape", [x, ctx.ints([n, groups, cg, h, w])]);
+    xs = ctx.op("Reshape", [
+      ctx.op("Transpose", [x5], { perm: { ints: [2, 1, 0, 3, 4] } }),
+      ctx.ints([cg, groups * n, h, w]),
+    ]);
+    const g5 = ctx.op("Reshape", [g, ctx.ints([n, groups, og, oh, ow])]);
+    gs = ctx.op("Reshape", [
+      ctx.op("Transpose", [g5], { perm: { ints: [1, 2, 0, 3, 4] } }),
+      ctx.ints([o, n, oh, ow]),
+    ]);
+  }
+  let y = ctx.op("Conv", [xs, gs], {
+    kernel_shape: { ints: [oh, ow] },
+    strides: { ints: geo.dilation },
+    dilations: { ints: geo.stride },
+    pads: { ints: symmetricPads(geo.padding) },
+    group: { int: groups },
+  });
+  const full = [0, 1].map((i) => {
+    const size = geo.input[i]! + 2 * geo.padding[i]! - geo.stride[i]! * (geo.output[i]! - 1) - 1;
+    return Math.floor(size / geo.dilation[i]!) + 1;
+  });
+  if (full[0] !== kh || full[1] !== kw) {
+    y = ctx.op("Slice", [y, ctx.ints([0, 0]), ctx.ints([kh, kw]), ctx.ints([2, 3])]);
+  }
+  return ctx.op("Transpose", [y], { perm: { ints: [1, 0, 2, 3] } }, ctx.out);
+}
+
+/**
+ * im2col of `x` (any layout [A, B, H, W]): for each tap (i, j) in row-major order, the zero-padded
+ * input the tap reads at every output position, [A, B, OH, OW], stacked on a new axis at `axis`
+ * (1 or 2). Many taps read through `tapReader` (stride phases, so each tap is a contiguous
+ * block); a 1x1 kernel is one strided Slice of x, or x itself.
+ */
+function tapColumns(
+  ctx: LoweringContext,
+  x: string,
+  shape: readonly number[],
+  geo: ConvGeometry,
+  axis: number,
+): string {
+  const [kh, kw] = geo.kernel as [number, number];
+  const zero = ctx.scalar("float32", 0);
+  if (kh * kw === 1 && geo.padding.every((p) => p === 0)) {
+    const [h, w] = geo.input as [number, number];
+    const end = [0, 1].map((k) => geo.stride[k]! * (geo.output[k]! - 1) + 1);
+    const whole = end[0] === h && end[1] === w && geo.stride.every((s) => s === 1);
+    return whole
+      ? x
+      : ctx.op("Slice", [x, ctx.ints([0, 0]), ctx.ints(end), ctx.ints([2, 3]), ctx.ints(geo.stride)]);
+  }
+  const extent = [0, 1].map(
+    (k) => (geo.kernel[k]! - 1) * geo.dilation[k]! + geo.stride[k]! * (geo.output[k]! - 1) + 1,
+  );
+  const read = tapReader(
+    ctx,
+    x,
+    shape,
+    { begin: geo.padding, extent, stride: geo.stride, output: geo.output },
+    zero,
+    true,
+  );
+  const slices: string[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) slices.push(read([i * geo.dilation[0]!, j * geo.dilation[1]!]));
+  }
+  if (slices.length === 1) return slices[0]!;
+  return ctx.op(
+    "Concat",
+    slices.map((s) => ctx.op("Unsqueeze", [s, ctx.ints([axis])])),
+    { axis: { int: axis } },
+  );
+}
+
+/**
+ * dW as GEMMs over im2col columns. "gemm": x as [C, N, H, W] and g as [O, N, OH, OW] (two
+ * transposes), columns [C, T, N, OH, OW] = [G, Cg*T, K], and per group one product
+ * columns @ g^T, K = N*OH*OW: the largest contraction, best where the spatial size is small.
+ * "batchedGemm": no transposes; columns [N, C, T, OH, OW] and one product per sample, K = OH*OW,
+ * then ReduceSum over N. Both take the product with the columns on the left ([Cg*T, og], the
+ * orientation ORT's MatMul ran fastest) and transpose the small result to [O, Cg, kh, kw].
+ */
+export function weightGradGemm(
+  ctx: LoweringContext,
+  g: string,
+  x: string,
+  geo: ConvGeometry,
+  batched: boolean,
+): string {
+  const { n, cg, o, groups } = geo;
+  const og = o / groups;
+  const taps = geo.kernel[0]! * geo.kernel[1]!;
+  const positions = geo.output[0]! * geo.output[1]!;
+  let product: string;
+  if (batched) {
+    const cols = ctx.op("Reshape", [
+      tapColumns(ctx, x, [n, geo.c, ...geo.input], geo, 2),
+      ctx.ints([n, groups, cg * taps, positions]),
+    ]);
+    const grads = ctx.op("Reshape", [g, ctx.ints([n, groups, og, positions])]);
+    const perSample = ctx.op("MatMul", [
+      cols,
+      ctx.op("Transpose", [grads], { perm: { ints: [0, 1, 3, 2] } }),
+    ]);
+    product = ctx.reduce("ReduceSum", perSample, [0], false);
+  } else {
+    const k = n * positions;
+    const xt = ctx.op("Transpose", [x], { perm: { ints: [1, 0, 2, 3] } });
+    const cols = ctx.op("Reshape", [
+      tapColumns(ctx, xt, [geo.c, n, ...geo.input], geo, 1),
+      ctx.ints([groups, cg * taps, k]),
+    ]);
+    const gt = ctx.op("Transpose", [g], { perm: { ints: [1, 0, 2, 3] } });
+    // g^T as [G, K, og]: the Transpose of the reshaped [G, og, K] is what ORT fuses into MatMul.
+    const grads = ctx.op("Transpose", [ctx.op("Reshape", [gt, ctx.ints([groups, og, k])])], {
+      perm: { ints: [0, 2, 1] },
+    });
+    product = ctx.op("MatMul", [cols, grads]);
+  }
+  const dw = ctx.op("Transpose", [product], { perm: { ints: [0, 2, 1] } });
+  return ctx.op("Reshape", [dw, ctx.ints([o, cg, geo.kernel[0]!, geo.kernel[1]!])], {}, ctx.out);
+}
+
+/**
+ * The formulation for one node: the forced one, else (auto) by shape, from resnet18's layers at
+ * batch 8 and a few others on ORT's CPU kernels (see the README's Performance section):
+ *   - "conv" for large strided kernels over many input channels (a 7x7 stride 2 conv of 16
+ *     channels, not resnet18's stem of 3): there the Conv's own GEMM (N = kh*kw) runs faster
+ *     than a product over columns 12 times the size of x;
+ *   - "batchedGemm" where x and g are large next to the weight: it saves transposing both, and
+ *     its ReduceSum over the batch (N weights' worth) is the cheaper extra copy;
+ *   - "gemm" otherwise (deep, small layers, where one K = N*OH*OW contraction runs fastest).
+ */
+export function chooseWeightGrad(
+  geo: ConvGeometry,
+  forced: WeightGradFormulation | "auto" | undefined,
+): WeightGradFormulation {
+  if (forced && forced !== "auto") return forced;
+  const [kh, kw] = geo.kernel as [number, number];
+  if (kh * kw >= 25 && geo.cg * kh * kw >= 400 && geo.stride[0]! * geo.stride[1]! > 1) return "conv";
+  const xSize = geo.n * geo.c * geo.input[0]! * geo.input[1]!;
+  const gSize = geo.n * geo.o * geo.output[0]! * geo.output[1]!;
+  const wSize = geo.o * geo.cg * kh * kw;
+  return 2 * geo.n * wSize < xSize + gSize ? "batchedGemm" : "gemm";
+}
