@@ -44,6 +44,12 @@ export class LoweringContext {
    * matmul's own value is never materialized. Maps each such permute to its matmul.
    */
   readonly transposedMatmuls = new Map<AnyNode, AnyNode>();
+  /**
+   * gather/scatterAdd nodes whose index is an `expand` of one index per slice along `dim` (an
+   * embedding's rows): they lower to ONNX Gather / ScatterND over whole slices, reading the
+   * unexpanded index (this map's value, an ONNX name) instead of one index per element.
+   */
+  readonly sliceIndexed = new Map<AnyNode, string>();
   readonly #names: Set<string>;
   readonly #constants = new Map<string, string>();
   #node: AnyNode | undefined;

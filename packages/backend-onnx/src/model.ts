@@ -96,13 +96,18 @@ const sameShape = (a: readonly number[], b: readonly number[]) =>
  * Maps each such expand's result to the value its readers get instead. Decided in graph order,
  * each check seeing the expands already dropped, so a reader of two is checked with both.
  */
-function droppedExpands(graph: Graph, outputs: ReadonlySet<Value>): Map<Value, Value> {
+function droppedExpands(
+  graph: Graph,
+  outputs: ReadonlySet<Value>,
+  sliceIndexed: ReadonlyMap<AnyNode, unknown>,
+): Map<Value, Value> {
   const replaced = new Map<Value, Value>();
   for (const node of graph.nodes) {
     if (node.op !== "expand" || outputs.has(node.output)) continue;
     const users = graph.users(node.output);
     const source = node.inputs[0]!;
     const keepsShape = (user: Node) => {
+      if (sliceIndexed.has(user as AnyNode) && user.inputs.indexOf(node.output) === 1) return true;
       if (!BROADCASTING.has(user.op)) return false;
       const fed = user.inputs.map((v) => (v === node.output ? source : (replaced.get(v) ?? v)).meta.shape);
       return sameShape(broadcastShapes(...fed), user.meta.shape);
@@ -110,6 +115,33 @@ function droppedExpands(graph: Graph, outputs: ReadonlySet<Value>): Map<Value, V
     if (users.length > 0 && users.every(keepsShape)) replaced.set(node.output, source);
   }
   return replaced;
+}
+
+/**
+ * gather (any dim) and scatterAdd (dim 0) whose index is `expand(i)`, with `i` of size 1 on every
+ * dim but `dim` and the index as large as x on those dims: every slice along `dim` takes one
+ * index, so ONNX's slice-wise Gather / ScatterND do it from `i` (an embedding and its gradient:
+ * one row per token instead of one index per element, and a check over the tokens only).
+ */
+function sliceIndexedNodes(graph: Graph): Map<AnyNode, Value> {
+  const found = new Map<AnyNode, Value>();
+  for (const node of graph.nodes) {
+    if (node.op !== "gather" && node.op !== "scatterAdd") continue;
+    const { dim } = node.attrs;
+    if (node.op === "scatterAdd" && dim !== 0) continue;
+    const [x, index] = node.inputs as [Value, Value];
+    const expand = index.producer;
+    if (expand?.op !== "expand") continue;
+    const i = expand.inputs[0]!;
+    const is = i.meta.shape;
+    const xs = x.meta.shape;
+    const ok =
+      is.length === xs.length &&
+      is.every((d, k) => (k === dim ? d === index.meta.shape[k] : d === 1)) &&
+      index.meta.shape.every((d, k) => k === dim || d === xs[k]);
+    if (ok) found.set(node, i);
+  }
+  return found;
 }
 
 function chooseOpset(graph: Graph, requested: number | undefined): number {
@@ -171,7 +203,9 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
       ctx.transposedMatmuls.set(node, producer as AnyNode);
     }
   }
-  const expands = droppedExpands(graph, outputSet);
+  const sliced = sliceIndexedNodes(graph);
+  const expands = droppedExpands(graph, outputSet, sliced);
+  for (const [node, index] of sliced) ctx.sliceIndexed.set(node, index.name);
   const elided = new Set([...ctx.transposedMatmuls.values(), ...[...expands.keys()].map((v) => v.producer!)]);
   for (const node of graph.nodes) {
     if (elided.has(node)) continue;

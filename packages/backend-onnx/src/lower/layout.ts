@@ -27,11 +27,13 @@ function checkIndex(ctx: LoweringContext, node: Node<"gather" | "scatterAdd">, i
   const x = node.inputs[0]!.meta;
   const dtype = node.inputs[1]!.meta.dtype;
   const size = x.shape[node.attrs.dim]!;
+  // Two passes over the index (its min and max), not three elementwise ones and a cast; an empty
+  // index has no min or max to flag (ReduceMin/Max of nothing are the dtype's extremes).
   ctx.check(
     () =>
       ctx.op("Or", [
-        ctx.op("Less", [index, ctx.scalar(dtype, 0)]),
-        ctx.op("GreaterOrEqual", [index, ctx.scalar(dtype, size)]),
+        ctx.op("Less", [ctx.reduce("ReduceMin", index, null, false), ctx.scalar(dtype, 0)]),
+        ctx.op("GreaterOrEqual", [ctx.reduce("ReduceMax", index, null, false), ctx.scalar(dtype, size)]),
       ]),
     `an index is out of range for dim ${node.attrs.dim} of x [${x.shape.join(",")}] (valid: 0 to ${size - 1})`,
   );
@@ -100,11 +102,26 @@ export const layoutLowerings: LoweringsFor<LayoutOp> = {
     );
   },
   gather: (ctx, node, [x, index]) => {
+    const perSlice = ctx.sliceIndexed.get(node);
+    if (perSlice !== undefined) {
+      checkIndex(ctx, node, perSlice);
+      const flat = ctx.op("Reshape", [perSlice, ctx.ints([-1])]);
+      return ctx.op("Gather", [x!, flat], { axis: { int: node.attrs.dim } }, ctx.out);
+    }
     checkIndex(ctx, node, index!);
     return ctx.op("GatherElements", [x!, index!], { axis: { int: node.attrs.dim } }, ctx.out);
   },
-  // ScatterElements with reduction "add" (opset 16) accumulates in index order, like the reference.
+  // ScatterElements / ScatterND with reduction "add" (opset 16) accumulate every update, as the
+  // reference does (the order of equal indices' additions is the runtime's).
   scatterAdd: (ctx, node, [x, index, src]) => {
+    const perSlice = ctx.sliceIndexed.get(node);
+    if (perSlice !== undefined) {
+      checkIndex(ctx, node, perSlice);
+      // ScatterND addresses dim 0 by [n, 1] int64 indices; each update is a whole slice of x.
+      let rows = ctx.op("Reshape", [perSlice, ctx.ints([-1, 1])]);
+      if (node.inputs[1]!.meta.dtype !== "int64") rows = ctx.op("Cast", [rows], { to: { int: 7 } });
+      return ctx.op("ScatterND", [x!, rows, src!], { reduction: { string: "add" } }, ctx.out);
+    }
     checkIndex(ctx, node, index!);
     return ctx.op(
       "ScatterElements",
