@@ -5,6 +5,7 @@ import {
   type Executable,
   formatMeta,
   type Graph,
+  graphFlops,
   type OpName,
   opNames,
   TensorData,
@@ -27,9 +28,11 @@ export interface OrtModule {
 
 export interface OnnxCompilerOptions extends Omit<OnnxModelOptions, "initializers"> {
   /**
-   * Threads inside one op. Default: the machine's available parallelism. (ORT's own default
-   * starts a pool but ran MatMul at one-thread speed here: 121-161 GFLOP/s at 1024^3, against
-   * 225-295 with 2 threads set explicitly on 2 cores.)
+   * Threads inside one op. Default: the machine's available parallelism for graphs averaging at
+   * least 1.5 MFLOP per node (`graphFlops`), one thread below that, where waking a pool for every
+   * small kernel costs more than it saves (measured on 2 cores: gptMini's backward, 0.7 MFLOP per
+   * node, 5.8 ms on one thread against 7.8 on two; resnet18's, 2 MFLOP per node at 64^2, 51
+   * against 43). ORT's own default starts a pool but ran MatMul at one-thread speed here.
    */
   readonly intraOpNumThreads?: number;
   /** Threads across independent ops (used with executionMode "parallel"). */
@@ -291,6 +294,10 @@ const ORT_TYPES: readonly DType[] = ["float32", "float64", "int32", "int64", "bo
  * mul/div around a MatMul into FusedMatMul's `alpha`, a float32 attribute: `a.matmul(b).div(1.04)`
  * in float64 came back 3e-8 off. Float32 graphs keep the fusion.
  */
+/** Mean FLOPs per node from which a thread pool pays for itself (see `intraOpNumThreads`). */
+const POOL_WORTH_FLOPS = 1.5e6;
+const flopsPerNode = (graph: Graph) => graphFlops(graph) / Math.max(1, graph.nodes.length);
+
 const holdsFloat64 = (graph: Graph) => graph.values.some((v) => v.meta.dtype === "float64");
 
 function float64Optimizations(graph: Graph): { optimization?: { disable_specified_optimizers: string } } {
@@ -327,7 +334,8 @@ export function onnxCompiler(options: OnnxCompilerOptions = {}): OnnxCompiler {
     options.onModel?.(bytes, graph);
     const loaded = options.ort ? { ort: options.ort, threads: platformThreads() } : await loadOrt();
     const ort = loaded.ort;
-    const threads = options.intraOpNumThreads ?? loaded.threads;
+    const threads =
+      options.intraOpNumThreads ?? (flopsPerNode(graph) >= POOL_WORTH_FLOPS ? loaded.threads : 1);
     const recording = options.profile ? await profileFolder(graph) : undefined;
     let session: Ort.InferenceSession;
     try {

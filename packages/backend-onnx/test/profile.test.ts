@@ -103,7 +103,7 @@ describe("profile", () => {
 });
 
 describe("session defaults", () => {
-  test("intraOpNumThreads defaults to the machine's available parallelism; spinning stays off", async () => {
+  test("intraOpNumThreads: available parallelism for graphs of big kernels, 1 for tiny ones; spinning off", async () => {
     const seen: ort.InferenceSession.SessionOptions[] = [];
     const module: OrtModule = {
       Tensor: ort.Tensor,
@@ -114,14 +114,22 @@ describe("session defaults", () => {
         },
       },
     };
-    const g = graph(4);
-    // A caller-supplied runtime gets what the platform reports (navigator in a browser, Node 21+).
+    // A caller-supplied runtime gets what the platform reports (navigator in a browser, Node 21+)
+    // for a graph with enough work per node (256^3 matmul: 11 MFLOP per node), one thread for a
+    // graph of tiny kernels (4^3: 43 FLOP per node), where a pool costs more than it saves.
     const platform = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
       ?.hardwareConcurrency;
-    await (await onnxCompiler({ ort: module })(g, g.inputMetas)).dispose?.();
-    expect(seen[0]!.intraOpNumThreads).toBe(platform);
-    await (await onnxCompiler({ ort: module, intraOpNumThreads: 1 })(g, g.inputMetas)).dispose?.();
-    expect(seen[1]!.intraOpNumThreads).toBe(1);
-    expect(seen[1]!.extra).toMatchObject({ session: { intra_op: { allow_spinning: "0" } } });
+    for (const [n, want] of [
+      [256, platform],
+      [4, 1],
+    ] as const) {
+      const g = graph(n);
+      await (await onnxCompiler({ ort: module })(g, g.inputMetas)).dispose();
+      expect(seen.at(-1)!.intraOpNumThreads).toBe(want);
+    }
+    const g = graph(256);
+    await (await onnxCompiler({ ort: module, intraOpNumThreads: 1 })(g, g.inputMetas)).dispose();
+    expect(seen.at(-1)!.intraOpNumThreads).toBe(1);
+    expect(seen.at(-1)!.extra).toMatchObject({ session: { intra_op: { allow_spinning: "0" } } });
   });
 });
