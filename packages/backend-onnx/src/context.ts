@@ -1,8 +1,21 @@
-import type { AnyNode, TensorMeta } from "@aotjs/ir";
+import type { AnyNode, TensorMeta, Value } from "@aotjs/ir";
 import { create } from "@bufbuild/protobuf";
 import { type NodeProto, NodeProtoSchema, type TensorProto } from "onnx-buf";
 import { describeNode, OnnxBackendError } from "./errors.js";
 import { type Attr, attribute, type OnnxType, tensorProto, typedArrayOf } from "./proto.js";
+
+/** What makes two ONNX nodes compute the same thing: op type, inputs, attributes, output count. */
+function nodeKey(
+  opType: string,
+  inputs: readonly string[],
+  attrs: Record<string, Attr>,
+  outputs: number,
+): string {
+  const value = JSON.stringify(attrs, (_, v) =>
+    typeof v === "bigint" ? `${v}n` : v instanceof Uint8Array ? Array.from(v) : v,
+  );
+  return `${opType}(${inputs.join(",")})${value}#${outputs}`;
+}
 
 /**
  * A check that a lowering asks the runtime to make: `flag` names a bool scalar that is true when
@@ -49,9 +62,16 @@ export class LoweringContext {
    * embedding's rows): they lower to ONNX Gather / ScatterND over whole slices, reading the
    * unexpanded index (this map's value, an ONNX name) instead of one index per element.
    */
-  readonly sliceIndexed = new Map<AnyNode, string>();
+  readonly sliceIndexed = new Map<AnyNode, Value>();
+  /**
+   * IR values whose lowering returned another node's output (a shared node, see `opMulti`): the
+   * ONNX name they go by. Only graph outputs get an Identity under their own name.
+   */
+  readonly aliases = new Map<string, string>();
   readonly #names: Set<string>;
   readonly #constants = new Map<string, string>();
+  /** Emitted nodes by op type, inputs and attributes (see `opMulti`). */
+  readonly #emitted = new Map<string, readonly string[]>();
   #node: AnyNode | undefined;
   #step = 0;
 
@@ -101,6 +121,8 @@ export class LoweringContext {
    * helpers, so an ORT error message points back at the IR node.
    */
   op(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}, out?: string): string {
+    const shared = this.#emitted.get(nodeKey(opType, inputs, attrs, 1));
+    if (shared) return shared[0]!;
     return this.opMulti(opType, inputs, attrs, [out ?? this.fresh(opType.toLowerCase())])[0]!;
   }
 
@@ -111,6 +133,14 @@ export class LoweringContext {
     attrs: Record<string, Attr>,
     outs: readonly string[],
   ): string[] {
+    // Every ONNX op this backend emits is a pure function of its inputs and attributes, so a node
+    // equal to one already emitted (a composite's statistics and the graph's own mean of the same
+    // tensor) is not emitted again: its outputs are the earlier node's. ORT's own CSE skips
+    // nodes that produce graph outputs, which saved statistics are.
+    const key = nodeKey(opType, inputs, attrs, outs.length);
+    const shared = this.#emitted.get(key);
+    if (shared) return [...shared];
+    if (opType !== "Identity") this.#emitted.set(key, outs);
     const node = this.node;
     const name = outs[0] === node.name ? node.name : `${node.name}/${this.#step++}`;
     this.nodes.push(
@@ -189,6 +219,11 @@ export class LoweringContext {
   /** Throw a lowering error naming the current op, node and shapes. */
   fail(message: string): never {
     throw new OnnxBackendError(`cannot lower ${describeNode(this.node)} to ONNX: ${message}`);
+  }
+
+  /** The ONNX name of an IR value already lowered. */
+  nameOf(v: Value): string {
+    return this.aliases.get(v.name) ?? v.name;
   }
 
   metaOf(index: number): TensorMeta {

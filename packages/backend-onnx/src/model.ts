@@ -205,7 +205,7 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
   }
   const sliced = sliceIndexedNodes(graph);
   const expands = droppedExpands(graph, outputSet, sliced);
-  for (const [node, index] of sliced) ctx.sliceIndexed.set(node, index.name);
+  for (const [node, index] of sliced) ctx.sliceIndexed.set(node, index);
   const elided = new Set([...ctx.transposedMatmuls.values(), ...[...expands.keys()].map((v) => v.producer!)]);
   for (const node of graph.nodes) {
     if (elided.has(node)) continue;
@@ -215,13 +215,15 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
       result = (lowerings[node.op] as (c: LoweringContext, n: typeof node, i: string[]) => string)(
         ctx,
         node,
-        node.inputs.map((v) => (expands.get(v) ?? v).name),
+        node.inputs.map((v) => ctx.nameOf(expands.get(v) ?? v)),
       );
     } catch (e) {
       if (e instanceof OnnxBackendError) throw e;
       throw new OnnxBackendError(`cannot lower ${describeNode(node)} to ONNX: ${(e as Error)?.message ?? e}`);
     }
-    if (result !== node.name) ctx.op("Identity", [result], {}, node.name);
+    if (result === node.name) continue;
+    if (outputSet.has(node.output)) ctx.op("Identity", [result], {}, node.name);
+    else ctx.aliases.set(node.name, result);
   }
 
   const inputNames = graph.inputs.filter((v) => !frozen.has(v.name)).map((v) => v.name);
@@ -266,7 +268,7 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
       output: [...outputs, ...checkOutputs],
       // Every IR value's meta, so a reader (and the checker's shape inference) sees the graph's types.
       valueInfo: graph.nodes
-        .filter((n) => !outputNameSet.has(n.name) && !elided.has(n))
+        .filter((n) => !outputNameSet.has(n.name) && !elided.has(n) && !ctx.aliases.has(n.name))
         .map((n) => valueInfo(n.name, n.meta)),
     }),
     metadataProps: Object.entries({

@@ -1,4 +1,4 @@
-import type { DType, LayoutOpName, Node } from "@aotjs/ir";
+import type { DType, LayoutOpName, Node, Value } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
 import type { LoweringsFor } from "./types.js";
 
@@ -57,7 +57,7 @@ export const layoutLowerings: LoweringsFor<LayoutOp> = {
     const swap = (v: { name: string; meta: { shape: readonly number[] } }) => {
       const r = v.meta.shape.length;
       const perm = Array.from({ length: r }, (_, i) => (i < r - 2 ? i : i === r - 2 ? r - 1 : r - 2));
-      return ctx.op("Transpose", [v.name], { perm: { ints: perm } });
+      return ctx.op("Transpose", [ctx.nameOf(v as Value)], { perm: { ints: perm } });
     };
     const [a, b] = matmul.inputs as [(typeof node.inputs)[0], (typeof node.inputs)[0]];
     return ctx.op("MatMul", [swap(b!), swap(a!)], {}, ctx.out);
@@ -104,8 +104,9 @@ export const layoutLowerings: LoweringsFor<LayoutOp> = {
   gather: (ctx, node, [x, index]) => {
     const perSlice = ctx.sliceIndexed.get(node);
     if (perSlice !== undefined) {
-      checkIndex(ctx, node, perSlice);
-      const flat = ctx.op("Reshape", [perSlice, ctx.ints([-1])]);
+      const i = ctx.nameOf(perSlice);
+      checkIndex(ctx, node, i);
+      const flat = ctx.op("Reshape", [i, ctx.ints([-1])]);
       return ctx.op("Gather", [x!, flat], { axis: { int: node.attrs.dim } }, ctx.out);
     }
     checkIndex(ctx, node, index!);
@@ -116,9 +117,10 @@ export const layoutLowerings: LoweringsFor<LayoutOp> = {
   scatterAdd: (ctx, node, [x, index, src]) => {
     const perSlice = ctx.sliceIndexed.get(node);
     if (perSlice !== undefined) {
-      checkIndex(ctx, node, perSlice);
+      const i = ctx.nameOf(perSlice);
+      checkIndex(ctx, node, i);
       // ScatterND addresses dim 0 by [n, 1] int64 indices; each update is a whole slice of x.
-      let rows = ctx.op("Reshape", [perSlice, ctx.ints([-1, 1])]);
+      let rows = ctx.op("Reshape", [i, ctx.ints([-1, 1])]);
       if (node.inputs[1]!.meta.dtype !== "int64") rows = ctx.op("Cast", [rows], { to: { int: 7 } });
       return ctx.op("ScatterND", [x!, rows, src!], { reduction: { string: "add" } }, ctx.out);
     }

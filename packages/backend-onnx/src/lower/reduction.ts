@@ -1,4 +1,4 @@
-import { isFloating, type Node, type ReductionOpName } from "@aotjs/ir";
+import { type DType, isFloating, type Node, type ReductionOpName } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
 import { CAST_TO, type LoweringsFor } from "./types.js";
 
@@ -55,41 +55,63 @@ function blockPlan(shape: readonly number[], dims: readonly number[]) {
  * small divisor gives blocks, the float64 pass sees more; with none (a prime length) the whole
  * input is summed in float64, about 3.5x a plain ReduceSum.
  */
-function blockedSum(ctx: LoweringContext, node: Node<"sum" | "mean">, x: string, count: number): string {
-  const { shape, dtype } = ctx.metaOf(0);
-  const { split, inner, outer } = blockPlan(shape, node.attrs.dims);
+function blockedSum(
+  ctx: LoweringContext,
+  x: string,
+  r: FloatReduction,
+  count: number,
+  out: string | undefined,
+): string {
+  const { split, inner, outer } = blockPlan(r.shape, r.dims);
   const toDouble = (v: string) =>
-    dtype === "float64" ? v : ctx.op("Cast", [v], { to: { int: CAST_TO.float64 } });
+    r.dtype === "float64" ? v : ctx.op("Cast", [v], { to: { int: CAST_TO.float64 } });
   let v =
-    split.length === shape.length ? x : ctx.op("Reshape", [x, ctx.ints(split)], { allowzero: { int: 1 } });
+    split.length === r.shape.length ? x : ctx.op("Reshape", [x, ctx.ints(split)], { allowzero: { int: 1 } });
   if (inner.length) v = ctx.reduce("ReduceSum", v, inner, true);
   v = toDouble(v);
   if (outer.length) v = ctx.reduce("ReduceSum", v, outer, true);
-  if (node.op === "mean") v = ctx.op("Div", [v, ctx.scalar("float64", count)]);
-  if (dtype !== "float64") v = ctx.op("Cast", [v], { to: { int: CAST_TO[dtype as "float32"] } });
-  return ctx.op("Reshape", [v, ctx.ints(node.meta.shape)], { allowzero: { int: 1 } }, ctx.out);
+  if (r.mean) v = ctx.op("Div", [v, ctx.scalar("float64", count)]);
+  if (r.dtype !== "float64") v = ctx.op("Cast", [v], { to: { int: CAST_TO[r.dtype as "float32"] } });
+  return ctx.op("Reshape", [v, ctx.ints(reducedShape(r))], { allowzero: { int: 1 } }, out);
 }
 
-/** sum and mean over floats: one ReduceSum/ReduceMean when short, blocked when long. */
-function floatSum(opType: "ReduceSum" | "ReduceMean") {
-  return (ctx: LoweringContext, node: Node<"sum" | "mean">, [x]: readonly string[]): string => {
-    const { dims, keepdim } = node.attrs;
-    if (dims.length === 0) return ctx.op("Identity", [x!], {}, ctx.out);
-    const { shape } = ctx.metaOf(0);
-    const count = dims.reduce((n, d) => n * shape[d]!, 1);
-    // ORT's ReduceMean of nothing is 0; the reference (and PyTorch) give 0/0 = NaN.
-    if (count === 0 && node.op === "mean")
-      return ctx.op(
-        "Expand",
-        [ctx.scalar(node.meta.dtype, Number.NaN), ctx.ints(node.meta.shape)],
-        {},
-        ctx.out,
-      );
-    const empty = shape.includes(0);
-    if (count <= LONG_SUM || empty) return ctx.reduce(opType, x!, dims, keepdim, ctx.out);
-    return blockedSum(ctx, node, x!, count);
-  };
+/** A float sum or mean over `dims` of x (`shape`, `dtype`). */
+export interface FloatReduction {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly dims: readonly number[];
+  readonly keepdim: boolean;
+  readonly mean: boolean;
 }
+
+const reducedShape = (r: FloatReduction) =>
+  r.shape.flatMap((n, d) => (!r.dims.includes(d) ? [n] : r.keepdim ? [1] : []));
+
+/**
+ * A float sum or mean as accurate as the reference's: one ReduceSum/ReduceMean when short,
+ * blocked when long; the mean over nothing is NaN. Shared by the `sum` and `mean` lowerings and
+ * the composites' statistics (batchNorm), so equal reductions lower to equal ONNX nodes, which
+ * the context emits once.
+ */
+export function floatReduction(ctx: LoweringContext, x: string, r: FloatReduction, out?: string): string {
+  if (r.dims.length === 0) return ctx.op("Identity", [x], {}, out);
+  const count = r.dims.reduce((n, d) => n * r.shape[d]!, 1);
+  // ORT's ReduceMean of nothing is 0; the reference (and PyTorch) give 0/0 = NaN.
+  if (count === 0 && r.mean)
+    return ctx.op("Expand", [ctx.scalar(r.dtype, Number.NaN), ctx.ints(reducedShape(r))], {}, out);
+  if (count <= LONG_SUM || r.shape.includes(0))
+    return ctx.reduce(r.mean ? "ReduceMean" : "ReduceSum", x, r.dims, r.keepdim, out);
+  return blockedSum(ctx, x, r, count, out);
+}
+
+/** sum and mean over floats. */
+const floatSum = (ctx: LoweringContext, node: Node<"sum" | "mean">, [x]: readonly string[]): string =>
+  floatReduction(
+    ctx,
+    x!,
+    { ...ctx.metaOf(0), dims: node.attrs.dims, keepdim: node.attrs.keepdim, mean: node.op === "mean" },
+    ctx.out,
+  );
 
 /**
  * Integer sums, exact and wrapping as the reference's: ORT's int64 ReduceSum goes through double
@@ -136,11 +158,11 @@ function extreme(opType: "ReduceMax" | "ReduceMin") {
 
 export const reductionLowerings: LoweringsFor<ReductionOp> = {
   sum: (ctx, node, inputs) => {
-    if (isFloating(node.inputs[0]!.meta.dtype)) return floatSum("ReduceSum")(ctx, node, inputs);
+    if (isFloating(node.inputs[0]!.meta.dtype)) return floatSum(ctx, node, inputs);
     if (node.attrs.dims.length === 0) return ctx.op("Identity", [inputs[0]!], {}, ctx.out);
     return intSum(ctx, node, inputs[0]!);
   },
-  mean: floatSum("ReduceMean"),
+  mean: floatSum,
   amax: extreme("ReduceMax"),
   amin: extreme("ReduceMin"),
   // ArgMax with select_last_index = 0 picks the first maximum, as the reference does. A NaN counts
