@@ -34,7 +34,10 @@ describe("batchNorm on ORT", () => {
     const shape = [1, 2, 1 << 22];
     const n = shape.reduce((a, b) => a * b, 1);
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 0.0346;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return (seed / 2 ** 31 - 0.5) * 0.0346; // uniform with std 0.01
+    };
     const x = new TensorData(
       "float32",
       shape,
