@@ -1,7 +1,7 @@
 import type { DecompositionTable } from "@aotjs/autograd";
 import { type DType, type Graph, type OpName, opNames, type TensorData } from "@aotjs/ir";
 import { functionalCall, Module } from "@aotjs/nn";
-import { defaultPartition } from "@aotjs/partitioner";
+import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { Tensor } from "@aotjs/tensor";
 import { flatten, type RngInputs } from "@aotjs/tracer";
 import { inputNameOf, uniqueNames } from "./aot-module.js";
@@ -13,7 +13,7 @@ export interface AotExportOptions {
   readonly supportedOps?: Iterable<OpName>;
   /** Entries that override the default decompositions. */
   readonly decompositions?: DecompositionTable;
-  /** Splits the joint graph; default `defaultPartition`. */
+  /** Splits the joint graph; default `minCutRematerializationPartition`, as aotFunction. */
   readonly partitionFn?: PartitionFn;
   /**
    * Names of a function's flattened tensor inputs (default `primals_1..n`). For a module, the
@@ -206,7 +206,7 @@ export function aotExport(
   const captured = capture(flatFn, leaves, trainable, {
     names,
     supported: new Set<OpName>(options.supportedOps ?? opNames),
-    partitionFn: options.partitionFn ?? defaultPartition,
+    partitionFn: options.partitionFn ?? minCutRematerializationPartition,
     ...(options.decompositions ? { decompositions: options.decompositions } : {}),
   });
   requireOutputs(captured, result, "aotExport");

@@ -6,7 +6,7 @@ import {
   recordCustomNode,
 } from "@aotjs/autograd";
 import { type Compiler, type Executable, type Graph, type OpName, opNames, TensorData } from "@aotjs/ir";
-import { defaultPartition } from "@aotjs/partitioner";
+import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { defaultGenerator, Tensor, zerosLike } from "@aotjs/tensor";
 import { flatten, type RngInputs, specKey, type TreeSpec, unflatten } from "@aotjs/tracer";
 import { type CallTurn, takeTurn } from "./call-order.js";
@@ -20,7 +20,12 @@ export interface AotOptions {
   readonly bwCompiler?: Compiler;
   /** Compiles the single graph used when nothing needs a gradient. Default: `fwCompiler`. */
   readonly inferenceCompiler?: Compiler;
-  /** Splits the joint graph; default `defaultPartition`, or pass `minCutRematerializationPartition`. */
+  /**
+   * Splits the joint graph. Default `minCutRematerializationPartition`: it measured fastest end to
+   * end on ORT (resnet18, gptMini and an MLP training step: fewer bytes cross from the forward to
+   * the backward, and the recomputed ops are cheap). Pass `defaultPartition` for functorch's
+   * default (save every forward value the backward reads).
+   */
   readonly partitionFn?: PartitionFn;
   /** Ops the compilers accept; every other op is decomposed first. Default: every op. */
   readonly supportedOps?: Iterable<OpName>;
@@ -123,7 +128,7 @@ export function aotFunction<A extends unknown[], R>(
   const fwCompiler = options.fwCompiler ?? nop;
   const bwCompiler = options.bwCompiler ?? fwCompiler;
   const inferenceCompiler = options.inferenceCompiler ?? fwCompiler;
-  const partitionFn = options.partitionFn ?? defaultPartition;
+  const partitionFn = options.partitionFn ?? minCutRematerializationPartition;
   const supported = new Set<OpName>(options.supportedOps ?? opNames);
   const stats = { calls: 0, compiles: 0, cacheHits: 0 };
   const lastGraphs: AotFunction<A, Awaited<R>>["lastGraphs"] = {};
