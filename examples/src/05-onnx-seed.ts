@@ -2,7 +2,7 @@
 // Runtime, between eager code, with backward through it; then resnet18 training steps with SGD,
 // every forward and backward graph running on ORT.
 import { aotFunction, aotModule } from "@aotjs/aot";
-import { onnxCompiler } from "@aotjs/backend-onnx";
+import { onnxCompiler } from "@aotjs/backend-onnx/node";
 import { F, resnet18, SGD } from "@aotjs/nn";
 import { manualSeed, randint, randn, type Tensor } from "@aotjs/tensor";
 

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { aotExport } from "@aotjs/aot";
-import { writeArtifacts } from "@aotjs/backend-onnx";
+import { writeArtifacts } from "@aotjs/backend-onnx/node";
 import { F, mlp } from "@aotjs/nn";
 import { manualSeed, randn } from "@aotjs/tensor";
 import * as ort from "onnxruntime-node";

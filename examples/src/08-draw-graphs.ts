@@ -5,7 +5,7 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { aotFunction } from "@aotjs/aot";
-import { drawPartition, graphDrawer, partitionSummary } from "@aotjs/drawer";
+import { drawPartition, graphDrawer, partitionSummary } from "@aotjs/drawer/node";
 import { minCutRematerializationPartition, type PartitionResult } from "@aotjs/partitioner";
 import { manualSeed, randn, type Tensor } from "@aotjs/tensor";
 

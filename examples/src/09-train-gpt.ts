@@ -2,7 +2,7 @@
 // graphs were captured once by aotModule, partitioned by min-cut, and run on ONNX Runtime; the
 // optimizer (AdamW) and the data pipeline are ordinary eager code around them.
 import { aotModule } from "@aotjs/aot";
-import { onnxCompiler } from "@aotjs/backend-onnx";
+import { onnxCompiler } from "@aotjs/backend-onnx/node";
 import { AdamW, F, gptMini } from "@aotjs/nn";
 import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { manualSeed, noGrad, randint, type Tensor, tensor } from "@aotjs/tensor";

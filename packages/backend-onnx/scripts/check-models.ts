@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { aotExport } from "@aotjs/aot";
 import { F, gptMini, mlp, resnet18 } from "@aotjs/nn";
 import { manualSeed, randint, randn, type Tensor } from "@aotjs/tensor";
-import { writeArtifacts } from "../src/index.js";
+import { writeArtifacts } from "../src/node.js";
 
 const PYTHON = process.env.ONNX_CHECKER_PYTHON ?? "/usr/bin/python3";
 const CHECK =

@@ -1,22 +1,21 @@
 import {
   type AnyNode,
-  type Backend,
   type DType,
   type Executable,
   formatMeta,
   type Graph,
   graphFlops,
-  type OpName,
-  opNames,
   TensorData,
   type TensorMeta,
+  type Value,
 } from "@aotjs/ir";
 import { toBinary } from "@bufbuild/protobuf";
 import { ModelProtoSchema } from "onnx-buf";
-import type * as Ort from "onnxruntime-node";
+import type * as Ort from "onnxruntime-common";
+import { deviceTensorData, deviceTensorOf, isDeviceTensorData } from "./device-tensor.js";
 import { describeNode, OnnxBackendError } from "./errors.js";
 import { type LoweredModel, lowerGraph, type OnnxModelOptions } from "./model.js";
-import { type OnnxProfile, profileFolder, summarizeOrtProfile } from "./profile.js";
+import { type OnnxProfile, summarizeOrtProfile } from "./profile.js";
 
 /** The part of the onnxruntime API the compiler uses: onnxruntime-node, or onnxruntime-web in a browser. */
 export interface OrtModule {
@@ -24,6 +23,30 @@ export interface OrtModule {
     create(model: Uint8Array, options?: Ort.InferenceSession.SessionOptions): Promise<Ort.InferenceSession>;
   };
   readonly Tensor: typeof Ort.Tensor;
+  /** onnxruntime-web's global settings (wasm paths, threads); absent from onnxruntime-node. */
+  readonly env?: Ort.Env;
+}
+
+/** Where a graph output is left: in host memory (a TensorData), or in the WebGPU device's memory. */
+export type OutputLocation = "cpu" | "gpu-buffer";
+
+/**
+ * What the entry the compiler came from supplies: `@aotjs/backend-onnx` runs on onnxruntime-web,
+ * `@aotjs/backend-onnx/node` on onnxruntime-node (with its profiler and the machine's threads).
+ */
+export interface OrtRuntime {
+  /** The runtime used when the caller passes no `ort`. */
+  load(): Promise<OrtModule>;
+  /** Session options the environment decides: execution providers and threads. */
+  sessionDefaults(
+    ort: OrtModule,
+    graph: Graph,
+    options: OnnxCompilerOptions,
+  ): Promise<Ort.InferenceSession.SessionOptions>;
+  /** Where a profiled session writes its trace; absent where the runtime has no profile files. */
+  profileFolder?(graph: Graph): Promise<{ prefix: string; read: () => Promise<unknown> }>;
+  /** Rewrites a session-creation failure the environment can explain (a wasm file not served). */
+  explainLoadFailure?(ort: OrtModule, graph: Graph, error: unknown): OnnxBackendError | undefined;
 }
 
 export interface OnnxCompilerOptions extends Omit<OnnxModelOptions, "initializers"> {
@@ -40,7 +63,10 @@ export interface OnnxCompilerOptions extends Omit<OnnxModelOptions, "initializer
   /** ORT's graph optimizations (fusions, constant folding, layout). Default "all". */
   readonly graphOptimizationLevel?: "disabled" | "basic" | "extended" | "layout" | "all";
   readonly executionMode?: "sequential" | "parallel";
-  /** Default ["cpu"]. */
+  /**
+   * Default: ["cpu"] on onnxruntime-node; on onnxruntime-web ["webgpu"] where WebGPU gives an
+   * adapter, else ["wasm"] (see the README's "In the browser").
+   */
   readonly executionProviders?: Ort.InferenceSession.SessionOptions["executionProviders"];
   /**
    * Let ORT's intra-op threads spin while waiting for work. Default false: spinning wins a little
@@ -57,12 +83,29 @@ export interface OnnxCompilerOptions extends Omit<OnnxModelOptions, "initializer
    * fewer comparison per checked node.
    */
   readonly runtimeChecks?: boolean;
-  /** The onnxruntime module; default `import("onnxruntime-node")`. */
+  /**
+   * The onnxruntime module. Default: onnxruntime-web from `@aotjs/backend-onnx`, onnxruntime-node
+   * from `@aotjs/backend-onnx/node` (each an optional peer dependency: install the one you use).
+   */
   readonly ort?: OrtModule;
+  /**
+   * onnxruntime-web only: where its `ort-wasm-*.wasm`/`.mjs` files are served (a URL prefix, or
+   * one URL per file), set as `ort.env.wasm.wasmPaths` before its first session. Default: next
+   * to the script that imported onnxruntime-web.
+   */
+  readonly wasmPaths?: string | { readonly mjs?: string; readonly wasm?: string };
+  /**
+   * Where each graph output is left (WebGPU only; ORT-web's `preferredOutputLocation`). A
+   * "gpu-buffer" output comes back as a `DeviceTensorData`: it stays in GPU memory and can be fed
+   * to another graph on the same device (a forward's saved values to its backward) without a
+   * copy; its `data` cannot be read, `download()` copies it to the host. Default "cpu" for all.
+   * A function gets each output and its index.
+   */
+  readonly outputLocation?: OutputLocation | ((output: Value, index: number, graph: Graph) => OutputLocation);
   /** Called with each graph's serialized model before the session is created (to save or inspect it). */
   readonly onModel?: (model: Uint8Array, graph: Graph) => void;
   /**
-   * Record ORT's per-kernel profile of every run (onnxruntime-node only). Read it with
+   * Record ORT's per-kernel profile of every run (onnxruntime-node, from `@aotjs/backend-onnx/node`). Read it with
    * `compiler.profiles()` or `executable.profile()`, which end profiling: time per ONNX op type,
    * per IR op and per IR node. `skip` leaves out the first runs (warm-up), default 1.
    */
@@ -78,24 +121,6 @@ export interface OnnxCompiler {
    */
   profiles(): Promise<OnnxProfile[]>;
 }
-
-let defaultOrt: Promise<{ ort: OrtModule; threads: number }> | undefined;
-
-/**
- * onnxruntime-node, loaded on first use so `toOnnxModel` works where it is not installed (a
- * browser), and the thread count its sessions get by default.
- */
-function loadOrt(): Promise<{ ort: OrtModule; threads: number }> {
-  defaultOrt ??= Promise.all([import("onnxruntime-node"), import("node:os")]).then(([m, os]) => {
-    const mod = m as unknown as OrtModule & { default?: OrtModule };
-    return { ort: mod.InferenceSession ? mod : mod.default!, threads: os.availableParallelism() };
-  });
-  return defaultOrt;
-}
-
-/** Threads for a session over a caller-supplied runtime (onnxruntime-web): what the platform reports. */
-const platformThreads = (): number | undefined =>
-  (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
 
 /** The IR node an ONNX node name refers to: `relu_3`, or `relu_3/2` for one of its helper nodes. */
 function nodeFromOrtMessage(graph: Graph, message: string): AnyNode | undefined {
@@ -143,6 +168,8 @@ export class OnnxExecutable implements Executable {
     session: Ort.InferenceSession,
     readonly ort: OrtModule,
     profile?: { readonly read: () => Promise<unknown>; readonly skip: number },
+    /** The execution providers the session was created with (`["webgpu"]`, `["wasm"]`, `["cpu"]`). */
+    readonly executionProviders: readonly string[] = ["cpu"],
   ) {
     this.#session = session;
     this.#profile = profile;
@@ -166,7 +193,12 @@ export class OnnxExecutable implements Executable {
     if (!session) throw new OnnxBackendError(`graph '${this.graph.name}': run() after dispose()`);
     this.#running++;
     try {
-      return await this.#runOn(session, inputs);
+      // A value another graph left in GPU memory: this session is not on the GPU, so copy it out.
+      const onHost =
+        !this.executionProviders.includes("webgpu") && inputs.some(isDeviceTensorData)
+          ? await Promise.all(inputs.map((t) => (isDeviceTensorData(t) ? t.download() : t)))
+          : inputs;
+      return await this.#runOn(session, onHost);
     } finally {
       if (--this.#running === 0) this.#drained?.();
     }
@@ -197,7 +229,7 @@ export class OnnxExecutable implements Executable {
           `graph '${g.name}': input ${i} '${name}' expects ${formatMeta(meta)}, got ${formatMeta(t)}${usersOf(g, name)}`,
         );
       }
-      let wrapped = this.#wrapped.get(t);
+      let wrapped = deviceTensorOf(t) ?? this.#wrapped.get(t);
       if (!wrapped) {
         wrapped = new this.ort.Tensor(t.dtype, t.data as never, [...t.shape]);
         this.#wrapped.set(t, wrapped);
@@ -229,6 +261,7 @@ export class OnnxExecutable implements Executable {
           `graph '${g.name}': output '${name}' came back as ${r.type}[${r.dims}], the graph says ${formatMeta(meta)}`,
         );
       }
+      if (r.location === "gpu-buffer") return deviceTensorData(r, meta, `graph '${g.name}' output '${name}'`);
       return new TensorData(meta.dtype, meta.shape, r.data as never);
     });
   }
@@ -313,17 +346,35 @@ const optimizationLevel = (graph: Graph, asked: OnnxCompilerOptions["graphOptimi
   asked ?? (holdsFloat64(graph) ? "basic" : "all");
 
 /**
- * A `Compiler` that lowers each graph to ONNX and runs it on ONNX Runtime (onnxruntime-node by
- * default): one InferenceSession per graph, created at compile time and reused by every call.
- *
- *   const f = aotFunction(fn, { fwCompiler: onnxCompiler(), bwCompiler: onnxCompiler() });
+ * The default thread count of a session on a runtime with a thread pool per session
+ * (onnxruntime-node): `available` for graphs whose kernels are big enough to pay for a pool.
  */
-export function onnxCompiler(options: OnnxCompilerOptions = {}): OnnxCompiler {
+export const sessionThreads = (graph: Graph, options: OnnxCompilerOptions, available: number | undefined) =>
+  options.intraOpNumThreads ?? (flopsPerNode(graph) >= POOL_WORTH_FLOPS ? available : 1);
+
+const locationOf = (graph: Graph, options: OnnxCompilerOptions) => {
+  const rule = options.outputLocation;
+  return graph.outputs.map(
+    (v, i): OutputLocation => (typeof rule === "function" ? rule(v, i, graph) : (rule ?? "cpu")),
+  );
+};
+
+/**
+ * A `Compiler` that lowers each graph to ONNX and runs it on `runtime`'s ONNX Runtime: one
+ * InferenceSession per graph, created at compile time and reused by every call. The entries wrap
+ * it as `onnxCompiler` (onnxruntime-web, or onnxruntime-node from `@aotjs/backend-onnx/node`).
+ */
+export function createOnnxCompiler(options: OnnxCompilerOptions, runtime: OrtRuntime): OnnxCompiler {
   const profiled: OnnxExecutable[] = [];
   const compile = async (graph: Graph): Promise<OnnxExecutable> => {
     for (const v of graph.inputs) {
       if (!ORT_TYPES.includes(v.meta.dtype))
         throw new OnnxBackendError(`graph '${graph.name}': input '${v.name}' has dtype ${v.meta.dtype}`);
+    }
+    if (options.profile && !runtime.profileFolder) {
+      throw new OnnxBackendError(
+        `graph '${graph.name}': profile needs onnxruntime-node's profiler: import onnxCompiler from "@aotjs/backend-onnx/node" (onnxruntime-web prints its profile to the console instead)`,
+      );
     }
     const lowered = lowerGraph(graph, {
       ...options,
@@ -332,18 +383,26 @@ export function onnxCompiler(options: OnnxCompilerOptions = {}): OnnxCompiler {
     });
     const bytes = toBinary(ModelProtoSchema, lowered.model);
     options.onModel?.(bytes, graph);
-    const loaded = options.ort ? { ort: options.ort, threads: platformThreads() } : await loadOrt();
-    const ort = loaded.ort;
-    const threads =
-      options.intraOpNumThreads ?? (flopsPerNode(graph) >= POOL_WORTH_FLOPS ? loaded.threads : 1);
-    const recording = options.profile ? await profileFolder(graph) : undefined;
+    const ort = options.ort ?? (await runtime.load());
+    const defaults = await runtime.sessionDefaults(ort, graph, options);
+    const providers = (options.executionProviders ?? defaults.executionProviders ?? ["cpu"]).map((ep) =>
+      typeof ep === "string" ? ep : ep.name,
+    );
+    // Only a WebGPU session can leave outputs in GPU memory; elsewhere every output is on the host.
+    const locations = providers.includes("webgpu") ? locationOf(graph, options) : [];
+    const onDevice: Record<string, OutputLocation> = {};
+    lowered.outputNames.forEach((name, i) => {
+      if (name !== undefined && locations[i] === "gpu-buffer") onDevice[name] = "gpu-buffer";
+    });
+    const recording = options.profile ? await runtime.profileFolder!(graph) : undefined;
     let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, {
-        executionProviders: options.executionProviders ?? ["cpu"],
+        ...defaults,
+        ...(options.executionProviders ? { executionProviders: options.executionProviders } : {}),
         graphOptimizationLevel: optimizationLevel(graph, options.graphOptimizationLevel),
         logSeverityLevel: options.logSeverityLevel ?? 4,
-        ...(threads !== undefined ? { intraOpNumThreads: threads } : {}),
+        ...(Object.keys(onDevice).length ? { preferredOutputLocation: onDevice } : {}),
         ...(recording ? { enableProfiling: true, profileFilePrefix: recording.prefix } : {}),
         ...(options.interOpNumThreads !== undefined ? { interOpNumThreads: options.interOpNumThreads } : {}),
         ...(options.executionMode !== undefined ? { executionMode: options.executionMode } : {}),
@@ -357,10 +416,17 @@ export function onnxCompiler(options: OnnxCompilerOptions = {}): OnnxCompiler {
       });
     } catch (e) {
       await recording?.read().catch(() => undefined);
-      throw wrapOrtError(graph, "load", e);
+      throw runtime.explainLoadFailure?.(ort, graph, e) ?? wrapOrtError(graph, "load", e);
     }
     const skip = typeof options.profile === "object" ? (options.profile.skip ?? 1) : 1;
-    const exe = new OnnxExecutable(graph, lowered, session, ort, recording && { read: recording.read, skip });
+    const exe = new OnnxExecutable(
+      graph,
+      lowered,
+      session,
+      ort,
+      recording && { read: recording.read, skip },
+      providers,
+    );
     if (recording) profiled.push(exe);
     return exe;
   };
@@ -368,14 +434,3 @@ export function onnxCompiler(options: OnnxCompilerOptions = {}): OnnxCompiler {
     profiles: () => Promise.all(profiled.filter((e) => e.live).map((e) => e.profile())),
   });
 }
-
-/**
- * The ONNX backend: every catalog op lowers to standard ONNX natively, so nothing needs
- * decomposing. (The catalog has no composite ops yet; when it gains some, those with a good ONNX
- * op, such as Softmax or LayerNormalization, will be listed here and the rest decomposed.)
- */
-export const onnxBackend: Backend<OnnxCompilerOptions> = {
-  name: "onnx",
-  supportedOps: new Set<OpName>(opNames),
-  compiler: (options?: OnnxCompilerOptions) => onnxCompiler(options),
-};

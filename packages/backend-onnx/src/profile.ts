@@ -131,28 +131,3 @@ export function formatProfile(p: OnnxProfile, { top = 12 }: { top?: number } = {
     table("IR node", p.byNode),
   ].join("\n");
 }
-
-/**
- * Where ORT writes a session's profile: a fresh temporary folder, so concurrent sessions never
- * read each other's files. Node only (ORT's web build prints its profile to the console instead).
- */
-export async function profileFolder(graph: Graph): Promise<{ prefix: string; read: () => Promise<unknown> }> {
-  const [{ mkdtemp, readdir, readFile, rm }, { tmpdir }, { join }] = await Promise.all([
-    import("node:fs/promises"),
-    import("node:os"),
-    import("node:path"),
-  ]);
-  const dir = await mkdtemp(join(tmpdir(), "aotjs-ort-profile-"));
-  return {
-    prefix: join(dir, "profile"),
-    read: async () => {
-      try {
-        const file = (await readdir(dir)).find((f) => f.endsWith(".json"));
-        if (!file) throw new OnnxBackendError(`graph '${graph.name}': ORT wrote no profile into ${dir}`);
-        return JSON.parse(await readFile(join(dir, file), "utf8"));
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    },
-  };
-}

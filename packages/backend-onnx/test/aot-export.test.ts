@@ -5,7 +5,7 @@ import { type Graph, TensorData } from "@aotjs/ir";
 import { BatchNorm1d, Dropout, F, Linear, Module } from "@aotjs/nn";
 import { interpret, manualSeed, randn, type Tensor } from "@aotjs/tensor";
 import { describe, expect, test } from "vitest";
-import { type OnnxExecutable, onnxCompiler } from "../src/index.js";
+import { type OnnxExecutable, onnxCompiler } from "../src/node.js";
 
 class Net extends Module {
   fc = new Linear(6, 4);

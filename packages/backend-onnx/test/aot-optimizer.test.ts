@@ -1,7 +1,7 @@
 // aotOptimizer's compiled step on ORT, against the optimizer's eager `step()` as the oracle: the
 // shared suite lives in @aotjs/aot's tests (aot cannot depend on this package, which depends on it).
 import { optimizerSuite } from "../../aot/test/optimizer-suite.js";
-import { onnxCompiler } from "../src/index.js";
+import { onnxCompiler } from "../src/node.js";
 
 // Bit-equal to eager when measured here; the tolerance leaves room for ORT vectorising sqrt and
 // division differently on other CPUs.

@@ -4,7 +4,7 @@
 import { type Graph, GraphBuilder, meta, TensorData } from "@aotjs/ir";
 import { interpret } from "@aotjs/tensor";
 import { describe, expect, test } from "vitest";
-import { lowerGraph, onnxCompiler } from "../src/index.js";
+import { lowerGraph, onnxCompiler } from "../src/node.js";
 
 const compiler = onnxCompiler({ intraOpNumThreads: 2 });
 

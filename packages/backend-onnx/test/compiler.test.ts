@@ -4,7 +4,7 @@ import { GraphBuilder, meta, opNames, TensorData } from "@aotjs/ir";
 import { interpret } from "@aotjs/tensor";
 import * as ort from "onnxruntime-node";
 import { describe, expect, test } from "vitest";
-import { OnnxBackendError, OnnxExecutable, type OrtModule, onnxBackend, onnxCompiler } from "../src/index.js";
+import { OnnxBackendError, OnnxExecutable, type OrtModule, onnxBackend, onnxCompiler } from "../src/node.js";
 
 const f32 = (shape: number[], values?: number[]) =>
   new TensorData(

@@ -4,7 +4,7 @@
 // kernels; those run through the double formulations in src/lower/float64.ts), and at opset 21.
 import { conformanceCases, runConformanceCase } from "@aotjs/conformance";
 import { describe, expect, test } from "vitest";
-import { onnxCompiler } from "../src/index.js";
+import { onnxCompiler } from "../src/node.js";
 
 const cases = conformanceCases().map((c) => [c.id, c] as const);
 

@@ -3,7 +3,7 @@
 import { type Executable, type Graph, GraphBuilder, meta, TensorData } from "@aotjs/ir";
 import { interpret } from "@aotjs/tensor";
 import { describe, expect, test } from "vitest";
-import { onnxCompiler } from "../src/index.js";
+import { onnxCompiler } from "../src/node.js";
 
 const compiler = onnxCompiler({ intraOpNumThreads: 1 });
 const f32 = (shape: number[], values: number[]) =>

@@ -4,7 +4,7 @@
 import { checkGraph, rng, uniform } from "@aotjs/conformance";
 import { type Graph, GraphBuilder, meta, type TensorData } from "@aotjs/ir";
 import { describe, expect, test } from "vitest";
-import { lowerGraph, onnxCompiler } from "../src/index.js";
+import { lowerGraph, onnxCompiler } from "../src/node.js";
 
 const compiler = onnxCompiler({ intraOpNumThreads: 1 });
 const expandsIn = (g: Graph) => lowerGraph(g).model.graph!.node.filter((n) => n.opType === "Expand").length;

@@ -14,7 +14,7 @@ import {
 } from "@aotjs/conformance";
 import type { OpName } from "@aotjs/ir";
 import { describe, expect, test } from "vitest";
-import { onnxCompiler } from "../src/index.js";
+import { onnxCompiler } from "../src/node.js";
 
 const CONV_OPS: OpName[] = ["conv2d", "conv2dBackwardInput", "conv2dBackwardWeight"];
 const POOL_OPS: OpName[] = ["maxPool2d", "maxPool2dBackward"];

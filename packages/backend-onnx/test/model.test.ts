@@ -21,7 +21,7 @@ import {
   sha256,
   toOnnxModel,
   writeArtifacts,
-} from "../src/index.js";
+} from "../src/node.js";
 
 const dir = mkdtempSync(join(tmpdir(), "aotjs-onnx-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,7 +6,7 @@ import type { Graph, TensorData } from "@aotjs/ir";
 import { F, gptMini, type Module, resnet18, SGD } from "@aotjs/nn";
 import { interpret, manualSeed, randint, randn, type Tensor } from "@aotjs/tensor";
 import { describe, expect, test } from "vitest";
-import { onnxCompiler } from "../src/index.js";
+import { onnxCompiler } from "../src/node.js";
 
 const compiler = onnxCompiler();
 

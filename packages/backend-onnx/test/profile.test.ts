@@ -9,7 +9,7 @@ import {
   type OrtModule,
   onnxCompiler,
   summarizeOrtProfile,
-} from "../src/index.js";
+} from "../src/node.js";
 
 const f32 = (shape: number[]) =>
   new TensorData(

@@ -8,7 +8,7 @@ import { freemem } from "node:os";
 import { type DType, type Executable, GraphBuilder, meta, TensorData } from "@aotjs/ir";
 import { interpret } from "@aotjs/tensor";
 import { afterAll, describe, expect, test } from "vitest";
-import { onnxCompiler } from "../src/index.js";
+import { onnxCompiler } from "../src/node.js";
 
 const compile = onnxCompiler({ intraOpNumThreads: 2 });
 const live: Executable[] = [];

@@ -7,7 +7,7 @@
 import { checkGraph, convert, rng, singleOpGraph, uniform } from "@aotjs/conformance";
 import { conv2dShape, type OpName, pool2dShape } from "@aotjs/ir";
 import { describe, expect, test } from "vitest";
-import { onnxCompiler } from "../src/index.js";
+import { onnxCompiler } from "../src/node.js";
 
 const N = 2;
 const compiler = onnxCompiler({ intraOpNumThreads: 2 });

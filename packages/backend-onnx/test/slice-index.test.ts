@@ -4,7 +4,7 @@
 import { checkGraph, convert, rng, uniform as uniform64 } from "@aotjs/conformance";
 import { type Graph, GraphBuilder, meta, TensorData } from "@aotjs/ir";
 import { describe, expect, test } from "vitest";
-import { lowerGraph, onnxCompiler } from "../src/index.js";
+import { lowerGraph, onnxCompiler } from "../src/node.js";
 
 const compiler = onnxCompiler({ intraOpNumThreads: 1 });
 const uniform = (r: ReturnType<typeof rng>, shape: number[]) => convert(uniform64(r, shape), "float32");

@@ -1,6 +1,7 @@
 import { type Backend, type Compiler, type Graph, type OpName, opNames } from "@aotjs/ir";
-import * as tf from "@tensorflow/tfjs";
-import "@tensorflow/tfjs-backend-wasm";
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { TfjsBackendError } from "./errors.js";
 import { restoreBackend, switchBackend, TfjsExecutable } from "./executable.js";
 import type { BackendTraits } from "./lower/index.js";
@@ -11,6 +12,12 @@ export type TfjsBackendName = "auto" | "tensorflow" | "wasm" | "cpu" | (string &
 export interface TfjsCompilerOptions {
   /** Which TF.js backend runs the graphs. Default `auto`. */
   readonly backend?: TfjsBackendName;
+  /**
+   * In a browser: the URL folder the wasm backend's `tfjs-backend-wasm*.wasm` files are served
+   * from (TF.js's `setWasmPaths`), applied before the backend's first use. Default: next to the
+   * script.
+   */
+  readonly wasmPaths?: string;
 }
 
 // A variable, not a literal, so bundlers and TypeScript do not require the optional peer.
@@ -33,34 +40,106 @@ function loadTfjsNode(): Promise<boolean> {
   return nodeAttempt;
 }
 
-async function tryBackend(name: string): Promise<boolean> {
-  if (!tf.findBackendFactory(name)) return false;
+interface BrowserGlobals {
+  readonly performance?: { getEntriesByType?(type: string): readonly unknown[] };
+}
+
+/** Files of the wasm backend the browser asked for and did not get, from the Resource Timing log. */
+function failedWasmFetches(): string[] {
+  const entries = ((globalThis as BrowserGlobals).performance?.getEntriesByType?.("resource") ??
+    []) as readonly { readonly name: string; readonly responseStatus?: number }[];
+  return entries
+    .filter((e) => /tfjs-backend-wasm[^/]*\.wasm(\?|$)/.test(e.name) && (e.responseStatus ?? 0) >= 400)
+    .map((e) => `${e.name} (HTTP ${e.responseStatus})`);
+}
+
+function initFailure(name: string, e: unknown): TfjsBackendError {
+  const message = (e as Error)?.message ?? String(e);
+  if (name !== "wasm")
+    return new TfjsBackendError(`the TF.js backend '${name}' failed to initialize: ${message}`, { cause: e });
+  const failed = failedWasmFetches();
+  const what = failed.length ? `it could not load ${failed.join(", ")}` : message;
+  return new TfjsBackendError(
+    `the TF.js backend 'wasm' failed to initialize: ${what}. Serve the tfjs-backend-wasm*.wasm files from node_modules/@tensorflow/tfjs-backend-wasm/dist/ and say where with tfjsCompiler({ wasmPaths: "/their/folder/" }) (setWasmPaths from @tensorflow/tfjs-backend-wasm) before the first compile`,
+    { cause: e },
+  );
+}
+
+/**
+ * Backends whose initialization failed, with the reason. TF.js itself would start a failed backend
+ * again on every `setBackend` (fetching the wasm each time); a failure here is final.
+ */
+const failures = new Map<string, TfjsBackendError>();
+
+/** The TF.js backends that failed to initialize in this page or process, and why. */
+export const backendFailures = (): ReadonlyMap<string, TfjsBackendError> => failures;
+
+async function tryBackend(name: string): Promise<TfjsBackendError | undefined> {
+  const known = failures.get(name);
+  if (known) return known;
+  if (!tf.findBackendFactory(name)) {
+    return new TfjsBackendError(
+      `the TF.js backend '${name}' is not registered (registered: ${Object.keys(tf.engine().registryFactory).join(", ")}); import its package (@tensorflow/tfjs-backend-${name}) first`,
+    );
+  }
   try {
     // Initializing switches the global backend; switch back to what the user had.
     restoreBackend(await switchBackend(name), name);
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (e) {
+    const error = initFailure(name, e);
+    failures.set(name, error);
+    return error;
   }
 }
 
-/** Resolves `auto` (tensorflow, then wasm, then cpu) or checks a named backend; initializes it. */
+let wasmPathsSet: string | undefined;
+
+function applyWasmPaths(prefix: string | undefined): void {
+  if (prefix === undefined || prefix === wasmPathsSet) return;
+  if (tf.engine().registry.wasm !== undefined) {
+    throw new TfjsBackendError(
+      `tfjsCompiler({ wasmPaths: ${JSON.stringify(prefix)} }): the wasm backend is already initialized${wasmPathsSet === undefined ? "" : ` from ${JSON.stringify(wasmPathsSet)}`}; set wasmPaths before its first use`,
+    );
+  }
+  setWasmPaths(prefix);
+  wasmPathsSet = prefix;
+}
+
+/**
+ * Resolves `auto` (tensorflow, then wasm, then cpu) or checks a named backend; initializes it.
+ * When `auto` passes over a backend that failed, it says so once (console.warn) with the reason.
+ */
 export async function resolveBackend(requested: TfjsBackendName = "auto"): Promise<string> {
   if (requested === "auto") {
-    if ((await loadTfjsNode()) && (await tryBackend("tensorflow"))) return "tensorflow";
-    if (await tryBackend("wasm")) return "wasm";
-    if (await tryBackend("cpu")) return "cpu";
-    throw new TfjsBackendError("no TF.js backend could be initialized (tried tensorflow, wasm, cpu)");
+    if ((await loadTfjsNode()) && !(await tryBackend("tensorflow"))) return "tensorflow";
+    const wasm = await tryBackend("wasm");
+    if (!wasm) return "wasm";
+    const cpu = await tryBackend("cpu");
+    if (!cpu) {
+      warnFallback(wasm, "cpu");
+      return "cpu";
+    }
+    throw new TfjsBackendError(
+      `no TF.js backend could be initialized (tried tensorflow, wasm, cpu): ${wasm.message}; ${cpu.message}`,
+      { cause: wasm },
+    );
   }
-  if (requested === "tensorflow") await loadTfjsNode();
-  if (!(await tryBackend(requested))) {
-    const hint =
-      requested === "tensorflow"
-        ? ": install @tensorflow/tfjs-node (an optional peer dependency of @aotjs/backend-tfjs)"
-        : ` (registered: ${Object.keys(tf.engine().registryFactory).join(", ")})`;
-    throw new TfjsBackendError(`the TF.js backend '${requested}' is not available${hint}`);
+  if (requested === "tensorflow" && !(await loadTfjsNode())) {
+    throw new TfjsBackendError(
+      "the TF.js backend 'tensorflow' is not available: install @tensorflow/tfjs-node (an optional peer dependency of @aotjs/backend-tfjs)",
+    );
   }
+  const failure = await tryBackend(requested);
+  if (failure) throw failure;
   return requested;
+}
+
+const warned = new Set<TfjsBackendError>();
+function warnFallback(failure: TfjsBackendError, chosen: string): void {
+  if (warned.has(failure)) return;
+  warned.add(failure);
+  console.warn(`@aotjs/backend-tfjs: backend "auto" runs on '${chosen}' because ${failure.message}`);
 }
 
 /** What the lowerings may assume about a backend (see BackendTraits). */
@@ -74,7 +153,10 @@ const traitsOf = (name: string): BackendTraits => ({ name, fastTransposedMatMul:
 export function tfjsCompiler(options: TfjsCompilerOptions = {}): Compiler {
   let backend: Promise<string> | undefined;
   return async (graph: Graph) => {
-    backend ??= resolveBackend(options.backend);
+    backend ??= Promise.resolve().then(() => {
+      applyWasmPaths(options.wasmPaths);
+      return resolveBackend(options.backend);
+    });
     const name = await backend;
     const previous = await switchBackend(name);
     try {

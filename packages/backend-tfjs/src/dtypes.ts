@@ -1,5 +1,5 @@
 import { type DType, formatMeta, TensorData, type TensorMeta } from "@aotjs/ir";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { TfjsBackendError } from "./errors.js";
 
 /**

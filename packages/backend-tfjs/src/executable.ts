@@ -9,7 +9,7 @@ import {
   type TensorMeta,
   type Value,
 } from "@aotjs/ir";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { fromTensor, scalarData, tfDType, toTensor } from "./dtypes.js";
 import { describeNode, TfjsBackendError } from "./errors.js";
 import {

@@ -1,4 +1,5 @@
 export {
+  backendFailures,
   resolveBackend,
   supportedOps,
   type TfjsBackendName,

@@ -3,9 +3,15 @@ import { readFileSync } from "node:fs";
 import { aotFunction } from "@aotjs/aot";
 import { opNames } from "@aotjs/ir";
 import { randn, type Tensor } from "@aotjs/tensor";
-import * as tf from "@tensorflow/tfjs";
+import { makeFx } from "@aotjs/tracer";
+import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, test } from "vitest";
-import { resolveBackend, supportedOps, tfjsBackend, tfjsCompiler } from "../src/index.js";
+import { backendFailures, resolveBackend, supportedOps, tfjsBackend, tfjsCompiler } from "../src/index.js";
+
+/** A one-op graph to compile: cos of f32[3], by the tracer. */
+function tracedCos() {
+  return makeFx((x: Tensor) => x.cos())(randn([3]));
+}
 
 describe("backend selection", () => {
   test("auto picks tensorflow (tfjs-node) when it loads, else wasm", async () => {
@@ -22,8 +28,28 @@ describe("backend selection", () => {
       );
     }
     await expect(resolveBackend("webgpu-nope")).rejects.toThrow(
-      /the TF.js backend 'webgpu-nope' is not available \(registered: .*cpu.*wasm/,
+      /the TF.js backend 'webgpu-nope' is not registered \(registered: .*cpu.*wasm/,
     );
+  });
+
+  test("a backend whose initialization fails is tried once; the failure is remembered and named", async () => {
+    // Oracle: a factory counting its calls. TF.js itself would call it again on every setBackend.
+    let starts = 0;
+    tf.registerBackend("failing-init", async () => {
+      starts++;
+      throw new Error("could not fetch failing.wasm");
+    });
+    const compile = tfjsCompiler({ backend: "failing-init" });
+    const graph = tracedCos();
+    for (let i = 0; i < 3; i++) {
+      await expect(resolveBackend("failing-init")).rejects.toThrow(
+        /the TF.js backend 'failing-init' failed to initialize/,
+      );
+      await expect(compile(graph, graph.inputMetas)).rejects.toThrow(/'failing-init' failed to initialize/);
+    }
+    expect(starts).toBe(1);
+    expect(backendFailures().get("failing-init")?.message).toMatch(/failed to initialize/);
+    tf.removeBackend("failing-init");
   });
 
   test("the Backend object declares every catalog op", () => {
@@ -39,13 +65,17 @@ describe("backend selection", () => {
   });
 });
 
-test("@tensorflow/tfjs-node is an optional peer dependency, never a dependency", () => {
+test("@tensorflow/tfjs-node is an optional peer dependency; tfjs-core and the two backends used are the dependencies", () => {
   const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
   expect(pkg.dependencies["@tensorflow/tfjs-node"]).toBeUndefined();
   expect(pkg.peerDependencies["@tensorflow/tfjs-node"]).toBeDefined();
   expect(pkg.peerDependenciesMeta["@tensorflow/tfjs-node"]).toEqual({ optional: true });
-  expect(pkg.dependencies["@tensorflow/tfjs"]).toBe("4.22.0");
-  expect(pkg.dependencies["@tensorflow/tfjs-backend-wasm"]).toBe("4.22.0");
+  // Not the umbrella @tensorflow/tfjs: its layers, converter, data and webgl are not used here.
+  expect(
+    Object.keys(pkg.dependencies)
+      .filter((d) => d.startsWith("@tensorflow/"))
+      .sort(),
+  ).toEqual(["@tensorflow/tfjs-backend-cpu", "@tensorflow/tfjs-backend-wasm", "@tensorflow/tfjs-core"]);
 });
 
 describe.each(["auto", "cpu", "wasm"])("the seed example on %s", (backend) => {

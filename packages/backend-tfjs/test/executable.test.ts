@@ -2,7 +2,7 @@
 // that name the node, fusion, and the random ops reproducing the reference generator bit for bit.
 import { type Executable, type Graph, GraphBuilder, TensorData, type Value } from "@aotjs/ir";
 import { interpret } from "@aotjs/tensor";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, test } from "vitest";
 import { TfjsBackendError, tfjsCompiler } from "../src/index.js";
 import { planGraph } from "../src/plan.js";

@@ -15,7 +15,7 @@ import { BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } fro
 import { minCutRematerializationPartition, type PartitionResult } from "@aotjs/partitioner";
 import { manualSeed, randn, type Tensor } from "@aotjs/tensor";
 import { chromium } from "playwright-core";
-import { drawGraph, drawPartition } from "../src/index.js";
+import { drawGraph, drawPartition } from "../src/node.js";
 
 const outDir = resolve(process.argv[2] ?? join(import.meta.dirname, "../../../docs"));
 const work = await mkdtemp(join(tmpdir(), "aotjs-drawer-"));

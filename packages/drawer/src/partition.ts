@@ -2,7 +2,7 @@ import { byteSize, formatBytes, formatMeta, type Graph, type TensorMeta, type Va
 import { type DrawOptions, describeGraph, type NodeSpec } from "./describe.js";
 import { edgeStatement, header, legendContent, legendLines, nodeStatement, plural } from "./dot.js";
 import { quote } from "./escape.js";
-import { dotToSvg, wantsDot, writeText } from "./render.js";
+import { dotToSvg } from "./render.js";
 import { SAVED_EDGE_COLOR } from "./style.js";
 
 /**
@@ -140,17 +140,4 @@ export function partitionToDot(result: PartitionLike, options: DrawOptions = {})
 
 export function renderPartitionSvg(result: PartitionLike, options: DrawOptions = {}): Promise<string> {
   return dotToSvg(partitionToDot(result, options));
-}
-
-/** Draw a partition to `file`: SVG, or DOT when the name ends in `.dot`. Returns the path written. */
-export async function drawPartition(
-  result: PartitionLike,
-  file: string,
-  options: DrawOptions = {},
-): Promise<string> {
-  await writeText(
-    file,
-    wantsDot(file) ? partitionToDot(result, options) : await renderPartitionSvg(result, options),
-  );
-  return file;
 }

@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
 import { Graphviz } from "@hpcc-js/wasm-graphviz";
 
 /** Raised when Graphviz rejects a drawing; carries Graphviz's own message. */
@@ -32,12 +30,4 @@ export async function dotToSvg(dot: string): Promise<string> {
   }
   if (!svg.includes("<svg")) throw new DrawError(`Graphviz produced no SVG (got ${svg.length} characters)`);
   return svg;
-}
-
-/** True when the file should get DOT text rather than SVG. */
-export const wantsDot = (file: string): boolean => /\.(dot|gv)$/i.test(file);
-
-export async function writeText(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, text, "utf8");
 }

@@ -5,7 +5,7 @@ import { aotFunction } from "@aotjs/aot";
 import { Graph, GraphBuilder, meta, Node, Value } from "@aotjs/ir";
 import { randn, type Tensor } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
-import { drawGraph, graphDrawer, inputKinds, renderSvg, toDot } from "../src/index.js";
+import { drawGraph, graphDrawer, inputKinds, renderSvg, toDot } from "../src/node.js";
 import { groupsWithClass, legendLabels, parseSvg, textLines, valueGroups } from "./svg.js";
 
 const tmp = () => mkdtemp(join(tmpdir(), "aotjs-drawer-test-"));

@@ -10,7 +10,7 @@ import {
 } from "@aotjs/partitioner";
 import { randn, type Tensor } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
-import { drawPartition, partitionSummary, partitionToDot, renderPartitionSvg } from "../src/index.js";
+import { drawPartition, partitionSummary, partitionToDot, renderPartitionSvg } from "../src/node.js";
 import { groupsWithClass, legendLabels, parseSvg, textLines, valueGroups } from "./svg.js";
 
 /** Run `fn` through aotFunction with `partitionFn`, and keep what the partitioner returned. */

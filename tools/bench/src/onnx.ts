@@ -13,7 +13,7 @@
 // Goals (issue #12): aotjs on ORT at least 5x faster than jax-js, and at least 70% of ORT's GEMM
 // rate. (Whole-model training steps against PyTorch are the `train` suite.)
 import { aotExport, aotModule } from "@aotjs/aot";
-import { onnxCompiler } from "@aotjs/backend-onnx";
+import { onnxCompiler } from "@aotjs/backend-onnx/node";
 import { type Executable, GraphBuilder, meta, TensorData } from "@aotjs/ir";
 import { F, Module, mlp } from "@aotjs/nn";
 import { manualSeed, randn, type Tensor } from "@aotjs/tensor";

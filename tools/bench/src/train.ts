@@ -10,7 +10,7 @@
 // - gptMini (example 09's config), AdamW: the same comparison.
 import { availableParallelism } from "node:os";
 import { aotModule, aotOptimizer } from "@aotjs/aot";
-import { onnxCompiler } from "@aotjs/backend-onnx";
+import { onnxCompiler } from "@aotjs/backend-onnx/node";
 import type { Graph } from "@aotjs/ir";
 import { AdamW, F, gptMini, Module, type Optimizer, resnet18, SGD } from "@aotjs/nn";
 import { minCutRematerializationPartition } from "@aotjs/partitioner";

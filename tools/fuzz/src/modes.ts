@@ -2,7 +2,7 @@
 // partitioner on the reference interpreter, ONNX Runtime and TF.js. Each run returns the outputs,
 // every input's gradient, and the inputs the program updated in place.
 import { type AotFunction, type AotOptions, aotFunction } from "@aotjs/aot";
-import { onnxCompiler } from "@aotjs/backend-onnx";
+import { onnxCompiler } from "@aotjs/backend-onnx/node";
 import { tfjsCompiler } from "@aotjs/backend-tfjs";
 import type { Compiler, TensorData } from "@aotjs/ir";
 import { defaultPartition, minCutRematerializationPartition } from "@aotjs/partitioner";

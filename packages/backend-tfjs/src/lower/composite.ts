@@ -1,5 +1,5 @@
 import type { CompositeOpName } from "@aotjs/ir";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import type { KernelFn, LowerContext, LoweringsFor } from "./types.js";
 
 /**

@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import type { KernelFn, LowerContext, LoweringsFor } from "./types.js";
 import { stridedSlice } from "./util.js";
 

@@ -1,5 +1,5 @@
 import { type CreationOpName, numel } from "@aotjs/ir";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { fitsInt32, tfDType } from "../dtypes.js";
 import { bernoulliMask, uniformFloat32 } from "../random.js";
 import type { HostKernel, KernelFn, LowerContext, LoweringsFor } from "./types.js";

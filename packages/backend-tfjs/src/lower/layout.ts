@@ -1,5 +1,5 @@
 import { type LayoutOpName, numel } from "@aotjs/ir";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { fitsInt32 } from "../dtypes.js";
 import type { KernelFn, LowerContext, LoweringsFor } from "./types.js";
 import { broadcast, sameShape, stridedSlice, toBool, viaInt32 } from "./util.js";

@@ -1,5 +1,5 @@
 import { broadcastShapes, numel } from "@aotjs/ir";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import type { KernelFn, LowerContext } from "./types.js";
 import { broadcast } from "./util.js";
 

@@ -1,5 +1,5 @@
 import { formatMeta, isFloating, type PointwiseOpName } from "@aotjs/ir";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { tfDType } from "../dtypes.js";
 import type { KernelFn, LowerContext, LoweringsFor } from "./types.js";
 import { broadcast, isFloat, select, toBool } from "./util.js";

@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import type { KernelFn, LowerContext, LoweringsFor } from "./types.js";
 import { isFloat, select, stridedSlice } from "./util.js";
 
@@ -86,9 +86,8 @@ function place(t: tf.Tensor, g: Geometry, i: number, j: number): tf.Tensor {
   const [oh, ow] = g.out;
   let spread = t;
   if (g.s[0] > 1 || g.s[1] > 1) {
-    const z = tf.pad(tf.reshape(t, [g.n, g.c, oh, 1, ow, 1]), [
-      [0, 0],
-      [0, 0],
+    // Rank 4 ([N·C·OH, 1, OW, 1]): WebGL's Pad fails to compile at rank 6.
+    const z = tf.pad(tf.reshape(t, [g.n * g.c * oh, 1, ow, 1]), [
       [0, 0],
       [0, g.s[0] - 1],
       [0, 0],
@@ -168,7 +167,9 @@ function maxPool2dBackward(ctx: LowerContext<"maxPool2dBackward">): KernelFn {
     let winner = tf.argMax(windows, 0);
     if (float) {
       const nan = tf.isNaN(windows);
-      const lastNaN = tf.sub(tf.scalar(last, "int32"), tf.argMax(tf.reverse(tf.cast(nan, "float32"), 0), 0));
+      // Reversed as a matrix [taps, rest]: WebGL has no Reverse of rank 5.
+      const flipped = tf.reverse(tf.reshape(tf.cast(nan, "float32"), [taps.length, -1]), 0);
+      const lastNaN = tf.sub(tf.scalar(last, "int32"), tf.reshape(tf.argMax(flipped, 0), winner.shape));
       winner = tf.where(tf.any(nan, 0), lastNaN, winner);
     }
     const zero = tf.zerosLike(gy!);

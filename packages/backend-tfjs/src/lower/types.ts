@@ -1,5 +1,5 @@
 import type { Node, OpAttrs, OpName, TensorMeta } from "@aotjs/ir";
-import type * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs-core";
 
 /** What a lowering may ask about the TF.js backend it compiles for. */
 export interface BackendTraits {

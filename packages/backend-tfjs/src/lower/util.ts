@@ -1,5 +1,5 @@
 import { numel, type TensorMeta } from "@aotjs/ir";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 
 export const isFloat = (m: TensorMeta): boolean => m.dtype === "float32" || m.dtype === "float64";
 export const isInt = (m: TensorMeta): boolean => m.dtype === "int32" || m.dtype === "int64";

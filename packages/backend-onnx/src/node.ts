@@ -1,0 +1,98 @@
+// @aotjs/backend-onnx/node: everything `@aotjs/backend-onnx` has, with `onnxCompiler` on
+// onnxruntime-node (a thread pool per session sized to the machine, ORT's profiler) and the
+// functions that write model files. Node's modules are imported here only, so the main entry
+// bundles for browsers.
+import { type Backend, type Graph, type OpName, opNames } from "@aotjs/ir";
+import {
+  createOnnxCompiler,
+  type OnnxCompiler,
+  type OnnxCompilerOptions,
+  type OrtModule,
+  type OrtRuntime,
+  sessionThreads,
+} from "./compiler.js";
+import { OnnxBackendError } from "./errors.js";
+
+export {
+  type ArtifactFile,
+  type ExportedArtifacts,
+  exportOnnx,
+  type Manifest,
+  type WriteArtifactsOptions,
+  writeArtifacts,
+} from "./export.js";
+export * from "./index.js";
+
+let nodeOrt: Promise<{ ort: OrtModule; threads: number }> | undefined;
+
+/** onnxruntime-node, loaded on first use, and the thread count its sessions get by default. */
+function loadNodeOrt(): Promise<{ ort: OrtModule; threads: number }> {
+  nodeOrt ??= Promise.all([
+    import("onnxruntime-node").catch((e: unknown) => {
+      throw new OnnxBackendError(
+        `onnxCompiler: onnxruntime-node could not be imported (${(e as Error)?.message ?? e}). Install it (npm install onnxruntime-node), or pass onnxCompiler({ ort })`,
+        { cause: e },
+      );
+    }),
+    import("node:os"),
+  ]).then(([m, os]) => {
+    const mod = m as unknown as OrtModule & { default?: OrtModule };
+    return { ort: mod.InferenceSession ? mod : mod.default!, threads: os.availableParallelism() };
+  });
+  return nodeOrt;
+}
+
+/**
+ * Where ORT writes a session's profile: a fresh temporary folder, so concurrent sessions never
+ * read each other's files. Node only (ORT's web build prints its profile to the console instead).
+ */
+export async function profileFolder(graph: Graph): Promise<{ prefix: string; read: () => Promise<unknown> }> {
+  const [{ mkdtemp, readdir, readFile, rm }, { tmpdir }, { join }] = await Promise.all([
+    import("node:fs/promises"),
+    import("node:os"),
+    import("node:path"),
+  ]);
+  const dir = await mkdtemp(join(tmpdir(), "aotjs-ort-profile-"));
+  return {
+    prefix: join(dir, "profile"),
+    read: async () => {
+      try {
+        const file = (await readdir(dir)).find((f) => f.endsWith(".json"));
+        if (!file) throw new OnnxBackendError(`graph '${graph.name}': ORT wrote no profile into ${dir}`);
+        return JSON.parse(await readFile(join(dir, file), "utf8"));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+const nodeRuntime: OrtRuntime = {
+  load: async () => (await loadNodeOrt()).ort,
+  async sessionDefaults(_ort, graph, options) {
+    // A caller-supplied runtime gets what the platform reports; onnxruntime-node the machine's cores.
+    const available = options.ort
+      ? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency
+      : (await loadNodeOrt()).threads;
+    const threads = sessionThreads(graph, options, available);
+    return { executionProviders: ["cpu"], ...(threads !== undefined ? { intraOpNumThreads: threads } : {}) };
+  },
+  profileFolder,
+};
+
+/**
+ * A `Compiler` that lowers each graph to ONNX and runs it on onnxruntime-node (or the `ort`
+ * passed): one InferenceSession per graph, created at compile time and reused by every call.
+ *
+ *   const f = aotFunction(fn, { fwCompiler: onnxCompiler(), bwCompiler: onnxCompiler() });
+ */
+export function onnxCompiler(options: OnnxCompilerOptions = {}): OnnxCompiler {
+  return createOnnxCompiler(options, nodeRuntime);
+}
+
+/** The ONNX backend on onnxruntime-node (see `onnxBackend` in the main entry). */
+export const onnxBackend: Backend<OnnxCompilerOptions> = {
+  name: "onnx",
+  supportedOps: new Set<OpName>(opNames),
+  compiler: (options?: OnnxCompilerOptions) => onnxCompiler(options),
+};
