@@ -4,6 +4,7 @@ import { onnx } from "./onnx.js";
 import { partition } from "./partition.js";
 import { tfjs } from "./tfjs.js";
 import { train } from "./train.js";
+import { web } from "./web.js";
 
 // Every benchmark suite, by name. Each suite prints its own table.
 export const suites: Record<string, () => Promise<void>> = {
@@ -13,4 +14,5 @@ export const suites: Record<string, () => Promise<void>> = {
   partition,
   tfjs,
   train,
+  web,
 };
