@@ -51,6 +51,8 @@ if (chromiumMissing && process.env.CI)
 describe.skipIf(chromiumMissing)("the training page in headless Chromium", () => {
   let dist: string;
   let server: Server;
+  let brokenServer: Server;
+  let brokenUrl: string;
   let context: BrowserContext;
   let page: Page;
   let reference: number[];
@@ -61,6 +63,9 @@ describe.skipIf(chromiumMissing)("the training page in headless Chromium", () =>
     await buildPage(dist);
     const served = await serve(dist);
     server = served.server;
+    const broken = await serve(dist, { hide: /\.wasm$/ });
+    brokenServer = broken.server;
+    brokenUrl = broken.url;
     context = await launchChromium();
     page = context.pages()[0] ?? (await context.newPage());
     page.on("pageerror", (e) => errors.push(e.message));
@@ -75,6 +80,7 @@ describe.skipIf(chromiumMissing)("the training page in headless Chromium", () =>
     await page?.screenshot({ path: join(out, "web-page.png"), fullPage: true });
     await context?.close();
     server?.close();
+    brokenServer?.close();
     if (dist) await rm(dist, { recursive: true, force: true });
   });
 
@@ -110,5 +116,39 @@ describe.skipIf(chromiumMissing)("the training page in headless Chromium", () =>
     );
     expect(boxes[0]).toBeGreaterThan(10);
     expect(boxes[1]).toBeGreaterThan(10);
+  });
+
+  test("a wasm file the server lacks: the error names its URL and the path option, and is not retried", async () => {
+    const broken = await context.newPage();
+    const fetched: string[] = [];
+    broken.on("request", (r) => {
+      if (r.url().endsWith(".wasm")) fetched.push(r.url());
+    });
+    await broken.goto(brokenUrl);
+    await broken.waitForSelector("body[data-ready=true]", { timeout: 60_000 });
+    const attempt = (id: string) =>
+      broken.evaluate(
+        (which) =>
+          (globalThis as unknown as Demo).aotjsDemo.run(which, 2).then(
+            () => "trained",
+            (e: Error) => e.message,
+          ),
+        id,
+      );
+    const expected = {
+      "ort-wasm":
+        /could not load http:\/\/127\.0\.0\.1:\d+\/ort-wasm-simd-threaded[.\w]*\.wasm \(HTTP 404\).*wasmPaths/,
+      "tfjs-wasm":
+        /could not load http:\/\/127\.0\.0\.1:\d+\/tfjs-backend-wasm[-\w]*\.wasm \(HTTP 404\).*wasmPaths/,
+    };
+    for (const [id, pattern] of Object.entries(expected)) {
+      expect(await attempt(id)).toMatch(pattern);
+      const after = fetched.length;
+      expect(after).toBeGreaterThan(0);
+      // The second run fails the same way without fetching again.
+      expect(await attempt(id)).toMatch(pattern);
+      expect(fetched.length).toBe(after);
+    }
+    await broken.close();
   });
 });

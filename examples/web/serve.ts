@@ -19,7 +19,16 @@ const TYPES: Record<string, string> = {
 /** Serve `root` on 127.0.0.1:`port` (0 picks a free port). Resolves to the server and its URL. */
 export async function serve(
   folder: string,
-  { port = 0, isolated = true }: { port?: number; isolated?: boolean } = {},
+  {
+    port = 0,
+    isolated = true,
+    hide,
+  }: {
+    port?: number;
+    isolated?: boolean;
+    /** Answer 404 for paths matching this, as a server missing those files would (for tests). */
+    hide?: RegExp;
+  } = {},
 ): Promise<{ server: Server; url: string }> {
   const root = resolve(folder);
   const server = createServer(async (req, res) => {
@@ -30,6 +39,7 @@ export async function serve(
       return;
     }
     try {
+      if (hide?.test(path)) throw new Error("hidden");
       const body = await readFile(file);
       res.writeHead(200, {
         "Content-Type": TYPES[extname(file)] ?? "application/octet-stream",

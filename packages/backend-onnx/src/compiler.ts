@@ -46,7 +46,7 @@ export interface OrtRuntime {
   /** Where a profiled session writes its trace; absent where the runtime has no profile files. */
   profileFolder?(graph: Graph): Promise<{ prefix: string; read: () => Promise<unknown> }>;
   /** Rewrites a session-creation failure the environment can explain (a wasm file not served). */
-  explainLoadFailure?(ort: OrtModule, graph: Graph, error: unknown): OnnxBackendError | undefined;
+  explainLoadFailure?(ort: OrtModule, graph: Graph, error: unknown): Promise<OnnxBackendError | undefined>;
 }
 
 export interface OnnxCompilerOptions extends Omit<OnnxModelOptions, "initializers"> {
@@ -416,7 +416,7 @@ export function createOnnxCompiler(options: OnnxCompilerOptions, runtime: OrtRun
       });
     } catch (e) {
       await recording?.read().catch(() => undefined);
-      throw runtime.explainLoadFailure?.(ort, graph, e) ?? wrapOrtError(graph, "load", e);
+      throw (await runtime.explainLoadFailure?.(ort, graph, e)) ?? wrapOrtError(graph, "load", e);
     }
     const skip = typeof options.profile === "object" ? (options.profile.skip ?? 1) : 1;
     const exe = new OnnxExecutable(

@@ -112,15 +112,22 @@ function warnWebGpu(graph: Graph, options: OnnxCompilerOptions): void {
   );
 }
 
-/** A file of ORT's runtime the browser asked for and did not get, from the Resource Timing log. */
-function failedRuntimeFetches(pattern: RegExp): string[] {
-  const entries = (web.performance?.getEntriesByType?.("resource") ?? []) as readonly {
-    readonly name: string;
-    readonly responseStatus?: number;
-  }[];
-  return entries
-    .filter((e) => pattern.test(e.name) && (e.responseStatus ?? 0) >= 400)
-    .map((e) => `${e.name} (HTTP ${e.responseStatus})`);
+/**
+ * Files of ORT's runtime the browser asked for and did not get, from the Resource Timing log. A
+ * failed fetch reaches the log a little after ORT reports the failure, so this waits up to 250 ms.
+ */
+async function failedRuntimeFetches(pattern: RegExp): Promise<string[]> {
+  for (let waited = 0; ; waited += 25) {
+    const entries = (web.performance?.getEntriesByType?.("resource") ?? []) as readonly {
+      readonly name: string;
+      readonly responseStatus?: number;
+    }[];
+    const failed = entries.filter((e) => pattern.test(e.name) && (e.responseStatus ?? 0) >= 400);
+    if (failed.length || waited >= 250 || !web.performance?.getEntriesByType) {
+      return [...new Set(failed.map((e) => `${e.name} (HTTP ${e.responseStatus})`))];
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 /** ORT's message when no backend could start: the wasm runtime (or WebGPU) failed to initialize. */
@@ -129,10 +136,14 @@ const BACKEND_INIT = /no available backend found|failed to (asynchronously )?pre
 /** Failed backend initializations by ORT module: ORT gives up on a backend once, and so do we. */
 const initFailures = new WeakMap<object, OnnxBackendError>();
 
-function explainInitFailure(ort: OrtModule, graph: Graph, e: unknown): OnnxBackendError | undefined {
+async function explainInitFailure(
+  ort: OrtModule,
+  graph: Graph,
+  e: unknown,
+): Promise<OnnxBackendError | undefined> {
   const message = (e as Error)?.message ?? String(e);
   if (!ort.env?.wasm || !/no available backend found/i.test(message) || !BACKEND_INIT.test(message)) return;
-  const failed = failedRuntimeFetches(/ort-wasm[^/]*\.(wasm|mjs)(\?|$)/);
+  const failed = await failedRuntimeFetches(/ort-wasm[^/]*\.(wasm|mjs)(\?|$)/);
   const where = failed.length
     ? `it could not load ${failed.join(", ")}`
     : `its runtime files did not load (wasmPaths is ${JSON.stringify(ort.env.wasm.wasmPaths ?? "unset: next to the script")})`;

@@ -44,23 +44,37 @@ interface BrowserGlobals {
   readonly performance?: { getEntriesByType?(type: string): readonly unknown[] };
 }
 
-/** Files of the wasm backend the browser asked for and did not get, from the Resource Timing log. */
-function failedWasmFetches(): string[] {
-  const entries = ((globalThis as BrowserGlobals).performance?.getEntriesByType?.("resource") ??
-    []) as readonly { readonly name: string; readonly responseStatus?: number }[];
-  return entries
-    .filter((e) => /tfjs-backend-wasm[^/]*\.wasm(\?|$)/.test(e.name) && (e.responseStatus ?? 0) >= 400)
-    .map((e) => `${e.name} (HTTP ${e.responseStatus})`);
+/**
+ * Files of the wasm backend the browser asked for and did not get, from the Resource Timing log
+ * (a failed fetch reaches it a little after TF.js gives up, so this waits up to 250 ms).
+ */
+async function failedWasmFetches(): Promise<string[]> {
+  const perf = (globalThis as BrowserGlobals).performance;
+  for (let waited = 0; ; waited += 25) {
+    const entries = (perf?.getEntriesByType?.("resource") ?? []) as readonly {
+      readonly name: string;
+      readonly responseStatus?: number;
+    }[];
+    const failed = entries.filter(
+      (e) => /tfjs-backend-wasm[^/]*\.wasm(\?|$)/.test(e.name) && (e.responseStatus ?? 0) >= 400,
+    );
+    if (failed.length || waited >= 250 || !perf?.getEntriesByType) {
+      return [...new Set(failed.map((e) => `${e.name} (HTTP ${e.responseStatus})`))];
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
-function initFailure(name: string, e: unknown): TfjsBackendError {
+async function initFailure(name: string, e: unknown): Promise<TfjsBackendError> {
   const message = (e as Error)?.message ?? String(e);
   if (name !== "wasm")
     return new TfjsBackendError(`the TF.js backend '${name}' failed to initialize: ${message}`, { cause: e });
-  const failed = failedWasmFetches();
-  const what = failed.length ? `it could not load ${failed.join(", ")}` : message;
+  const failed = await failedWasmFetches();
+  const what = failed.length
+    ? `: it could not load ${failed.join(", ")}`
+    : " (TF.js's console warning says why)";
   return new TfjsBackendError(
-    `the TF.js backend 'wasm' failed to initialize: ${what}. Serve the tfjs-backend-wasm*.wasm files from node_modules/@tensorflow/tfjs-backend-wasm/dist/ and say where with tfjsCompiler({ wasmPaths: "/their/folder/" }) (setWasmPaths from @tensorflow/tfjs-backend-wasm) before the first compile`,
+    `the TF.js backend 'wasm' failed to initialize${what}. Serve the tfjs-backend-wasm*.wasm files from node_modules/@tensorflow/tfjs-backend-wasm/dist/ and say where with tfjsCompiler({ wasmPaths: "/their/folder/" }) (setWasmPaths from @tensorflow/tfjs-backend-wasm) before the first compile`,
     { cause: e },
   );
 }
@@ -74,23 +88,34 @@ const failures = new Map<string, TfjsBackendError>();
 /** The TF.js backends that failed to initialize in this page or process, and why. */
 export const backendFailures = (): ReadonlyMap<string, TfjsBackendError> => failures;
 
-async function tryBackend(name: string): Promise<TfjsBackendError | undefined> {
-  const known = failures.get(name);
-  if (known) return known;
+/** Initializations in flight or failed, by backend: concurrent compiles share one attempt. */
+const attempts = new Map<string, Promise<TfjsBackendError | undefined>>();
+
+function tryBackend(name: string): Promise<TfjsBackendError | undefined> {
   if (!tf.findBackendFactory(name)) {
-    return new TfjsBackendError(
-      `the TF.js backend '${name}' is not registered (registered: ${Object.keys(tf.engine().registryFactory).join(", ")}); import its package (@tensorflow/tfjs-backend-${name}) first`,
+    return Promise.resolve(
+      new TfjsBackendError(
+        `the TF.js backend '${name}' is not registered (registered: ${Object.keys(tf.engine().registryFactory).join(", ")}); import its package (@tensorflow/tfjs-backend-${name}) first`,
+      ),
     );
   }
-  try {
-    // Initializing switches the global backend; switch back to what the user had.
-    restoreBackend(await switchBackend(name), name);
-    return undefined;
-  } catch (e) {
-    const error = initFailure(name, e);
-    failures.set(name, error);
-    return error;
+  let attempt = attempts.get(name);
+  if (!attempt) {
+    attempt = (async () => {
+      try {
+        // Initializing switches the global backend; switch back to what the user had.
+        restoreBackend(await switchBackend(name), name);
+        attempts.delete(name);
+        return undefined;
+      } catch (e) {
+        const error = await initFailure(name, e);
+        failures.set(name, error);
+        return error;
+      }
+    })();
+    attempts.set(name, attempt);
   }
+  return attempt;
 }
 
 let wasmPathsSet: string | undefined;
