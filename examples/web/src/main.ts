@@ -22,7 +22,7 @@ const trainButton = $<HTMLButtonElement>("train");
 const stopButton = $<HTMLButtonElement>("stop");
 const status = $<HTMLDivElement>("status");
 const plot = $<HTMLCanvasElement>("plot");
-const legend = $<HTMLDivElement>("legend");
+const legend = $<HTMLDivElement>("plot-legend");
 const series: Series[] = [];
 let stopRequested = false;
 
