@@ -43,6 +43,8 @@ interface PageRun {
   readonly losses: number[];
   readonly accuracy: number;
   readonly medianStepMs: number;
+  /** ORT backends: where each graph ran and how many of its outputs stayed in GPU memory. */
+  readonly placements: { graph: string; providers: string[]; deviceOutputs: number }[];
 }
 
 const chromiumMissing = !existsSync(CHROMIUM);
@@ -107,6 +109,16 @@ describe.skipIf(chromiumMissing)("the training page in headless Chromium", () =>
     });
     expect(run.accuracy).toBeGreaterThan(0.1);
     expect(errors).toEqual([]);
+    if (backend === "ort-wasm")
+      expect(new Set(run.placements.map((p) => p.providers.join()))).toEqual(new Set(["wasm"]));
+    if (backend === "ort-auto") {
+      // Chromium's WebGPU (SwiftShader) is on: the forward, free of the ops WebGPU computes wrong,
+      // runs there and leaves its saved values in GPU memory; the conv/pool backward runs on wasm.
+      const byGraph = Object.fromEntries(run.placements.map((p) => [p.graph, p]));
+      expect(byGraph.forward).toMatchObject({ providers: ["webgpu"] });
+      expect(byGraph.forward!.deviceOutputs).toBeGreaterThan(5);
+      expect(byGraph.backward).toMatchObject({ providers: ["wasm"], deviceOutputs: 0 });
+    }
   });
 
   test("the page drew the forward and backward graphs", async () => {

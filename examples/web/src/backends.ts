@@ -1,7 +1,12 @@
 // The backends the page offers. Each makes fresh compilers, so a run starts from nothing cached.
-import { defaultExecutionProviders, onnxCompiler } from "@aotjs/backend-onnx";
+import {
+  defaultExecutionProviders,
+  isDeviceTensorData,
+  type OnnxCompiler,
+  onnxCompiler,
+} from "@aotjs/backend-onnx";
 import { tfjsCompiler } from "@aotjs/backend-tfjs";
-import type { Value } from "@aotjs/ir";
+import type { Compiler, Executable, Value } from "@aotjs/ir";
 import "@tensorflow/tfjs-backend-webgl";
 import * as ort from "onnxruntime-web";
 import type { Compilers } from "./train.js";
@@ -20,12 +25,42 @@ export interface BackendChoice {
  */
 const savedOnGpu = (_output: Value, index: number) => (index === 0 ? "cpu" : "gpu-buffer");
 
+/** Where each ONNX graph of the latest runs ran, and how many of its outputs stayed on the GPU. */
+export interface PlacementRecord {
+  readonly graph: string;
+  readonly providers: readonly string[];
+  deviceOutputs: number;
+}
+export const placements: PlacementRecord[] = [];
+
+/** `compiler`, noting each executable's providers and device-resident outputs in `placements`. */
+function recorded(compiler: OnnxCompiler): Compiler {
+  return async (graph, metas) => {
+    const exe = await compiler(graph, metas);
+    const record: PlacementRecord = {
+      graph: graph.name,
+      providers: exe.executionProviders,
+      deviceOutputs: 0,
+    };
+    placements.push(record);
+    const wrapped: Executable = {
+      run: async (inputs) => {
+        const outputs = await exe.run(inputs);
+        record.deviceOutputs = outputs.filter(isDeviceTensorData).length;
+        return outputs;
+      },
+      dispose: () => exe.dispose(),
+    };
+    return wrapped;
+  };
+}
+
 export const BACKENDS: readonly BackendChoice[] = [
   {
     id: "ort-wasm",
     label: "ONNX Runtime Web · wasm",
     make: () => {
-      const c = onnxCompiler({ executionProviders: ["wasm"] });
+      const c = recorded(onnxCompiler({ executionProviders: ["wasm"] }));
       return { fwCompiler: c, bwCompiler: c };
     },
   },
@@ -33,8 +68,8 @@ export const BACKENDS: readonly BackendChoice[] = [
     id: "ort-auto",
     label: "ONNX Runtime Web · auto (WebGPU where it computes right, else wasm)",
     make: () => ({
-      fwCompiler: onnxCompiler({ outputLocation: savedOnGpu }),
-      bwCompiler: onnxCompiler(),
+      fwCompiler: recorded(onnxCompiler({ outputLocation: savedOnGpu })),
+      bwCompiler: recorded(onnxCompiler()),
     }),
   },
   {

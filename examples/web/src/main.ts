@@ -2,7 +2,7 @@
 // forward and backward graphs aotjs captured, drawn by @aotjs/drawer. `window.aotjsDemo.run` is
 // the same run without the form, for the browser test.
 import { renderSvg } from "@aotjs/drawer";
-import { BACKENDS, type BackendId, environment } from "./backends.js";
+import { BACKENDS, type BackendId, environment, placements } from "./backends.js";
 import { digitBatch, SIZE } from "./digits.js";
 import { drawDigits, drawLossPlot, type Series } from "./plot.js";
 import { type TrainResult, train } from "./train.js";
@@ -74,6 +74,7 @@ async function run(id: BackendId, steps: number) {
   status.textContent = `${choice.label}: compiling…`;
   status.className = "";
   stopRequested = false;
+  placements.length = 0;
   try {
     const result = await train(choice.make(), {
       steps,
@@ -89,7 +90,12 @@ async function run(id: BackendId, steps: number) {
     });
     status.textContent = `${choice.label}: ${result.losses.length} steps, final loss ${result.losses.at(-1)?.toFixed(4)}, accuracy ${(100 * result.accuracy).toFixed(1)}%, ${result.medianStepMs.toFixed(1)} ms per step (median)`;
     await showGraphs(result, choice.label);
-    return { losses: result.losses, accuracy: result.accuracy, medianStepMs: result.medianStepMs };
+    return {
+      losses: result.losses,
+      accuracy: result.accuracy,
+      medianStepMs: result.medianStepMs,
+      placements: placements.map((p) => ({ ...p })),
+    };
   } catch (e) {
     status.textContent = `${choice.label} failed: ${(e as Error).message}`;
     status.className = "error";
