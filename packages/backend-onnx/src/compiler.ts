@@ -56,6 +56,8 @@ export interface OnnxCompilerOptions extends Omit<OnnxModelOptions, "initializer
    * small kernel costs more than it saves (measured on 2 cores: gptMini's backward, 0.7 MFLOP per
    * node, 5.8 ms on one thread against 7.8 on two; resnet18's, 2 MFLOP per node at 64^2, 51
    * against 43). ORT's own default starts a pool but ran MatMul at one-thread speed here.
+   * onnxruntime-node only: onnxruntime-web has one pool for all sessions, `ort.env.wasm.numThreads`
+   * (set from the page's cross-origin isolation, see the README).
    */
   readonly intraOpNumThreads?: number;
   /** Threads across independent ops (used with executionMode "parallel"). */
