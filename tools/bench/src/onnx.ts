@@ -121,7 +121,7 @@ export async function ortMatmul(n: number): Promise<{ ms: number; gflops: number
       Float32Array.from({ length: n * n }, () => Math.random() - 0.5),
     );
   const inputs = [data(), data()];
-  const ms = await medianMs(() => exe.run(inputs), { runs: 9, warmup: 3 });
+  const ms = await medianMs(() => exe.run(inputs), { runs: 21, warmup: 3 });
   await exe.dispose?.();
   return { ms, gflops: (2 * n ** 3) / ms / 1e6 };
 }
