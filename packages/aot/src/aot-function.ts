@@ -158,6 +158,12 @@ export function aotFunction<A extends unknown[], R>(
           slots.map((u) => xs[u]!),
         ) as A),
       );
+      if (result instanceof Promise) {
+        result.catch(() => {}); // it is refused, not awaited: keep its rejection from going unhandled
+        throw new AotError(
+          "aotFunction: the function returned a Promise; traced functions must be synchronous (tensor ops are; await outside the compiled function)",
+        );
+      }
       const out = flatten(result);
       outputSpec = out.spec;
       return out.leaves;

@@ -186,6 +186,17 @@ describe("inputs and gradients", () => {
 });
 
 describe("functions that return no tensor", () => {
+  // Oracle: the tracer's contract (ops are synchronous). An async function used to be reported
+  // as "pytree: the argument is a Promise", which points at the arguments.
+  it("an async function: an AotError saying it returned a Promise and must be synchronous", async () => {
+    const compiler = recordingCompiler();
+    const f = aotFunction(async (x: Tensor) => x.sin(), { fwCompiler: compiler });
+    await expect(f(randn([3]))).rejects.toThrow(
+      /the function returned a Promise; traced functions must be synchronous/,
+    );
+    expect(compiler.graphs).toHaveLength(0);
+  });
+
   // Oracle: PyTorch's aot_function, which needs a tensor output; here the error comes at trace
   // time, before any compiler (an ORT session for a graph with no outputs fails to initialize).
   it.each([

@@ -9,6 +9,7 @@ import {
   F,
   gptMini,
   Linear,
+  mlp,
   Module,
   ReLU,
   resnet18,
@@ -304,5 +305,27 @@ describe("models", () => {
     const want = new Map(eager.namedParameters());
     for (const [n, p] of compiled.namedParameters()) expectClose(p, want.get(n), n, 1e-5);
     expect(am.lastGraphs.forward!.inputs.map((v) => v.name)).toContain("transformer_h_0_attn_c_attn_weight");
+  });
+});
+
+describe("a forgotten await", () => {
+  // Oracle: the eager training step `await loss.backward(); opt.step()`. Without the await, the
+  // compiled backward is still running when the step reads the gradients: that must be an error
+  // saying so, not a step on stale (or null) gradients.
+  it("loss.backward(); opt.step() without await throws 'await loss.backward()'; awaiting trains", async () => {
+    manualSeed(3);
+    const model = mlp([4, 8, 2]);
+    const compiled = aotModule(model);
+    const opt = new SGD(model.parameters(), { lr: 0.1 });
+    const x = randn([5, 4]);
+    const loss = ((await compiled.forward(x)) as Tensor).sum();
+    const pending = loss.backward(); // PyTorch habit: no await
+    expect(() => opt.step()).toThrow(/while a backward\(\) that writes it is still running: await loss\.backward\(\) first/);
+    expect(() => opt.zeroGrad()).toThrow(/await loss\.backward\(\)/);
+    await pending;
+    const before = values(model.parameters()[0]!);
+    opt.step();
+    expect(values(model.parameters()[0]!)).not.toEqual(before);
+    await compiled.dispose();
   });
 });

@@ -2,6 +2,7 @@ export * from "./attrs.js";
 export { checkMutations, checkNode, GraphBuilder, isValidName } from "./builder.js";
 export * from "./compiler.js";
 export { graphFlops, nodeFlops } from "./cost.js";
+export { setWarningHandler, type WarningHandler, warnOnce } from "./warnings.js";
 export * from "./dtype.js";
 export { ERF_A, ERF_B, ERFC_C, ERFC_D, ERFC_P, ERFC_Q, erf, ONE_OVER_SQRT_PI } from "./erf.js";
 export { IRError, ShapeError } from "./errors.js";

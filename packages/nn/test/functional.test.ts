@@ -1,3 +1,4 @@
+import { setWarningHandler } from "@aotjs/ir";
 import { arange, manualSeed, randn, type Tensor, tensor } from "@aotjs/tensor";
 import { makeFx } from "@aotjs/tracer";
 import { describe, expect, test } from "vitest";
@@ -132,6 +133,26 @@ describe("losses", () => {
     expect(() => F.crossEntropy(f32(logits), tensor([1, 2, 0]), { reduction: "avg" as never })).toThrow(
       /reduction must be/,
     );
+  });
+
+  // Oracle: PyTorch's mse_loss, which warns "Using a target size ... different to the input
+  // size ... likely lead to incorrect results due to broadcasting" and then broadcasts.
+  test("mseLoss of [4,1] against [4] warns once that they broadcast, and still broadcasts as PyTorch", () => {
+    const warnings: string[] = [];
+    const previous = setWarningHandler((m) => warnings.push(m));
+    try {
+      const x = f32([1, 2, 3, 4]).reshape([4, 1]);
+      const y = f32([0, 0, 0, 0]);
+      expect([...F.mseLoss(x, y, { reduction: "none" }).shape]).toEqual([4, 4]);
+      F.mseLoss(x, y);
+      expect(warnings).toEqual([
+        "mseLoss: target f32[4] differs in shape from input f32[4,1]; they broadcast to each other, which is likely not what you meant (reshape one, e.g. target.reshape(input.shape))",
+      ]);
+      F.mseLoss(y, y);
+      expect(warnings).toHaveLength(1);
+    } finally {
+      setWarningHandler(previous);
+    }
   });
 
   test("nllLoss on log-probabilities; mseLoss", () => {

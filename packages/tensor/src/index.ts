@@ -20,9 +20,11 @@ export { runKernel } from "./kernels/run.js";
 export * from "./ops/functional.js";
 export { defaultGenerator, Generator, manualSeed, type RngState, rngStateOf } from "./random.js";
 export {
+  accumulateGrad,
   type AutogradEngine,
   type BackwardOptions,
   type GradFn,
+  markGradPending,
   setAutogradEngine,
   Tensor,
   TensorError,

@@ -43,6 +43,23 @@ export const setAutogradEngine = (e: AutogradEngine | undefined): void => {
 const dtypeRank = (d: DType): number => (d === "bool" ? 0 : isFloating(d) ? 2 : 1);
 
 let assignData: (t: Tensor, d: TensorData) => void;
+let markPending: (t: Tensor, delta: 1 | -1) => void;
+let gradWhilePending: (t: Tensor) => Tensor | null;
+let setGradWhilePending: (t: Tensor, g: Tensor | null) => void;
+
+const pendingError = (t: Tensor, what: string) =>
+  new TensorError(
+    `${what} of ${formatMeta(t)} while a backward() that writes it is still running: await loss.backward() first`,
+  );
+
+/**
+ * For autograd engines: `t.grad` is about to be written by a backward pass that finishes later
+ * (delta 1), or that pass has finished (delta -1). Passes nest; `accumulateGrad` writes through.
+ */
+export const markGradPending = (t: Tensor, delta: 1 | -1): void => markPending(t, delta);
+/** For autograd engines: `t.grad += g` (or `= g`) even while passes are pending on it. */
+export const accumulateGrad = (t: Tensor, add: (old: Tensor | null) => Tensor): void =>
+  setGradWhilePending(t, add(gradWhilePending(t)));
 /** Internal: the base of `dispatchMutate` rebinds a tensor's data (not exported from the package). */
 export const setTensorData = (t: Tensor, d: TensorData): void => assignData(t, d);
 
@@ -57,10 +74,33 @@ export class Tensor implements TensorMeta {
   readonly dtype: DType;
   #data: TensorData | undefined;
   #requiresGrad = false;
-  grad: Tensor | null = null;
+  #grad: Tensor | null = null;
+  /** Backward passes still running that will accumulate into `grad` (see `markGradPending`). */
+  #gradPending = 0;
   gradFn: GradFn | null = null;
 
+  /**
+   * The accumulated gradient. While an awaited backward that will write it is still running (a
+   * compiled graph's backward is async), reading or writing it throws: `loss.backward();
+   * opt.step()` without `await` would otherwise step on last step's gradients, silently.
+   */
+  get grad(): Tensor | null {
+    if (this.#gradPending > 0) throw pendingError(this, "reading .grad");
+    return this.#grad;
+  }
+  set grad(value: Tensor | null) {
+    if (this.#gradPending > 0) throw pendingError(this, "setting .grad");
+    this.#grad = value;
+  }
+
   static {
+    markPending = (t, delta) => {
+      t.#gradPending += delta;
+    };
+    gradWhilePending = (t) => t.#grad;
+    setGradWhilePending = (t, g) => {
+      t.#grad = g;
+    };
     assignData = (t, d) => {
       if (
         d.dtype !== t.dtype ||

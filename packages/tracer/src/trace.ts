@@ -1,4 +1,12 @@
-import { type Graph, GraphBuilder, isValidName, type TensorData, type Value } from "@aotjs/ir";
+import {
+  formatMeta,
+  type Graph,
+  GraphBuilder,
+  isValidName,
+  type TensorData,
+  type Value,
+  warnOnce,
+} from "@aotjs/ir";
 import {
   type DispatchHandler,
   defaultGenerator,
@@ -125,6 +133,13 @@ class TracingMode implements DispatchHandler {
       const name = this.builder.freshName(`_tensor_constant_${this.constants.length}`);
       value = this.builder.input(name, data.meta);
       this.constants.push({ name, value: data });
+    }
+    if (!rng && t.requiresGrad) {
+      // PyTorch's AOT Autograd lifts it as a constant too, silently: w.grad then stays null.
+      warnOnce(
+        `a tensor that requires grad (${formatMeta(t)}, read by ${use}) is not an argument of the traced ` +
+          "function, so it is captured as a constant and gets no gradient: pass it as an argument or use aotModule",
+      );
     }
     this.#captured.set(t, value);
     return value;

@@ -1,3 +1,4 @@
+import { setWarningHandler } from "@aotjs/ir";
 import { interpret, kernels, manualSeed, randn, Tensor, tensor, zeros } from "@aotjs/tensor";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeFx, TraceError, trace } from "../src/index.js";
@@ -99,6 +100,25 @@ describe("captured constants", () => {
     const x = randn([3, 2]);
     const [out] = interpret(r.graph, [x.toData(), ...r.constants.map((c) => c.value)]);
     close(new Tensor(out!), x.matmul(w));
+  });
+
+  // Oracle: PyTorch, where a parameter captured by a compiled function silently gets no gradient;
+  // here it is captured the same way, with a warning naming the tensor and what to do instead.
+  it("warns once about a captured tensor that requires grad, naming its meta and its reader", () => {
+    const warnings: string[] = [];
+    const previous = setWarningHandler((m) => warnings.push(m));
+    try {
+      const w = randn([2, 2], { requiresGrad: true });
+      trace((x: Tensor) => x.matmul(w), [randn([3, 2])]);
+      trace((x: Tensor) => x.matmul(w), [randn([3, 2])]);
+      trace((x: Tensor) => x.matmul(randn([2, 2])), [randn([3, 2])]); // no grad: no warning
+      expect(warnings).toEqual([
+        "a tensor that requires grad (f32[2,2], read by matmul input 1) is not an argument of the traced function, " +
+          "so it is captured as a constant and gets no gradient: pass it as an argument or use aotModule",
+      ]);
+    } finally {
+      setWarningHandler(previous);
+    }
   });
 });
 
