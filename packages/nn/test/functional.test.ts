@@ -100,6 +100,17 @@ describe("losses", () => {
     close(F.crossEntropy(f64(logits), tensor(targets), { weight: f64(w) }), [expected], 1e-12);
   });
 
+  // Oracle: PyTorch's cross_entropy, which reads a float target as probabilities and refuses one
+  // whose shape is not the input's (it is never taken for class indices).
+  test("crossEntropy refuses a float target of the wrong shape instead of reading it as classes", () => {
+    const x = randn([4, 3]);
+    for (const t of [f32([0, 1, 2, 0]), f32([0, 1, 2, 0]).reshape([4, 1])]) {
+      expect(() => F.crossEntropy(x, t)).toThrow(
+        `crossEntropy: probability target f32[${t.shape}] must have the input's shape f32[4,3]`,
+      );
+    }
+  });
+
   test("crossEntropy over [N, C, L] and with probability targets", () => {
     // [1, 3, 2]: two positions, classes along dim 1.
     const x = f64([
