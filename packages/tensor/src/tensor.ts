@@ -1,4 +1,5 @@
 import {
+  type BinaryOpName,
   type DType,
   formatMeta,
   isFloating,
@@ -6,6 +7,7 @@ import {
   type TensorData,
   type TensorMeta,
   type TypedArray,
+  type UnaryOpName,
 } from "@aotjs/ir";
 import { dispatchAlias, dispatchMutate } from "./dispatch.js";
 import { formatTensor, type Nested, toNested } from "./format.js";
@@ -47,12 +49,20 @@ let assignData: (t: Tensor, d: TensorData) => void;
 export const setTensorData = (t: Tensor, d: TensorData): void => assignData(t, d);
 
 /**
+ * A method per unary and binary catalog op, named as the op. `Tensor` implements it, so an op added
+ * to the catalog without its method is a compile error on the class.
+ */
+export type PointwiseMethods = { readonly [K in UnaryOpName]: () => Tensor } & {
+  readonly [K in BinaryOpName]: (other: TensorLike) => Tensor;
+};
+
+/**
  * An eager tensor: a TensorData (or, while tracing, only a meta: a "fake" tensor) plus autograd
  * metadata. Every op goes through the dispatcher, so tracing and autograd see each one.
  * Results never alias their inputs: `view`/`reshape` copy, and in-place methods rebind only the
  * tensor they are called on.
  */
-export class Tensor implements TensorMeta {
+export class Tensor implements TensorMeta, PointwiseMethods {
   readonly shape: readonly number[];
   readonly dtype: DType;
   #data: TensorData | undefined;
@@ -278,7 +288,7 @@ export class Tensor implements TensorMeta {
     return this.mul(this);
   }
   logicalNot(): Tensor {
-    return ew.logicalNot(this);
+    return ew.anyUnary("logicalNot", this);
   }
   add(other: TensorLike): Tensor {
     return ew.arith("add", this, other);

@@ -1,4 +1,4 @@
-import { allocate, formatMeta, numel, TensorData, type TensorMeta } from "@aotjs/ir";
+import { allocate, type ConvOpName, formatMeta, numel, TensorData, type TensorMeta } from "@aotjs/ir";
 import { type FloatArray, gemm, rowMajor, transposedOf } from "./matmul.js";
 import type { KernelsFor } from "./types.js";
 
@@ -237,7 +237,7 @@ function conv2dBackwardWeight(inputs: readonly TensorData[], attrs: ConvAttrs, o
   return new TensorData(out.dtype, out.shape, dw);
 }
 
-export const convKernels: KernelsFor<"conv2d" | "conv2dBackwardInput" | "conv2dBackwardWeight"> = {
+export const convKernels: KernelsFor<ConvOpName> = {
   conv2d: (inputs, attrs, out) => conv2d(inputs, attrs, out),
   conv2dBackwardInput: (inputs, attrs, out) => conv2dBackwardInput(inputs, attrs, out),
   conv2dBackwardWeight: (inputs, attrs, out) => conv2dBackwardWeight(inputs, attrs, out),

@@ -1,4 +1,12 @@
-import { allocate, type DType, formatMeta, numel, TensorData, type TensorMeta } from "@aotjs/ir";
+import {
+  allocate,
+  type DType,
+  formatMeta,
+  type MatmulOpName,
+  numel,
+  TensorData,
+  type TensorMeta,
+} from "@aotjs/ir";
 import type { KernelsFor } from "./types.js";
 import { broadcastOffsets, broadcastStrides } from "./util.js";
 
@@ -349,6 +357,6 @@ function batchOffsets(
   return broadcastOffsets(outBatch, [aStrides, bStrides]);
 }
 
-export const matmulKernels: KernelsFor<"matmul"> = {
+export const matmulKernels: KernelsFor<MatmulOpName> = {
   matmul: (inputs, _attrs, out) => matmul(inputs, out),
 };

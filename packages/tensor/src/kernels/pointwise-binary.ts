@@ -5,6 +5,7 @@ import {
   formatMeta,
   numel,
   TensorData,
+  type TernaryOpName,
   type TypedArray,
   type TypedArrayOf,
 } from "@aotjs/ir";
@@ -77,7 +78,7 @@ function forEachRow(plan: RowPlan, visit: (offsets: readonly number[], outStart:
   }
 }
 
-export type BinaryOp = BinaryOpName | "where";
+export type BinaryOp = BinaryOpName | TernaryOpName;
 
 /** Thrown from inside an element loop; the kernel rethrows it with the op and the input metas. */
 class ElementError extends Error {}

@@ -3,6 +3,7 @@ import {
   formatMeta,
   numel,
   type OpAttrs,
+  type PoolOpName,
   TensorData,
   type TensorMeta,
   type TypedArray,
@@ -236,10 +237,9 @@ function avgPool2dBackward(
   return new TensorData(out.dtype, out.shape, dx);
 }
 
-export const poolKernels: KernelsFor<"maxPool2d" | "maxPool2dBackward" | "avgPool2d" | "avgPool2dBackward"> =
-  {
-    maxPool2d: (inputs, attrs, out) => maxPool2d(inputs, attrs, out),
-    maxPool2dBackward: (inputs, attrs, out) => maxPool2dBackward(inputs, attrs, out),
-    avgPool2d: (inputs, attrs, out) => avgPool2d(inputs, attrs, out),
-    avgPool2dBackward: (inputs, attrs, out) => avgPool2dBackward(inputs, attrs, out),
-  };
+export const poolKernels: KernelsFor<PoolOpName> = {
+  maxPool2d: (inputs, attrs, out) => maxPool2d(inputs, attrs, out),
+  maxPool2dBackward: (inputs, attrs, out) => maxPool2dBackward(inputs, attrs, out),
+  avgPool2d: (inputs, attrs, out) => avgPool2d(inputs, attrs, out),
+  avgPool2dBackward: (inputs, attrs, out) => avgPool2dBackward(inputs, attrs, out),
+};
