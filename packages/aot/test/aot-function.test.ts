@@ -425,7 +425,7 @@ describe("compilers", () => {
     );
     const wrongMeta = (): Executable => ({ run: () => [tensor([1, 2, 3]).toData()] });
     await expect(aotFunction((x: Tensor) => x.sin(), { fwCompiler: wrongMeta })(randn([2]))).rejects.toThrow(
-      /compiled 'inference' output 0 \('sin'\) is int64\[3\], the graph says float32\[2\]/,
+      /compiled 'inference' output 0 \('sin'\) is i64\[3\], the graph says f32\[2\]/,
     );
   });
 

@@ -10,6 +10,7 @@ import {
   type UnaryOpName,
 } from "@aotjs/ir";
 import { dispatchAlias, dispatchMutate } from "./dispatch.js";
+import { TensorError } from "./errors.js";
 import { formatTensor, type Nested, toNested } from "./format.js";
 import * as ew from "./ops/elementwise.js";
 import * as nn from "./ops/nn.js";
@@ -17,10 +18,7 @@ import { normalizeDim, requireTensor, type TensorLike } from "./ops/operands.js"
 import * as red from "./ops/reduce.js";
 import * as sh from "./ops/shape.js";
 
-/** Every error the eager runtime raises; messages name the op and the shapes or dtypes. */
-export class TensorError extends Error {
-  override name = "TensorError";
-}
+export { TensorError } from "./errors.js";
 
 /** What a tape node looks like to the tensor package: autograd owns the rest. */
 export interface GradFn {

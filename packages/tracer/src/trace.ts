@@ -1,4 +1,13 @@
-import { type Graph, GraphBuilder, isValidName, type TensorData, type Value } from "@aotjs/ir";
+import {
+  AotjsError,
+  formatMeta,
+  type Graph,
+  GraphBuilder,
+  isValidName,
+  messageOf,
+  type TensorData,
+  type Value,
+} from "@aotjs/ir";
 import {
   type DispatchHandler,
   defaultGenerator,
@@ -9,7 +18,7 @@ import {
 } from "@aotjs/tensor";
 import { flatten, type TreeSpec } from "./pytree.js";
 
-export class TraceError extends Error {
+export class TraceError extends AotjsError {
   override name = "TraceError";
 }
 
@@ -107,7 +116,7 @@ class TracingMode implements DispatchHandler {
     const data = t.dataOrUndefined;
     if (!data) {
       throw new TraceError(
-        `${use}: a fake tensor ${t.shape.length ? `[${t.shape}]` : "[]"} that does not belong to this trace (was it created by another trace?)`,
+        `${use}: a fake tensor ${formatMeta(t)} that does not belong to this trace (was it created by another trace?)`,
       );
     }
     let value: Value;
@@ -141,7 +150,7 @@ class TracingMode implements DispatchHandler {
   mutate(target: Tensor, value: Tensor): void {
     if (!this.values.has(target)) {
       throw new TraceError(
-        `in-place update of a tensor the traced function captured from outside its arguments ([${target.shape}] ${target.dtype}); ` +
+        `in-place update of a tensor the traced function captured from outside its arguments (${formatMeta(target)}); ` +
           "pass it as an argument (modules: through functionalCall) so the update can be returned",
       );
     }
@@ -195,7 +204,7 @@ export function trace(
     result = withMode(mode, () => fn(...args));
   } catch (e) {
     if (e instanceof TraceError) throw e;
-    throw new TraceError(`while tracing '${name}': ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    throw new TraceError(`while tracing '${name}': ${messageOf(e)}`, { cause: e });
   } finally {
     if (rngStart !== undefined) {
       consumed = defaultGenerator.offset - rngStart;
