@@ -374,9 +374,9 @@ export function onnxCompiler(options: OnnxCompilerOptions = {}): OnnxCompiler {
 }
 
 /**
- * The ONNX backend: every catalog op lowers to standard ONNX natively, so nothing needs
- * decomposing. (The catalog has no composite ops yet; when it gains some, those with a good ONNX
- * op, such as Softmax or LayerNormalization, will be listed here and the rest decomposed.)
+ * The ONNX backend: every catalog op, the composites softmax, logSoftmax, layerNorm and batchNorm
+ * included, lowers to standard ONNX natively (Softmax, LogSoftmax, LayerNormalization,
+ * BatchNormalization), so nothing needs decomposing.
  */
 export const onnxBackend: Backend<OnnxCompilerOptions> = {
   name: "onnx",
