@@ -20,7 +20,7 @@ import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { manualSeed, randint, randn, type Tensor } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
 import { aotModule, inputNameOf } from "../src/index.js";
-import { expectClose, scaleRelDiff, values } from "./helpers.js";
+import { expectClose, scaleRelDiff, values } from "./support.js";
 
 /** conv -> BatchNorm -> ReLU -> Linear, with torchvision-like names (conv1, bn1, fc). */
 class SmallNet extends Module {
@@ -42,6 +42,14 @@ function twins<M extends Module>(make: () => M): [M, M] {
 }
 
 const gradsOf = (m: Module) => new Map(m.namedParameters().map(([n, p]) => [n, p.grad]));
+
+/** A submodule called `tangents`: its parameters are primals whatever their names look like. */
+class TangentsNamed extends Module {
+  tangents = new Linear(3, 2);
+  override forward(x: Tensor) {
+    return this.tangents.forward(x).tanh();
+  }
+}
 
 describe("lifting", () => {
   it("parameters and buffers are graph inputs under their own names", async () => {
@@ -131,6 +139,18 @@ describe("lifting", () => {
     expect(net.conv1.weight.grad).toBeNull();
     expect(net.conv1.bias!.grad).not.toBeNull();
     expect(m.lastGraphs.backward!.outputs).toHaveLength(net.parameters().length - 1);
+  });
+  it("a submodule named `tangents` is a primal, not a tangent", async () => {
+    manualSeed(0);
+    const m = new TangentsNamed();
+    const x = randn([4, 3]);
+    await m.forward(x).sum().backward();
+    const ref = m.tangents.weight.grad!.toArray();
+    m.tangents.weight.grad = null;
+    m.tangents.bias!.grad = null;
+    const out = await aotModule(m).forward(x);
+    await out.sum().backward();
+    expect(m.tangents.weight.grad!.toArray()).toEqual(ref);
   });
 });
 

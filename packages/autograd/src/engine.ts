@@ -11,11 +11,10 @@ import {
   type Tensor,
   zerosLike,
 } from "@aotjs/tensor";
+import { AutogradError } from "./errors.js";
 import { derivativeRules, notDifferentiable } from "./rules/index.js";
 
-export class AutogradError extends Error {
-  override name = "AutogradError";
-}
+export { AutogradError } from "./errors.js";
 
 // ---- the tape ----
 export type GradList = readonly (Tensor | null)[];

@@ -2,10 +2,12 @@ import {
   type AnyNode,
   type Backend,
   type DType,
+  describeNode,
   type Executable,
   formatMeta,
   type Graph,
   graphFlops,
+  messageOf,
   type OpName,
   opNames,
   TensorData,
@@ -14,7 +16,7 @@ import {
 import { toBinary } from "@bufbuild/protobuf";
 import { ModelProtoSchema } from "onnx-buf";
 import type * as Ort from "onnxruntime-node";
-import { describeNode, OnnxBackendError } from "./errors.js";
+import { OnnxBackendError } from "./errors.js";
 import { type LoweredModel, lowerGraph, type OnnxModelOptions } from "./model.js";
 import { type OnnxProfile, profileFolder, summarizeOrtProfile } from "./profile.js";
 
@@ -107,10 +109,12 @@ function nodeFromOrtMessage(graph: Graph, message: string): AnyNode | undefined 
 }
 
 function wrapOrtError(graph: Graph, what: string, e: unknown): OnnxBackendError {
-  const message = (e as Error)?.message ?? String(e);
+  const message = messageOf(e);
   const node = nodeFromOrtMessage(graph, message);
   const where = node ? `; at ${describeNode(node)}` : "";
-  return new OnnxBackendError(`onnxruntime failed to ${what} graph '${graph.name}'${where}: ${message}`);
+  return new OnnxBackendError(`onnxruntime failed to ${what} graph '${graph.name}'${where}: ${message}`, {
+    cause: e,
+  });
 }
 
 /**
@@ -370,9 +374,9 @@ export function onnxCompiler(options: OnnxCompilerOptions = {}): OnnxCompiler {
 }
 
 /**
- * The ONNX backend: every catalog op lowers to standard ONNX natively, so nothing needs
- * decomposing. (The catalog has no composite ops yet; when it gains some, those with a good ONNX
- * op, such as Softmax or LayerNormalization, will be listed here and the rest decomposed.)
+ * The ONNX backend: every catalog op, the composites softmax, logSoftmax, layerNorm and batchNorm
+ * included, lowers to standard ONNX natively (Softmax, LogSoftmax, LayerNormalization,
+ * BatchNormalization), so nothing needs decomposing.
  */
 export const onnxBackend: Backend<OnnxCompilerOptions> = {
   name: "onnx",

@@ -1,4 +1,4 @@
-import type { DType, Graph, TensorData } from "@aotjs/ir";
+import { type DType, formatMeta, type Graph, sameMeta, type TensorData } from "@aotjs/ir";
 import { toBinary } from "@bufbuild/protobuf";
 import { ModelProtoSchema } from "onnx-buf";
 import { OnnxBackendError } from "./errors.js";
@@ -136,9 +136,9 @@ export async function writeArtifacts(
       const meta = inputs.get(name);
       if (!meta)
         throw new OnnxBackendError(`writeArtifacts: weights has '${name}', which is not a forward input`);
-      if (meta.dtype !== t.dtype || meta.shape.join() !== t.shape.join()) {
+      if (!sameMeta(meta, t)) {
         throw new OnnxBackendError(
-          `writeArtifacts: weight '${name}' is ${t.dtype}[${t.shape}], the forward input is ${meta.dtype}[${meta.shape}]`,
+          `writeArtifacts: weight '${name}' is ${formatMeta(t)}, the forward input is ${formatMeta(meta)}`,
         );
       }
       // 8-byte alignment, so every entry can be viewed in place as its typed array.

@@ -91,7 +91,7 @@ describe("toOnnxModel", () => {
     expect(() => toOnnxModel(g, { initializers: { v: weight } })).toThrow(/no input 'v'/);
     expect(() =>
       toOnnxModel(g, { initializers: { w: new TensorData("float32", [3], new Float32Array(3)) } }),
-    ).toThrow(/initializer for input 'w' is float32\[3\], the graph says float32\[2\]/);
+    ).toThrow(/initializer for input 'w' is f32\[3\], the graph says f32\[2\]/);
   });
 
   test("an initializer and an output named __proto__: the weight is stored, the output renamed", () => {

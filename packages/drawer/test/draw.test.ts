@@ -6,7 +6,7 @@ import { Graph, GraphBuilder, meta, Node, Value } from "@aotjs/ir";
 import { randn, type Tensor } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
 import { drawGraph, graphDrawer, inputKinds, renderSvg, toDot } from "../src/index.js";
-import { groupsWithClass, legendLabels, parseSvg, textLines, valueGroups } from "./svg.js";
+import { groupsWithClass, legendLabels, parseSvg, textLines, valueGroups } from "./support.js";
 
 const tmp = () => mkdtemp(join(tmpdir(), "aotjs-drawer-test-"));
 

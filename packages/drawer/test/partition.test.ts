@@ -11,7 +11,7 @@ import {
 import { randn, type Tensor } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
 import { drawPartition, partitionSummary, partitionToDot, renderPartitionSvg } from "../src/index.js";
-import { groupsWithClass, legendLabels, parseSvg, textLines, valueGroups } from "./svg.js";
+import { groupsWithClass, legendLabels, parseSvg, textLines, valueGroups } from "./support.js";
 
 /** Run `fn` through aotFunction with `partitionFn`, and keep what the partitioner returned. */
 async function partitionOf(

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { html, printable, quote, tooltip, truncate } from "../src/escape.js";
 import { partitionToDot, renderPartitionSvg, renderSvg, toDot } from "../src/index.js";
-import { elementNames, parseSvg, textLines, valueGroups, walk } from "./svg.js";
+import { elementNames, parseSvg, textLines, valueGroups, walk } from "./support.js";
 
 const HOSTILE = [
   "<script>alert(1)</script>",

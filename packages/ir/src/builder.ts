@@ -1,4 +1,5 @@
 import { normalizeAttrs } from "./attrs.js";
+import { describeInputs } from "./describe.js";
 import { isDType } from "./dtype.js";
 import { IRError, ShapeError } from "./errors.js";
 import { Graph, type InputMutation, Node, Value } from "./graph.js";
@@ -7,17 +8,6 @@ import { formatMeta, isValidShape, type TensorMeta } from "./tensor-data.js";
 
 export const isValidName = (name: unknown): name is string =>
   typeof name === "string" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
-
-/** `name (op, node 'x')` prefixes and the input list every shape error carries. */
-function describeInputs(op: OpName, inputs: readonly Value[]): string {
-  const def = catalog[op];
-  return inputs
-    .map(
-      (v, i) =>
-        `${def.variadic ? `${def.inputs[0]}[${i}]` : (def.inputs[i] ?? `input${i}`)}=${v.name}: ${formatMeta(v.meta)}`,
-    )
-    .join(", ");
-}
 
 /**
  * Check arity, attributes and the shape rule for one node; return the normalized attributes and
@@ -62,7 +52,9 @@ export function checkNode<K extends OpName>(
     };
   } catch (e) {
     if (e instanceof ShapeError) {
-      throw new ShapeError(`${where}: ${e.message}; inputs: ${describeInputs(op, inputs) || "none"}`, path);
+      throw new ShapeError(`${where}: ${e.message}; inputs: ${describeInputs(op, inputs) || "none"}`, path, {
+        cause: e,
+      });
     }
     throw e;
   }

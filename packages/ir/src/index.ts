@@ -2,10 +2,10 @@ export * from "./attrs.js";
 export { checkMutations, checkNode, GraphBuilder, isValidName } from "./builder.js";
 export * from "./compiler.js";
 export { graphFlops, nodeFlops } from "./cost.js";
-export { setWarningHandler, type WarningHandler, warnOnce } from "./warnings.js";
+export { describeInputs, describeNode } from "./describe.js";
 export * from "./dtype.js";
 export { ERF_A, ERF_B, ERFC_C, ERFC_D, ERFC_P, ERFC_Q, erf, ONE_OVER_SQRT_PI } from "./erf.js";
-export { IRError, ShapeError } from "./errors.js";
+export { AotjsError, IRError, messageOf, ShapeError } from "./errors.js";
 export { type AnyNode, Graph, type InputMutation, Node, nonDefaultAttrs, Value } from "./graph.js";
 export { fromJSON, GRAPH_FORMAT, GRAPH_FORMAT_VERSION, type GraphJSON, toJSON } from "./json.js";
 export { graphJsonSchema } from "./json-schema.js";
@@ -15,3 +15,4 @@ export { cse, dce, type GraphStats, graphStats, rewriteGraph, topologicalSort } 
 export { printGraph } from "./printer.js";
 export { bernoulliMask, randomBits, uniform24, uniform53, uniformSamples } from "./random.js";
 export * from "./tensor-data.js";
+export { setWarningHandler, type WarningHandler, warnOnce } from "./warnings.js";

@@ -1,6 +1,6 @@
 import { GraphBuilder, isValidName } from "./builder.js";
 import { dtypes, isDType } from "./dtype.js";
-import { IRError } from "./errors.js";
+import { IRError, messageOf } from "./errors.js";
 import type { Graph, Value } from "./graph.js";
 import { catalog, isOpName } from "./ops/index.js";
 import { formatMeta, isValidShape, sameMeta, type TensorMeta } from "./tensor-data.js";
@@ -117,7 +117,7 @@ export function fromJSON(json: unknown): Graph {
     try {
       json = JSON.parse(json);
     } catch (e) {
-      throw new IRError(`not valid JSON: ${(e as Error).message}`, "$");
+      throw new IRError(`not valid JSON: ${messageOf(e)}`, "$", { cause: e });
     }
   }
   const root = expectObject(json, "$");
@@ -257,7 +257,8 @@ export function fromJSON(json: unknown): Graph {
   try {
     return b.build();
   } catch (e) {
-    if (e instanceof IRError && root.mutations !== undefined) throw new IRError(e.message, "$.mutations");
+    if (e instanceof IRError && root.mutations !== undefined)
+      throw new IRError(e.message, "$.mutations", { cause: e });
     throw e;
   }
 }

@@ -1,9 +1,10 @@
+import "@aotjs/autograd";
 import { setWarningHandler } from "@aotjs/ir";
-import { arange, manualSeed, randn, type Tensor, tensor } from "@aotjs/tensor";
+import { arange, manualSeed, ones, randn, type Tensor, tensor } from "@aotjs/tensor";
 import { makeFx } from "@aotjs/tracer";
 import { describe, expect, test } from "vitest";
-import { F } from "../src/index.js";
-import { maxAbsDiff, values } from "./helpers.js";
+import { Embedding, F, Parameter } from "../src/index.js";
+import { maxAbsDiff, values } from "./support.js";
 
 const f32 = (data: Parameters<typeof tensor>[0]) => tensor(data, { dtype: "float32" });
 const f64 = (data: Parameters<typeof tensor>[0]) => tensor(data, { dtype: "float64" });
@@ -275,5 +276,51 @@ describe("layers", () => {
       F.batchNorm(t, null, null, tw, tb, true, 0.1, 1e-3),
     )(x, w, b);
     expect(traced.nodes.map((n) => n.op)).toEqual(["batchNorm"]);
+  });
+});
+
+// Oracle: what PyTorch does for the same call (padding_idx rows get no gradient; dropout(p=1) is
+// zeros that still carry a zero gradient).
+describe("gradients through embedding and dropout", () => {
+  test("Embedding: the paddingIdx row gets no gradient (torch's padding_idx)", async () => {
+    const e = new Embedding(4, 2, { paddingIdx: 0 });
+    const out = e.forward(tensor([0, 1, 0, 2]));
+    // The forward value is the row itself (zeros at init), as torch.
+    expect(values(out)).toEqual([
+      0,
+      0,
+      ...values(e.weight).slice(2, 4),
+      0,
+      0,
+      ...values(e.weight).slice(4, 6),
+    ]);
+    await out.sum().backward();
+    expect(e.weight.grad?.toArray()).toEqual([
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ]);
+  });
+
+  test("F.embedding: a negative paddingIdx counts from the end", async () => {
+    const w = new Parameter(ones([3, 2]));
+    await F.embedding(tensor([[2, 1]]), w, -1)
+      .sum()
+      .backward();
+    expect(w.grad?.toArray()).toEqual([
+      [0, 0],
+      [1, 1],
+      [0, 0],
+    ]);
+    expect(() => F.embedding(tensor([0]), w, 3)).toThrow(/embedding: paddingIdx 3 is out of range/);
+  });
+
+  test("dropout with p = 1 stays connected to its input: the gradient is zeros", async () => {
+    const x = ones([3], { requiresGrad: true });
+    const y = F.dropout(x, 1, true);
+    expect(y.toArray()).toEqual([0, 0, 0]);
+    await y.sum().backward();
+    expect(x.grad?.toArray()).toEqual([0, 0, 0]);
   });
 });

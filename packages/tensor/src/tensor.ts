@@ -1,4 +1,5 @@
 import {
+  type BinaryOpName,
   type DType,
   formatMeta,
   isFloating,
@@ -6,8 +7,10 @@ import {
   type TensorData,
   type TensorMeta,
   type TypedArray,
+  type UnaryOpName,
 } from "@aotjs/ir";
 import { dispatchAlias, dispatchMutate } from "./dispatch.js";
+import { TensorError } from "./errors.js";
 import { formatTensor, type Nested, toNested } from "./format.js";
 import * as ew from "./ops/elementwise.js";
 import * as nn from "./ops/nn.js";
@@ -15,10 +18,7 @@ import { normalizeDim, requireTensor, type TensorLike } from "./ops/operands.js"
 import * as red from "./ops/reduce.js";
 import * as sh from "./ops/shape.js";
 
-/** Every error the eager runtime raises; messages name the op and the shapes or dtypes. */
-export class TensorError extends Error {
-  override name = "TensorError";
-}
+export { TensorError } from "./errors.js";
 
 /** What a tape node looks like to the tensor package: autograd owns the rest. */
 export interface GradFn {
@@ -64,12 +64,20 @@ export const accumulateGrad = (t: Tensor, add: (old: Tensor | null) => Tensor): 
 export const setTensorData = (t: Tensor, d: TensorData): void => assignData(t, d);
 
 /**
+ * A method per unary and binary catalog op, named as the op. `Tensor` implements it, so an op added
+ * to the catalog without its method is a compile error on the class.
+ */
+export type PointwiseMethods = { readonly [K in UnaryOpName]: () => Tensor } & {
+  readonly [K in BinaryOpName]: (other: TensorLike) => Tensor;
+};
+
+/**
  * An eager tensor: a TensorData (or, while tracing, only a meta: a "fake" tensor) plus autograd
  * metadata. Every op goes through the dispatcher, so tracing and autograd see each one.
  * Results never alias their inputs: `view`/`reshape` copy, and in-place methods rebind only the
  * tensor they are called on.
  */
-export class Tensor implements TensorMeta {
+export class Tensor implements TensorMeta, PointwiseMethods {
   readonly shape: readonly number[];
   readonly dtype: DType;
   #data: TensorData | undefined;
@@ -318,7 +326,7 @@ export class Tensor implements TensorMeta {
     return this.mul(this);
   }
   logicalNot(): Tensor {
-    return ew.logicalNot(this);
+    return ew.anyUnary("logicalNot", this);
   }
   add(other: TensorLike): Tensor {
     return ew.arith("add", this, other);

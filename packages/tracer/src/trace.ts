@@ -1,8 +1,10 @@
 import {
+  AotjsError,
   formatMeta,
   type Graph,
   GraphBuilder,
   isValidName,
+  messageOf,
   type TensorData,
   type Value,
   warnOnce,
@@ -17,7 +19,7 @@ import {
 } from "@aotjs/tensor";
 import { flatten, type TreeSpec } from "./pytree.js";
 
-export class TraceError extends Error {
+export class TraceError extends AotjsError {
   override name = "TraceError";
 }
 
@@ -115,7 +117,7 @@ class TracingMode implements DispatchHandler {
     const data = t.dataOrUndefined;
     if (!data) {
       throw new TraceError(
-        `${use}: a fake tensor ${t.shape.length ? `[${t.shape}]` : "[]"} that does not belong to this trace (was it created by another trace?)`,
+        `${use}: a fake tensor ${formatMeta(t)} that does not belong to this trace (was it created by another trace?)`,
       );
     }
     let value: Value;
@@ -156,7 +158,7 @@ class TracingMode implements DispatchHandler {
   mutate(target: Tensor, value: Tensor): void {
     if (!this.values.has(target)) {
       throw new TraceError(
-        `in-place update of a tensor the traced function captured from outside its arguments ([${target.shape}] ${target.dtype}); ` +
+        `in-place update of a tensor the traced function captured from outside its arguments (${formatMeta(target)}); ` +
           "pass it as an argument (modules: through functionalCall) so the update can be returned",
       );
     }
@@ -210,7 +212,7 @@ export function trace(
     result = withMode(mode, () => fn(...args));
   } catch (e) {
     if (e instanceof TraceError) throw e;
-    throw new TraceError(`while tracing '${name}': ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    throw new TraceError(`while tracing '${name}': ${messageOf(e)}`, { cause: e });
   } finally {
     if (rngStart !== undefined) {
       consumed = defaultGenerator.offset - rngStart;
