@@ -9,8 +9,8 @@ import {
   F,
   gptMini,
   Linear,
-  mlp,
   Module,
+  mlp,
   ReLU,
   resnet18,
   Sequential,
@@ -340,7 +340,9 @@ describe("a forgotten await", () => {
     const x = randn([5, 4]);
     const loss = ((await compiled.forward(x)) as Tensor).sum();
     const pending = loss.backward(); // PyTorch habit: no await
-    expect(() => opt.step()).toThrow(/while a backward\(\) that writes it is still running: await loss\.backward\(\) first/);
+    expect(() => opt.step()).toThrow(
+      /while a backward\(\) that writes it is still running: await loss\.backward\(\) first/,
+    );
     expect(() => opt.zeroGrad()).toThrow(/await loss\.backward\(\)/);
     await pending;
     const before = values(model.parameters()[0]!);

@@ -293,11 +293,15 @@ describe("recordCustomNode", () => {
     const { y } = customSquare(x);
     const loss = y.sum();
     const pending = loss.backward(); // no await (a PyTorch habit)
-    expect(() => x.grad).toThrow(/reading \.grad of f64\[2\] while a backward\(\) that writes it is still running: await loss\.backward\(\) first/);
+    expect(() => x.grad).toThrow(
+      /reading \.grad of f64\[2\] while a backward\(\) that writes it is still running: await loss\.backward\(\) first/,
+    );
     expect(() => {
       x.grad = null; // what zeroGrad() does
     }).toThrow(/setting \.grad.*await loss\.backward\(\)/);
-    await expect(loss.backward()).rejects.toThrow(/still running: await loss\.backward\(\) before starting another/);
+    await expect(loss.backward()).rejects.toThrow(
+      /still running: await loss\.backward\(\) before starting another/,
+    );
     expect(other.grad).toBeNull(); // a leaf the pass does not reach is not blocked
     await pending;
     expect(x.grad!.toArray()).toEqual([102, 104]); // accumulated once: 100 + 2x

@@ -20,8 +20,8 @@ export { runKernel } from "./kernels/run.js";
 export * from "./ops/functional.js";
 export { defaultGenerator, Generator, manualSeed, type RngState, rngStateOf } from "./random.js";
 export {
-  accumulateGrad,
   type AutogradEngine,
+  accumulateGrad,
   type BackwardOptions,
   type GradFn,
   markGradPending,
