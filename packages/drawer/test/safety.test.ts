@@ -50,13 +50,13 @@ function hostileGraph(): Graph {
       m([2], "<b>bold</b>"),
     ),
   );
-  return new Graph(
-    '<script>alert("title")</script>"];',
-    inputs,
-    nodes,
-    [nodes[0]!.output, inputs[3]!],
-    [{ input: 4, output: 1 }],
-  );
+  return new Graph('<script>alert("title")</script>"];', inputs, nodes, [nodes[0]!.output, inputs[3]!], {
+    inputs: inputs.map((_, index) => ({ kind: "user_input", index })),
+    outputs: [
+      { kind: "user_output", index: 0 },
+      { kind: "mutation", input: 4 },
+    ],
+  });
 }
 
 describe("escaping", () => {
