@@ -1,9 +1,9 @@
-import type { DecompositionTable } from "@aotjs/autograd";
 import { type DType, type Graph, type OpName, opNames, type TensorData } from "@aotjs/ir";
 import { functionalCall, Module } from "@aotjs/nn";
 import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { Tensor } from "@aotjs/tensor";
 import { flatten, type RngInputs } from "@aotjs/tracer";
+import type { DecompositionTable } from "@aotjs/transforms";
 import { inputNameOf, uniqueNames } from "./aot-module.js";
 import { capture, type PartitionFn, requireOutputs } from "./capture.js";
 import { AotError } from "./executable.js";

@@ -1,14 +1,9 @@
-import {
-  type DecompositionTable,
-  enableGrad,
-  isGradEnabled,
-  noGrad,
-  recordCustomNode,
-} from "@aotjs/autograd";
+import { enableGrad, isGradEnabled, noGrad, recordCustomNode } from "@aotjs/autograd";
 import { type Compiler, type Executable, type Graph, type OpName, opNames, TensorData } from "@aotjs/ir";
 import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { defaultGenerator, Tensor, zerosLike } from "@aotjs/tensor";
 import { flatten, type RngInputs, specKey, type TreeSpec, unflatten } from "@aotjs/tracer";
+import type { DecompositionTable } from "@aotjs/transforms";
 import { type CallTurn, takeTurn } from "./call-order.js";
 import { capture, type PartitionFn, requireOutputs } from "./capture.js";
 import { nop } from "./compilers.js";

@@ -1,14 +1,9 @@
-import {
-  type DecompositionTable,
-  decompose,
-  type JointGraphInfo,
-  jointGraphInfo,
-  noGrad,
-} from "@aotjs/autograd";
+import { noGrad } from "@aotjs/autograd";
 import { cse, dce, type Graph, type OpName } from "@aotjs/ir";
 import type { PartitionOptions, PartitionResult } from "@aotjs/partitioner";
 import { Tensor } from "@aotjs/tensor";
 import { type TraceResult, trace } from "@aotjs/tracer";
+import { type DecompositionTable, decompose, type JointGraphInfo, jointGraphInfo } from "@aotjs/transforms";
 import { AotError } from "./executable.js";
 
 /** `options.isTangent` names the joint's tangent inputs exactly (a parameter may be called `tangents`). */

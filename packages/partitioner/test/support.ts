@@ -1,10 +1,10 @@
 // Shared by the tests: joint graphs from TypeScript functions, random inputs, and the oracle every
 // partition must pass (forward then backward reproduces the joint graph exactly).
 import "@aotjs/autograd";
-import { jointGraphInfo } from "@aotjs/autograd";
 import { type DType, type Graph, isFloating, TensorData, type TensorMeta } from "@aotjs/ir";
 import { rng } from "@aotjs/op-samples";
 import { interpret, type Tensor } from "@aotjs/tensor";
+import { jointGraphInfo } from "@aotjs/transforms";
 import { expect } from "vitest";
 import { defaultIsTangent, type PartitionResult } from "../src/index.js";
 

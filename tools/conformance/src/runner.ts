@@ -2,13 +2,7 @@
 // partitioned backward graphs, compiled by the backend under test and compared with the reference
 // interpreter. Backend-agnostic: it takes any `Compiler` (one that returns an Executable, or a
 // Graph for the interpreter).
-import {
-  type DecompositionTable,
-  decompose,
-  derivativeRules,
-  jointGraphInfo,
-  notDifferentiable,
-} from "@aotjs/autograd";
+import { derivativeRules, notDifferentiable } from "@aotjs/autograd";
 import {
   type Compiler,
   checkNode,
@@ -35,6 +29,7 @@ import {
 } from "@aotjs/op-samples";
 import { defaultPartition, type PartitionResult } from "@aotjs/partitioner";
 import { dispatch, interpret, type Tensor } from "@aotjs/tensor";
+import { type DecompositionTable, decompose, jointGraphInfo } from "@aotjs/transforms";
 import { compareTensors } from "./compare.js";
 
 export interface GraphCheckOptions {

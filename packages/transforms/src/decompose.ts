@@ -1,7 +1,7 @@
+import { AutogradError } from "@aotjs/autograd";
 import { checkSignature, formatMeta, Graph, type OpAttrs, type OpName } from "@aotjs/ir";
 import { type DispatchHandler, dispatch, Tensor, where, withMode } from "@aotjs/tensor";
 import { trace } from "@aotjs/tracer";
-import { AutogradError } from "./engine.js";
 import { replayGraph } from "./replay.js";
 
 /** A decomposition: the op rewritten with Tensor operations (which dispatch other ops). */

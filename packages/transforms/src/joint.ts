@@ -1,3 +1,4 @@
+import { AutogradError, gradSyncWithUsage } from "@aotjs/autograd";
 import {
   checkSignature,
   type DType,
@@ -13,7 +14,6 @@ import {
 } from "@aotjs/ir";
 import { Tensor, zerosLike } from "@aotjs/tensor";
 import { flatten, type RngInputs, type TreeSpec, trace } from "@aotjs/tracer";
-import { AutogradError, gradSyncWithUsage } from "./engine.js";
 import { replayGraph } from "./replay.js";
 
 /**

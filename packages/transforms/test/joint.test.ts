@@ -1,11 +1,13 @@
 // jointGraph: the forward and backward traced together through the eager engine. Oracles: the
 // structure PyTorch's AOT Autograd prints for the same function (the cos(cos(x)) seed example),
 // the graph verifier (`lint`), and eager autograd on the same inputs for the numbers.
+
+import { gradSync } from "@aotjs/autograd";
 import { isFloating, meta } from "@aotjs/ir";
 import { interpret, Tensor } from "@aotjs/tensor";
 import { makeFx } from "@aotjs/tracer";
 import { describe, expect, test } from "vitest";
-import { gradSync, jointGraph, jointGraphInfo } from "../src/index.js";
+import { jointGraph, jointGraphInfo } from "../src/index.js";
 import { expectClose, positive, rng, uniform } from "./support.js";
 
 const f32 = (shape: number[]) => Tensor.fake(meta(shape, "float32"));
