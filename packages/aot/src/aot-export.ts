@@ -262,7 +262,7 @@ export function aotExport(
     };
   }
 
-  const { info, joint, parts, tangentNames } = captured;
+  const { info, joint, parts } = captured;
   const { forward, backward } = parts;
   const numUser = info.outputRequiresGrad.length;
   const base = common(forward, numUser, info.outputRequiresGrad);
@@ -270,8 +270,8 @@ export function aotExport(
   const differentiableOutputs = info.outputRequiresGrad.flatMap((r, i) => (r ? [i] : []));
   const forwardIndex = new Map(forward.outputs.map((v, i) => [v.name, i]));
   let tangent = 0;
-  const backwardInputs: BackwardInput[] = backward.inputs.map((v) => {
-    if (tangentNames.has(v.name))
+  const backwardInputs: BackwardInput[] = backward.inputs.map((v, i) => {
+    if (backward.signature.inputs[i]!.kind === "tangent")
       return { ...spec(v.name, v.meta), kind: "tangent", userOutput: differentiableOutputs[tangent++]! };
     const k = forwardIndex.get(v.name);
     if (k === undefined)

@@ -6,12 +6,8 @@ import { type TraceResult, trace } from "@aotjs/tracer";
 import { type DecompositionTable, decompose, type JointGraphInfo, jointGraphInfo } from "@aotjs/transforms";
 import { AotError } from "./executable.js";
 
-/** `options.isTangent` names the joint's tangent inputs exactly (a parameter may be called `tangents`). */
+/** Splits a joint graph by its signature; `options.numForwardOutputs` is given, for checking. */
 export type PartitionFn = (joint: Graph, options: PartitionOptions) => PartitionResult;
-
-/** The joint's tangent inputs by name (positions, not a name prefix: a parameter may be called `tangents`). */
-const tangentNamesOf = (info: JointGraphInfo): ReadonlySet<string> =>
-  new Set(info.graph.inputs.slice(info.numPrimals, info.numPrimals + info.numTangents).map((v) => v.name));
 
 export interface CaptureOptions {
   readonly names: readonly string[];
@@ -27,7 +23,6 @@ export type Captured =
       readonly info: JointGraphInfo;
       readonly joint: Graph;
       readonly parts: PartitionResult;
-      readonly tangentNames: ReadonlySet<string>;
     };
 
 /**
@@ -59,12 +54,8 @@ export function capture(
     { name: "joint", primalNames: o.names, functionalizeRng: true },
   );
   const joint = simplify(info.graph);
-  const tangentNames = tangentNamesOf(info);
-  const parts = o.partitionFn(joint, {
-    numForwardOutputs: info.numForwardOutputs,
-    isTangent: (v) => tangentNames.has(v.name),
-  });
-  return { kind: "training", info, joint, parts, tangentNames };
+  const parts = o.partitionFn(joint, { numForwardOutputs: info.numForwardOutputs });
+  return { kind: "training", info, joint, parts };
 }
 
 /** What a function returned, for an error: `the number 3`, `an object {a, b} holding no tensor`. */
