@@ -129,11 +129,20 @@ describe("escaping", () => {
   it("partition drawings escape names too", async () => {
     const x = new Value("<script>x</script>", m([2]));
     const fwNode = new Node("cos", [x], {} as never, '"];saved', m([2]));
-    const forward = new Graph("forward", [x], [fwNode], [fwNode.output, fwNode.output]);
+    const forward = new Graph("forward", [x], [fwNode], [fwNode.output, fwNode.output], {
+      inputs: [{ kind: "user_input", index: 0 }],
+      outputs: [{ kind: "user_output", index: 0 }, { kind: "saved" }],
+    });
     const saved = new Value('"];saved', m([2]));
     const t = new Value("tangents_1", m([2]));
     const bwNode = new Node("mul", [saved, t], {} as never, "<b>grad</b>", m([2]));
-    const backward = new Graph("backward", [saved, t], [bwNode], [bwNode.output]);
+    const backward = new Graph("backward", [saved, t], [bwNode], [bwNode.output], {
+      inputs: [
+        { kind: "saved", forwardOutput: 1 },
+        { kind: "tangent", output: 0 },
+      ],
+      outputs: [{ kind: "gradient", of: { kind: "user_input", index: 0 } }],
+    });
     const result = { forward, backward, savedValues: [fwNode.output], numForwardOutputs: 1 };
     expect(outsideStrings(partitionToDot(result))).not.toContain("<script");
     const root = parseSvg(await renderPartitionSvg(result));

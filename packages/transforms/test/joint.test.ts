@@ -252,4 +252,63 @@ describe("jointGraph", () => {
     expect(x.grad).toBeNull();
     expect(x.isLeaf).toBe(true);
   });
+
+  describe("the signature", () => {
+    // Oracle: the roles written out from the function by hand.
+    test("tangents belong to the outputs that take one; gradients to the primals that require grad", () => {
+      const info = jointGraphInfo(
+        (x: Tensor, y: Tensor) => [x.argmax(), x.cos().mul(y)],
+        [f32([4]), f32([4])],
+        [false, true],
+      );
+      expect(info.graph.signature).toEqual({
+        inputs: [
+          { kind: "user_input", index: 0 },
+          { kind: "user_input", index: 1 },
+          { kind: "tangent", output: 1 },
+        ],
+        outputs: [
+          { kind: "user_output", index: 0 },
+          { kind: "user_output", index: 1 },
+          { kind: "gradient", of: { kind: "user_input", index: 1 } },
+        ],
+      });
+      info.graph.lint();
+    });
+
+    test("primalRoles name parameters and buffers; an updated buffer is a mutation output before the gradients", () => {
+      const fn = (w: Tensor, buf: Tensor, x: Tensor) => {
+        buf.add_(x.detach());
+        return x.mul(w).sum();
+      };
+      const info = jointGraphInfo(fn, [f32([3]), f32([3]), f32([3])], [true, false, true], {
+        primalRoles: [
+          { kind: "parameter", path: "tangents" },
+          { kind: "buffer", path: "bn.running_mean" },
+          { kind: "user_input", index: 0 },
+        ],
+      });
+      expect(info.graph.signature.inputs.slice(0, 4)).toEqual([
+        { kind: "parameter", path: "tangents" },
+        { kind: "buffer", path: "bn.running_mean" },
+        { kind: "user_input", index: 0 },
+        { kind: "tangent", output: 0 },
+      ]);
+      expect(info.graph.signature.outputs).toEqual([
+        { kind: "user_output", index: 0 },
+        { kind: "mutation", input: 1 },
+        { kind: "gradient", of: { kind: "parameter", path: "tangents" } },
+        { kind: "gradient", of: { kind: "user_input", index: 0 } },
+      ]);
+      expect(info.numForwardOutputs).toBe(2);
+      expect(info.graph.code).toContain("primals_1: f32[3] /* parameter tangents */");
+      info.graph.lint();
+    });
+
+    test("as many primal roles as inputs", () => {
+      expect(() => jointGraphInfo((x: Tensor) => x.cos(), [f32([2])], [true], { primalRoles: [] })).toThrow(
+        "jointGraph: 0 primal roles for 1 inputs",
+      );
+    });
+  });
 });
