@@ -91,7 +91,7 @@ export function checkPartition(j: Joint, result: PartitionResult, seed = 1): voi
   const positions = savedValues.map((v) => order.indexOf(v.name));
   expect(positions.every((p) => p >= 0)).toBe(true);
   expect([...positions].sort((x, y) => x - y)).toEqual(positions);
-  savedValues.forEach((v, j) => expect(v.meta).toEqual(graph.values[positions[j]!]!.meta));
+  expect(savedValues.map((v) => v.meta)).toEqual(positions.map((p) => graph.values[p]!.meta));
 
   const next = rng(seed);
   const data = new Map(graph.inputs.map((v) => [v, randomData(v.meta, next)]));
