@@ -484,10 +484,10 @@ describe("compilers", () => {
     });
     await (await f(randn([3], rg))).sum().backward();
     expect(printed).toHaveLength(2);
-    expect(printed[0]).toMatch(/^function my_forward\(primals_1: f32\[3\]\) \{/);
+    expect(printed[0]).toMatch(/^function my_forward\(primals_1: f32\[3\] \/\* user input 0 \*\/\) \{/);
     expect(printed[0]).toContain("cos(primals_1)");
     expect(printed[1]).toMatch(/^function my_backward\(/);
-    expect(printed[1]).toContain("tangents_1: f32[3]");
+    expect(printed[1]).toContain("tangents_1: f32[3] /* tangent of output 0 */");
     // Without a name, the graph's own name.
     const logged: string[] = [];
     await aotFunction((x: Tensor) => x.exp(), { fwCompiler: printGraph(undefined, (t) => logged.push(t)) })(

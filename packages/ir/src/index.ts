@@ -1,5 +1,5 @@
 export * from "./attrs.js";
-export { checkMutations, checkNode, GraphBuilder, isValidName } from "./builder.js";
+export { checkNode, GraphBuilder, isValidName } from "./builder.js";
 export * from "./compiler.js";
 export { graphFlops, nodeFlops } from "./cost.js";
 export { describeInputs, describeNode } from "./describe.js";
@@ -14,5 +14,27 @@ export * from "./ops/index.js";
 export { cse, dce, type GraphStats, graphStats, rewriteGraph, topologicalSort } from "./passes.js";
 export { printGraph } from "./printer.js";
 export { bernoulliMask, randomBits, uniform24, uniform53, uniformSamples } from "./random.js";
+export {
+  checkSignature,
+  defaultSignature,
+  describeInputRole,
+  describeOutputRole,
+  type GraphSignature,
+  type InputRole,
+  type InputRoleKind,
+  inputRoleKey,
+  inputRoleKinds,
+  isDefaultSignature,
+  isForwardOutputRole,
+  isPrimalRole,
+  type OutputRole,
+  type OutputRoleKind,
+  outputRoleKinds,
+  type PrimalRole,
+  primalName,
+  readInputRole,
+  readOutputRole,
+  tangentName,
+} from "./signature.js";
 export * from "./tensor-data.js";
 export { setWarningHandler, type WarningHandler, warnOnce } from "./warnings.js";

@@ -206,3 +206,50 @@ describe("random ops", () => {
     close(new Tensor(out!), expected);
   });
 });
+
+describe("roles", () => {
+  // Oracle: the roles written out by hand from what each input and output is.
+  it("arguments are user inputs by flattened position; RNG inputs, constants and updates get their roles", () => {
+    const w = tensor([[1, 2, 3]], { dtype: "float32" });
+    const f = (p: { a: Tensor; b: Tensor }, x: Tensor) => {
+      p.b.add_(1);
+      return [x.matmul(w).add(randn([2, 3])), p.a.sum()];
+    };
+    const r = trace(f, [{ a: randn([2]), b: randn([2]) }, randn([2, 1])], { functionalizeRng: true });
+    expect(r.graph.signature).toEqual({
+      inputs: [
+        { kind: "user_input", index: 0 },
+        { kind: "user_input", index: 1 },
+        { kind: "user_input", index: 2 },
+        { kind: "constant", index: 0 },
+        { kind: "rng_seed" },
+        { kind: "rng_offset" },
+      ],
+      outputs: [
+        { kind: "user_output", index: 0 },
+        { kind: "user_output", index: 1 },
+        { kind: "mutation", input: 1 },
+      ],
+    });
+    expect(r.constants.map((c) => c.name)).toEqual(["_tensor_constant_0"]);
+    r.graph.lint();
+  });
+
+  it("inputRoles names what each argument is; a parameter called tangents stays a parameter", () => {
+    const r = trace((tangents: Tensor, x: Tensor) => x.mul(tangents), [randn([3]), randn([3])], {
+      inputNames: ["tangents", "x"],
+      inputRoles: [
+        { kind: "parameter", path: "tangents" },
+        { kind: "user_input", index: 0 },
+      ],
+    });
+    expect(r.graph.signature.inputs).toEqual([
+      { kind: "parameter", path: "tangents" },
+      { kind: "user_input", index: 0 },
+    ]);
+    expect(r.graph.code).toContain("tangents: f32[3] /* parameter tangents */");
+    expect(() => trace((x: Tensor) => x, [randn([3])], { inputRoles: [] })).toThrow(
+      "trace 'traced': 0 input roles given for 1 tensor inputs",
+    );
+  });
+});

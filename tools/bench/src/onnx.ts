@@ -139,8 +139,9 @@ async function rawOrtStep(
     await onnxCompiler()(backward!, backward!.inputMetas),
   ] as Executable[];
   const state = new Map(model.namedParameters().map(([n, p]) => [`net.${n}`, p]));
+  const data = [x, y];
   const inputs = signature.inputs.map((i) =>
-    (i.target ? state.get(i.target)! : i.name === "input_1" ? x : y).toData(),
+    (i.target ? state.get(i.target)! : data[signature.userInputs.indexOf(i.name)]!).toData(),
   );
   const one = new TensorData("float32", [], Float32Array.of(1));
   return {
