@@ -1,11 +1,19 @@
-import type { DecompositionTable } from "@aotjs/autograd";
-import { type DType, type Graph, type OpName, opNames, type TensorData } from "@aotjs/ir";
+import {
+  type DType,
+  type Graph,
+  type OpName,
+  opNames,
+  type PrimalRole,
+  primalName,
+  type TensorData,
+} from "@aotjs/ir";
 import { functionalCall, Module } from "@aotjs/nn";
 import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { Tensor } from "@aotjs/tensor";
-import { flatten, type RngInputs } from "@aotjs/tracer";
+import type { DecompositionTable } from "@aotjs/transforms";
 import { inputNameOf, uniqueNames } from "./aot-module.js";
-import { capture, type PartitionFn, requireOutputs } from "./capture.js";
+import { capture, type PartitionFn } from "./capture.js";
+import { CompiledFunction } from "./compiled-function.js";
 import { AotError } from "./executable.js";
 
 export interface AotExportOptions {
@@ -90,7 +98,8 @@ export interface BackwardOutput extends TensorSpec {
 
 /**
  * The calling convention of the exported graphs, as PyTorch's graph signature: what each input
- * and output is. Plain JSON (writeArtifacts copies it into manifest.json).
+ * and output is (the graphs' own signatures, with names for people). Plain JSON (writeArtifacts
+ * copies it into manifest.json).
  */
 export interface AotExportSignature {
   /** The forward graph's inputs in order. */
@@ -174,131 +183,113 @@ export function aotExport(
   const leaves = [...state.map(([, t]) => t), ...exampleInputs];
   const userNames = isModule
     ? exampleInputs.map((_, i) => options.inputNames?.[i] ?? `input_${i + 1}`)
-    : (options.inputNames ?? exampleInputs.map((_, i) => `primals_${i + 1}`));
+    : (options.inputNames ?? exampleInputs.map((_, i) => primalName(i)));
   if (userNames.length !== exampleInputs.length) {
     throw new AotError(
       `aotExport: ${userNames.length} input names for ${exampleInputs.length} example inputs`,
     );
   }
   const names = uniqueNames([...state.map(([n]) => inputNameOf(n)), ...userNames]);
-  const kinds = new Map<string, { kind: ExportInputKind; target?: string }>(
-    names.map((n, i) => [
-      n,
-      i < state.length ? { kind: state[i]![2], target: state[i]![0] } : { kind: "user_input" },
-    ]),
-  );
+  const roles = [
+    ...state.map(([path, , kind]): PrimalRole => ({ kind, path })),
+    ...exampleInputs.map((_, index): PrimalRole => ({ kind: "user_input", index })),
+  ];
   const stateNames = state.map(([n]) => n);
-  let result: unknown;
-  const flatFn = (...xs: Tensor[]): Tensor[] => {
-    const out =
-      callee instanceof Module
-        ? functionalCall(
-            callee,
-            Object.fromEntries(stateNames.map((n, i) => [prefix + n, xs[i]!])),
-            xs.slice(state.length),
-          )
-        : callee(...xs);
-    result = out;
-    return flatten(out).leaves;
+  const flatFn = (...xs: Tensor[]): unknown =>
+    callee instanceof Module
+      ? functionalCall(
+          callee,
+          Object.fromEntries(stateNames.map((n, i) => [prefix + n, xs[i]!])),
+          xs.slice(state.length),
+        )
+      : callee(...xs);
+  const trainable = options.trainable ?? leaves.some((t) => t.requiresGrad);
+  const compiled = new CompiledFunction(
+    capture(flatFn, leaves, trainable, {
+      names,
+      roles,
+      supported: new Set<OpName>(options.supportedOps ?? opNames),
+      partitionFn: options.partitionFn ?? minCutRematerializationPartition,
+      who: "aotExport",
+      ...(options.decompositions ? { decompositions: options.decompositions } : {}),
+    }),
+  );
+  const { captured } = compiled;
+  return {
+    forward: captured.forward,
+    ...(captured.backward ? { backward: captured.backward, joint: captured.joint! } : {}),
+    signature: exportSignature(compiled),
+    constants: captured.constants,
   };
-  const requiresGrad = leaves.map((t) => t.requiresGrad);
-  const trainable = options.trainable ?? requiresGrad.some(Boolean);
-  const captured = capture(flatFn, leaves, trainable, {
-    names,
-    supported: new Set<OpName>(options.supportedOps ?? opNames),
-    partitionFn: options.partitionFn ?? minCutRematerializationPartition,
-    ...(options.decompositions ? { decompositions: options.decompositions } : {}),
-  });
-  requireOutputs(captured, result, "aotExport");
-  const rngNames = captured.kind === "inference" ? captured.traced.rng : captured.info.rng;
-  const describeInput = (name: string, meta: { dtype: DType; shape: readonly number[] }): ExportInput => {
-    const k = kinds.get(name);
-    const kind: ExportInputKind =
-      k?.kind ??
-      (name === rngNames?.seed ? "rng_seed" : name === rngNames?.offset ? "rng_offset" : "constant");
-    const index = names.indexOf(name);
-    return {
-      ...spec(name, meta),
-      kind,
-      ...(k?.target ? { target: k.target } : {}),
-      requiresGrad: index >= 0 && requiresGrad[index]!,
-    };
-  };
-  const common = (forward: Graph, numUser: number, userRequires: readonly boolean[]) => {
-    const outputs: ExportOutput[] = forward.outputs.map((v, i) => {
-      const mutation = forward.mutations.find((m) => m.output === i);
-      if (i < numUser)
-        return { ...spec(v.name, v.meta), kind: "user_output", requiresGrad: userRequires[i] ?? false };
-      if (mutation)
-        return { ...spec(v.name, v.meta), kind: "mutation", mutates: forward.inputs[mutation.input]!.name };
-      return { ...spec(v.name, v.meta), kind: "saved" };
-    });
-    const inputs = forward.inputs.map((v) => describeInput(v.name, v.meta));
-    const ofKind = (k: ExportInputKind) => inputs.filter((x) => x.kind === k).map((x) => x.name);
-    return {
-      inputs,
-      outputs,
-      parameters: ofKind("parameter"),
-      buffers: ofKind("buffer"),
-      userInputs: ofKind("user_input"),
-      userOutputs: outputs.filter((o) => o.kind === "user_output").map((o) => o.name),
-      savedForBackward: outputs.filter((o) => o.kind === "saved").map((o) => o.name),
-      mutations: forward.mutations.map((m) => ({
-        input: forward.inputs[m.input]!.name,
-        output: forward.outputs[m.output]!.name,
-        outputIndex: m.output,
-      })),
-    };
-  };
-  const rngOf = (rng: RngInputs | undefined) => (rng ? { rng } : {});
+}
 
-  if (captured.kind === "inference") {
-    const { graph: forward, traced } = captured;
-    const numUser = forward.outputs.length - forward.mutations.length;
+/** The export's signature: the graphs' roles and the calling convention, with names for people. */
+function exportSignature(compiled: CompiledFunction): AotExportSignature {
+  const { captured, convention } = compiled;
+  const { forward, backward } = captured;
+  const differentiable = new Set(convention.backward?.differentiable ?? []);
+  const inputs = forward.signature.inputs.map((role, i): ExportInput => {
+    const v = forward.inputs[i]!;
+    const source = convention.inputs[i]!;
     return {
-      forward,
-      signature: { ...common(forward, numUser, []), ...rngOf(traced.rng) },
-      constants: traced.constants,
+      ...spec(v.name, v.meta),
+      // The convention fed every forward input, so none is a tangent or a saved value.
+      kind: role.kind as ExportInputKind,
+      ...(role.kind === "parameter" || role.kind === "buffer" ? { target: role.path } : {}),
+      requiresGrad: source.kind === "leaf" && captured.leafRequiresGrad[source.leaf]!,
     };
-  }
-
-  const { info, joint, parts, tangentNames } = captured;
-  const { forward, backward } = parts;
-  const numUser = info.outputRequiresGrad.length;
-  const base = common(forward, numUser, info.outputRequiresGrad);
-  const gradInputs = names.filter((_, i) => requiresGrad[i]);
-  const differentiableOutputs = info.outputRequiresGrad.flatMap((r, i) => (r ? [i] : []));
-  const forwardIndex = new Map(forward.outputs.map((v, i) => [v.name, i]));
-  let tangent = 0;
-  const backwardInputs: BackwardInput[] = backward.inputs.map((v) => {
-    if (tangentNames.has(v.name))
-      return { ...spec(v.name, v.meta), kind: "tangent", userOutput: differentiableOutputs[tangent++]! };
-    const k = forwardIndex.get(v.name);
-    if (k === undefined)
-      throw new AotError(`aotExport: backward input '${v.name}' is neither saved by forward nor a tangent`);
-    return { ...spec(v.name, v.meta), kind: "saved", forwardOutput: k };
   });
-  const backwardOutputs: BackwardOutput[] = backward.outputs.map((v, j) => {
-    const input = gradInputs[j]!;
-    const target = kinds.get(input)?.target;
+  const outputs = forward.signature.outputs.map((role, k): ExportOutput => {
+    const v = forward.outputs[k]!;
+    if (role.kind === "user_output")
+      return { ...spec(v.name, v.meta), kind: "user_output", requiresGrad: differentiable.has(role.index) };
+    if (role.kind === "mutation")
+      return { ...spec(v.name, v.meta), kind: "mutation", mutates: forward.inputs[role.input]!.name };
+    return { ...spec(v.name, v.meta), kind: "saved" };
+  });
+  const ofKind = (k: ExportInputKind) => inputs.filter((x) => x.kind === k).map((x) => x.name);
+  const base = {
+    inputs,
+    outputs,
+    parameters: ofKind("parameter"),
+    buffers: ofKind("buffer"),
+    userInputs: ofKind("user_input"),
+    userOutputs: convention.userOutputs.map((k) => forward.outputs[k]!.name),
+    savedForBackward: outputs.filter((o) => o.kind === "saved").map((o) => o.name),
+    mutations: forward.mutations.map((m) => ({
+      input: forward.inputs[m.input]!.name,
+      output: forward.outputs[m.output]!.name,
+      outputIndex: m.output,
+    })),
+    ...(captured.rng ? { rng: captured.rng } : {}),
+  };
+  const bw = convention.backward;
+  if (!backward || !bw) return base;
+  // A gradient's leaf is a forward input: the one the convention feeds from that leaf.
+  const inputOfLeaf = new Map(
+    convention.inputs.flatMap((src, i) => (src.kind === "leaf" ? [[src.leaf, i] as const] : [])),
+  );
+  const backwardInputs = backward.inputs.map((v, i): BackwardInput => {
+    const src = bw.inputs[i]!;
+    return src.kind === "saved"
+      ? { ...spec(v.name, v.meta), kind: "saved", forwardOutput: src.forwardOutput }
+      : {
+          ...spec(v.name, v.meta),
+          kind: "tangent",
+          userOutput: convention.userOutputs[bw.differentiable[src.differentiable]!]!,
+        };
+  });
+  const backwardOutputs = backward.outputs.map((v, j): BackwardOutput => {
+    const { leaf, used } = bw.gradients[j]!;
+    const input = inputs[inputOfLeaf.get(leaf)!]!;
     return {
       ...spec(v.name, v.meta),
       kind: "gradient",
-      input,
-      ...(target ? { target } : {}),
+      input: input.name,
+      ...(input.target ? { target: input.target } : {}),
       // Whether backprop from the outputs reaches the input (eager autograd's rule for setting `.grad`).
-      used: info.gradUsed[j]!,
+      used,
     };
   });
-  return {
-    forward,
-    backward,
-    joint,
-    signature: {
-      ...base,
-      backward: { inputs: backwardInputs, outputs: backwardOutputs },
-      ...rngOf(info.rng),
-    },
-    constants: info.constants,
-  };
+  return { ...base, backward: { inputs: backwardInputs, outputs: backwardOutputs } };
 }

@@ -1,18 +1,13 @@
-import {
-  type DecompositionTable,
-  enableGrad,
-  isGradEnabled,
-  noGrad,
-  recordCustomNode,
-} from "@aotjs/autograd";
-import { type Compiler, type Executable, type Graph, type OpName, opNames, TensorData } from "@aotjs/ir";
+import { isGradEnabled } from "@aotjs/autograd";
+import { type Compiler, type Graph, type OpName, opNames, type PrimalRole, primalName } from "@aotjs/ir";
 import { minCutRematerializationPartition } from "@aotjs/partitioner";
-import { defaultGenerator, Tensor, zerosLike } from "@aotjs/tensor";
-import { flatten, type RngInputs, specKey, type TreeSpec, unflatten } from "@aotjs/tracer";
+import { defaultGenerator, type Tensor } from "@aotjs/tensor";
+import { flatten, specKey, type TreeSpec, unflatten } from "@aotjs/tracer";
+import type { DecompositionTable } from "@aotjs/transforms";
 import { type CallTurn, takeTurn } from "./call-order.js";
-import { capture, type PartitionFn, requireOutputs } from "./capture.js";
+import { capture, type PartitionFn } from "./capture.js";
+import { CompiledFunction, type Compilers, type RngState } from "./compiled-function.js";
 import { nop } from "./compilers.js";
-import { AotError, compileGraph, runExecutable } from "./executable.js";
 
 export interface AotOptions {
   /** Compiles the forward graph (and, by default, the backward and inference graphs). Default `nop`. */
@@ -44,30 +39,6 @@ export interface AotStats {
   readonly cacheSize: number;
 }
 
-/** What the synchronous part of a compile learned, for every later call with its signature. */
-interface Traced {
-  rngConsumed?: number;
-  /** Indices of the leaves the function updates in place. */
-  updatedLeaves?: ReadonlySet<number>;
-}
-const noUpdates: ReadonlySet<number> = new Set();
-
-type InputSource =
-  | { kind: "leaf"; index: number }
-  | { kind: "seed" }
-  | { kind: "offset" }
-  | { kind: "constant"; value: TensorData };
-
-interface Compiled {
-  readonly outputSpec: TreeSpec;
-  /** Where each input of the (forward or inference) graph comes from. */
-  readonly inputPlan: readonly InputSource[];
-  readonly numOwnOutputs: number;
-  /** [leaf index, output index] pairs: inputs the function updated in place. */
-  readonly mutations: readonly (readonly [number, number])[];
-  readonly run: (inputs: TensorData[], leaves: readonly Tensor[]) => Promise<Tensor[]>;
-}
-
 export interface AotFunction<A extends unknown[], R> {
   (...args: A): Promise<R>;
   stats(): AotStats;
@@ -77,25 +48,16 @@ export interface AotFunction<A extends unknown[], R> {
   dispose(): Promise<void>;
 }
 
-function planInputs(
-  graph: Graph,
-  leafNames: readonly string[],
-  constants: readonly { name: string; value: TensorData }[],
-  rng: RngInputs | undefined,
-): InputSource[] {
-  const byName = new Map(leafNames.map((n, i) => [n, i]));
-  const constantByName = new Map(constants.map((c) => [c.name, c.value]));
-  return graph.inputs.map((v) => {
-    const leaf = byName.get(v.name);
-    if (leaf !== undefined) return { kind: "leaf", index: leaf };
-    if (v.name === rng?.seed) return { kind: "seed" };
-    if (v.name === rng?.offset) return { kind: "offset" };
-    const value = constantByName.get(v.name);
-    if (value) return { kind: "constant", value };
-    throw new AotError(
-      `graph '${graph.name}' has an input '${v.name}' that is not an argument, an RNG input or a captured constant`,
-    );
-  });
+/** One cache entry: the compiled function, and its compile (which settles once, either way). */
+interface Entry {
+  readonly fn: CompiledFunction;
+  readonly ready: Promise<void>;
+}
+
+/** What `aotModule` tells `aotFunction` beyond the public options. */
+export interface AotInternals {
+  /** Roles of the flattened tensor inputs, given their count. Default: user input 0..n-1. */
+  readonly inputRoles?: (count: number) => readonly PrimalRole[];
 }
 
 /**
@@ -119,135 +81,73 @@ function dedupe(all: readonly Tensor[]): { leaves: Tensor[]; slots: number[] } {
  * functorch's `aot_function`: traces `fn`'s forward and backward ahead of time, partitions the
  * joint graph, compiles both halves, and runs them inside eager autograd: the result is an async
  * function whose outputs backprop into the caller's tensors. Compiled graphs are cached on the
- * input signature (shapes, dtypes, requiresGrad, structure, non-tensor arguments by value).
+ * input signature (shapes, dtypes, requiresGrad, structure, non-tensor arguments by value); each
+ * cache entry is a `CompiledFunction`. This file is the cache and the call ordering around it.
  */
 export function aotFunction<A extends unknown[], R>(
   fn: (...args: A) => R,
   options: AotOptions = {},
+  internals: AotInternals = {},
 ): AotFunction<A, Awaited<R>> {
   const fwCompiler = options.fwCompiler ?? nop;
-  const bwCompiler = options.bwCompiler ?? fwCompiler;
-  const inferenceCompiler = options.inferenceCompiler ?? fwCompiler;
+  const compilers: Compilers = {
+    forward: fwCompiler,
+    backward: options.bwCompiler ?? fwCompiler,
+    inference: options.inferenceCompiler ?? fwCompiler,
+  };
   const partitionFn = options.partitionFn ?? minCutRematerializationPartition;
   const supported = new Set<OpName>(options.supportedOps ?? opNames);
   const stats = { calls: 0, compiles: 0, cacheHits: 0 };
   const lastGraphs: AotFunction<A, Awaited<R>>["lastGraphs"] = {};
-  const live = new Set<Executable>();
+  /** Every entry whose compile started, cached or not, so dispose() reaches all executables. */
+  const created = new Set<Entry>();
+  const entries = new Map<string, Entry>();
 
-  /**
-   * Tracing, the joint graph and partitioning run synchronously, before the first await; `traced`
-   * learns then how many random counters a call consumes and which inputs it updates in place,
-   * so calls can reserve counters and take their turn on those inputs in call order.
-   */
-  async function compile(
+  /** Trace, build the joint graph and partition (synchronously), then start compiling. */
+  function createEntry(
     leaves: readonly Tensor[],
     slots: readonly number[],
     spec: TreeSpec,
     needsGrad: boolean,
-    traced: Traced,
-  ): Promise<Compiled> {
+  ): Entry {
     // A tensor passed several times is one graph input, named after its first position.
-    const allNames = options.inputNames?.(slots.length) ?? slots.map((_, i) => `primals_${i + 1}`);
-    const names = leaves.map((_, u) => allNames[slots.indexOf(u)]!);
-    let outputSpec: TreeSpec | undefined;
-    let result: unknown;
-    const flatFn = (...xs: Tensor[]) => {
-      result = fn(
-        ...(unflatten(
-          spec,
-          slots.map((u) => xs[u]!),
-        ) as A),
-      );
-      const out = flatten(result);
-      outputSpec = out.spec;
-      return out.leaves;
-    };
-    const captured = capture(flatFn, leaves, needsGrad, {
-      names,
-      supported,
-      partitionFn,
-      ...(options.decompositions ? { decompositions: options.decompositions } : {}),
-    });
-    requireOutputs(captured, result, "aotFunction");
-    if (captured.kind === "inference") {
-      const { graph, traced: tracedInference } = captured;
-      if (tracedInference.rng) traced.rngConsumed = tracedInference.rng.consumed;
-      traced.updatedLeaves = new Set(graph.mutations.map((m) => m.input));
-      const exe = await compileGraph(inferenceCompiler, graph, "inference");
-      live.add(exe);
-      Object.assign(lastGraphs, {
-        inference: graph,
-        forward: undefined,
-        backward: undefined,
-        joint: undefined,
-      });
-      const numOwn = graph.outputs.length - graph.mutations.length;
-      return {
-        outputSpec: outputSpec!,
-        inputPlan: planInputs(graph, names, tracedInference.constants, tracedInference.rng),
-        numOwnOutputs: numOwn,
-        mutations: graph.mutations.map((m) => [m.input, m.output] as const),
-        run: async (inputs) => (await runExecutable(exe, graph, inputs)).map((d) => new Tensor(d)),
-      };
-    }
-    const requiresGrad = leaves.map((t) => t.requiresGrad);
-    const { info, joint, parts } = captured;
-    if (info.rng) traced.rngConsumed = info.rng.consumed;
-    traced.updatedLeaves = new Set(parts.forward.mutations.map((m) => m.input));
-    const fwExe = await compileGraph(fwCompiler, parts.forward, "forward");
-    let bwExe: Executable;
-    try {
-      bwExe = await compileGraph(bwCompiler, parts.backward, "backward");
-    } catch (e) {
-      // Nothing is cached on failure, so nothing else would ever free the forward's executable.
-      await fwExe.dispose?.();
-      throw e;
-    }
-    live.add(fwExe);
-    live.add(bwExe);
-    Object.assign(lastGraphs, {
-      joint,
-      forward: parts.forward,
-      backward: parts.backward,
-      inference: undefined,
-    });
-    const numOwn = info.outputRequiresGrad.length;
-    const gradLeaves = requiresGrad.flatMap((r, i) => (r ? [i] : []));
-    // An input backprop from the outputs never reaches gets zeros from the graph; eager autograd
-    // leaves that input's `.grad` alone, and so does the runtime.
-    const gradUsed = info.gradUsed;
-    const { forward, backward } = parts;
-    return {
-      outputSpec: outputSpec!,
-      inputPlan: planInputs(forward, names, info.constants, info.rng),
-      numOwnOutputs: numOwn,
-      mutations: forward.mutations.map((m) => [m.input, m.output] as const),
-      run: async (inputs, callLeaves) => {
-        const fwOut = await runExecutable(fwExe, forward, inputs);
-        const outputs = fwOut.slice(0, numOwn).map((d) => new Tensor(d));
-        const saved = fwOut.slice(info.numForwardOutputs);
-        const differentiable = outputs.filter((_, k) => info.outputRequiresGrad[k]);
-        // This graph was chosen because grad mode was on at call time; by now (after awaits) a
-        // concurrent noGrad(async ...) may have turned it off, so record the node regardless.
-        enableGrad(() =>
-          recordCustomNode("CompiledFunctionBackward", callLeaves, differentiable, async (gradOutputs) => {
-            const tangents = differentiable.map(
-              (o, k) => gradOutputs[k]?.toData() ?? noGrad(() => zerosLike(o)).toData(),
-            );
-            const grads = await runExecutable(bwExe, backward, [...saved, ...tangents]);
-            const result: (Tensor | null)[] = callLeaves.map(() => null);
-            gradLeaves.forEach((leaf, j) => {
-              if (gradUsed[j]) result[leaf] = new Tensor(grads[j]!);
-            });
-            return result;
-          }),
-        );
-        return [...outputs, ...fwOut.slice(numOwn, info.numForwardOutputs).map((d) => new Tensor(d))];
+    const first = leaves.map((_, u) => slots.indexOf(u));
+    const allNames = options.inputNames?.(slots.length) ?? slots.map((_, i) => primalName(i));
+    const allRoles =
+      internals.inputRoles?.(slots.length) ??
+      slots.map((_, index): PrimalRole => ({ kind: "user_input", index }));
+    const captured = capture(
+      (...xs: Tensor[]) =>
+        fn(
+          ...(unflatten(
+            spec,
+            slots.map((u) => xs[u]!),
+          ) as A),
+        ),
+      leaves,
+      needsGrad,
+      {
+        names: first.map((i) => allNames[i]!),
+        roles: first.map((i) => allRoles[i]!),
+        supported,
+        partitionFn,
+        who: "aotFunction",
+        ...(options.decompositions ? { decompositions: options.decompositions } : {}),
       },
-    };
+    );
+    const compiled = new CompiledFunction(captured);
+    const ready = compiled.compile(compilers).then(() => {
+      Object.assign(lastGraphs, {
+        inference: captured.backward ? undefined : captured.forward,
+        forward: captured.backward ? captured.forward : undefined,
+        backward: captured.backward,
+        joint: captured.joint,
+      });
+    });
+    const entry = { fn: compiled, ready };
+    created.add(entry);
+    return entry;
   }
-
-  const entries = new Map<string, { readonly compiled: Promise<Compiled>; readonly traced: Traced }>();
 
   // Not async up to the RNG reservation: random counters are taken in call order, as eager
   // code would take them, even when the caller does not await right away.
@@ -276,85 +176,51 @@ export function aotFunction<A extends unknown[], R>(
     if (entry) stats.cacheHits++;
     else {
       stats.compiles++;
-      const traced: Traced = {};
-      entry = { compiled: compile(leaves, slots, spec, needsGrad, traced), traced };
-      entries.set(key, entry);
-      // A compile that throws leaves nothing behind, so the next call tries again.
-      const created = entry;
-      entry.compiled.catch(() => {
-        // Only this entry: after dispose() a new compile may hold the key.
-        if (entries.get(key) === created) entries.delete(key);
+      // A capture that throws caches nothing; the call rejects and the next one tries again.
+      const fresh = createEntry(leaves, slots, spec, needsGrad);
+      entry = fresh;
+      entries.set(key, fresh);
+      // So does a compile that fails; only this entry: after dispose() a new compile may hold the key.
+      fresh.ready.catch(() => {
+        if (entries.get(key) === fresh) entries.delete(key);
       });
     }
-    let seed = 0;
-    let offset = 0;
-    const consumed = entry.traced.rngConsumed;
-    if (consumed !== undefined) {
-      seed = defaultGenerator.seed;
-      offset = defaultGenerator.offset;
-      defaultGenerator.offset = offset + consumed;
+    const { convention } = entry.fn;
+    const rng = { seed: 0, offset: 0 };
+    if (convention.rngConsumed !== undefined) {
+      rng.seed = defaultGenerator.seed;
+      rng.offset = defaultGenerator.offset;
+      defaultGenerator.offset = rng.offset + convention.rngConsumed;
     }
-    // A capture that failed knows no updates; its call rejects without reading anything.
-    const turn = takeTurn(leaves, entry.traced.updatedLeaves ?? noUpdates);
-    return runCompiled(entry.compiled, leaves, seed, offset, turn);
-  };
-
-  const runCompiled = async (
-    pending: Promise<Compiled>,
-    leaves: Tensor[],
-    seed: number,
-    offset: number,
-    turn: CallTurn,
-  ): Promise<Awaited<R>> => {
-    try {
-      const compiled = await pending;
-      if (turn.ready) await turn.ready;
-      return await runInTurn(compiled, leaves, seed, offset, turn);
-    } finally {
-      turn.finished();
-    }
+    const turn = takeTurn(leaves, convention.updatedLeaves);
+    return runInTurn(entry, leaves, rng, turn);
   };
 
   const runInTurn = async (
-    compiled: Compiled,
+    entry: Entry,
     leaves: Tensor[],
-    seed: number,
-    offset: number,
+    rng: RngState,
     turn: CallTurn,
   ): Promise<Awaited<R>> => {
-    const scalar = (v: number) => new TensorData("int64", [], BigInt64Array.of(BigInt(v)));
-    const inputs = compiled.inputPlan.map((src) => {
-      switch (src.kind) {
-        case "leaf":
-          return leaves[src.index]!.toData();
-        case "seed":
-          return scalar(seed);
-        case "offset":
-          return scalar(offset);
-        default:
-          return src.value;
-      }
-    });
-    turn.inputsRead();
-    const outs = await compiled.run(inputs, leaves);
-    // Functionalized in-place updates are written back to the caller's tensors (BatchNorm stats).
-    noGrad(() => {
-      for (const [leaf, out] of compiled.mutations) leaves[leaf]!.copy_(outs[out]!);
-    });
-    return unflatten(compiled.outputSpec, outs.slice(0, compiled.numOwnOutputs)) as Awaited<R>;
+    try {
+      await entry.ready;
+      if (turn.ready) await turn.ready;
+      return (await entry.fn.run(leaves, rng, turn.inputsRead)) as Awaited<R>;
+    } finally {
+      turn.finished();
+    }
   };
 
   return Object.assign(call, {
     stats: (): AotStats => ({ ...stats, cacheSize: entries.size }),
     lastGraphs,
     async dispose() {
-      // Compiles still in flight add their executables to `live` when they finish: wait for them.
-      const pending = [...entries.values()].map((e) => e.compiled);
+      // Compiles still in flight make their executables when they finish: wait for them.
+      const all = [...created];
+      created.clear();
       entries.clear();
-      await Promise.allSettled(pending);
-      const all = [...live];
-      live.clear();
-      await Promise.all(all.map((e) => e.dispose?.()));
+      await Promise.allSettled(all.map((e) => e.ready));
+      await Promise.all(all.map((e) => e.fn.dispose()));
     },
   });
 }

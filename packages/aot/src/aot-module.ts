@@ -1,3 +1,4 @@
+import type { PrimalRole } from "@aotjs/ir";
 import type { Module } from "@aotjs/nn";
 import { functionalCall } from "@aotjs/nn";
 import type { Tensor } from "@aotjs/tensor";
@@ -25,7 +26,8 @@ export function uniqueNames(names: readonly string[]): string[] {
 
 /**
  * functorch's `aot_module`: the module's parameters and buffers are lifted to graph inputs under
- * their own names, so one compiled graph serves every parameter value. `forward` returns a
+ * their own names, with roles `parameter` and `buffer` and their module paths, so one compiled
+ * graph serves every parameter value. `forward` returns a
  * Promise; `backward()` fills the parameters' `.grad`, and in-place buffer updates (BatchNorm's
  * running statistics) are written back to the module after each call.
  */
@@ -36,13 +38,17 @@ export class AotModule<M extends Module> {
     readonly module: M,
     options: AotOptions = {},
   ) {
-    const stateNames = () => [...module.namedParameters(), ...module.namedBuffers()].map(([n]) => n);
+    // The state's leaves come first, in this order: forward() builds the state object the same way.
+    const stateRoles = (): Extract<PrimalRole, { path: string }>[] => [
+      ...module.namedParameters().map(([path]) => ({ kind: "parameter" as const, path })),
+      ...module.namedBuffers().map(([path]) => ({ kind: "buffer" as const, path })),
+    ];
     this.#fn = aotFunction(
       (state: Record<string, Tensor>, ...inputs: unknown[]) => functionalCall(module, state, inputs),
       {
         ...options,
         inputNames: (count) => {
-          const names = stateNames().map(inputNameOf);
+          const names = stateRoles().map((r) => inputNameOf(r.path));
           return uniqueNames([
             ...names,
             ...Array.from({ length: count - names.length }, (_, i) => `input_${i + 1}`),
@@ -50,6 +56,18 @@ export class AotModule<M extends Module> {
         },
         // Train and eval trace different graphs (BatchNorm, Dropout).
         cacheKey: () => `${module.training ? "train" : "eval"}|${options.cacheKey?.() ?? ""}`,
+      },
+      {
+        inputRoles: (count) => {
+          const state = stateRoles();
+          return [
+            ...state,
+            ...Array.from(
+              { length: count - state.length },
+              (_, index): PrimalRole => ({ kind: "user_input", index }),
+            ),
+          ];
+        },
       },
     );
   }

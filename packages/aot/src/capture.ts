@@ -1,75 +1,116 @@
-import {
-  type DecompositionTable,
-  decompose,
-  type JointGraphInfo,
-  jointGraphInfo,
-  noGrad,
-} from "@aotjs/autograd";
-import { cse, dce, type Graph, type OpName } from "@aotjs/ir";
+import { noGrad } from "@aotjs/autograd";
+import { cse, dce, type Graph, type OpName, type PrimalRole, type TensorData } from "@aotjs/ir";
 import type { PartitionOptions, PartitionResult } from "@aotjs/partitioner";
 import { Tensor } from "@aotjs/tensor";
-import { type TraceResult, trace } from "@aotjs/tracer";
+import { flatten, type RngInputs, type TreeSpec, trace } from "@aotjs/tracer";
+import { type DecompositionTable, decompose, type JointGraphInfo, jointGraphInfo } from "@aotjs/transforms";
 import { AotError } from "./executable.js";
 
-/** `options.isTangent` names the joint's tangent inputs exactly (a parameter may be called `tangents`). */
+/** Splits a joint graph by its signature; `options.numForwardOutputs` is given, for checking. */
 export type PartitionFn = (joint: Graph, options: PartitionOptions) => PartitionResult;
 
-/** The joint's tangent inputs by name (positions, not a name prefix: a parameter may be called `tangents`). */
-const tangentNamesOf = (info: JointGraphInfo): ReadonlySet<string> =>
-  new Set(info.graph.inputs.slice(info.numPrimals, info.numPrimals + info.numTangents).map((v) => v.name));
-
 export interface CaptureOptions {
+  /** Graph input names of the leaves (for people). */
   readonly names: readonly string[];
+  /** What each leaf is: a user input (by flattened position), a parameter or a buffer. */
+  readonly roles: readonly PrimalRole[];
   readonly supported: ReadonlySet<OpName>;
   readonly decompositions?: DecompositionTable;
   readonly partitionFn: PartitionFn;
+  /** Who is capturing, for errors: `aotFunction`, `aotExport`. */
+  readonly who: string;
 }
 
-export type Captured =
-  | { readonly kind: "inference"; readonly graph: Graph; readonly traced: TraceResult }
-  | {
-      readonly kind: "training";
-      readonly info: JointGraphInfo;
-      readonly joint: Graph;
-      readonly parts: PartitionResult;
-      readonly tangentNames: ReadonlySet<string>;
-    };
+/** What one capture learned, all of it synchronously: the graphs and everything a call needs. */
+export interface Captured {
+  /** The inference graph, or the forward graph of the partition. */
+  readonly forward: Graph;
+  /** Absent for an inference capture. */
+  readonly backward?: Graph;
+  /** The simplified joint graph the partition was cut from. */
+  readonly joint?: Graph;
+  /** Structure of the function's result: its leaves are the forward's user outputs. */
+  readonly outputSpec: TreeSpec;
+  /** Values of the forward's `constant` inputs, by index. */
+  readonly constants: readonly { readonly name: string; readonly value: TensorData }[];
+  /** The random counters one call consumes, when the function draws random numbers. */
+  readonly rng?: RngInputs;
+  /** The roles and `requiresGrad` of the leaves the capture ran on. */
+  readonly leafRoles: readonly PrimalRole[];
+  readonly leafRequiresGrad: readonly boolean[];
+  /**
+   * For each primal that requires grad, in order (the joint's gradient outputs): whether backprop
+   * from the outputs reaches it (see `JointGraphInfo.gradUsed`).
+   */
+  readonly gradUsed: readonly boolean[];
+}
 
 /**
- * The capture pipeline shared by `aotFunction` and `aotExport`: trace (functionalized, RNG as
- * inputs) -> joint graph when gradients are needed -> decompose to the supported ops -> DCE/CSE
- * -> partition. Everything here is synchronous.
+ * The capture pipeline shared by `aotFunction`, `aotModule` and `aotExport`: trace (functionalized,
+ * RNG as inputs) -> joint graph when gradients are needed -> decompose to the supported ops ->
+ * DCE/CSE -> partition. `fn` takes the leaves and returns a pytree. Everything here is synchronous:
+ * a caller learns what a call consumes and updates before any compiler runs.
  */
 export function capture(
-  flatFn: (...xs: Tensor[]) => Tensor[],
+  fn: (...leaves: Tensor[]) => unknown,
   leaves: readonly Tensor[],
   needsGrad: boolean,
   o: CaptureOptions,
 ): Captured {
+  let result: unknown;
+  let outputSpec: TreeSpec | undefined;
+  const flatFn = (...xs: Tensor[]): Tensor[] => {
+    result = fn(...xs);
+    if (result instanceof Promise) {
+      result.catch(() => {}); // refused, not awaited: keep its rejection from going unhandled
+      throw new AotError(
+        `${o.who}: the function returned a Promise; traced functions must be synchronous (tensor ops are; await outside the compiled function)`,
+      );
+    }
+    const out = flatten(result);
+    outputSpec = out.spec;
+    return out.leaves;
+  };
   const simplify = (g: Graph) => cse(dce(decompose(g, o.supported, o.decompositions)));
+  const leafRequiresGrad = leaves.map((t) => t.requiresGrad);
+  const common = { leafRoles: o.roles, leafRequiresGrad };
   if (!needsGrad) {
     const traced = noGrad(() =>
       trace(
         flatFn,
         leaves.map((t) => Tensor.fake(t.meta)),
-        { name: "inference", inputNames: o.names, functionalizeRng: true },
+        { name: "inference", inputNames: o.names, inputRoles: o.roles, functionalizeRng: true },
       ),
     );
-    return { kind: "inference", graph: simplify(traced.graph), traced };
+    requireOutputs(traced.graph.outputs.length, result, o.who);
+    return {
+      forward: simplify(traced.graph),
+      outputSpec: outputSpec!,
+      constants: traced.constants,
+      ...(traced.rng ? { rng: traced.rng } : {}),
+      ...common,
+      gradUsed: [],
+    };
   }
-  const info = jointGraphInfo(
-    flatFn,
-    leaves,
-    leaves.map((t) => t.requiresGrad),
-    { name: "joint", primalNames: o.names, functionalizeRng: true },
-  );
-  const joint = simplify(info.graph);
-  const tangentNames = tangentNamesOf(info);
-  const parts = o.partitionFn(joint, {
-    numForwardOutputs: info.numForwardOutputs,
-    isTangent: (v) => tangentNames.has(v.name),
+  const info: JointGraphInfo = jointGraphInfo(flatFn, leaves, leafRequiresGrad, {
+    name: "joint",
+    primalNames: o.names,
+    primalRoles: o.roles,
+    functionalizeRng: true,
   });
-  return { kind: "training", info, joint, parts, tangentNames };
+  requireOutputs(info.numForwardOutputs, result, o.who);
+  const joint = simplify(info.graph);
+  const parts = o.partitionFn(joint, { numForwardOutputs: info.numForwardOutputs });
+  return {
+    forward: parts.forward,
+    backward: parts.backward,
+    joint,
+    outputSpec: outputSpec!,
+    constants: info.constants,
+    ...(info.rng ? { rng: info.rng } : {}),
+    ...common,
+    gradUsed: info.gradUsed,
+  };
 }
 
 /** What a function returned, for an error: `the number 3`, `an object {a, b} holding no tensor`. */
@@ -94,10 +135,8 @@ function describeResult(r: unknown): string {
  * updated no input in place. There is nothing to run, and some runtimes (ORT) refuse to load a
  * graph without outputs, long after the mistake.
  */
-export function requireOutputs(captured: Captured, result: unknown, who: string): void {
-  const outputs =
-    captured.kind === "inference" ? captured.graph.outputs.length : captured.info.numForwardOutputs;
-  if (outputs > 0) return;
+function requireOutputs(numForwardOutputs: number, result: unknown, who: string): void {
+  if (numForwardOutputs > 0) return;
   throw new AotError(
     `${who}: the function returned ${describeResult(result)} and updated no input in place; ` +
       "a compiled function must return at least one tensor",

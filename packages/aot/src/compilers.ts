@@ -1,4 +1,4 @@
-import { type Compiler, Graph, type TensorMeta } from "@aotjs/ir";
+import type { Compiler, Graph, TensorMeta } from "@aotjs/ir";
 
 /** Returns the graph unchanged: it runs on the reference interpreter. functorch's `nop`. */
 export const nop: Compiler = (graph: Graph) => graph;
@@ -9,11 +9,7 @@ export const nop: Compiler = (graph: Graph) => graph;
  */
 export function printGraph(name?: string, log: (text: string) => void = console.log): Compiler {
   return (graph: Graph, _exampleInputs: readonly TensorMeta[]) => {
-    const named =
-      name === undefined || name === graph.name
-        ? graph
-        : new Graph(name, graph.inputs, graph.nodes, graph.outputs, graph.mutations);
-    log(named.code);
+    log((name === undefined ? graph : graph.renamed(name)).code);
     return graph;
   };
 }

@@ -1,7 +1,18 @@
-import { type Compiler, type Executable, Graph, isExecutable, type TensorData } from "@aotjs/ir";
+import {
+  AotjsError,
+  type Compiler,
+  type Executable,
+  formatMeta,
+  Graph,
+  isExecutable,
+  messageOf,
+  sameMeta,
+  type TensorData,
+} from "@aotjs/ir";
 import { Interpreter } from "@aotjs/tensor";
 
-export class AotError extends Error {
+/** Every error `@aotjs/aot` raises: compile, cache, the runtime around compiled graphs, export. */
+export class AotError extends AotjsError {
   override name = "AotError";
 }
 
@@ -22,10 +33,7 @@ export async function compileGraph(compiler: Compiler, graph: Graph, role: strin
   try {
     result = await compiler(graph, graph.inputMetas);
   } catch (e) {
-    throw new AotError(
-      `the ${role} compiler failed on graph '${graph.name}': ${(e as Error)?.message ?? e}`,
-      { cause: e },
-    );
+    throw new AotError(`the ${role} compiler failed on graph '${graph.name}': ${messageOf(e)}`, { cause: e });
   }
   if (result instanceof Graph) return new InterpretedGraph(result);
   if (isExecutable(result)) return result;
@@ -48,9 +56,9 @@ export async function runExecutable(
   }
   graph.outputs.forEach((v, i) => {
     const o = outputs[i]!;
-    if (o.dtype !== v.meta.dtype || o.shape.join() !== v.meta.shape.join()) {
+    if (!sameMeta(o, v.meta)) {
       throw new AotError(
-        `compiled '${graph.name}' output ${i} ('${v.name}') is ${o.dtype}[${o.shape}], the graph says ${v.meta.dtype}[${v.meta.shape}]`,
+        `compiled '${graph.name}' output ${i} ('${v.name}') is ${formatMeta(o)}, the graph says ${formatMeta(v.meta)}`,
       );
     }
   });

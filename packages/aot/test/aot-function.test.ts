@@ -5,7 +5,7 @@ import { type Executable, type Graph, type OpName, opNames, type TensorData } fr
 import { Interpreter, manualSeed, randn, type Tensor, tensor, zeros } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
 import { AotError, aotFunction, nop, printGraph } from "../src/index.js";
-import { cloneInput, expectClose, recordingCompiler, values, verifyAot } from "./helpers.js";
+import { cloneInput, expectClose, recordingCompiler, values, verifyAot } from "./support.js";
 
 const rg = { requiresGrad: true } as const;
 
@@ -183,9 +183,29 @@ describe("inputs and gradients", () => {
     await f(ry.exp()).add(ry).sum().backward();
     expectClose(x.grad, ref.grad, "x.grad");
   });
+  it("sign: the input gets a zero .grad, as eager (reached, even if no tangent flows)", async () => {
+    const f = (x: Tensor) => x.sign().mul(2);
+    const x = randn([3], rg);
+    await f(x).sum().backward();
+    expect(values(x.grad!)).toEqual([0, 0, 0]);
+    const y = randn([3], rg);
+    await (await aotFunction(f)(y)).sum().backward();
+    expect(y.grad && values(y.grad)).toEqual([0, 0, 0]);
+  });
 });
 
 describe("functions that return no tensor", () => {
+  // Oracle: the tracer's contract (ops are synchronous). An async function used to be reported
+  // as "pytree: the argument is a Promise", which points at the arguments.
+  it("an async function: an AotError saying it returned a Promise and must be synchronous", async () => {
+    const compiler = recordingCompiler();
+    const f = aotFunction(async (x: Tensor) => x.sin(), { fwCompiler: compiler });
+    await expect(f(randn([3]))).rejects.toThrow(
+      /the function returned a Promise; traced functions must be synchronous/,
+    );
+    expect(compiler.graphs).toHaveLength(0);
+  });
+
   // Oracle: PyTorch's aot_function, which needs a tensor output; here the error comes at trace
   // time, before any compiler (an ORT session for a graph with no outputs fails to initialize).
   it.each([
@@ -241,6 +261,19 @@ describe("grad mode", () => {
     expect(f.lastGraphs.inference).toBeUndefined();
     expect(f.lastGraphs.forward).toBeDefined();
     expect(f.stats().compiles).toBe(2);
+  });
+  it("grad mode at call time decides the tape, not grad mode when the compile finishes", async () => {
+    const f = (x: Tensor) => x.mul(3);
+    const nf = aotFunction(f);
+    const x = randn([3], rg);
+    const p = nf(x); // grad enabled: a joint graph and a tape node are wanted
+    // A concurrent inference call: noGrad keeps grad off until its promise settles.
+    const q = noGrad(() => nf(randn([3])));
+    const out = await p;
+    await q;
+    expect(out.requiresGrad).toBe(true);
+    await out.sum().backward();
+    expect(values(x.grad!)).toEqual([3, 3, 3]);
   });
 });
 
@@ -299,6 +332,14 @@ describe("the compile cache", () => {
     const f = aotFunction((x: Tensor) => x.cos());
     await Promise.all([f(randn([2])), f(randn([2])), f(randn([2]))]);
     expect(f.stats()).toMatchObject({ compiles: 1, cacheHits: 2 });
+  });
+  it("-0 and 0 are different non-tensor arguments", async () => {
+    const nf = aotFunction((x: Tensor, s: number) => x.div(s));
+    const x = tensor([1, 2]);
+    const a = await nf(x, 0);
+    const b = await nf(x, -0);
+    expect(values(a)).toEqual([Infinity, Infinity]);
+    expect(values(b)).toEqual([-Infinity, -Infinity]);
   });
 });
 
@@ -425,7 +466,7 @@ describe("compilers", () => {
     );
     const wrongMeta = (): Executable => ({ run: () => [tensor([1, 2, 3]).toData()] });
     await expect(aotFunction((x: Tensor) => x.sin(), { fwCompiler: wrongMeta })(randn([2]))).rejects.toThrow(
-      /compiled 'inference' output 0 \('sin'\) is int64\[3\], the graph says float32\[2\]/,
+      /compiled 'inference' output 0 \('sin'\) is i64\[3\], the graph says f32\[2\]/,
     );
   });
 
@@ -443,10 +484,10 @@ describe("compilers", () => {
     });
     await (await f(randn([3], rg))).sum().backward();
     expect(printed).toHaveLength(2);
-    expect(printed[0]).toMatch(/^function my_forward\(primals_1: f32\[3\]\) \{/);
+    expect(printed[0]).toMatch(/^function my_forward\(primals_1: f32\[3\] \/\* user input 0 \*\/\) \{/);
     expect(printed[0]).toContain("cos(primals_1)");
     expect(printed[1]).toMatch(/^function my_backward\(/);
-    expect(printed[1]).toContain("tangents_1: f32[3]");
+    expect(printed[1]).toContain("tangents_1: f32[3] /* tangent of output 0 */");
     // Without a name, the graph's own name.
     const logged: string[] = [];
     await aotFunction((x: Tensor) => x.exp(), { fwCompiler: printGraph(undefined, (t) => logged.push(t)) })(
@@ -504,6 +545,22 @@ describe("dispose", () => {
     });
     await expect(f(randn([2], rg))).rejects.toThrow(/backward compiler failed.*no backward today/);
     expect(disposed).toEqual(["forward"]);
+  });
+  it("dispose frees executables of a compile still in flight", async () => {
+    const disposed: string[] = [];
+    const made: string[] = [];
+    const compiler = async (g: Graph): Promise<Executable> => {
+      await new Promise((r) => setTimeout(r, 5));
+      const interp = new Interpreter(g);
+      made.push(g.name);
+      return { run: (xs) => interp.run(xs), dispose: () => void disposed.push(g.name) };
+    };
+    const nf = aotFunction((x: Tensor) => x.sin(), { fwCompiler: compiler });
+    const p = nf(randn([2], rg));
+    await nf.dispose();
+    await p.catch(() => undefined);
+    expect(made.length).toBe(2);
+    expect(disposed.sort()).toEqual(made.sort());
   });
 });
 

@@ -10,6 +10,7 @@ import {
   gptMini,
   Linear,
   Module,
+  mlp,
   ReLU,
   resnet18,
   Sequential,
@@ -19,7 +20,7 @@ import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { manualSeed, randint, randn, type Tensor } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
 import { aotModule, inputNameOf } from "../src/index.js";
-import { expectClose, scaleRelDiff, values } from "./helpers.js";
+import { expectClose, scaleRelDiff, values } from "./support.js";
 
 /** conv -> BatchNorm -> ReLU -> Linear, with torchvision-like names (conv1, bn1, fc). */
 class SmallNet extends Module {
@@ -41,6 +42,14 @@ function twins<M extends Module>(make: () => M): [M, M] {
 }
 
 const gradsOf = (m: Module) => new Map(m.namedParameters().map(([n, p]) => [n, p.grad]));
+
+/** A submodule called `tangents`: its parameters are primals whatever their names look like. */
+class TangentsNamed extends Module {
+  tangents = new Linear(3, 2);
+  override forward(x: Tensor) {
+    return this.tangents.forward(x).tanh();
+  }
+}
 
 describe("lifting", () => {
   it("parameters and buffers are graph inputs under their own names", async () => {
@@ -130,6 +139,18 @@ describe("lifting", () => {
     expect(net.conv1.weight.grad).toBeNull();
     expect(net.conv1.bias!.grad).not.toBeNull();
     expect(m.lastGraphs.backward!.outputs).toHaveLength(net.parameters().length - 1);
+  });
+  it("a submodule named `tangents` is a primal, not a tangent", async () => {
+    manualSeed(0);
+    const m = new TangentsNamed();
+    const x = randn([4, 3]);
+    await m.forward(x).sum().backward();
+    const ref = m.tangents.weight.grad!.toArray();
+    m.tangents.weight.grad = null;
+    m.tangents.bias!.grad = null;
+    const out = await aotModule(m).forward(x);
+    await out.sum().backward();
+    expect(m.tangents.weight.grad!.toArray()).toEqual(ref);
   });
 });
 
@@ -304,5 +325,29 @@ describe("models", () => {
     const want = new Map(eager.namedParameters());
     for (const [n, p] of compiled.namedParameters()) expectClose(p, want.get(n), n, 1e-5);
     expect(am.lastGraphs.forward!.inputs.map((v) => v.name)).toContain("transformer_h_0_attn_c_attn_weight");
+  });
+});
+
+describe("a forgotten await", () => {
+  // Oracle: the eager training step `await loss.backward(); opt.step()`. Without the await, the
+  // compiled backward is still running when the step reads the gradients: that must be an error
+  // saying so, not a step on stale (or null) gradients.
+  it("loss.backward(); opt.step() without await throws 'await loss.backward()'; awaiting trains", async () => {
+    manualSeed(3);
+    const model = mlp([4, 8, 2]);
+    const compiled = aotModule(model);
+    const opt = new SGD(model.parameters(), { lr: 0.1 });
+    const x = randn([5, 4]);
+    const loss = ((await compiled.forward(x)) as Tensor).sum();
+    const pending = loss.backward(); // PyTorch habit: no await
+    expect(() => opt.step()).toThrow(
+      /while a backward\(\) that writes it is still running: await loss\.backward\(\) first/,
+    );
+    expect(() => opt.zeroGrad()).toThrow(/await loss\.backward\(\)/);
+    await pending;
+    const before = values(model.parameters()[0]!);
+    opt.step();
+    expect(values(model.parameters()[0]!)).not.toEqual(before);
+    await compiled.dispose();
   });
 });

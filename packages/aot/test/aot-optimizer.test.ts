@@ -4,8 +4,8 @@ import { Parameter, SGD } from "@aotjs/nn";
 import { randn, Tensor, tensor } from "@aotjs/tensor";
 import { describe, expect, test } from "vitest";
 import { AotError, aotOptimizer, nop } from "../src/index.js";
-import { maxRelDiff, recordingCompiler } from "./helpers.js";
-import { optimizerSuite } from "./optimizer-suite.js";
+import { maxRelDiff, recordingCompiler } from "./support.js";
+import { optimizerSuite } from "./support-optimizer.js";
 
 optimizerSuite({ name: "the interpreter", compiler: () => nop, tol: { float32: 0, float64: 0 } });
 

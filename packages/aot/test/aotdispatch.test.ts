@@ -16,7 +16,7 @@ import {
   recordingCompiler,
   values,
   verifyAot,
-} from "./helpers.js";
+} from "./support.js";
 
 const rg = { requiresGrad: true } as const;
 

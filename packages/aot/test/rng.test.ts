@@ -6,7 +6,7 @@ import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { defaultGenerator, manualSeed, randn, type Tensor } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
 import { aotFunction, aotModule, type PartitionFn } from "../src/index.js";
-import { expectClose, partitioners, values } from "./helpers.js";
+import { expectClose, partitioners, values } from "./support.js";
 
 const rg = { requiresGrad: true } as const;
 const dropout = (x: Tensor) => F.dropout(x, 0.5, true);
@@ -135,5 +135,21 @@ describe("RNG functionalization", () => {
     const after = randn([4]); // drawn after the compiled call, as in eager
     expect(values(await pending)).toEqual(values(eagerMask));
     expect(values(after)).toEqual(values(eagerAfter));
+  });
+  // Oracle: eager dropout from the same seed. An argument named `rng_seed` takes that name, so
+  // the tracer's own seed input becomes `rng_seed_1`; matching by a fixed string would fail.
+  it("an argument named rng_seed does not collide with the generator's inputs", async () => {
+    const f = aotFunction((x: Tensor) => F.dropout(x, 0.5, true), { inputNames: () => ["rng_seed"] });
+    const x = randn([16]);
+    manualSeed(3);
+    const expected = noGrad(() => F.dropout(x, 0.5, true));
+    manualSeed(3);
+    const got = await noGrad(() => f(x));
+    expect(got.toArray()).toEqual(expected.toArray());
+    expect(f.lastGraphs.inference!.inputs.map((v) => v.name)).toEqual([
+      "rng_seed",
+      "rng_seed_1",
+      "rng_offset",
+    ]);
   });
 });

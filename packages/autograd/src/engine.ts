@@ -1,19 +1,20 @@
 import { formatMeta, isFloating, type TensorMeta } from "@aotjs/ir";
 import {
+  accumulateGrad,
   type DispatchHandler,
   type GradFn,
   isGradEnabled,
+  markGradPending,
   noGrad,
   type OpCall,
   onesLike,
   type Tensor,
   zerosLike,
 } from "@aotjs/tensor";
+import { AutogradError } from "./errors.js";
 import { derivativeRules, notDifferentiable } from "./rules/index.js";
 
-export class AutogradError extends Error {
-  override name = "AutogradError";
-}
+export { AutogradError } from "./errors.js";
 
 // ---- the tape ----
 export type GradList = readonly (Tensor | null)[];
@@ -159,7 +160,12 @@ interface BackwardRequest {
   readonly retainGraph: boolean;
   /** Tensors whose gradients to return (torch.autograd.grad); leaves are accumulated into `.grad` when absent. */
   readonly inputs?: readonly Tensor[];
+  /** Told, before any node runs, which nodes and leaves this pass reaches. */
+  readonly onPlan?: (nodes: ReadonlySet<TapeNode>, leaves: ReadonlySet<Tensor>) => void;
 }
+
+/** Nodes of backward passes that are still running (awaiting a compiled graph's backward). */
+const runningNodes = new WeakSet<TapeNode>();
 
 function checkGrad(node: TapeNode, i: number, g: Tensor): void {
   const m = node.inputMetas[i]!;
@@ -202,6 +208,20 @@ function* engine(
         stack.push(e.node);
       }
     }
+  }
+  if ([...seen].some((n) => runningNodes.has(n))) {
+    throw new AutogradError(
+      "backward: a backward() through this graph is still running: await loss.backward() before starting another",
+    );
+  }
+  if (req.onPlan) {
+    const leaves = new Set<Tensor>();
+    const visit = (e: Edge | null | undefined) => {
+      if (e && "leaf" in e) leaves.add(e.leaf);
+    };
+    rootEdges.forEach(visit);
+    for (const n of seen) n.nextEdges.forEach(visit);
+    req.onPlan(seen, leaves);
   }
   const buffers = new Map<TapeNode, (Tensor | null)[]>();
   const leafGrads = new Map<Tensor, Tensor>();
@@ -300,22 +320,58 @@ function defaultRootGrad(t: Tensor, given: Tensor | undefined, who: string): Ten
 
 function accumulate(leafGrads: Map<Tensor, Tensor>): void {
   noGrad(() => {
-    for (const [leaf, g] of leafGrads) leaf.grad = leaf.grad ? leaf.grad.add(g) : g;
+    for (const [leaf, g] of leafGrads) accumulateGrad(leaf, (old) => (old ? old.add(g) : g));
   });
 }
 
-/** `tensor.backward()`: accumulates into the `.grad` of every leaf that requires grad. */
-export async function backward(
+/**
+ * `tensor.backward()`: accumulates into the `.grad` of every leaf that requires grad. With only
+ * op rules on the tape it finishes before it returns (the promise is already settled), so eager
+ * code never sees a half-done backward. With a compiled graph's async backward on the tape, the
+ * leaves it reaches are marked pending until it finishes: reading or writing their `.grad` (an
+ * optimizer step, zeroGrad), or starting another backward through the same graph, throws an error
+ * that says to await it.
+ */
+export function backward(
   t: Tensor,
   gradient?: Tensor,
   options: { retainGraph?: boolean } = {},
 ): Promise<void> {
-  const req = {
-    roots: [t],
-    rootGrads: [defaultRootGrad(t, gradient, "backward")],
-    retainGraph: options.retainGraph ?? false,
-  };
-  accumulate(await runAsync(req));
+  let plan: { nodes: ReadonlySet<TapeNode>; leaves: ReadonlySet<Tensor> } | undefined;
+  let it: Generator<Promise<GradList>, Map<Tensor, Tensor>, GradList>;
+  let step: IteratorResult<Promise<GradList>, Map<Tensor, Tensor>>;
+  try {
+    it = engine({
+      roots: [t],
+      rootGrads: [defaultRootGrad(t, gradient, "backward")],
+      retainGraph: options.retainGraph ?? false,
+      onPlan: (nodes, leaves) => {
+        plan = { nodes, leaves };
+      },
+    });
+    step = noGrad(() => it.next());
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (step.done) {
+    accumulate(step.value);
+    return Promise.resolve();
+  }
+  const { nodes, leaves } = plan!;
+  for (const n of nodes) runningNodes.add(n);
+  for (const leaf of leaves) markGradPending(leaf, 1);
+  return (async () => {
+    try {
+      while (!step.done) {
+        const grads: GradList = await step.value;
+        step = noGrad(() => it.next(grads));
+      }
+    } finally {
+      for (const n of nodes) runningNodes.delete(n);
+      for (const leaf of leaves) markGradPending(leaf, -1);
+    }
+    accumulate(step.value);
+  })();
 }
 
 /** Synchronous `backward`, for code that knows every node on the tape is an op rule. */

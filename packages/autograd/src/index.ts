@@ -7,12 +7,6 @@ registerLayer(autogradLayer);
 setAutogradEngine({ backward });
 
 export {
-  type Decomposition,
-  type DecompositionTable,
-  decompose,
-  defaultDecompositions,
-} from "./decompose.js";
-export {
   AutogradError,
   autogradLayer,
   type BackwardFn,
@@ -23,6 +17,7 @@ export {
   type GradOptions,
   gradAsync,
   gradSync,
+  gradSyncWithUsage,
   isGradEnabled,
   noGrad,
   recordCustomNode,
@@ -30,8 +25,6 @@ export {
   TapeNode,
 } from "./engine.js";
 export { type GradcheckOptions, type GradcheckResult, gradcheck } from "./gradcheck.js";
-export { type JointGraphInfo, type JointGraphOptions, jointGraph, jointGraphInfo } from "./joint.js";
-export { replayGraph } from "./replay.js";
 export {
   type DerivativeRule,
   derivativeRules,

@@ -276,6 +276,48 @@ describe("recordCustomNode", () => {
     expect(() => gradSync([customSquare(x).y.sum()], [x])).toThrow(AutogradError);
   });
 
+  // Oracle: PyTorch's contract that a finished backward() leaves final grads; aotjs's backward is
+  // async only when a compiled (async) node is on the tape, and then a forgotten await must fail
+  // loudly instead of leaving last step's gradients in place.
+  test("without an async node, backward() has finished when it returns: .grad is final un-awaited", () => {
+    const x = f64([1, 2], true);
+    const done = x.mul(x).sum().backward(); // no await
+    expect(x.grad!.toArray()).toEqual([2, 4]);
+    return done;
+  });
+
+  test("while an async backward runs, .grad of the leaves it reaches, and another backward, say to await it", async () => {
+    const x = f64([1, 2], true);
+    const other = f64([5], true);
+    x.grad = f64([100, 100]); // last step's gradient, which a forgotten await would leave in place
+    const { y } = customSquare(x);
+    const loss = y.sum();
+    const pending = loss.backward(); // no await (a PyTorch habit)
+    expect(() => x.grad).toThrow(
+      /reading \.grad of f64\[2\] while a backward\(\) that writes it is still running: await loss\.backward\(\) first/,
+    );
+    expect(() => {
+      x.grad = null; // what zeroGrad() does
+    }).toThrow(/setting \.grad.*await loss\.backward\(\)/);
+    await expect(loss.backward()).rejects.toThrow(
+      /still running: await loss\.backward\(\) before starting another/,
+    );
+    expect(other.grad).toBeNull(); // a leaf the pass does not reach is not blocked
+    await pending;
+    expect(x.grad!.toArray()).toEqual([102, 104]); // accumulated once: 100 + 2x
+  });
+
+  test("a failed async backward leaves .grad readable and unchanged", async () => {
+    const x = f64([1, 2], true);
+    const y = noGrad(() => x.mul(2));
+    recordCustomNode("Failing", [x], [y], async () => {
+      await new Promise((r) => setTimeout(r, 1));
+      throw new Error("compiled backward failed");
+    });
+    await expect(y.sum().backward()).rejects.toThrow("compiled backward failed");
+    expect(x.grad).toBeNull();
+  });
+
   test("records nothing when no input requires grad, or under noGrad; integer outputs never require grad", () => {
     const y = f64([1]);
     recordCustomNode("Nothing", [f64([1])], [y], () => [null]);

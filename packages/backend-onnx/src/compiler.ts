@@ -1,6 +1,7 @@
 import {
   type AnyNode,
   type DType,
+  describeNode,
   type Executable,
   formatMeta,
   type Graph,
@@ -13,7 +14,7 @@ import { toBinary } from "@bufbuild/protobuf";
 import { ModelProtoSchema } from "onnx-buf";
 import type * as Ort from "onnxruntime-common";
 import { deviceTensorData, deviceTensorOf, isDeviceTensorData } from "./device-tensor.js";
-import { describeNode, OnnxBackendError } from "./errors.js";
+import { OnnxBackendError } from "./errors.js";
 import { type LoweredModel, lowerGraph, type OnnxModelOptions } from "./model.js";
 import { type OnnxProfile, summarizeOrtProfile } from "./profile.js";
 
@@ -134,10 +135,12 @@ function nodeFromOrtMessage(graph: Graph, message: string): AnyNode | undefined 
 }
 
 function wrapOrtError(graph: Graph, what: string, e: unknown): OnnxBackendError {
-  const message = (e as Error)?.message ?? String(e);
+  const message = messageOf(e);
   const node = nodeFromOrtMessage(graph, message);
   const where = node ? `; at ${describeNode(node)}` : "";
-  return new OnnxBackendError(`onnxruntime failed to ${what} graph '${graph.name}'${where}: ${message}`);
+  return new OnnxBackendError(`onnxruntime failed to ${what} graph '${graph.name}'${where}: ${message}`, {
+    cause: e,
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
-import type { AnyNode, TensorMeta, Value } from "@aotjs/ir";
+import { type AnyNode, describeNode, type TensorMeta, type Value } from "@aotjs/ir";
 import { create } from "@bufbuild/protobuf";
 import { type NodeProto, NodeProtoSchema, type TensorProto } from "onnx-buf";
-import { describeNode, OnnxBackendError } from "./errors.js";
+import { OnnxBackendError } from "./errors.js";
 import { type Attr, attribute, type OnnxType, tensorProto, typedArrayOf } from "./proto.js";
 
 /** What makes two ONNX nodes compute the same thing: op type, inputs, attributes, output count. */

@@ -1,4 +1,12 @@
-import type { DType, Graph, TensorData } from "@aotjs/ir";
+import {
+  type DType,
+  formatMeta,
+  type Graph,
+  type InputRole,
+  type OutputRole,
+  sameMeta,
+  type TensorData,
+} from "@aotjs/ir";
 import { toBinary } from "@bufbuild/protobuf";
 import { ModelProtoSchema } from "onnx-buf";
 import { OnnxBackendError } from "./errors.js";
@@ -42,7 +50,10 @@ export interface WriteArtifactsOptions extends Omit<OnnxModelOptions, "initializ
   readonly weights?: Readonly<Record<string, TensorData>>;
 }
 
-/** One model file in the manifest. `inputs` and `outputs` are the ONNX names, in session order. */
+/**
+ * One model file in the manifest. `inputs` and `outputs` are the ONNX names, in session order, each
+ * with its role from the graph's signature (what it is: a parameter and its path, a saved value, ...).
+ */
 export interface ArtifactFile {
   readonly file: string;
   readonly sha256: string;
@@ -54,6 +65,7 @@ export interface ArtifactFile {
     readonly name: string;
     readonly dtype: DType;
     readonly shape: readonly number[];
+    readonly role: InputRole;
   }[];
   /** `value` is the graph value an output carries (it differs from `name` for a renamed output). */
   readonly outputs: readonly {
@@ -61,6 +73,7 @@ export interface ArtifactFile {
     readonly value: string;
     readonly dtype: DType;
     readonly shape: readonly number[];
+    readonly role: OutputRole;
   }[];
 }
 
@@ -91,14 +104,18 @@ function describeFile(file: string, graph: Graph, lowered: LoweredModel, bytes: 
     graphSha256: lowered.graphHash,
     opset: lowered.opset,
     irVersion: lowered.irVersion,
-    inputs: graph.inputs
-      .filter((v) => inputs.has(v.name))
-      .map((v) => ({ name: v.name, dtype: v.meta.dtype, shape: [...v.meta.shape] })),
+    // Inputs baked in as initializers (captured constants) are not session inputs.
+    inputs: graph.inputs.flatMap((v, i) =>
+      inputs.has(v.name)
+        ? [{ name: v.name, dtype: v.meta.dtype, shape: [...v.meta.shape], role: graph.signature.inputs[i]! }]
+        : [],
+    ),
     outputs: graph.outputs.map((v, i) => ({
       name: lowered.outputNames[i]!,
       value: v.name,
       dtype: v.meta.dtype,
       shape: [...v.meta.shape],
+      role: graph.signature.outputs[i]!,
     })),
   };
 }
@@ -136,9 +153,9 @@ export async function writeArtifacts(
       const meta = inputs.get(name);
       if (!meta)
         throw new OnnxBackendError(`writeArtifacts: weights has '${name}', which is not a forward input`);
-      if (meta.dtype !== t.dtype || meta.shape.join() !== t.shape.join()) {
+      if (!sameMeta(meta, t)) {
         throw new OnnxBackendError(
-          `writeArtifacts: weight '${name}' is ${t.dtype}[${t.shape}], the forward input is ${meta.dtype}[${meta.shape}]`,
+          `writeArtifacts: weight '${name}' is ${formatMeta(t)}, the forward input is ${formatMeta(meta)}`,
         );
       }
       // 8-byte alignment, so every entry can be viewed in place as its typed array.

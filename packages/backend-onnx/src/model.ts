@@ -1,4 +1,15 @@
-import { type AnyNode, broadcastShapes, type Graph, type Node, type TensorData, type Value } from "@aotjs/ir";
+import {
+  type AnyNode,
+  broadcastShapes,
+  describeNode,
+  formatMeta,
+  type Graph,
+  messageOf,
+  type Node,
+  sameMeta,
+  type TensorData,
+  type Value,
+} from "@aotjs/ir";
 import { create, toBinary } from "@bufbuild/protobuf";
 import {
   GraphProtoSchema,
@@ -9,7 +20,7 @@ import {
 } from "onnx-buf";
 import pkg from "../package.json" with { type: "json" };
 import { type Formulations, LoweringContext, type RuntimeCheck } from "./context.js";
-import { describeNode, OnnxBackendError } from "./errors.js";
+import { OnnxBackendError } from "./errors.js";
 import { lowerings, MIN_OPSET_FOR_RANDOM } from "./lower/index.js";
 import { binaryLowerings } from "./lower/pointwise.js";
 import { tensorDataProto, valueInfo } from "./proto.js";
@@ -178,9 +189,9 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
     const input = graph.inputs.find((v) => v.name === name);
     if (!input)
       throw new OnnxBackendError(`graph '${graph.name}' has no input '${name}' to turn into an initializer`);
-    if (input.meta.dtype !== t.dtype || input.meta.shape.join() !== t.shape.join()) {
+    if (!sameMeta(input.meta, t)) {
       throw new OnnxBackendError(
-        `initializer for input '${name}' is ${t.dtype}[${t.shape}], the graph says ${input.meta.dtype}[${input.meta.shape}]`,
+        `initializer for input '${name}' is ${formatMeta(t)}, the graph says ${formatMeta(input.meta)}`,
       );
     }
   }
@@ -219,7 +230,7 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
       );
     } catch (e) {
       if (e instanceof OnnxBackendError) throw e;
-      throw new OnnxBackendError(`cannot lower ${describeNode(node)} to ONNX: ${(e as Error)?.message ?? e}`);
+      throw new OnnxBackendError(`cannot lower ${describeNode(node)} to ONNX: ${messageOf(e)}`, { cause: e });
     }
     if (result === node.name) continue;
     if (outputSet.has(node.output)) ctx.op("Identity", [result], {}, node.name);

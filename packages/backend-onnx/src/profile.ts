@@ -85,6 +85,7 @@ export function summarizeOrtProfile(graph: Graph, events: readonly TraceEvent[],
     m.set(key, row);
   };
   for (const e of events) {
+    // names-are-not-roles: an ORT profiler event's name, not a graph value's.
     if (e.cat !== "Node" || !e.name?.endsWith(KERNEL) || (e.ts ?? 0) < from) continue;
     const ms = (e.dur ?? 0) / 1000;
     const opType = e.args?.op_name ?? "?";

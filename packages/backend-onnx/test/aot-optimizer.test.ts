@@ -1,6 +1,6 @@
 // aotOptimizer's compiled step on ORT, against the optimizer's eager `step()` as the oracle: the
 // shared suite lives in @aotjs/aot's tests (aot cannot depend on this package, which depends on it).
-import { optimizerSuite } from "../../aot/test/optimizer-suite.js";
+import { optimizerSuite } from "../../aot/test/support-optimizer.js";
 import { onnxCompiler } from "../src/node.js";
 
 // Bit-equal to eager when measured here; the tolerance leaves room for ORT vectorising sqrt and

@@ -295,7 +295,7 @@ describe("errors name the graph, node, op and shapes", () => {
       Array.from((await exe.run([i64([7, -7, 9]), i64([2, 2, -1])]))[0]!.data as BigInt64Array, Number),
     ).toEqual([3, -3, -9]);
     await expect(exe.run([i64([1, 2, 3]), i64([1, 0, 1])])).rejects.toThrow(
-      /div \(node 'quotient'\) of \(a: i64\[3\], b: i64\[3\]\) -> i64\[3\] failed: integer division by zero/,
+      /div \(node 'quotient'\) of \(a=a: i64\[3\], b=b: i64\[3\]\) -> i64\[3\] failed: integer division by zero/,
     );
     await exe.dispose();
   });
@@ -357,7 +357,7 @@ describe("errors name the graph, node, op and shapes", () => {
     b.output([b.op("bernoulli", [seed, offset], { shape: [4], p: 0.5 }, "mask")]);
     const g = b.build();
     await expect(onnxCompiler({ opset: 17 })(g, g.inputMetas)).rejects.toThrow(
-      /cannot lower bernoulli \(node 'mask'\) of \(seed: i64\[\], offset: i64\[\]\) -> bool\[4\] at opset 17: .*BitwiseXor/,
+      /cannot lower bernoulli \(node 'mask'\) of \(seed=seed: i64\[\], offset=offset: i64\[\]\) -> bool\[4\] at opset 17: .*BitwiseXor/,
     );
     await expect(onnxCompiler({ opset: 12 })(g, g.inputMetas)).rejects.toThrow(OnnxBackendError);
     await expect(onnxCompiler({ opset: 12 })(g, g.inputMetas)).rejects.toThrow(/opset 12 is not supported/);

@@ -91,7 +91,7 @@ describe("toOnnxModel", () => {
     expect(() => toOnnxModel(g, { initializers: { v: weight } })).toThrow(/no input 'v'/);
     expect(() =>
       toOnnxModel(g, { initializers: { w: new TensorData("float32", [3], new Float32Array(3)) } }),
-    ).toThrow(/initializer for input 'w' is float32\[3\], the graph says float32\[2\]/);
+    ).toThrow(/initializer for input 'w' is f32\[3\], the graph says f32\[2\]/);
   });
 
   test("an initializer and an output named __proto__: the weight is stored, the output renamed", () => {
@@ -160,6 +160,17 @@ describe("aotExport + writeArtifacts", () => {
         .digest("hex"),
     );
     expect(manifest.weights!.tensors.map((t) => t.name)).toEqual(Object.keys(weights));
+    // Each file's inputs and outputs carry their roles (oracle: the graphs' own signatures).
+    expect(manifest.forward.inputs.map((i) => i.role)).toEqual(exported.forward.signature.inputs);
+    expect(manifest.forward.inputs[0]!.role).toEqual({ kind: "parameter", path: "0.weight" });
+    expect(manifest.forward.outputs.map((o) => o.role)).toEqual(exported.forward.signature.outputs);
+    expect(manifest.backward!.inputs.map((i) => i.role)).toEqual(exported.backward!.signature.inputs);
+    expect(manifest.backward!.outputs.map((o) => o.role.kind)).toEqual([
+      "gradient",
+      "gradient",
+      "gradient",
+      "gradient",
+    ]);
 
     // Run the files with plain ORT and compare with the interpreter.
     const fw = await ort.InferenceSession.create(join(out, "forward.onnx"));
@@ -208,7 +219,10 @@ describe("aotExport + writeArtifacts", () => {
     expect(exported.constants.length).toBe(1);
     const manifest = await writeArtifacts(exported, join(dir, "inference"));
     expect(manifest.backward).toBeUndefined();
-    expect(manifest.forward.inputs.map((i) => i.name)).toEqual(["primals_1"]);
+    // The captured weight is baked in: the only session input is the user's.
+    expect(manifest.forward.inputs).toEqual([
+      { name: "primals_1", dtype: "float32", shape: [3, 4], role: { kind: "user_input", index: 0 } },
+    ]);
   });
 });
 

@@ -1,8 +1,10 @@
 import {
   type AnyNode,
+  describeNode,
   type Executable,
   formatMeta,
   type Graph,
+  messageOf,
   numel,
   sameMeta,
   type TensorData,
@@ -11,7 +13,7 @@ import {
 } from "@aotjs/ir";
 import * as tf from "@tensorflow/tfjs-core";
 import { fromTensor, scalarData, tfDType, toTensor } from "./dtypes.js";
-import { describeNode, TfjsBackendError } from "./errors.js";
+import { TfjsBackendError } from "./errors.js";
 import {
   type BackendTraits,
   type HostKernel,
@@ -256,7 +258,7 @@ export class TfjsExecutable implements Executable {
           out = run(xs, scalars);
         } catch (e) {
           throw new TfjsBackendError(
-            `graph '${g.name}': ${step.label} failed on the TF.js '${this.backend}' backend: ${(e as Error)?.message ?? e}`,
+            `graph '${g.name}': ${step.label} failed on the TF.js '${this.backend}' backend: ${messageOf(e)}`,
             { cause: e },
           );
         }

@@ -7,6 +7,6 @@ export {
   tfjsBackend,
   tfjsCompiler,
 } from "./compiler.js";
-export { describeNode, TfjsBackendError } from "./errors.js";
+export { TfjsBackendError } from "./errors.js";
 export { TfjsExecutable } from "./executable.js";
 export { type LoweringsFor, lowerings } from "./lower/index.js";

@@ -57,6 +57,6 @@ describe.each(["cpu", "wasm"])("conformance on the TF.js %s backend", (backend) 
     expect(result.status).toBe("failed");
     expect(result.message).toContain(unsupported(c));
     // The error names the graph and the input or node it is about.
-    expect(result.message).toMatch(/graph '\w+': (input \d+ '\w+'|node '\w+')/);
+    expect(result.message).toMatch(/graph '\w+': (input \d+ '\w+'|\w+ \(node '\w+'\) of )/);
   });
 });

@@ -165,7 +165,7 @@ describe("errors name the graph, the node or input, and the shapes", () => {
     const x = b.input("x", { shape: [2], dtype: "float32" });
     b.output([b.op("cast", [x], { dtype: "float64" }, "widen")]);
     await expect(tfjsCompiler({ backend: "cpu" })(b.build(), [])).rejects.toThrow(
-      /graph 'g': node 'widen' \(cast of f32\[2\] -> f64\[2\]\) produces float64/,
+      /graph 'g': cast \(node 'widen'\) of \(x=x: f32\[2\]\) -> f64\[2\] produces float64/,
     );
   });
 
@@ -173,7 +173,7 @@ describe("errors name the graph, the node or input, and the shapes", () => {
     const b = new GraphBuilder("g");
     b.output([b.op("full", [], { shape: [2], value: 2 ** 40, dtype: "int64" }, "big")]);
     await expect(tfjsCompiler({ backend: "cpu" })(b.build(), [])).rejects.toThrow(
-      /node 'big' \(full of no inputs -> i64\[2\]\): value 1099511627776 does not fit int64 as TensorFlow.js runs it \(int32\)/,
+      /full \(node 'big'\) of \(no inputs\) -> i64\[2\]: value 1099511627776 does not fit int64 as TensorFlow.js runs it \(int32\)/,
     );
   });
 
@@ -195,20 +195,30 @@ describe("errors name the graph, the node or input, and the shapes", () => {
     expect(Array.from(toInt!.data as Int32Array)).toEqual([-2, -1, 0, 0, 1, 2]);
     const run = (i: number, t: TensorData) => () => exe.run(ok.map((o, k) => (k === i ? t : o)));
     expect(run(1, i64([2, 1], [2, 5]))).toThrow(
-      /node 'pick' \(gather of f32\[2,3\], i64\[2,1\] -> f32\[2,1\]\) failed on the TF.js '\w+' backend: gather: index 5 at position \[1,0\] is out of range for dim 1/,
+      /gather \(node 'pick'\) of \(x=x: f32\[2,3\], index=index: i64\[2,1\]\) -> f32\[2,1\] failed on the TF.js '\w+' backend: gather: index 5 at position \[1,0\] is out of range for dim 1/,
     );
+    // The lowering's own error stays as the cause of the one that names the node.
+    let caught: Error | undefined;
+    try {
+      run(1, i64([2, 1], [2, 5]))();
+    } catch (e) {
+      caught = e as Error;
+    }
+    expect(caught).toBeInstanceOf(TfjsBackendError);
+    expect(caught!.cause).toBeInstanceOf(TfjsBackendError);
+    expect((caught!.cause as Error).message).toMatch(/^gather: index 5 at position \[1,0\]/);
     expect(run(1, i64([2, 1], [2, 2 ** 33]))).toThrow(
       /input 1 'index' \(i64\[2,1\]\) holds 8589934592 at element 1, which does not fit int32/,
     );
     expect(run(3, i32([2, 0]))).toThrow(
-      /node 'ratio' \(div of i32\[2\], i32\[2\] -> i32\[2\]\) failed .*integer division by zero \(-7 \/ 0\)/,
+      /div \(node 'ratio'\) of \(a=n: i32\[2\], b=d: i32\[2\]\) -> i32\[2\] failed .*integer division by zero \(-7 \/ 0\)/,
     );
     expect(
       run(
         0,
         f32([2, 3], (i) => (i === 4 ? Number.NaN : i)),
       ),
-    ).toThrow(/node 'toInt' .*cannot convert NaN \(element 4 of f32\[2,3\]\) to int32/);
+    ).toThrow(/cast \(node 'toInt'\) .*cannot convert NaN \(element 4 of f32\[2,3\]\) to int32/);
     expect(() => exe.run(ok.slice(1))).toThrow(/graph 'g' takes 4 inputs \(x, index, n, d\), got 3/);
     expect(
       run(

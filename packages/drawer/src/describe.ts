@@ -1,4 +1,14 @@
-import { catalog, type Graph, isOpName, type Node, type OpCategory, type Value } from "@aotjs/ir";
+import {
+  catalog,
+  describeInputRole,
+  describeOutputRole,
+  type Graph,
+  type InputRoleKind,
+  isOpName,
+  type Node,
+  type OpCategory,
+  type Value,
+} from "@aotjs/ir";
 import { attrSummary, generic, metaText } from "./attrs.js";
 import type { ValueKind } from "./style.js";
 
@@ -7,13 +17,11 @@ export interface DrawOptions {
   /** The heading of the drawing. Default: the graph's name. */
   readonly title?: string;
   /**
-   * Which inputs are parameters or buffers: a list of input names, or a predicate. Without it an
-   * input is a parameter unless it is named like a traced argument (`primals_1`, `input_1`), a
-   * tangent (`tangents_1`), an RNG input (`rng_seed`, `rng_offset`) or a captured constant
-   * (`_tensor_constant_0`): the names `aotFunction` and `aotModule` give.
+   * Which inputs to draw as parameters or buffers, over what the graph's signature says: a list of
+   * input names, or a predicate (for a hand-built graph whose roles say only "user input").
    */
   readonly parameters?: Iterable<string> | ((input: Value, index: number) => boolean);
-  /** Which inputs are tangents. Default: names starting with `tangents`, as the joint graph names them. */
+  /** Which inputs to draw as tangents, over what the graph's signature says. */
   readonly isTangent?: (input: Value, index: number) => boolean;
   /** Draw the legend of colours and shapes. Default true. */
   readonly legend?: boolean;
@@ -55,13 +63,20 @@ export interface GraphDescription {
   readonly idOf: Map<Value, string>;
 }
 
-const ARGUMENT = /^(primals|input)_\d+$|^rng_(seed|offset)$/;
-const CONSTANT = /^_tensor_constant/;
-export const defaultIsTangent = (input: Value): boolean => input.name.startsWith("tangents");
+/** How each input role is drawn. */
+const KIND_OF_ROLE: { readonly [K in InputRoleKind]: ValueKind } = {
+  user_input: "input",
+  rng_seed: "input",
+  rng_offset: "input",
+  parameter: "parameter",
+  buffer: "parameter",
+  tangent: "tangent",
+  constant: "constant",
+  saved: "saved",
+};
 
-/** Classify each input. Explicit options win; otherwise the names aot gives decide. */
+/** Classify each input by its role in the graph's signature; explicit options win. */
 export function inputKinds(graph: Graph, options: DrawOptions): ValueKind[] {
-  const isTangent = options.isTangent ?? defaultIsTangent;
   const p = options.parameters;
   const isParam =
     typeof p === "function"
@@ -72,16 +87,10 @@ export function inputKinds(graph: Graph, options: DrawOptions): ValueKind[] {
               names.has(v.name)
           )(new Set(p))
         : undefined;
-  const tangents = graph.inputs.map((v, i) => isTangent(v, i));
-  // A graph with tangents is a backward graph: its other inputs are what the forward saved.
-  const isBackward = tangents.some(Boolean);
   return graph.inputs.map((v, i) => {
     if (isParam?.(v, i)) return "parameter";
-    if (tangents[i]) return "tangent";
-    if (CONSTANT.test(v.name)) return "constant";
-    if (isBackward) return "saved";
-    if (isParam || ARGUMENT.test(v.name)) return "input";
-    return "parameter";
+    if (options.isTangent?.(v, i)) return "tangent";
+    return KIND_OF_ROLE[graph.signature.inputs[i]!.kind];
   });
 }
 
@@ -146,7 +155,7 @@ export function describeGraph(
       meta,
       tags: [],
       marks: new Set(),
-      tooltip: `${v.name}: ${meta}\n${kind}, input ${i}`,
+      tooltip: `${v.name}: ${meta}\n${describeInputRole(graph.signature.inputs[i]!)}, input ${i}`,
     });
   });
   for (const node of graph.nodes) {
@@ -170,20 +179,23 @@ export function describeGraph(
   }
 
   // Several outputs may be one value (an input returned twice): one tag lists every index.
-  const outTags = new Map<Value, string[]>();
+  const outTags = new Map<Value, { tags: string[]; roles: string[] }>();
   graph.outputs.forEach((v, i) => {
     const tag = outputTag(i);
     if (tag === undefined) return;
-    const list = outTags.get(v);
-    if (list) list.push(tag);
-    else outTags.set(v, [tag]);
+    const role = `${tag}: ${describeOutputRole(graph.signature.outputs[i]!)}`;
+    const entry = outTags.get(v);
+    if (entry) {
+      entry.tags.push(tag);
+      entry.roles.push(role);
+    } else outTags.set(v, { tags: [tag], roles: [role] });
   });
-  for (const [v, tags] of outTags) {
+  for (const [v, { tags, roles }] of outTags) {
     const spec = specOf.get(v);
     if (!spec) continue;
     spec.marks.add("output");
     spec.tags.push({ text: tags.join(", "), mark: "output" });
-    spec.tooltip += `\n${tags.join(", ")}`;
+    spec.tooltip += `\n${roles.join(", ")}`;
   }
   for (const m of graph.mutations) {
     const v = graph.inputs[m.input];

@@ -6,7 +6,7 @@ import type { DrawOptions } from "./describe.js";
 import { toDot } from "./dot.js";
 import { dotToSvg } from "./render.js";
 
-export { type DrawOptions, defaultIsTangent, inputKinds } from "./describe.js";
+export { type DrawOptions, inputKinds } from "./describe.js";
 export { toDot } from "./dot.js";
 export {
   type PartitionLike,

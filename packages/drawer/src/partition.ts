@@ -10,9 +10,9 @@ import { SAVED_EDGE_COLOR } from "./style.js";
  * the drawer depends on `@aotjs/ir` alone.
  */
 export interface PartitionLike {
-  /** Inputs: the joint's non-tangent inputs. Outputs: the forward outputs, then the saved values. */
+  /** Outputs with role `saved` are what the backward reads. */
   readonly forward: Graph;
-  /** Inputs: the saved values (same names as in the forward), then the tangents. */
+  /** Inputs with role `saved` name the forward output they are; the others are tangents. */
   readonly backward: Graph;
   readonly savedValues: readonly Value[];
   readonly numForwardOutputs: number;
@@ -51,16 +51,6 @@ export function partitionSummary(result: PartitionLike): PartitionSummary {
   };
 }
 
-const specByName = (graph: Graph, specs: readonly NodeSpec[], idOf: Map<Value, string>) => {
-  const byId = new Map(specs.map((s) => [s.id, s]));
-  const out = new Map<string, NodeSpec>();
-  for (const v of graph.values) {
-    const spec = byId.get(idOf.get(v)!);
-    if (spec) out.set(v.name, spec);
-  }
-  return out;
-};
-
 function cluster(id: string, title: string, fill: string, body: string[]): string[] {
   return [
     `  subgraph cluster_${id} {`,
@@ -79,29 +69,41 @@ function cluster(id: string, title: string, fill: string, body: string[]): strin
  */
 export function partitionToDot(result: PartitionLike, options: DrawOptions = {}): string {
   const max = options.maxLabelLength ?? 40;
-  const numFw = result.numForwardOutputs;
-  const fw = describeGraph(result.forward, options, "f", (i) => (i < numFw ? `out ${i}` : undefined));
-  const bw = describeGraph(result.backward, options, "b", (i) => `grad ${i}`);
+  const { forward, backward } = result;
+  const fwRoles = forward.signature.outputs;
+  const fw = describeGraph(forward, options, "f", (i) =>
+    fwRoles[i]!.kind === "saved" ? undefined : `out ${i}`,
+  );
+  const bw = describeGraph(backward, options, "b", (i) => `grad ${i}`);
   const summary = partitionSummary(result);
-  const fwByName = specByName(result.forward, fw.nodes, fw.idOf);
+  const fwSpecs = new Map(fw.nodes.map((s) => [s.id, s]));
+  const specOfForwardOutput = (k: number) => {
+    const v = forward.outputs[k];
+    return v && fwSpecs.get(fw.idOf.get(v)!);
+  };
 
-  // Saved values: mark the forward box, and let backward arrows start there instead of at a copy.
-  const redirect = new Map<string, string>();
-  const savedNames = new Set(summary.saved.map((s) => s.name));
-  for (const s of summary.saved) {
-    const spec = fwByName.get(s.name);
-    if (!spec) continue;
+  // Saved values (forward outputs with role `saved`): mark the forward box, once per value.
+  const marked = new Set<NodeSpec>();
+  fwRoles.forEach((role, k) => {
+    const spec = specOfForwardOutput(k);
+    if (role.kind !== "saved" || !spec || marked.has(spec)) return;
+    marked.add(spec);
+    const meta = forward.outputs[k]!.meta;
+    const bytes = safeBytes(meta);
     spec.marks.add("saved");
-    spec.tags.push({ text: `saved ${formatBytes(s.bytes)}`, mark: "saved" });
-    spec.tooltip += `\nsaved for the backward: ${formatMeta(s.meta)}, ${s.bytes} bytes`;
-  }
-  result.backward.inputs.forEach((v) => {
-    const target = savedNames.has(v.name) ? fwByName.get(v.name) : undefined;
-    if (target) redirect.set(bw.idOf.get(v)!, target.id);
+    spec.tags.push({ text: `saved ${formatBytes(bytes)}`, mark: "saved" });
+    spec.tooltip += `\nsaved for the backward: ${formatMeta(meta)}, ${bytes} bytes`;
+  });
+  // A backward input that is a saved value (role `saved` of forward output k) is drawn as that
+  // forward box: its arrows start there instead of at a copy.
+  const redirect = new Map<string, string>();
+  backward.signature.inputs.forEach((role, i) => {
+    const target = role.kind === "saved" ? specOfForwardOutput(role.forwardOutput) : undefined;
+    if (target) redirect.set(bw.idOf.get(backward.inputs[i]!)!, target.id);
   });
 
   const recomputed = new Set(summary.recomputed);
-  for (const node of result.backward.nodes) {
+  for (const node of backward.nodes) {
     if (!recomputed.has(node.name)) continue;
     const spec = bw.nodes.find((s) => s.id === bw.idOf.get(node.output));
     if (!spec) continue;
@@ -115,7 +117,7 @@ export function partitionToDot(result: PartitionLike, options: DrawOptions = {})
   const subtitle = [
     `saved ${plural(summary.saved.length, "value")}, ${formatBytes(summary.savedBytes)} (${formatBytes(summary.savedBytesBeyondInputs)} beyond the inputs)`,
     `recomputed ${plural(summary.recomputed.length, "node")}`,
-    `forward ${plural(result.forward.nodes.length, "node")}, backward ${plural(result.backward.nodes.length, "node")}`,
+    `forward ${plural(forward.nodes.length, "node")}, backward ${plural(backward.nodes.length, "node")}`,
   ].join(" · ");
   const lines = header(title, subtitle, options, fw.nodes.length + bwNodes.length);
   lines.push(

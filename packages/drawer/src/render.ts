@@ -1,7 +1,8 @@
+import { AotjsError, messageOf } from "@aotjs/ir";
 import { Graphviz } from "@hpcc-js/wasm-graphviz";
 
 /** Raised when Graphviz rejects a drawing; carries Graphviz's own message. */
-export class DrawError extends Error {
+export class DrawError extends AotjsError {
   override name = "DrawError";
 }
 
@@ -10,9 +11,7 @@ let graphviz: Promise<Graphviz> | undefined;
 const load = (): Promise<Graphviz> => {
   graphviz ??= Graphviz.load().catch((e: unknown) => {
     graphviz = undefined; // let a later call retry instead of caching the failure
-    throw new DrawError(
-      `could not load the Graphviz wasm module: ${e instanceof Error ? e.message : String(e)}`,
-    );
+    throw new DrawError(`could not load the Graphviz wasm module: ${messageOf(e)}`, { cause: e });
   });
   return graphviz;
 };
@@ -24,9 +23,7 @@ export async function dotToSvg(dot: string): Promise<string> {
   try {
     svg = gv.dot(dot, "svg");
   } catch (e) {
-    throw new DrawError(
-      `Graphviz could not lay out the drawing: ${e instanceof Error ? e.message : String(e)}`,
-    );
+    throw new DrawError(`Graphviz could not lay out the drawing: ${messageOf(e)}`, { cause: e });
   }
   if (!svg.includes("<svg")) throw new DrawError(`Graphviz produced no SVG (got ${svg.length} characters)`);
   return svg;

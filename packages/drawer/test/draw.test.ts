@@ -2,11 +2,11 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { aotFunction } from "@aotjs/aot";
-import { Graph, GraphBuilder, meta, Node, Value } from "@aotjs/ir";
+import { Graph, GraphBuilder, type InputRole, meta, Node, Value } from "@aotjs/ir";
 import { randn, type Tensor } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
 import { drawGraph, graphDrawer, inputKinds, renderSvg, toDot } from "../src/node.js";
-import { groupsWithClass, legendLabels, parseSvg, textLines, valueGroups } from "./svg.js";
+import { groupsWithClass, legendLabels, parseSvg, textLines, valueGroups } from "./support.js";
 
 const tmp = () => mkdtemp(join(tmpdir(), "aotjs-drawer-test-"));
 
@@ -88,7 +88,7 @@ describe("the seed example: aotFunction with graphDrawer compilers", () => {
 function chain(): Graph {
   const b = new GraphBuilder("net");
   const x = b.input("primals_1", meta([2, 3, 16, 16]));
-  const w = b.input("conv1_weight", meta([8, 3, 3, 3]));
+  const w = b.input("conv1_weight", meta([8, 3, 3, 3]), { kind: "parameter", path: "conv1.weight" });
   const c = b.op("conv2d", [x, w], { stride: [2, 2], padding: [1, 1] });
   const p = b.op("maxPool2d", [c], { kernelSize: [3, 3], stride: [2, 2], padding: [1, 1] });
   const m = b.op("mean", [p], { dims: [2, 3], keepdim: false });
@@ -128,7 +128,7 @@ describe("labels", () => {
   it("shorten long names in the middle but keep them whole in the tooltip", async () => {
     const b = new GraphBuilder("g");
     const long = `layer4_1_downsample_${"x".repeat(60)}_running_mean`;
-    const x = b.input(long, meta([4]));
+    const x = b.input(long, meta([4]), { kind: "buffer", path: "layer4.1.downsample.running_mean" });
     b.output([b.op("neg", [x])]);
     const root = parseSvg(await renderSvg(b.build(), { maxLabelLength: 30 }));
     const box = groupsWithClass(root, "aot-parameter")[0]!;
@@ -139,28 +139,41 @@ describe("labels", () => {
 });
 
 describe("kinds, marks and the legend", () => {
-  it("classify inputs by name or by the parameters option", () => {
+  it("classify inputs by role, never by name; the parameters option adds to the roles", () => {
+    // Oracle: the roles given. The names are deliberately misleading.
     const b = new GraphBuilder("g");
-    const ins = ["primals_1", "input_1", "fc_weight", "_tensor_constant_0", "rng_seed"].map((n) =>
-      b.input(n, meta([2])),
-    );
-    b.output([b.op("add", [ins[0]!, ins[2]!])]);
+    const roles: InputRole[] = [
+      { kind: "user_input", index: 0 },
+      { kind: "parameter", path: "tangents_1" },
+      { kind: "buffer", path: "bn.running_mean" },
+      { kind: "constant", index: 0 },
+      { kind: "rng_seed" },
+      { kind: "tangent", output: 0 },
+      { kind: "saved", forwardOutput: 3 },
+    ];
+    const names = ["fc_weight", "tangents_1", "primals_1", "x", "y", "z", "w"];
+    const ins = roles.map((r, i) => b.input(names[i]!, meta([2]), r));
+    b.output([b.op("add", [ins[0]!, ins[5]!])]);
     const g = b.build();
-    expect(inputKinds(g, {})).toEqual(["input", "input", "parameter", "constant", "input"]);
-    expect(inputKinds(g, { parameters: ["primals_1"] })).toEqual([
+    expect(inputKinds(g, {})).toEqual([
+      "input",
       "parameter",
-      "input",
-      "input",
+      "parameter",
       "constant",
       "input",
+      "tangent",
+      "saved",
     ]);
-    expect(inputKinds(g, { parameters: (v) => v.name.endsWith("_1") })).toEqual([
+    expect(inputKinds(g, { parameters: ["fc_weight"] })).toEqual([
       "parameter",
       "parameter",
-      "input",
+      "parameter",
       "constant",
       "input",
+      "tangent",
+      "saved",
     ]);
+    expect(inputKinds(g, { isTangent: (v) => v.name === "x" })[3]).toBe("tangent");
   });
 
   it("mark mutated inputs with the output that holds their new value", async () => {

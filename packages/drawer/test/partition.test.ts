@@ -2,6 +2,7 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { aotFunction, type PartitionFn } from "@aotjs/aot";
+import { GraphBuilder, meta } from "@aotjs/ir";
 import {
   defaultPartition,
   minCutRematerializationPartition,
@@ -11,7 +12,7 @@ import {
 import { randn, type Tensor } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
 import { drawPartition, partitionSummary, partitionToDot, renderPartitionSvg } from "../src/node.js";
-import { groupsWithClass, legendLabels, parseSvg, textLines, valueGroups } from "./svg.js";
+import { groupsWithClass, legendLabels, parseSvg, textLines, valueGroups } from "./support.js";
 
 /** Run `fn` through aotFunction with `partitionFn`, and keep what the partitioner returned. */
 async function partitionOf(
@@ -109,5 +110,33 @@ describe("drawPartition", () => {
       savedBytesBeyondInputs: 0,
       recomputed: ["cos"],
     });
+  });
+
+  it("finds saved values by role: a backward input named unlike its forward value still joins it", () => {
+    // Oracle: the roles. The backward's saved input is called `kept`, the forward value `c`.
+    const fb = new GraphBuilder("forward");
+    const x = fb.input("x", meta([2]));
+    const c = fb.op("cos", [x], undefined, "c");
+    fb.output([fb.op("exp", [c], undefined, "y"), c], [{ kind: "user_output", index: 0 }, { kind: "saved" }]);
+    const bb = new GraphBuilder("backward");
+    const kept = bb.input("kept", meta([2]), { kind: "saved", forwardOutput: 1 });
+    const t = bb.input("g", meta([2]), { kind: "tangent", output: 0 });
+    bb.output(
+      [bb.op("mul", [t, bb.op("neg", [bb.op("sin", [kept])])], undefined, "dx")],
+      [{ kind: "gradient", of: { kind: "user_input", index: 0 } }],
+    );
+    const forward = fb.build();
+    const result = {
+      forward,
+      backward: bb.build(),
+      savedValues: [forward.outputs[1]!],
+      numForwardOutputs: 1,
+    };
+    const dot = partitionToDot(result);
+    // One saved arrow, from the forward's `c` box (f1: after x) into the backward's sin.
+    expect(dot.match(/ -> \S+ \[color="#6a3d9a"/g)).toHaveLength(1);
+    expect(dot).toMatch(/f1 -> b\d+ \[color="#6a3d9a"/);
+    expect(dot).not.toMatch(/<B>kept<\/B>/);
+    expect(dot).toContain("saved 8 B");
   });
 });

@@ -6,7 +6,7 @@ import { resnet18 } from "@aotjs/nn";
 import { manualSeed, randn } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
 import { renderSvg } from "../src/index.js";
-import { parseSvg, textLines, valueGroups } from "./svg.js";
+import { parseSvg, textLines, valueGroups } from "./support.js";
 
 describe("resnet18", () => {
   it("renders the backward graph quickly, one box per value", async () => {

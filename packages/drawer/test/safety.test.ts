@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { html, printable, quote, tooltip, truncate } from "../src/escape.js";
 import { partitionToDot, renderPartitionSvg, renderSvg, toDot } from "../src/index.js";
-import { elementNames, parseSvg, textLines, valueGroups, walk } from "./svg.js";
+import { elementNames, parseSvg, textLines, valueGroups, walk } from "./support.js";
 
 const HOSTILE = [
   "<script>alert(1)</script>",
@@ -50,13 +50,13 @@ function hostileGraph(): Graph {
       m([2], "<b>bold</b>"),
     ),
   );
-  return new Graph(
-    '<script>alert("title")</script>"];',
-    inputs,
-    nodes,
-    [nodes[0]!.output, inputs[3]!],
-    [{ input: 4, output: 1 }],
-  );
+  return new Graph('<script>alert("title")</script>"];', inputs, nodes, [nodes[0]!.output, inputs[3]!], {
+    inputs: inputs.map((_, index) => ({ kind: "user_input", index })),
+    outputs: [
+      { kind: "user_output", index: 0 },
+      { kind: "mutation", input: 4 },
+    ],
+  });
 }
 
 describe("escaping", () => {
@@ -129,11 +129,20 @@ describe("escaping", () => {
   it("partition drawings escape names too", async () => {
     const x = new Value("<script>x</script>", m([2]));
     const fwNode = new Node("cos", [x], {} as never, '"];saved', m([2]));
-    const forward = new Graph("forward", [x], [fwNode], [fwNode.output, fwNode.output]);
+    const forward = new Graph("forward", [x], [fwNode], [fwNode.output, fwNode.output], {
+      inputs: [{ kind: "user_input", index: 0 }],
+      outputs: [{ kind: "user_output", index: 0 }, { kind: "saved" }],
+    });
     const saved = new Value('"];saved', m([2]));
     const t = new Value("tangents_1", m([2]));
     const bwNode = new Node("mul", [saved, t], {} as never, "<b>grad</b>", m([2]));
-    const backward = new Graph("backward", [saved, t], [bwNode], [bwNode.output]);
+    const backward = new Graph("backward", [saved, t], [bwNode], [bwNode.output], {
+      inputs: [
+        { kind: "saved", forwardOutput: 1 },
+        { kind: "tangent", output: 0 },
+      ],
+      outputs: [{ kind: "gradient", of: { kind: "user_input", index: 0 } }],
+    });
     const result = { forward, backward, savedValues: [fwNode.output], numForwardOutputs: 1 };
     expect(outsideStrings(partitionToDot(result))).not.toContain("<script");
     const root = parseSvg(await renderPartitionSvg(result));

@@ -1,23 +1,21 @@
 import { normalizeAttrs } from "./attrs.js";
+import { describeInputs } from "./describe.js";
 import { isDType } from "./dtype.js";
 import { IRError, ShapeError } from "./errors.js";
-import { Graph, type InputMutation, Node, Value } from "./graph.js";
+import { Graph, Node, Value } from "./graph.js";
 import { catalog, isOpName, type OpAttrsInput, type OpName } from "./ops/index.js";
-import { formatMeta, isValidShape, type TensorMeta } from "./tensor-data.js";
+import {
+  checkSignature,
+  type GraphSignature,
+  type InputRole,
+  type OutputRole,
+  readInputRole,
+  readOutputRole,
+} from "./signature.js";
+import { isValidShape, type TensorMeta } from "./tensor-data.js";
 
 export const isValidName = (name: unknown): name is string =>
   typeof name === "string" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
-
-/** `name (op, node 'x')` prefixes and the input list every shape error carries. */
-function describeInputs(op: OpName, inputs: readonly Value[]): string {
-  const def = catalog[op];
-  return inputs
-    .map(
-      (v, i) =>
-        `${def.variadic ? `${def.inputs[0]}[${i}]` : (def.inputs[i] ?? `input${i}`)}=${v.name}: ${formatMeta(v.meta)}`,
-    )
-    .join(", ");
-}
 
 /**
  * Check arity, attributes and the shape rule for one node; return the normalized attributes and
@@ -62,7 +60,9 @@ export function checkNode<K extends OpName>(
     };
   } catch (e) {
     if (e instanceof ShapeError) {
-      throw new ShapeError(`${where}: ${e.message}; inputs: ${describeInputs(op, inputs) || "none"}`, path);
+      throw new ShapeError(`${where}: ${e.message}; inputs: ${describeInputs(op, inputs) || "none"}`, path, {
+        cause: e,
+      });
     }
     throw e;
   }
@@ -76,6 +76,9 @@ export function checkNode<K extends OpName>(
  *   const x = b.input("x", meta([3]));
  *   b.output([b.op("cos", [b.op("cos", [x])])]);
  *   const g = b.build();
+ *
+ * Roles: an input or output given none is a user input (output), numbered in order among those
+ * given none; `build()` checks the signature (see `checkSignature`).
  */
 export class GraphBuilder {
   readonly #inputs: Value[] = [];
@@ -83,8 +86,9 @@ export class GraphBuilder {
   readonly #names = new Set<string>();
   readonly #owned = new Set<Value>();
   readonly #counters = new Map<string, number>();
+  readonly #inputRoles: (InputRole | undefined)[] = [];
   #outputs?: Value[];
-  #mutations: InputMutation[] = [];
+  #outputRoles: (OutputRole | undefined)[] = [];
 
   constructor(readonly name = "graph") {
     if (!isValidName(name)) throw new IRError(`graph name '${name}' must be an identifier`);
@@ -107,13 +111,15 @@ export class GraphBuilder {
     this.#names.add(name);
   }
 
-  input(name: string, meta: TensorMeta): Value {
+  input(name: string, meta: TensorMeta, role?: InputRole): Value {
     if (!isValidShape(meta?.shape) || !isDType(meta?.dtype)) {
       throw new IRError(`input '${name}': invalid meta ${JSON.stringify(meta)}`);
     }
+    const checkedRole = role === undefined ? undefined : readInputRole(role, `input '${name}' role`);
     this.#claim(name, "input");
     const v = new Value(name, { shape: Object.freeze([...meta.shape]), dtype: meta.dtype });
     this.#inputs.push(v);
+    this.#inputRoles.push(checkedRole);
     this.#owned.add(v);
     return v;
   }
@@ -160,54 +166,47 @@ export class GraphBuilder {
     return node.output;
   }
 
-  output(values: readonly Value[]): void {
+  /** The graph's outputs, with their roles when given (one per output). */
+  output(values: readonly Value[], roles?: readonly (OutputRole | undefined)[]): void {
     values.forEach((v, i) => {
       if (!this.#owned.has(v))
         throw new IRError(`output ${i} '${v?.name}' does not belong to graph '${this.name}'`);
     });
+    if (roles !== undefined && roles.length !== values.length)
+      throw new IRError(`graph '${this.name}': ${roles.length} output roles for ${values.length} outputs`);
     this.#outputs = [...values];
+    this.#outputRoles = values.map((_, i) => {
+      const role = roles?.[i];
+      return role === undefined ? undefined : readOutputRole(role, `output ${i} role`);
+    });
   }
 
   /** Record that `outputs[output]` is the new value of `input`, which the function updated in place. */
   mutation(input: Value, output: number): void {
     const index = this.#inputs.indexOf(input);
     if (index < 0) throw new IRError(`mutation: '${input?.name}' is not an input of graph '${this.name}'`);
-    this.#mutations.push({ input: index, output });
+    if (!this.#outputs || !Number.isSafeInteger(output) || output < 0 || output >= this.#outputs.length)
+      throw new IRError(
+        `mutation of '${input.name}': output index ${output} is out of range (${this.#outputs?.length ?? 0} outputs; call output([...]) first)`,
+      );
+    this.#outputRoles[output] = { kind: "mutation", input: index };
+  }
+
+  /** The roles so far, with the defaults filled in. */
+  get signature(): GraphSignature {
+    let nextInput = 0;
+    let nextOutput = 0;
+    return {
+      inputs: this.#inputRoles.map((r) => r ?? { kind: "user_input", index: nextInput++ }),
+      outputs: this.#outputRoles.map((r) => r ?? { kind: "user_output", index: nextOutput++ }),
+    };
   }
 
   build(): Graph {
     if (!this.#outputs)
       throw new IRError(`graph '${this.name}' has no outputs: call output([...]) before build()`);
-    const g = new Graph(this.name, this.#inputs, this.#nodes, this.#outputs, this.#mutations);
-    if (this.#mutations.length) checkMutations(g);
+    const g = new Graph(this.name, this.#inputs, this.#nodes, this.#outputs, this.signature);
+    checkSignature(g);
     return g;
   }
-}
-
-/** Each mutation names a real input and an output of the input's meta; no input is mutated twice. */
-export function checkMutations(g: Graph, path?: string): void {
-  const seen = new Set<number>();
-  g.mutations.forEach((m, i) => {
-    const at = path === undefined ? undefined : `${path}[${i}]`;
-    const input = g.inputs[m.input];
-    const output = g.outputs[m.output];
-    if (!input)
-      throw new IRError(
-        `mutation ${i}: input index ${m.input} is out of range (${g.inputs.length} inputs)`,
-        at,
-      );
-    if (!output)
-      throw new IRError(
-        `mutation ${i}: output index ${m.output} is out of range (${g.outputs.length} outputs)`,
-        at,
-      );
-    if (seen.has(m.input)) throw new IRError(`mutation ${i}: input '${input.name}' is mutated twice`, at);
-    seen.add(m.input);
-    if (formatMeta(input.meta) !== formatMeta(output.meta)) {
-      throw new IRError(
-        `mutation ${i}: input '${input.name}' is ${formatMeta(input.meta)} but its new value '${output.name}' is ${formatMeta(output.meta)}`,
-        at,
-      );
-    }
-  });
 }

@@ -1,3 +1,5 @@
+import { IRError } from "./errors.js";
+
 /**
  * Dtypes and promotion. The rules follow PyTorch's `torch.result_type`:
  *
@@ -61,7 +63,7 @@ export function allocate<D extends DType>(dtype: D, length: number): TypedArrayO
     case "bool":
       return new Uint8Array(length) as TypedArrayOf[D];
   }
-  throw new TypeError(`allocate: unknown dtype ${String(dtype)}`);
+  throw new IRError(`allocate: unknown dtype ${String(dtype)}`);
 }
 
 /** True when `data` is the typed array that stores `dtype`. */
@@ -115,6 +117,6 @@ export function resultType(...operands: Operand[]): DType {
     // A weaker group matters only when it lifts the category; it then brings its own dtype.
     else if (kindRank[dtypeInfo[group].kind] > kindRank[dtypeInfo[result].kind]) result = group;
   }
-  if (result === undefined) throw new TypeError("resultType: needs at least one operand");
+  if (result === undefined) throw new IRError("resultType: needs at least one operand");
   return result;
 }

@@ -4,6 +4,7 @@ import { type GraphJSON, toJSON } from "./json.js";
 import { lint } from "./lint.js";
 import { catalog, type OpAttrs, type OpName } from "./ops/index.js";
 import { printGraph } from "./printer.js";
+import { defaultSignature, freezeSignature, type GraphSignature } from "./signature.js";
 import { formatMeta, type TensorMeta } from "./tensor-data.js";
 
 /**
@@ -63,7 +64,8 @@ export function nonDefaultAttrs(node: Node): [string, unknown][] {
 
 /**
  * An input the traced function updated in place: after a run, `outputs[output]` holds the input's
- * new value, and a runtime writes it back (functionalization, as in AOT Autograd).
+ * new value, and a runtime writes it back (functionalization, as in AOT Autograd). A view of the
+ * signature's `mutation` output roles.
  */
 export interface InputMutation {
   readonly input: number;
@@ -71,15 +73,17 @@ export interface InputMutation {
 }
 
 /**
- * An immutable dataflow graph: placeholders, nodes in topological order, outputs, and the input
- * mutations the outputs carry. Build one with `GraphBuilder`; passes return new graphs.
+ * An immutable dataflow graph: placeholders, nodes in topological order, outputs, and the
+ * signature that says what each input and output is. Build one with `GraphBuilder`; passes return
+ * new graphs and keep the signature. Without one, every input is a user input and every output a
+ * user output, in order.
  */
 export class Graph {
   readonly name: string;
   readonly inputs: readonly Value[];
   readonly nodes: readonly AnyNode[];
   readonly outputs: readonly Value[];
-  readonly mutations: readonly InputMutation[];
+  readonly signature: GraphSignature;
   #users?: Map<Value, Node[]>;
 
   constructor(
@@ -87,13 +91,27 @@ export class Graph {
     inputs: readonly Value[],
     nodes: readonly Node[],
     outputs: readonly Value[],
-    mutations: readonly InputMutation[] = [],
+    signature: GraphSignature = defaultSignature(inputs.length, outputs.length),
   ) {
     this.name = name;
     this.inputs = Object.freeze([...inputs]);
     this.nodes = Object.freeze([...nodes]) as readonly AnyNode[];
     this.outputs = Object.freeze([...outputs]);
-    this.mutations = Object.freeze(mutations.map((m) => Object.freeze({ input: m.input, output: m.output })));
+    this.signature = freezeSignature(signature);
+  }
+
+  /** The inputs updated in place, from the signature's `mutation` outputs, in output order. */
+  get mutations(): readonly InputMutation[] {
+    const list: InputMutation[] = [];
+    this.signature.outputs.forEach((r, output) => {
+      if (r.kind === "mutation") list.push({ input: r.input, output });
+    });
+    return list;
+  }
+
+  /** The same graph under another name (what `printGraph("forward")` shows). */
+  renamed(name: string): Graph {
+    return name === this.name ? this : new Graph(name, this.inputs, this.nodes, this.outputs, this.signature);
   }
 
   /** Every value: inputs first, then node results in order. */

@@ -6,6 +6,35 @@ import { catalog, opNames } from "./ops/index.js";
 const name = { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" };
 const shape = { type: "array", items: { type: "integer", minimum: 0 } };
 const float = { oneOf: [{ type: "number" }, { enum: ["Infinity", "-Infinity", "NaN", "-0"] }] };
+const index = { type: "integer", minimum: 0 };
+const path = { type: "string", minLength: 1 };
+
+/** `{ kind, ...fields }` with exactly these fields. */
+const role = (kind: string, fields: Record<string, object> = {}) => ({
+  type: "object",
+  required: ["kind", ...Object.keys(fields)],
+  additionalProperties: false,
+  properties: { kind: { const: kind }, ...fields },
+});
+const primalRoles = [role("user_input", { index }), role("parameter", { path }), role("buffer", { path })];
+const inputRole = {
+  oneOf: [
+    ...primalRoles,
+    role("tangent", { output: index }),
+    role("rng_seed"),
+    role("rng_offset"),
+    role("constant", { index }),
+    role("saved", { forwardOutput: index }),
+  ],
+};
+const outputRole = {
+  oneOf: [
+    role("user_output", { index }),
+    role("mutation", { input: index }),
+    role("saved"),
+    role("gradient", { of: { oneOf: primalRoles } }),
+  ],
+};
 
 function attrSchema(spec: AttrSpec): object {
   switch (spec.kind) {
@@ -31,7 +60,9 @@ function attrSchema(spec: AttrSpec): object {
 /**
  * The JSON Schema (draft 2020-12) of the graph format, generated from the catalog so the two can't
  * drift; `schema/graph.schema.json` is this, written out, and a test keeps it current. The schema
- * checks structure and attributes per op; references, cycles and shape rules need `fromJSON`.
+ * checks structure, roles and attributes per op; references, cycles, shape rules and whether the
+ * roles fit the graph need `fromJSON`. It describes the current version; `fromJSON` also reads
+ * version 1.
  */
 export function graphJsonSchema(): object {
   const perOp = opNames.map((op) => {
@@ -71,9 +102,9 @@ export function graphJsonSchema(): object {
         type: "array",
         items: {
           type: "object",
-          required: ["name", "dtype", "shape"],
+          required: ["name", "dtype", "shape", "role"],
           additionalProperties: false,
-          properties: { name, dtype: { enum: [...dtypes] }, shape },
+          properties: { name, dtype: { enum: [...dtypes] }, shape, role: inputRole },
         },
       },
       nodes: {
@@ -93,14 +124,13 @@ export function graphJsonSchema(): object {
           allOf: perOp,
         },
       },
-      outputs: { type: "array", items: name },
-      mutations: {
+      outputs: {
         type: "array",
         items: {
           type: "object",
-          required: ["input", "output"],
+          required: ["value", "role"],
           additionalProperties: false,
-          properties: { input: name, output: { type: "integer", minimum: 0 } },
+          properties: { value: name, role: outputRole },
         },
       },
     },

@@ -1,12 +1,21 @@
 import { GraphBuilder, isValidName } from "./builder.js";
 import { dtypes, isDType } from "./dtype.js";
-import { IRError } from "./errors.js";
-import type { Graph, Value } from "./graph.js";
+import { IRError, messageOf } from "./errors.js";
+import { Graph, type InputMutation, type Value } from "./graph.js";
 import { catalog, isOpName } from "./ops/index.js";
+import {
+  checkSignature,
+  type GraphSignature,
+  type InputRole,
+  type OutputRole,
+  readInputRole,
+  readOutputRole,
+} from "./signature.js";
 import { formatMeta, isValidShape, sameMeta, type TensorMeta } from "./tensor-data.js";
 
 export const GRAPH_FORMAT = "aotjs.graph";
-export const GRAPH_FORMAT_VERSION = 1;
+/** Version 2 carries the signature (a role per input and output); version 1 is still read. */
+export const GRAPH_FORMAT_VERSION = 2;
 
 /**
  * JSON has no Infinity or NaN, and `JSON.stringify(-0)` is "0", so float attributes spell those
@@ -19,7 +28,7 @@ export interface GraphJSON {
   readonly format: typeof GRAPH_FORMAT;
   readonly version: typeof GRAPH_FORMAT_VERSION;
   readonly name: string;
-  readonly inputs: readonly { name: string; dtype: string; shape: readonly number[] }[];
+  readonly inputs: readonly { name: string; dtype: string; shape: readonly number[]; role: InputRole }[];
   readonly nodes: readonly {
     name: string;
     op: string;
@@ -28,9 +37,8 @@ export interface GraphJSON {
     dtype: string;
     shape: readonly number[];
   }[];
-  readonly outputs: readonly string[];
-  /** Inputs updated in place: `input` is an input's name, `output` the index of its new value. */
-  readonly mutations?: readonly { input: string; output: number }[];
+  /** `value` names the input or node an output returns; `role` says what it is. */
+  readonly outputs: readonly { value: string; role: OutputRole }[];
 }
 
 const encodeFloat = (v: unknown): unknown =>
@@ -52,7 +60,12 @@ export function toJSON(graph: Graph): GraphJSON {
     format: GRAPH_FORMAT,
     version: GRAPH_FORMAT_VERSION,
     name: graph.name,
-    inputs: graph.inputs.map((v) => ({ name: v.name, dtype: v.meta.dtype, shape: [...v.meta.shape] })),
+    inputs: graph.inputs.map((v, i) => ({
+      name: v.name,
+      dtype: v.meta.dtype,
+      shape: [...v.meta.shape],
+      role: graph.signature.inputs[i]!,
+    })),
     nodes: graph.nodes.map((n) => ({
       name: n.name,
       op: n.op,
@@ -66,10 +79,7 @@ export function toJSON(graph: Graph): GraphJSON {
       dtype: n.meta.dtype,
       shape: [...n.meta.shape],
     })),
-    outputs: graph.outputs.map((v) => v.name),
-    ...(graph.mutations.length
-      ? { mutations: graph.mutations.map((m) => ({ input: graph.inputs[m.input]!.name, output: m.output })) }
-      : {}),
+    outputs: graph.outputs.map((v, k) => ({ value: v.name, role: graph.signature.outputs[k]! })),
   };
 }
 
@@ -108,8 +118,8 @@ function readMeta(o: Record<string, unknown>, path: string): TensorMeta {
 }
 
 /**
- * Read a graph from its JSON form (an object, or a string to parse). Nodes may come in any order;
- * they are sorted topologically. Every check the builder and verifier make is made here, and each
+ * Read a graph from its JSON form (an object, or a string to parse), version 2 or 1. Nodes may
+ * come in any order; they are sorted topologically. Every check the builder and verifier make is made here, and each
  * failure names its JSON path (`$.nodes[3].inputs[1]`) and the reason. Nothing is evaluated.
  */
 export function fromJSON(json: unknown): Graph {
@@ -117,19 +127,28 @@ export function fromJSON(json: unknown): Graph {
     try {
       json = JSON.parse(json);
     } catch (e) {
-      throw new IRError(`not valid JSON: ${(e as Error).message}`, "$");
+      throw new IRError(`not valid JSON: ${messageOf(e)}`, "$", { cause: e });
     }
   }
   const root = expectObject(json, "$");
   if (root.format !== GRAPH_FORMAT)
     throw new IRError(`expected format "${GRAPH_FORMAT}", got ${JSON.stringify(root.format)}`, "$.format");
-  if (root.version !== GRAPH_FORMAT_VERSION) {
+  if (root.version !== 1 && root.version !== GRAPH_FORMAT_VERSION) {
     throw new IRError(
-      `unsupported version ${JSON.stringify(root.version)} (this reader knows ${GRAPH_FORMAT_VERSION})`,
+      `unsupported version ${JSON.stringify(root.version)} (this reader knows 1 and ${GRAPH_FORMAT_VERSION})`,
       "$.version",
     );
   }
-  const known = new Set(["format", "version", "name", "inputs", "nodes", "outputs", "mutations"]);
+  const v1 = root.version === 1;
+  const known = new Set([
+    "format",
+    "version",
+    "name",
+    "inputs",
+    "nodes",
+    "outputs",
+    ...(v1 ? ["mutations"] : []),
+  ]);
   for (const key of Object.keys(root))
     if (!known.has(key)) throw new IRError(`unknown field '${key}'`, `$.${key}`);
   const b = new GraphBuilder(expectName(root.name, "$.name"));
@@ -141,13 +160,17 @@ export function fromJSON(json: unknown): Graph {
     definedAt.set(name, path);
   };
 
-  expectArray(root.inputs, "$.inputs").forEach((raw, i) => {
+  const rawRoles = expectArray(root.inputs, "$.inputs").map((raw, i) => {
     const path = `$.inputs[${i}]`;
     const o = expectObject(raw, path);
-    expectKnownFields(o, ["name", "dtype", "shape"], path);
+    expectKnownFields(o, v1 ? ["name", "dtype", "shape"] : ["name", "dtype", "shape", "role"], path);
     const name = expectName(o.name, `${path}.name`);
     claim(name, `${path}.name`);
-    values.set(name, b.input(name, readMeta(o, path)));
+    const meta = readMeta(o, path);
+    if (!v1 && o.role === undefined) throw new IRError("missing field 'role'", `${path}.role`);
+    const role = v1 ? undefined : readInputRole(o.role, `${path}.role`);
+    values.set(name, b.input(name, meta));
+    return role;
   });
 
   // First pass: shape-check each node's own fields and collect names, so a reference to a later
@@ -229,35 +252,105 @@ export function fromJSON(json: unknown): Graph {
     }
   }
 
-  b.output(
-    expectArray(root.outputs, "$.outputs").map((ref, i) => {
-      const v = typeof ref === "string" ? values.get(ref) : undefined;
-      if (!v)
-        throw new IRError(
-          `output ${JSON.stringify(ref)} is not defined by any input or node`,
-          `$.outputs[${i}]`,
-        );
-      return v;
-    }),
-  );
-  if (root.mutations !== undefined) {
-    expectArray(root.mutations, "$.mutations").forEach((raw, i) => {
-      const path = `$.mutations[${i}]`;
+  const outputs = expectArray(root.outputs, "$.outputs").map((raw, i) => {
+    const path = `$.outputs[${i}]`;
+    let ref: unknown = raw;
+    let role: OutputRole | undefined;
+    if (!v1) {
       const o = expectObject(raw, path);
-      const input = typeof o.input === "string" ? values.get(o.input) : undefined;
-      if (!input?.isInput) throw new IRError(`${JSON.stringify(o.input)} is not an input`, `${path}.input`);
-      if (!Number.isSafeInteger(o.output))
-        throw new IRError(
-          `output must be an output index, got ${JSON.stringify(o.output)}`,
-          `${path}.output`,
-        );
-      b.mutation(input, o.output as number);
+      expectKnownFields(o, ["value", "role"], path);
+      if (o.role === undefined) throw new IRError("missing field 'role'", `${path}.role`);
+      role = readOutputRole(o.role, `${path}.role`);
+      ref = o.value;
+    }
+    const v = typeof ref === "string" ? values.get(ref) : undefined;
+    if (!v)
+      throw new IRError(
+        `output ${JSON.stringify(ref)} is not defined by any input or node`,
+        v1 ? path : `${path}.value`,
+      );
+    return { value: v, role };
+  });
+  b.output(outputs.map((o) => o.value));
+  const plain = b.build();
+  if (!v1) {
+    const g = new Graph(plain.name, plain.inputs, plain.nodes, plain.outputs, {
+      inputs: rawRoles.map((r) => r!),
+      outputs: outputs.map((o) => o.role!),
     });
+    checkSignature(g, "$");
+    return g;
   }
+  const mutations = readV1Mutations(root.mutations, values, plain);
+  const g = new Graph(
+    plain.name,
+    plain.inputs,
+    plain.nodes,
+    plain.outputs,
+    signatureFromV1(plain, mutations),
+  );
   try {
-    return b.build();
+    checkSignature(g);
   } catch (e) {
-    if (e instanceof IRError && root.mutations !== undefined) throw new IRError(e.message, "$.mutations");
+    if (e instanceof IRError && root.mutations !== undefined)
+      throw new IRError(e.message, "$.mutations", { cause: e });
     throw e;
   }
+  return g;
+}
+
+function readV1Mutations(raw: unknown, values: ReadonlyMap<string, Value>, g: Graph): InputMutation[] {
+  if (raw === undefined) return [];
+  return expectArray(raw, "$.mutations").map((x, i) => {
+    const path = `$.mutations[${i}]`;
+    const o = expectObject(x, path);
+    const input = typeof o.input === "string" ? values.get(o.input) : undefined;
+    if (!input?.isInput) throw new IRError(`${JSON.stringify(o.input)} is not an input`, `${path}.input`);
+    if (!Number.isSafeInteger(o.output))
+      throw new IRError(`output must be an output index, got ${JSON.stringify(o.output)}`, `${path}.output`);
+    return { input: g.inputs.indexOf(input), output: o.output as number };
+  });
+}
+
+/**
+ * Version 1 stored no roles, so they are derived here, once, from what it had: its `mutations`
+ * list gives the mutation outputs, and the names aotjs gave its inputs give the rest
+ * (`tangents_N`: a tangent, of the first user output of its meta not yet taken; `rng_seed`,
+ * `rng_offset`; `_tensor_constant_N`: constant N). Every other input is a user input and every
+ * other output a user output (v1 cannot tell saved values or gradients apart from them). This is
+ * the only place a role comes from a name.
+ */
+function signatureFromV1(g: Graph, mutations: readonly InputMutation[]): GraphSignature {
+  const outputs: (OutputRole | undefined)[] = g.outputs.map(() => undefined);
+  for (const m of mutations) {
+    if (m.output < 0 || m.output >= outputs.length)
+      throw new IRError(
+        `mutation of '${g.inputs[m.input]!.name}': output index ${m.output} is out of range (${outputs.length} outputs)`,
+        "$.mutations",
+      );
+    if (outputs[m.output] !== undefined)
+      throw new IRError(`output ${m.output} is the new value of two inputs`, "$.mutations");
+    outputs[m.output] = { kind: "mutation", input: m.input };
+  }
+  let nextOutput = 0;
+  const outputRoles = outputs.map((r): OutputRole => r ?? { kind: "user_output", index: nextOutput++ });
+  const taken = new Set<number>();
+  let nextInput = 0;
+  const inputRoles = g.inputs.map((v): InputRole => {
+    if (v.name === "rng_seed") return { kind: "rng_seed" };
+    if (v.name === "rng_offset") return { kind: "rng_offset" };
+    const constant = /^_tensor_constant_(\d+)$/.exec(v.name);
+    if (constant) return { kind: "constant", index: Number(constant[1]) };
+    if (/^tangents_\d+$/.test(v.name)) {
+      const k = outputRoles.findIndex(
+        (r, i) => r.kind === "user_output" && !taken.has(i) && sameMeta(g.outputs[i]!.meta, v.meta),
+      );
+      if (k >= 0) {
+        taken.add(k);
+        return { kind: "tangent", output: (outputRoles[k] as { index: number }).index };
+      }
+    }
+    return { kind: "user_input", index: nextInput++ };
+  });
+  return { inputs: inputRoles, outputs: outputRoles };
 }

@@ -1,13 +1,14 @@
-import { checkMutations, checkNode, isValidName } from "./builder.js";
+import { checkNode, isValidName } from "./builder.js";
 import { isDType } from "./dtype.js";
 import { IRError } from "./errors.js";
 import type { Graph, Value } from "./graph.js";
+import { checkSignature } from "./signature.js";
 import { formatMeta, isValidShape, sameMeta } from "./tensor-data.js";
 
 /**
  * Check a graph's invariants, as torch.fx's `Graph.lint()` does: names are unique identifiers,
  * nodes are in topological order and use only defined values, every node's attributes and meta
- * agree with its op's rule, and outputs exist. Throws an `IRError` naming the first problem.
+ * agree with its op's rule, outputs exist, and the signature fits the graph (`checkSignature`). Throws an `IRError` naming the first problem.
  */
 export function lint(graph: Graph): void {
   const defined = new Set<Value>();
@@ -52,5 +53,5 @@ export function lint(graph: Graph): void {
     if (!defined.has(v))
       throw new IRError(`lint '${graph.name}': output ${i} '${v.name}' is not defined in this graph`);
   });
-  checkMutations(graph);
+  checkSignature(graph);
 }

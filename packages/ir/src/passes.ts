@@ -7,7 +7,8 @@ import { byteSize, type TensorMeta } from "./tensor-data.js";
 /**
  * Rebuild `graph` node by node. `rewrite` gets each node with its inputs already mapped into the
  * new graph and returns the value that replaces the node's result, or `undefined` to copy the node
- * unchanged. The base of every pass here and of decompositions elsewhere.
+ * unchanged. Inputs and outputs keep their names and roles. The base of every pass here and of
+ * decompositions elsewhere.
  */
 export function rewriteGraph(
   graph: Graph,
@@ -16,18 +17,22 @@ export function rewriteGraph(
 ): Graph {
   const b = new GraphBuilder(name);
   const map = new Map<Value, Value>();
-  for (const v of graph.inputs) map.set(v, b.input(v.name, v.meta));
+  graph.inputs.forEach((v, i) => {
+    map.set(v, b.input(v.name, v.meta, graph.signature.inputs[i]));
+  });
   for (const node of graph.nodes) {
     const inputs = node.inputs.map((v) => map.get(v)!);
     const replaced = rewrite(node, inputs, b);
     map.set(node.output, replaced ?? b.op(node.op, inputs, node.attrs as never, node.name));
   }
-  b.output(graph.outputs.map((v) => map.get(v)!));
-  for (const m of graph.mutations) b.mutation(map.get(graph.inputs[m.input]!)!, m.output);
+  b.output(
+    graph.outputs.map((v) => map.get(v)!),
+    graph.signature.outputs,
+  );
   return b.build();
 }
 
-/** Dead-code elimination: drop nodes no output depends on. Inputs stay, so the signature is unchanged. */
+/** Dead-code elimination: drop nodes no output depends on. Inputs and outputs stay, so does the signature. */
 export function dce(graph: Graph): Graph {
   const live = new Set<Value>(graph.outputs);
   for (let i = graph.nodes.length - 1; i >= 0; i--) {
@@ -37,7 +42,7 @@ export function dce(graph: Graph): Graph {
   const kept = graph.nodes.filter((n) => live.has(n.output));
   return kept.length === graph.nodes.length
     ? graph
-    : new Graph(graph.name, graph.inputs, kept, graph.outputs, graph.mutations);
+    : new Graph(graph.name, graph.inputs, kept, graph.outputs, graph.signature);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type Graph, nonDefaultAttrs } from "./graph.js";
+import { describeInputRole, describeOutputRole, isDefaultSignature } from "./signature.js";
 import { formatMeta } from "./tensor-data.js";
 
 function formatAttr(v: unknown): string {
@@ -7,11 +8,17 @@ function formatAttr(v: unknown): string {
   return Object.is(v, -0) ? "-0" : String(v);
 }
 
-/** A call's argument list, broken one per line when it would be too wide to read. */
-function argList(items: string[], indent: string, width: number): string {
+/**
+ * A call's argument list, broken one per line when it would be too wide to read. `comments` (the
+ * roles) go after each item; whether to break is decided without them, so a graph prints with the
+ * same layout with or without its roles.
+ */
+function argList(items: string[], indent: string, width: number, comments?: readonly string[]): string {
   const flat = items.join(", ");
-  if (flat.length <= width) return flat;
-  return `\n${items.map((s) => `${indent}  ${s},`).join("\n")}\n${indent}`;
+  if (flat.length <= width)
+    return comments ? items.map((s, i) => `${s} /* ${comments[i]} */`).join(", ") : flat;
+  const line = (s: string, i: number) => `${indent}  ${s},${comments ? ` // ${comments[i]}` : ""}`;
+  return `\n${items.map(line).join("\n")}\n${indent}`;
 }
 
 /**
@@ -22,11 +29,16 @@ function argList(items: string[], indent: string, width: number): string {
  *     return [cos];
  *   }
  *
- * Attributes equal to their defaults are left out.
+ * Attributes equal to their defaults are left out. A graph whose signature says more than "user
+ * inputs and user outputs, in order" shows each input's and output's role in a comment after it
+ * (`user input 0`, `parameter fc.weight`, `saved`, ...); other graphs print without comments.
  */
 export function printGraph(graph: Graph): string {
+  const { signature } = graph;
+  const roles = !isDefaultSignature(signature);
   const params = graph.inputs.map((v) => `${v.name}: ${formatMeta(v.meta)}`);
-  const lines = [`function ${graph.name}(${argList(params, "", 80)}) {`];
+  const inputRoles = roles ? signature.inputs.map(describeInputRole) : undefined;
+  const lines = [`function ${graph.name}(${argList(params, "", 80, inputRoles)}) {`];
   for (const node of graph.nodes) {
     const args = node.inputs.map((v) => v.name);
     const attrs = nonDefaultAttrs(node);
@@ -43,6 +55,7 @@ export function printGraph(graph: Graph): string {
       graph.outputs.map((v) => v.name),
       "  ",
       90,
+      roles ? signature.outputs.map(describeOutputRole) : undefined,
     )}];`,
     "}",
   );

@@ -253,13 +253,15 @@ describe("JSON Schema", () => {
 
 // ---- malformed input: each with its own JSON path and reason ----
 
+const userInput0 = { kind: "user_input", index: 0 };
+const out = (value: string, index = 0) => ({ value, role: { kind: "user_output", index } });
 const base = (): any => ({
   format: "aotjs.graph",
-  version: 1,
+  version: 2,
   name: "g",
-  inputs: [{ name: "x", dtype: "float32", shape: [2, 3] }],
+  inputs: [{ name: "x", dtype: "float32", shape: [2, 3], role: userInput0 }],
   nodes: [{ name: "c", op: "cos", inputs: ["x"], attrs: {}, dtype: "float32", shape: [2, 3] }],
-  outputs: ["c"],
+  outputs: [out("c")],
 });
 const edit = (f: (d: any) => void) => {
   const d = base();
@@ -310,8 +312,8 @@ const malformed: Malformed[] = [
   m(
     "wrong version",
     "$.version",
-    "unsupported version 2 (this reader knows 1)",
-    edit((d) => (d.version = 2)),
+    "unsupported version 3 (this reader knows 1 and 2)",
+    edit((d) => (d.version = 3)),
     S,
   ),
   m(
@@ -452,9 +454,83 @@ const malformed: Malformed[] = [
   ),
   m(
     "dangling output",
-    "$.outputs[1]",
+    "$.outputs[1].value",
     'output "nope" is not defined by any input or node',
-    edit((d) => (d.outputs = ["c", "nope"])),
+    edit((d) => (d.outputs = [out("c"), out("nope", 1)])),
+    F,
+  ),
+  m(
+    "an output as a bare name (v1's form)",
+    "$.outputs[0]",
+    "expected an object, got string",
+    edit((d) => (d.outputs = ["c"])),
+    S,
+  ),
+  m("input without a role", "$.inputs[0].role", "missing field 'role'", input({ role: undefined }), S),
+  m(
+    "unknown role kind",
+    "$.inputs[0].role.kind",
+    'unknown role kind "weight" (expected one of user_input, parameter, buffer, tangent, rng_seed, rng_offset, constant, saved)',
+    input({ role: { kind: "weight" } }),
+    S,
+  ),
+  m(
+    "negative role index",
+    "$.inputs[0].role.index",
+    "'index' must be a non-negative integer, got -1",
+    input({ role: { kind: "user_input", index: -1 } }),
+    S,
+  ),
+  m(
+    "parameter without a path",
+    "$.inputs[0].role.path",
+    "'path' must be a non-empty string, got undefined",
+    input({ role: { kind: "parameter" } }),
+    S,
+  ),
+  m(
+    "unknown role field",
+    "$.outputs[0].role.input",
+    "unknown field 'input' for a user_output role",
+    edit((d) => (d.outputs[0].role.input = 0)),
+    S,
+  ),
+  m(
+    "gradient of a tangent",
+    "$.outputs[0].role.of.kind",
+    "a gradient is of a user input, parameter or buffer, not of a tangent",
+    edit((d) => (d.outputs[0].role = { kind: "gradient", of: { kind: "tangent", output: 0 } })),
+    S,
+  ),
+  m(
+    "two inputs with one role",
+    "$.inputs[1].role",
+    "graph 'g' signature: input 1 'y' and input 0 'x' are both the user input 0",
+    edit((d) => d.inputs.push({ ...d.inputs[0], name: "y" })),
+    F,
+  ),
+  m(
+    "mutation output of another meta",
+    "$.outputs[1].role",
+    "output 1 's' is the new value of input 0 'x', but is f32[] where the input is f32[2,3]",
+    edit((d) => {
+      d.nodes.push({
+        name: "s",
+        op: "sum",
+        inputs: ["c"],
+        attrs: { dims: [0, 1] },
+        dtype: "float32",
+        shape: [],
+      });
+      d.outputs.push({ value: "s", role: { kind: "mutation", input: 0 } });
+    }),
+    F,
+  ),
+  m(
+    "user outputs not numbered from 0",
+    "$.outputs[0].role",
+    "user outputs must be numbered 0..0, got 3",
+    edit((d) => (d.outputs = [out("c", 3)])),
     F,
   ),
 ];
@@ -557,13 +633,17 @@ describe("nothing from the file is evaluated", () => {
     ],
     ["dtype attribute", node({ op: "cast", attrs: { dtype: evil } }), "$.nodes[0].attrs.dtype"],
     ["attribute name", node({ attrs: { [evil]: 1 } }), `$.nodes[0].attrs.${evil}`],
-    ["output", edit((d) => (d.outputs = [evil])), "$.outputs[0]"],
-  ])("code in a %s is rejected as data", (_, doc, path) => {
+    ["output", edit((d) => (d.outputs = [out(evil)])), "$.outputs[0].value"],
+    ["role kind", input({ role: { kind: evil } }), "$.inputs[0].role.kind"],
+    ["parameter path", input({ role: { kind: "parameter", path: evil } }), undefined],
+  ])("code in a %s is rejected as data (or kept as plain text)", (_, doc, path) => {
     const exit = vi.spyOn(process, "exit").mockImplementation(() => {
       throw new Error("process.exit was called");
     });
     try {
-      expect(errorOf(() => fromJSON(JSON.stringify(doc))).path).toBe(path);
+      if (path === undefined)
+        expect(fromJSON(JSON.stringify(doc)).signature.inputs[0]).toEqual(doc.inputs[0].role);
+      else expect(errorOf(() => fromJSON(JSON.stringify(doc))).path).toBe(path);
       expect(exit).not.toHaveBeenCalled();
     } finally {
       exit.mockRestore();

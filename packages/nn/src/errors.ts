@@ -1,7 +1,7 @@
-import { formatMeta, type TensorMeta } from "@aotjs/ir";
+import { AotjsError, formatMeta, type TensorMeta } from "@aotjs/ir";
 
 /** Every error `@aotjs/nn` raises; messages name the module or function, the op and the shapes. */
-export class NNError extends Error {
+export class NNError extends AotjsError {
   override name = "NNError";
 }
 
@@ -12,4 +12,5 @@ export const describe = (x: unknown): string => {
   return typeof x === "object" ? ((x as object).constructor?.name ?? "object") : typeof x;
 };
 
-export const fmtShape = (s: readonly number[]): string => `[${s.join(", ")}]`;
+/** `[2,3]`: a bare shape, spelled as in `formatMeta`. */
+export const fmtShape = (s: readonly number[]): string => `[${s.join(",")}]`;

@@ -1,8 +1,10 @@
-import { arange, manualSeed, randn, type Tensor, tensor } from "@aotjs/tensor";
+import "@aotjs/autograd";
+import { setWarningHandler } from "@aotjs/ir";
+import { arange, manualSeed, ones, randn, type Tensor, tensor } from "@aotjs/tensor";
 import { makeFx } from "@aotjs/tracer";
 import { describe, expect, test } from "vitest";
-import { F } from "../src/index.js";
-import { maxAbsDiff, values } from "./helpers.js";
+import { Embedding, F, Parameter } from "../src/index.js";
+import { maxAbsDiff, values } from "./support.js";
 
 const f32 = (data: Parameters<typeof tensor>[0]) => tensor(data, { dtype: "float32" });
 const f64 = (data: Parameters<typeof tensor>[0]) => tensor(data, { dtype: "float64" });
@@ -99,6 +101,17 @@ describe("losses", () => {
     close(F.crossEntropy(f64(logits), tensor(targets), { weight: f64(w) }), [expected], 1e-12);
   });
 
+  // Oracle: PyTorch's cross_entropy, which reads a float target as probabilities and refuses one
+  // whose shape is not the input's (it is never taken for class indices).
+  test("crossEntropy refuses a float target of the wrong shape instead of reading it as classes", () => {
+    const x = randn([4, 3]);
+    for (const t of [f32([0, 1, 2, 0]), f32([0, 1, 2, 0]).reshape([4, 1])]) {
+      expect(() => F.crossEntropy(x, t)).toThrow(
+        `crossEntropy: probability target f32[${t.shape}] must have the input's shape f32[4,3]`,
+      );
+    }
+  });
+
   test("crossEntropy over [N, C, L] and with probability targets", () => {
     // [1, 3, 2]: two positions, classes along dim 1.
     const x = f64([
@@ -132,6 +145,26 @@ describe("losses", () => {
     expect(() => F.crossEntropy(f32(logits), tensor([1, 2, 0]), { reduction: "avg" as never })).toThrow(
       /reduction must be/,
     );
+  });
+
+  // Oracle: PyTorch's mse_loss, which warns "Using a target size ... different to the input
+  // size ... likely lead to incorrect results due to broadcasting" and then broadcasts.
+  test("mseLoss of [4,1] against [4] warns once that they broadcast, and still broadcasts as PyTorch", () => {
+    const warnings: string[] = [];
+    const previous = setWarningHandler((m) => warnings.push(m));
+    try {
+      const x = f32([1, 2, 3, 4]).reshape([4, 1]);
+      const y = f32([0, 0, 0, 0]);
+      expect([...F.mseLoss(x, y, { reduction: "none" }).shape]).toEqual([4, 4]);
+      F.mseLoss(x, y);
+      expect(warnings).toEqual([
+        "mseLoss: target f32[4] differs in shape from input f32[4,1]; they broadcast to each other, which is likely not what you meant (reshape one, e.g. target.reshape(input.shape))",
+      ]);
+      F.mseLoss(y, y);
+      expect(warnings).toHaveLength(1);
+    } finally {
+      setWarningHandler(previous);
+    }
   });
 
   test("nllLoss on log-probabilities; mseLoss", () => {
@@ -243,5 +276,51 @@ describe("layers", () => {
       F.batchNorm(t, null, null, tw, tb, true, 0.1, 1e-3),
     )(x, w, b);
     expect(traced.nodes.map((n) => n.op)).toEqual(["batchNorm"]);
+  });
+});
+
+// Oracle: what PyTorch does for the same call (padding_idx rows get no gradient; dropout(p=1) is
+// zeros that still carry a zero gradient).
+describe("gradients through embedding and dropout", () => {
+  test("Embedding: the paddingIdx row gets no gradient (torch's padding_idx)", async () => {
+    const e = new Embedding(4, 2, { paddingIdx: 0 });
+    const out = e.forward(tensor([0, 1, 0, 2]));
+    // The forward value is the row itself (zeros at init), as torch.
+    expect(values(out)).toEqual([
+      0,
+      0,
+      ...values(e.weight).slice(2, 4),
+      0,
+      0,
+      ...values(e.weight).slice(4, 6),
+    ]);
+    await out.sum().backward();
+    expect(e.weight.grad?.toArray()).toEqual([
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ]);
+  });
+
+  test("F.embedding: a negative paddingIdx counts from the end", async () => {
+    const w = new Parameter(ones([3, 2]));
+    await F.embedding(tensor([[2, 1]]), w, -1)
+      .sum()
+      .backward();
+    expect(w.grad?.toArray()).toEqual([
+      [0, 0],
+      [1, 1],
+      [0, 0],
+    ]);
+    expect(() => F.embedding(tensor([0]), w, 3)).toThrow(/embedding: paddingIdx 3 is out of range/);
+  });
+
+  test("dropout with p = 1 stays connected to its input: the gradient is zeros", async () => {
+    const x = ones([3], { requiresGrad: true });
+    const y = F.dropout(x, 1, true);
+    expect(y.toArray()).toEqual([0, 0, 0]);
+    await y.sum().backward();
+    expect(x.grad?.toArray()).toEqual([0, 0, 0]);
   });
 });

@@ -1,7 +1,7 @@
 import { manualSeed, randint, randn, tensor } from "@aotjs/tensor";
 import { describe, expect, test } from "vitest";
 import { CausalSelfAttention, Conv2d, GELU, gptMini, Linear, mlp, ReLU } from "../src/index.js";
-import { maxAbsDiff, values } from "./helpers.js";
+import { maxAbsDiff, values } from "./support.js";
 
 describe("mlp", () => {
   test("Linear/activation pairs named as a torch Sequential, no activation after the last layer", () => {

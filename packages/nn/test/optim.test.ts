@@ -1,7 +1,7 @@
-import { type Tensor, tensor } from "@aotjs/tensor";
+import { type Tensor, tensor, zeros } from "@aotjs/tensor";
 import { describe, expect, test } from "vitest";
 import { Adam, AdamW, Linear, Parameter, SGD } from "../src/index.js";
-import { maxAbsDiff, values } from "./helpers.js";
+import { maxAbsDiff, values } from "./support.js";
 
 // A 3-element float64 parameter and the gradients fed to it on steps 1, 2 and 3.
 const p0 = [1, -2, 3];
@@ -183,5 +183,13 @@ describe("Optimizer plumbing", () => {
     expect(() => opt.step()).toThrow("SGD.step: grad f64[2] does not match its parameter f64[3]");
     expect(values(a)).toEqual(p0);
     expect(opt.state.size).toBe(0);
+  });
+
+  test("Optimizer.zeroGrad(false) zeroes NaN and infinite gradients too", () => {
+    const p = new Parameter(zeros([2]));
+    p.grad = tensor([Number.NaN, Number.POSITIVE_INFINITY]);
+    new SGD([p], { lr: 0.1 }).zeroGrad(false);
+    expect(p.grad?.toArray()).toEqual([0, 0]);
+    expect(p.grad?.dtype).toBe("float32");
   });
 });

@@ -2,7 +2,7 @@ import { kernels, manualSeed, randn, Tensor } from "@aotjs/tensor";
 import { makeFx } from "@aotjs/tracer";
 import { afterEach, beforeAll, describe, expect, test, vi } from "vitest";
 import { BatchNorm2d, functionalCall, type ResNet, resnet18 } from "../src/index.js";
-import { values } from "./helpers.js";
+import { values } from "./support.js";
 
 let model: ResNet;
 // Init and capture times are measured by `pnpm bench aot`, not asserted here (shared machines).

@@ -26,7 +26,7 @@ import {
   Softmax,
   Tanh,
 } from "../src/index.js";
-import { traceMatchesEager, values } from "./helpers.js";
+import { traceMatchesEager, values } from "./support.js";
 
 type Case = [name: string, make: () => Module, inputs: () => Tensor[]];
 

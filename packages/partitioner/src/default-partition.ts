@@ -11,7 +11,7 @@ import { analyzeJoint, assemblePartition, type PartitionOptions, type PartitionR
  * graph instead of saved. PyTorch keeps scalars as literals inside the ops that use them, so this
  * saves what PyTorch would.
  */
-export function defaultPartition(joint: Graph, options: PartitionOptions): PartitionResult {
+export function defaultPartition(joint: Graph, options: PartitionOptions = {}): PartitionResult {
   const a = analyzeJoint(joint, options);
   const candidates: Value[] = [];
   a.values.forEach((v, i) => {

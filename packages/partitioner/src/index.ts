@@ -6,7 +6,6 @@ export { formatBytes } from "@aotjs/ir";
 export { defaultPartition } from "./default-partition.js";
 export {
   analyzeJoint,
-  defaultIsTangent,
   extractGraph,
   type JointAnalysis,
   PartitionError,

@@ -1,31 +1,49 @@
-import { formatMeta, type Graph, GraphBuilder, type InputMutation, IRError, type Value } from "@aotjs/ir";
+import {
+  describeOutputRole,
+  formatMeta,
+  type Graph,
+  GraphBuilder,
+  type InputRole,
+  IRError,
+  isForwardOutputRole,
+  type OutputRole,
+  type Value,
+} from "@aotjs/ir";
 
 /** Raised when a joint graph can't be split as asked; the message names the value at fault. */
 export class PartitionError extends IRError {
   override name = "PartitionError";
 }
 
+/**
+ * What a partitioner reads is the joint graph's signature: its `tangent` inputs are the incoming
+ * gradients (every other input is a forward input), its `user_output` and `mutation` outputs the
+ * forward outputs, its `gradient` outputs the backward's.
+ */
 export interface PartitionOptions {
-  /** How many of the joint graph's outputs are forward outputs; the rest are gradients. */
-  readonly numForwardOutputs: number;
   /**
-   * Which joint inputs are tangents (the incoming gradients). Default: names starting with
-   * `tangents`, as `jointGraph` names them. Every other input (primals, constants) is a forward input.
+   * How many of the joint graph's outputs are forward outputs, when the caller knows it
+   * (`jointGraphInfo(...).numForwardOutputs`): checked against the signature.
    */
-  readonly isTangent?: (input: Value, index: number) => boolean;
+  readonly numForwardOutputs?: number;
 }
 
+/**
+ * The two graphs, each with its signature. The forward takes the joint's non-tangent inputs (same
+ * roles) and returns the forward outputs (same roles; a mutation's input renumbered among the
+ * forward's inputs), then the saved values (`saved`). The backward takes the saved values (each
+ * `saved` with the forward output it is) and the tangents, and returns the gradients.
+ */
 export interface PartitionResult {
-  /** Inputs: the joint's non-tangent inputs. Outputs: the forward outputs, then the saved values. */
   readonly forward: Graph;
-  /** Inputs: the saved values (same names), then the tangents. Outputs: the gradients. */
   readonly backward: Graph;
-  /** Values of the joint graph passed from forward to backward, in joint-graph order. */
+  /**
+   * The values passed from forward to backward, in graph order: values of the graph the partition
+   * ran on (min-cut runs on the joint after DCE and CSE, which keep names).
+   */
   readonly savedValues: readonly Value[];
   readonly numForwardOutputs: number;
 }
-
-export const defaultIsTangent = (input: Value): boolean => input.name.startsWith("tangents");
 
 /**
  * Facts about a joint graph both partitioners share. Values are numbered inputs first, then node
@@ -53,18 +71,30 @@ export interface JointAnalysis {
   readonly isLiteral: Uint8Array;
 }
 
-export function analyzeJoint(graph: Graph, options: PartitionOptions): JointAnalysis {
+export function analyzeJoint(graph: Graph, options: PartitionOptions = {}): JointAnalysis {
+  const roles = graph.signature.outputs;
+  const forwardOutputs: Value[] = [];
+  const backwardOutputs: Value[] = [];
+  roles.forEach((role, k) => {
+    const v = graph.outputs[k]!;
+    if (isForwardOutputRole(role)) {
+      if (backwardOutputs.length)
+        throw new PartitionError(
+          `partition '${graph.name}': output ${k} '${v.name}' (${describeOutputRole(role)}) comes after a gradient; a joint graph returns its forward outputs first`,
+        );
+      forwardOutputs.push(v);
+    } else if (role.kind === "gradient") backwardOutputs.push(v);
+    else
+      throw new PartitionError(
+        `partition '${graph.name}': output ${k} '${v.name}' is ${describeOutputRole(role)}; a joint graph returns user outputs, mutations and gradients`,
+      );
+  });
   const { numForwardOutputs } = options;
-  if (
-    !Number.isInteger(numForwardOutputs) ||
-    numForwardOutputs < 0 ||
-    numForwardOutputs > graph.outputs.length
-  ) {
+  if (numForwardOutputs !== undefined && numForwardOutputs !== forwardOutputs.length) {
     throw new PartitionError(
-      `partition '${graph.name}': numForwardOutputs must be an integer in [0, ${graph.outputs.length}], got ${numForwardOutputs}`,
+      `partition '${graph.name}': numForwardOutputs is ${numForwardOutputs}, but the signature has ${forwardOutputs.length} forward outputs (user outputs and mutations) and ${backwardOutputs.length} gradients`,
     );
   }
-  const isTangent = options.isTangent ?? defaultIsTangent;
   const values = graph.values;
   const index = new Map<Value, number>();
   values.forEach((v, i) => {
@@ -79,7 +109,7 @@ export function analyzeJoint(graph: Graph, options: PartitionOptions): JointAnal
   const forwardInputs: Value[] = [];
   const tangents: Value[] = [];
   graph.inputs.forEach((v, i) => {
-    if (isTangent(v, i)) {
+    if (graph.signature.inputs[i]!.kind === "tangent") {
       tangentDependent[i] = 1;
       tangents.push(v);
     } else forwardInputs.push(v);
@@ -95,12 +125,10 @@ export function analyzeJoint(graph: Graph, options: PartitionOptions): JointAnal
     }
   });
 
-  const forwardOutputs = graph.outputs.slice(0, numForwardOutputs);
-  const backwardOutputs = graph.outputs.slice(numForwardOutputs);
   forwardOutputs.forEach((v, i) => {
     if (tangentDependent[index.get(v)!]) {
       throw new PartitionError(
-        `partition '${graph.name}': forward output ${i} '${v}' depends on a tangent; is numForwardOutputs (${numForwardOutputs}) right?`,
+        `partition '${graph.name}': forward output ${i} '${v}' (${describeOutputRole(roles[i]!)}) depends on a tangent`,
       );
     }
   });
@@ -137,14 +165,15 @@ export function analyzeJoint(graph: Graph, options: PartitionOptions): JointAnal
  * The subgraph that computes `outputs` from `inputs` (any values of the joint, not only its
  * placeholders), as PyTorch's `_extract_graph_with_inputs_outputs`: a node is kept when everything
  * it reads is available and some output needs it. Node names are kept, so the pieces read like the
- * joint graph. Returns the graph and which of `inputs` it actually reads.
+ * joint graph. `roles` are the new graph's (default: user inputs and outputs). Returns the graph
+ * and which of `inputs` it actually reads.
  */
 export function extractGraph(
   a: JointAnalysis,
   name: string,
   inputs: readonly Value[],
   outputs: readonly Value[],
-  mutations: readonly InputMutation[] = [],
+  roles: { readonly inputs?: readonly InputRole[]; readonly outputs?: readonly OutputRole[] } = {},
 ): { graph: Graph; used: Set<Value> } {
   const { values, index, numInputs } = a;
   const n = values.length;
@@ -184,7 +213,9 @@ export function extractGraph(
 
   const b = new GraphBuilder(name);
   const map = new Map<Value, Value>();
-  for (const v of inputs) map.set(v, b.input(v.name, v.meta));
+  inputs.forEach((v, i) => {
+    map.set(v, b.input(v.name, v.meta, roles.inputs?.[i]));
+  });
   for (let i = numInputs; i < n; i++) {
     if (!live[i] || isInput[i]) continue;
     const node = values[i]!.producer!;
@@ -198,8 +229,10 @@ export function extractGraph(
       ),
     );
   }
-  b.output(outputs.map((v) => map.get(v)!));
-  for (const m of mutations) b.mutation(map.get(inputs[m.input]!)!, m.output);
+  b.output(
+    outputs.map((v) => map.get(v)!),
+    roles.outputs,
+  );
   return { graph: b.build(), used: new Set(inputs.filter((v) => live[index.get(v)!])) };
 }
 
@@ -211,8 +244,9 @@ function missingInput(a: JointAnalysis, i: number, available: Uint8Array): Value
 }
 
 /**
- * Forward and backward graphs for a chosen set of saved values. Saved values the backward graph
- * turns out not to read are dropped, as PyTorch does, so callers may over-approximate.
+ * Forward and backward graphs for a chosen set of saved values, with their signatures. Saved
+ * values the backward graph turns out not to read are dropped, as PyTorch does, so callers may
+ * over-approximate.
  */
 export function assemblePartition(
   a: JointAnalysis,
@@ -228,31 +262,45 @@ export function assemblePartition(
       );
     }
   }
-  const first = extractGraph(a, "backward", [...order, ...a.tangents], a.backwardOutputs);
+  const { signature } = a.graph;
+  const roleOf = (v: Value) => signature.inputs[a.graph.inputs.indexOf(v)]!;
+  const numForward = a.forwardOutputs.length;
+  const backwardRoles = (kept: readonly Value[]) => ({
+    inputs: [
+      ...kept.map((_, j): InputRole => ({ kind: "saved", forwardOutput: numForward + j })),
+      ...a.tangents.map(roleOf),
+    ],
+    outputs: signature.outputs.slice(numForward),
+  });
+  const first = extractGraph(
+    a,
+    "backward",
+    [...order, ...a.tangents],
+    a.backwardOutputs,
+    backwardRoles(order),
+  );
   const used = order.filter((v) => first.used.has(v));
   const backward =
     used.length === order.length
       ? first.graph
-      : extractGraph(a, "backward", [...used, ...a.tangents], a.backwardOutputs).graph;
+      : extractGraph(a, "backward", [...used, ...a.tangents], a.backwardOutputs, backwardRoles(used)).graph;
 
-  // Mutations index the joint's inputs; the forward graph drops the tangents from between them.
+  // A mutation indexes the joint's inputs; the forward graph drops the tangents from between them.
   const forwardIndex = new Map(a.forwardInputs.map((v, i) => [v, i]));
-  const mutations = a.graph.mutations.map((m) => {
-    const input = a.graph.inputs[m.input]!;
+  const forwardRoles = signature.outputs.slice(0, numForward).map((role): OutputRole => {
+    if (role.kind !== "mutation") return role;
+    const input = a.graph.inputs[role.input]!;
     const at = forwardIndex.get(input);
-    if (at === undefined || m.output >= a.forwardOutputs.length) {
+    if (at === undefined) {
       throw new PartitionError(
-        `partition '${a.graph.name}': mutation of '${input.name}' by output ${m.output} must pair a forward input with a forward output`,
+        `partition '${a.graph.name}': a forward output is the new value of '${input.name}', a tangent`,
       );
     }
-    return { input: at, output: m.output };
+    return { kind: "mutation", input: at };
   });
-  const forward = extractGraph(
-    a,
-    "forward",
-    a.forwardInputs,
-    [...a.forwardOutputs, ...used],
-    mutations,
-  ).graph;
-  return { forward, backward, saved: used, numForwardOutputs: a.forwardOutputs.length };
+  const forward = extractGraph(a, "forward", a.forwardInputs, [...a.forwardOutputs, ...used], {
+    inputs: a.forwardInputs.map(roleOf),
+    outputs: [...forwardRoles, ...used.map((): OutputRole => ({ kind: "saved" }))],
+  }).graph;
+  return { forward, backward, saved: used, numForwardOutputs: numForward };
 }

@@ -1,3 +1,5 @@
+import { PartitionError } from "./joint.js";
+
 /**
  * A directed flow network solved with Dinic's algorithm. Vertices are dense integers; capacities
  * are non-negative numbers and may be `Infinity` (an edge the cut must never cross).
@@ -32,7 +34,8 @@ export class FlowNetwork {
   }
 
   addEdge(from: number, to: number, capacity: number): void {
-    if (!(capacity >= 0)) throw new RangeError(`FlowNetwork: capacity of ${from} -> ${to} is ${capacity}`);
+    if (!(capacity >= 0))
+      throw new PartitionError(`FlowNetwork: capacity of ${from} -> ${to} is ${capacity}`);
     this.#half(from, to, capacity);
     this.#half(to, from, 0);
   }
@@ -90,7 +93,7 @@ export class FlowNetwork {
           let bottleneck = Number.POSITIVE_INFINITY;
           for (let i = 0; i < depth; i++) bottleneck = Math.min(bottleneck, cap[path[i]!]!);
           if (bottleneck === Number.POSITIVE_INFINITY) {
-            throw new RangeError("FlowNetwork: a path of infinite capacity joins source and sink");
+            throw new PartitionError("FlowNetwork: a path of infinite capacity joins source and sink");
           }
           let retreat = depth;
           for (let i = depth - 1; i >= 0; i--) {
@@ -130,7 +133,7 @@ export class FlowNetwork {
   /** After `maxFlow`: which vertices the source still reaches in the residual network. */
   reachable(): Uint8Array {
     const r = this.#residual;
-    if (!r) throw new Error("FlowNetwork: call maxFlow before reachable");
+    if (!r) throw new PartitionError("FlowNetwork: call maxFlow before reachable");
     const seen = new Uint8Array(this.#numVertices);
     const stack = [this.#source];
     seen[this.#source] = 1;

@@ -49,14 +49,12 @@ const MAX_DIST = 100;
  * needs, and the cheapest such set (in weighted bytes) is a minimum s-t cut of the joint graph
  * with each value split into an `in -> out` edge of capacity equal to its weight.
  */
-export function minCutRematerializationPartition(joint: Graph, options: MinCutOptions): PartitionResult {
+export function minCutRematerializationPartition(joint: Graph, options: MinCutOptions = {}): PartitionResult {
   const graph = options.cse === false ? dce(joint) : cse(dce(joint));
   const a = analyzeJoint(graph, options);
-  const saved = chooseSavedValues(a, options);
-  const { saved: used, ...graphs } = assemblePartition(a, saved);
-  // The cut ran on a cleaned copy; names are kept by dce and cse, so they find the joint's own values.
-  const byName = new Map(joint.values.map((v) => [v.name, v]));
-  return { ...graphs, savedValues: used.map((v) => byName.get(v.name)!) };
+  const { saved, ...graphs } = assemblePartition(a, chooseSavedValues(a, options));
+  // Values of the cleaned copy the cut ran on (the joint's own when DCE and CSE changed nothing).
+  return { ...graphs, savedValues: saved };
 }
 
 function checkOption(name: string, value: number, min: number): number {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { FlowNetwork } from "../src/index.js";
+import { FlowNetwork, PartitionError } from "../src/index.js";
 
 type Edge = [from: number, to: number, capacity: number];
 
@@ -72,7 +72,7 @@ describe("FlowNetwork (Dinic)", () => {
 
   test("rejects negative or NaN capacities", () => {
     const net = new FlowNetwork(2);
-    expect(() => net.addEdge(0, 1, -1)).toThrow(RangeError);
-    expect(() => net.addEdge(0, 1, Number.NaN)).toThrow(RangeError);
+    expect(() => net.addEdge(0, 1, -1)).toThrow(PartitionError);
+    expect(() => net.addEdge(0, 1, Number.NaN)).toThrow(PartitionError);
   });
 });

@@ -33,18 +33,27 @@ describe.each(cases)("$name", (c) => {
 });
 
 describe("the issue's shapes", () => {
-  test("cos(cos(x)): the default forward is the design's example", () => {
+  test("cos(cos(x)): the default forward is the design's example, with its roles", () => {
     const r = byDefault(joint((x) => x.cos().cos(), [f32(3)]));
     expect(savedNames(r)).toEqual(["primals_1", "cos"]);
+    // Oracle: DESIGN.md's forward graph, plus the role comments.
     expect(r.forward.code).toBe(
       [
-        "function forward(primals_1: f32[3]) {",
+        "function forward(primals_1: f32[3] /* user input 0 */) {",
         "  const cos: f32[3] = cos(primals_1);",
         "  const cos_1: f32[3] = cos(cos);",
-        "  return [cos_1, primals_1, cos];",
+        "  return [cos_1 /* user output 0 */, primals_1 /* saved */, cos /* saved */];",
         "}",
       ].join("\n"),
     );
+    expect(r.backward.signature.inputs).toEqual([
+      { kind: "saved", forwardOutput: 1 },
+      { kind: "saved", forwardOutput: 2 },
+      { kind: "tangent", output: 0 },
+    ]);
+    expect(r.backward.signature.outputs).toEqual([
+      { kind: "gradient", of: { kind: "user_input", index: 0 } },
+    ]);
   });
 
   test("cos^3 under min-cut: forward (1 in, 2 out), backward (2 in, 1 out)", () => {
@@ -184,17 +193,24 @@ describe("joint graphs of every shape", () => {
     }
   });
 
-  test("input mutations carry over to the forward graph", () => {
-    // A joint by hand: y = x * s; the buffer s is updated to s + x; d(y)/dx = t * s.
+  test("input mutations carry over to the forward graph, renumbered past the tangent", () => {
+    // A joint by hand: y = x * s; the buffer s is updated to s + x; d(y)/dx = t * s. The tangent
+    // comes before the buffer, so the buffer is joint input 2 and forward input 1.
     const b = new GraphBuilder("joint");
     const x = b.input("primals_1", meta([4]));
-    const s = b.input("primals_2", meta([4]));
-    const t = b.input("tangents_1", meta([4]));
+    const t = b.input("tangents_1", meta([4]), { kind: "tangent", output: 0 });
+    const s = b.input("primals_2", meta([4]), { kind: "buffer", path: "s" });
     const y = b.op("mul", [x, s]);
     const s2 = b.op("add", [s, x]);
     const g = b.op("mul", [t, s]);
-    b.output([y, s2, g]);
-    b.mutation(s, 1);
+    b.output(
+      [y, s2, g],
+      [
+        { kind: "user_output", index: 0 },
+        { kind: "mutation", input: 2 },
+        { kind: "gradient", of: { kind: "user_input", index: 0 } },
+      ],
+    );
     const j = { graph: b.build(), numForwardOutputs: 2 };
     for (const r of [byDefault(j), minCut(j)]) {
       expect(r.forward.mutations).toEqual([{ input: 1, output: 1 }]);
@@ -202,25 +218,39 @@ describe("joint graphs of every shape", () => {
     }
   });
 
-  test("isTangent picks the tangents of a joint graph named differently", () => {
+  test("roles, not names, pick the tangents: a parameter named tangents is a forward input", () => {
+    // Oracle: the roles; an input named like a tangent that is a parameter stays in the forward.
     const b = new GraphBuilder("joint");
-    const x = b.input("x", meta([4]));
-    const g = b.input("g", meta([4]));
-    b.output([b.op("cos", [x]), b.op("mul", [g, b.op("neg", [b.op("sin", [x])])])]);
+    const w = b.input("tangents", meta([4]), { kind: "parameter", path: "tangents" });
+    const g = b.input("g", meta([4]), { kind: "tangent", output: 0 });
+    b.output(
+      [b.op("cos", [w]), b.op("mul", [g, b.op("neg", [b.op("sin", [w])])])],
+      [
+        { kind: "user_output", index: 0 },
+        { kind: "gradient", of: { kind: "parameter", path: "tangents" } },
+      ],
+    );
     const graph = b.build();
-    const options = { numForwardOutputs: 1, isTangent: (v: { name: string }) => v.name === "g" };
-    for (const r of [defaultPartition(graph, options), minCutRematerializationPartition(graph, options)]) {
-      expect(r.forward.inputs.map((v) => v.name)).toEqual(["x"]);
-      expect(r.backward.inputs.map((v) => v.name)).toEqual(["x", "g"]);
+    for (const r of [defaultPartition(graph), minCutRematerializationPartition(graph)]) {
+      expect(r.forward.inputs.map((v) => v.name)).toEqual(["tangents"]);
+      expect(r.backward.inputs.map((v) => v.name)).toEqual(["tangents", "g"]);
+      expect(r.backward.signature.inputs).toEqual([
+        { kind: "saved", forwardOutput: 1 },
+        { kind: "tangent", output: 0 },
+      ]);
+      expect(r.backward.signature.outputs).toEqual([
+        { kind: "gradient", of: { kind: "parameter", path: "tangents" } },
+      ]);
       r.forward.lint();
       r.backward.lint();
     }
   });
 
-  test("duplicate nodes are merged before the cut, and saved values are still the joint's", () => {
+  test("duplicate nodes are merged before the cut; saved values are the merged graph's, named as the joint's", () => {
     const j = joint((x) => x.mul(x).mul(x), [f32(7)]);
     const r = minCut(j);
-    for (const v of r.savedValues) expect(j.graph.values).toContain(v);
+    const names = new Set(j.graph.values.map((v) => v.name));
+    for (const v of r.savedValues) expect(names).toContain(v.name);
     checkPartition(j, r);
     checkPartition(j, minCut(j, { cse: false }));
   });
@@ -229,16 +259,44 @@ describe("joint graphs of every shape", () => {
 describe("errors name the problem", () => {
   const j = joint((x) => x.cos(), [f32(3)]);
 
-  test("numForwardOutputs out of range", () => {
-    expect(() => defaultPartition(j.graph, { numForwardOutputs: 5 })).toThrow(/numForwardOutputs must be/);
+  test("a numForwardOutputs the signature disagrees with", () => {
+    expect(() => defaultPartition(j.graph, { numForwardOutputs: 2 })).toThrow(
+      "partition 'joint': numForwardOutputs is 2, but the signature has 1 forward outputs (user outputs and mutations) and 1 gradients",
+    );
     expect(() => minCutRematerializationPartition(j.graph, { numForwardOutputs: -1 })).toThrow(
       PartitionError,
     );
   });
 
   test("a forward output computed from a tangent", () => {
-    expect(() => defaultPartition(j.graph, { numForwardOutputs: 2 })).toThrow(
-      /forward output 1 'mul: f32\[3\]' depends on a tangent/,
+    // A hand-built joint whose user output reads the tangent.
+    const b = new GraphBuilder("joint");
+    const x = b.input("x", meta([3]));
+    const t = b.input("t", meta([3]), { kind: "tangent", output: 0 });
+    b.output([b.op("mul", [x, t])]);
+    expect(() => defaultPartition(b.build())).toThrow(
+      /forward output 0 'mul: f32\[3\]' \(user output 0\) depends on a tangent/,
+    );
+  });
+
+  test("a joint graph returns user outputs, mutations, then gradients", () => {
+    const b = new GraphBuilder("joint");
+    const x = b.input("x", meta([3]));
+    b.output(
+      [x, b.op("cos", [x])],
+      [
+        { kind: "gradient", of: { kind: "user_input", index: 0 } },
+        { kind: "user_output", index: 0 },
+      ],
+    );
+    expect(() => defaultPartition(b.build())).toThrow(
+      "partition 'joint': output 1 'cos' (user output 0) comes after a gradient; a joint graph returns its forward outputs first",
+    );
+    const c = new GraphBuilder("joint");
+    const y = c.input("y", meta([3]));
+    c.output([y], [{ kind: "saved" }]);
+    expect(() => minCutRematerializationPartition(c.build())).toThrow(
+      "output 0 'y' is saved; a joint graph returns user outputs, mutations and gradients",
     );
   });
 

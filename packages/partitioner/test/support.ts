@@ -1,12 +1,12 @@
 // Shared by the tests: joint graphs from TypeScript functions, random inputs, and the oracle every
 // partition must pass (forward then backward reproduces the joint graph exactly).
 import "@aotjs/autograd";
-import { jointGraphInfo } from "@aotjs/autograd";
 import { type DType, type Graph, isFloating, TensorData, type TensorMeta } from "@aotjs/ir";
 import { rng } from "@aotjs/op-samples";
 import { interpret, type Tensor } from "@aotjs/tensor";
+import { jointGraphInfo } from "@aotjs/transforms";
 import { expect } from "vitest";
-import { defaultIsTangent, type PartitionResult } from "../src/index.js";
+import type { PartitionResult } from "../src/index.js";
 
 export const f32 = (...shape: number[]): TensorMeta => ({ shape, dtype: "float32" });
 
@@ -49,8 +49,9 @@ export function expectSameData(actual: TensorData, expected: TensorData, what: s
 }
 
 /**
- * The contract of a partition: both graphs lint, have the promised signatures, and running
- * forward, then backward on the saved values and the tangents, gives exactly the joint's results.
+ * The contract of a partition: both graphs lint, have the promised inputs, outputs and roles, and
+ * running forward, then backward on the saved values and the tangents, gives exactly the joint's
+ * results.
  */
 export function checkPartition(j: Joint, result: PartitionResult, seed = 1): void {
   const { graph } = j;
@@ -62,22 +63,35 @@ export function checkPartition(j: Joint, result: PartitionResult, seed = 1): voi
   expect(backward.name).toBe("backward");
   expect(result.numForwardOutputs).toBe(k);
 
-  const tangents = graph.inputs.filter((v) => defaultIsTangent(v));
-  const primals = graph.inputs.filter((v) => !defaultIsTangent(v));
+  const isTangent = graph.signature.inputs.map((r) => r.kind === "tangent");
+  const tangents = graph.inputs.filter((_, i) => isTangent[i]);
+  const primals = graph.inputs.filter((_, i) => !isTangent[i]);
   expect(forward.inputs.map((v) => v.name)).toEqual(primals.map((v) => v.name));
   expect(forward.inputs.map((v) => v.meta)).toEqual(primals.map((v) => v.meta));
+  expect(forward.signature.inputs).toEqual(graph.signature.inputs.filter((_, i) => !isTangent[i]));
   expect(forward.outputs.length).toBe(k + savedValues.length);
   expect(forward.outputs.slice(k).map((v) => v.name)).toEqual(savedValues.map((v) => v.name));
-  expect(forward.mutations).toEqual(graph.mutations);
+  expect(forward.signature.outputs.slice(k)).toEqual(savedValues.map(() => ({ kind: "saved" })));
+  expect(forward.signature.outputs.slice(0, k).map((r) => r.kind)).toEqual(
+    graph.signature.outputs.slice(0, k).map((r) => r.kind),
+  );
+  // A mutation names the same input, renumbered among the forward's inputs.
+  expect(forward.mutations.map((m) => [forward.inputs[m.input]!.name, m.output])).toEqual(
+    graph.mutations.map((m) => [graph.inputs[m.input]!.name, m.output]),
+  );
   expect(backward.inputs.map((v) => v.name)).toEqual([...savedValues, ...tangents].map((v) => v.name));
+  expect(backward.signature.inputs).toEqual([
+    ...savedValues.map((_, j) => ({ kind: "saved", forwardOutput: k + j })),
+    ...graph.signature.inputs.filter((_, i) => isTangent[i]),
+  ]);
   expect(backward.outputs.length).toBe(graph.outputs.length - k);
-  // Saved values are the joint's own values, in its order, none computed from a tangent.
-  const order = graph.values;
-  const positions = savedValues.map((v) => order.indexOf(v));
+  expect(backward.signature.outputs).toEqual(graph.signature.outputs.slice(k));
+  // Saved values are named as the joint's values, in its order, none computed from a tangent.
+  const order = graph.values.map((v) => v.name);
+  const positions = savedValues.map((v) => order.indexOf(v.name));
   expect(positions.every((p) => p >= 0)).toBe(true);
   expect([...positions].sort((x, y) => x - y)).toEqual(positions);
-  // The forward graph reads no tangent: its inputs are the primals and lint checked the rest.
-  expect(forward.inputs.some((v) => defaultIsTangent(v))).toBe(false);
+  expect(savedValues.map((v) => v.meta)).toEqual(positions.map((p) => graph.values[p]!.meta));
 
   const next = rng(seed);
   const data = new Map(graph.inputs.map((v) => [v, randomData(v.meta, next)]));

@@ -21,8 +21,10 @@ export * from "./ops/functional.js";
 export { defaultGenerator, Generator, manualSeed, type RngState, rngStateOf } from "./random.js";
 export {
   type AutogradEngine,
+  accumulateGrad,
   type BackwardOptions,
   type GradFn,
+  markGradPending,
   setAutogradEngine,
   Tensor,
   TensorError,

@@ -1,6 +1,15 @@
-import { type AnyNode, formatMeta, type Graph, sameMeta, type TensorData, type Value } from "@aotjs/ir";
+import {
+  type AnyNode,
+  describeNode,
+  formatMeta,
+  type Graph,
+  messageOf,
+  sameMeta,
+  type TensorData,
+  type Value,
+} from "@aotjs/ir";
+import { TensorError } from "./errors.js";
 import { kernels } from "./kernels/index.js";
-import { TensorError } from "./tensor.js";
 
 /**
  * Runs a graph on concrete data with the reference kernels, as torch.fx's Interpreter does:
@@ -42,14 +51,13 @@ export class Interpreter {
       try {
         out = this.runNode(node, args);
       } catch (e) {
-        const shapes = args.map((a) => formatMeta(a)).join(", ");
-        throw new TensorError(
-          `interpret '${g.name}': node '${node.name}' (${node.op} of ${shapes}) failed: ${(e as Error).message}`,
-        );
+        throw new TensorError(`interpret '${g.name}': ${describeNode(node)} failed: ${messageOf(e)}`, {
+          cause: e,
+        });
       }
       if (!sameMeta(out, node.meta)) {
         throw new TensorError(
-          `interpret '${g.name}': node '${node.name}' (${node.op}) produced ${formatMeta(out)}, the graph says ${formatMeta(node.meta)}`,
+          `interpret '${g.name}': ${describeNode(node)} produced ${formatMeta(out)}, the graph says ${formatMeta(node.meta)}`,
         );
       }
       env.set(node.output, out);

@@ -1,4 +1,5 @@
 import {
+  type BinaryOpName,
   type DType,
   formatMeta,
   isFloating,
@@ -6,8 +7,10 @@ import {
   type TensorData,
   type TensorMeta,
   type TypedArray,
+  type UnaryOpName,
 } from "@aotjs/ir";
 import { dispatchAlias, dispatchMutate } from "./dispatch.js";
+import { TensorError } from "./errors.js";
 import { formatTensor, type Nested, toNested } from "./format.js";
 import * as ew from "./ops/elementwise.js";
 import * as nn from "./ops/nn.js";
@@ -15,10 +18,7 @@ import { normalizeDim, requireTensor, type TensorLike } from "./ops/operands.js"
 import * as red from "./ops/reduce.js";
 import * as sh from "./ops/shape.js";
 
-/** Every error the eager runtime raises; messages name the op and the shapes or dtypes. */
-export class TensorError extends Error {
-  override name = "TensorError";
-}
+export { TensorError } from "./errors.js";
 
 /** What a tape node looks like to the tensor package: autograd owns the rest. */
 export interface GradFn {
@@ -43,8 +43,33 @@ export const setAutogradEngine = (e: AutogradEngine | undefined): void => {
 const dtypeRank = (d: DType): number => (d === "bool" ? 0 : isFloating(d) ? 2 : 1);
 
 let assignData: (t: Tensor, d: TensorData) => void;
+let markPending: (t: Tensor, delta: 1 | -1) => void;
+let gradWhilePending: (t: Tensor) => Tensor | null;
+let setGradWhilePending: (t: Tensor, g: Tensor | null) => void;
+
+const pendingError = (t: Tensor, what: string) =>
+  new TensorError(
+    `${what} of ${formatMeta(t)} while a backward() that writes it is still running: await loss.backward() first`,
+  );
+
+/**
+ * For autograd engines: `t.grad` is about to be written by a backward pass that finishes later
+ * (delta 1), or that pass has finished (delta -1). Passes nest; `accumulateGrad` writes through.
+ */
+export const markGradPending = (t: Tensor, delta: 1 | -1): void => markPending(t, delta);
+/** For autograd engines: `t.grad += g` (or `= g`) even while passes are pending on it. */
+export const accumulateGrad = (t: Tensor, add: (old: Tensor | null) => Tensor): void =>
+  setGradWhilePending(t, add(gradWhilePending(t)));
 /** Internal: the base of `dispatchMutate` rebinds a tensor's data (not exported from the package). */
 export const setTensorData = (t: Tensor, d: TensorData): void => assignData(t, d);
+
+/**
+ * A method per unary and binary catalog op, named as the op. `Tensor` implements it, so an op added
+ * to the catalog without its method is a compile error on the class.
+ */
+export type PointwiseMethods = { readonly [K in UnaryOpName]: () => Tensor } & {
+  readonly [K in BinaryOpName]: (other: TensorLike) => Tensor;
+};
 
 /**
  * An eager tensor: a TensorData (or, while tracing, only a meta: a "fake" tensor) plus autograd
@@ -52,15 +77,38 @@ export const setTensorData = (t: Tensor, d: TensorData): void => assignData(t, d
  * Results never alias their inputs: `view`/`reshape` copy, and in-place methods rebind only the
  * tensor they are called on.
  */
-export class Tensor implements TensorMeta {
+export class Tensor implements TensorMeta, PointwiseMethods {
   readonly shape: readonly number[];
   readonly dtype: DType;
   #data: TensorData | undefined;
   #requiresGrad = false;
-  grad: Tensor | null = null;
+  #grad: Tensor | null = null;
+  /** Backward passes still running that will accumulate into `grad` (see `markGradPending`). */
+  #gradPending = 0;
   gradFn: GradFn | null = null;
 
+  /**
+   * The accumulated gradient. While an awaited backward that will write it is still running (a
+   * compiled graph's backward is async), reading or writing it throws: `loss.backward();
+   * opt.step()` without `await` would otherwise step on last step's gradients, silently.
+   */
+  get grad(): Tensor | null {
+    if (this.#gradPending > 0) throw pendingError(this, "reading .grad");
+    return this.#grad;
+  }
+  set grad(value: Tensor | null) {
+    if (this.#gradPending > 0) throw pendingError(this, "setting .grad");
+    this.#grad = value;
+  }
+
   static {
+    markPending = (t, delta) => {
+      t.#gradPending += delta;
+    };
+    gradWhilePending = (t) => t.#grad;
+    setGradWhilePending = (t, g) => {
+      t.#grad = g;
+    };
     assignData = (t, d) => {
       if (
         d.dtype !== t.dtype ||
@@ -278,7 +326,7 @@ export class Tensor implements TensorMeta {
     return this.mul(this);
   }
   logicalNot(): Tensor {
-    return ew.logicalNot(this);
+    return ew.anyUnary("logicalNot", this);
   }
   add(other: TensorLike): Tensor {
     return ew.arith("add", this, other);

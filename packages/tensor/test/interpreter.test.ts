@@ -174,7 +174,7 @@ describe("overriding runNode", () => {
       }
     }
     expect(() => new Wrong(mlpGraph()).run(inputs)).toThrow(
-      /interpret 'mlp': node 'exp' \(exp\) produced f64\[4\], the graph says f32\[4\]/,
+      /^interpret 'mlp': exp \(node 'exp'\) of \(x=\w+: f32\[4\]\) -> f32\[4\] produced f64\[4\], the graph says f32\[4\]$/,
     );
   });
 });
@@ -206,8 +206,17 @@ describe("errors", () => {
     const run = () => interpret(graph, [tensor([7, 1]).toData(), tensor([2, 0]).toData()]);
     expect(run).toThrow(TensorError);
     expect(run).toThrow(
-      /interpret 'intdiv': node 'quot' \(div of i64\[2\], i64\[2\]\) failed: .*division by zero/,
+      /interpret 'intdiv': div \(node 'quot'\) of \(a=a: i64\[2\], b=b: i64\[2\]\) -> i64\[2\] failed: .*division by zero/,
     );
+    // The kernel's own error is kept as the cause, not just its text.
+    let caught: Error | undefined;
+    try {
+      run();
+    } catch (e) {
+      caught = e as Error;
+    }
+    expect(caught!.cause).toBeInstanceOf(TensorError);
+    expect((caught!.cause as Error).message).toMatch(/^div: integer division by zero/);
   });
 });
 

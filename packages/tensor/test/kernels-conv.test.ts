@@ -2,7 +2,7 @@ import { TensorData } from "@aotjs/ir";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { runKernel } from "../src/kernels/run.js";
-import { dot, expectClose, numel, uniformTensor } from "./kernels-support.js";
+import { dot, expectClose, numel, uniformTensor } from "./support-kernels.js";
 
 const asF64 = (t: TensorData) =>
   new TensorData("float64", t.shape, Float64Array.from(t.data as Float32Array));

@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { creationKernels } from "../src/kernels/creation.js";
 import { runKernel } from "../src/kernels/run.js";
-import { b8, expectTensor, f32, f64, i32, i64 } from "./kernels-support.js";
+import { b8, expectTensor, f32, f64, i32, i64 } from "./support-kernels.js";
 
 type CreationOp = keyof typeof creationKernels;
 interface Case {

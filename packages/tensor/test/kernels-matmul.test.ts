@@ -1,7 +1,7 @@
 import { TensorData } from "@aotjs/ir";
 import { describe, expect, it } from "vitest";
 import { runKernel } from "../src/kernels/run.js";
-import { expectClose, numel, rng, uniformTensor } from "./kernels-support.js";
+import { expectClose, numel, rng, uniformTensor } from "./support-kernels.js";
 
 /**
  * Oracle: the textbook triple loop in float64, with numpy-style batch broadcasting written out

@@ -16,7 +16,7 @@ import {
   ravel,
   rng,
   unravel,
-} from "./kernels-support.js";
+} from "./support-kernels.js";
 
 type BinaryOp =
   | "add"

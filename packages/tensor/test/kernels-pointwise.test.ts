@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { pointwiseKernels } from "../src/kernels/pointwise.js";
 import { runKernel } from "../src/kernels/run.js";
-import { b8, expectTensor, f32, f64, i32, i64 } from "./kernels-support.js";
+import { b8, expectTensor, f32, f64, i32, i64 } from "./support-kernels.js";
 
 type PointwiseOp = keyof typeof pointwiseKernels;
 interface Case {

@@ -2,7 +2,7 @@ import { TensorData } from "@aotjs/ir";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { runKernel } from "../src/kernels/run.js";
-import { dot, expectClose, numel, rng, uniformTensor } from "./kernels-support.js";
+import { dot, expectClose, numel, rng, uniformTensor } from "./support-kernels.js";
 
 /** Distinct values (a shuffled 0.01-spaced ramp), so each window's argmax survives a small nudge. */
 function distinctTensor(shape: number[], seed: number): TensorData {

@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest";
 import { compositeKernels } from "../src/kernels/composite.js";
 import { planReduction, reductionKernels } from "../src/kernels/reduction.js";
 import { runKernel } from "../src/kernels/run.js";
-import { expectTensor, f32, f64, i32, i64, numel, randInt, ravel, rng, unravel } from "./kernels-support.js";
+import { expectTensor, f32, f64, i32, i64, numel, randInt, ravel, rng, unravel } from "./support-kernels.js";
 
 type ReductionOp = keyof typeof reductionKernels;
 interface Case {

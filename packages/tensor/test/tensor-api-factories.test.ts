@@ -22,7 +22,7 @@ import {
   zeros,
   zerosLike,
 } from "../src/index.js";
-import { expectClose, flat } from "./tensor-support.js";
+import { expectClose, flat } from "./support-tensor.js";
 
 describe("tensor(): dtype inference and typed arrays", () => {
   // Oracle: torch.tensor's inference (bool -> bool, integral -> int64, else float32).

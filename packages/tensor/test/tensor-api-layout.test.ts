@@ -19,7 +19,7 @@ import {
   tensor,
   zeros,
 } from "../src/index.js";
-import { expectClose, flat } from "./tensor-support.js";
+import { expectClose, flat } from "./support-tensor.js";
 
 const x234 = arange(24).reshape([2, 3, 4]);
 /** x234's value at [i, j, k]: its values are the row-major indices. */

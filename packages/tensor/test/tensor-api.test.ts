@@ -3,7 +3,7 @@
 // handling, promotion, dim normalization and the composites built from several ops.
 import { describe, expect, it } from "vitest";
 import { arange, type Nested, type Tensor, TensorError, tensor, where } from "../src/index.js";
-import { expectClose, flat } from "./tensor-support.js";
+import { expectClose, flat } from "./support-tensor.js";
 
 describe("elementwise arithmetic with scalars and broadcasting", () => {
   // Oracle: hand-computed values.

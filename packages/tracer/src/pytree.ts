@@ -1,3 +1,4 @@
+import { AotjsError } from "@aotjs/ir";
 import { Tensor } from "@aotjs/tensor";
 
 /**
@@ -22,7 +23,7 @@ export type TreeSpec =
   | { readonly kind: "object"; readonly keys: readonly string[]; readonly children: readonly TreeSpec[] }
   | { readonly kind: "value"; readonly value: number | string | boolean | null | undefined };
 
-export class PyTreeError extends Error {
+export class PyTreeError extends AotjsError {
   override name = "PyTreeError";
 }
 

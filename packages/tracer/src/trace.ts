@@ -1,4 +1,16 @@
-import { type Graph, GraphBuilder, isValidName, type TensorData, type Value } from "@aotjs/ir";
+import {
+  AotjsError,
+  formatMeta,
+  type Graph,
+  GraphBuilder,
+  type InputRole,
+  isValidName,
+  messageOf,
+  type OutputRole,
+  type TensorData,
+  type Value,
+  warnOnce,
+} from "@aotjs/ir";
 import {
   type DispatchHandler,
   defaultGenerator,
@@ -7,9 +19,9 @@ import {
   Tensor,
   withMode,
 } from "@aotjs/tensor";
-import { flatten, type TreeSpec } from "./pytree.js";
+import { flatten, type TreeSpec, unflatten } from "./pytree.js";
 
-export class TraceError extends Error {
+export class TraceError extends AotjsError {
   override name = "TraceError";
 }
 
@@ -19,6 +31,12 @@ export interface TraceOptions {
   /** Names for the tensor inputs, in flattened order. Defaults to `arg_1`, `arg_2`, ... */
   readonly inputNames?: readonly string[];
   /**
+   * Roles of the tensor inputs, in flattened order (see `InputRole` in `@aotjs/ir`). Defaults to
+   * user input 0, 1, ...: their flattened positions. The RNG inputs and captured constants the
+   * trace adds get their own roles.
+   */
+  readonly inputRoles?: readonly InputRole[];
+  /**
    * Make the default generator's state graph inputs (`rng_seed`, `rng_offset`, int64 scalars)
    * instead of constants, so each run of the graph draws fresh numbers, as eager code would.
    * The generator is left where it was before tracing; `TraceResult.rng` says how far one run
@@ -27,7 +45,11 @@ export interface TraceOptions {
   readonly functionalizeRng?: boolean;
 }
 
-/** The RNG inputs a functionalized graph takes (named `rng_seed`/`rng_offset` unless taken) and what one run consumes. */
+/**
+ * What one run of a functionalized graph consumes from the default generator, and (for people)
+ * the names of its RNG inputs, `rng_seed`/`rng_offset` unless taken. The inputs are found by
+ * their roles, `rng_seed` and `rng_offset`.
+ */
 export interface RngInputs {
   readonly seed: string;
   readonly offset: string;
@@ -38,13 +60,13 @@ export interface TraceResult {
   readonly graph: Graph;
   /** Structure of the arguments; the graph's first inputs are its leaves, in order. */
   readonly inputSpec: TreeSpec;
-  /** Structure of the result; the graph's first outputs are its leaves, in order. */
+  /** Structure of the result; the graph's user outputs are its leaves (user output k is leaf k). */
   readonly outputSpec: TreeSpec;
   /**
    * Tensors the function captured from outside its arguments that are not one repeated value.
-   * They are the graph's trailing inputs, in this order; callers pass these values. (A captured
-   * tensor whose elements are all equal is embedded as a `full` node instead, so nothing large is
-   * ever copied into the graph.)
+   * They are graph inputs after the arguments, with roles `constant` 0, 1, ... in this order;
+   * callers pass these values. (A captured tensor whose elements are all equal is embedded as a
+   * `full` node instead, so nothing large is ever copied into the graph.)
    */
   readonly constants: readonly { readonly name: string; readonly value: TensorData }[];
   /** With `functionalizeRng`, when the function draws random numbers: how many counters one run consumes. */
@@ -93,8 +115,8 @@ class TracingMode implements DispatchHandler {
     if (this.rngStart === undefined || !state || state.generator !== defaultGenerator) return undefined;
     const b = this.builder;
     this.#rngInputs ??= {
-      seed: b.input(b.freshName("rng_seed"), { shape: [], dtype: "int64" }),
-      offset: b.input(b.freshName("rng_offset"), { shape: [], dtype: "int64" }),
+      seed: b.input(b.freshName("rng_seed"), { shape: [], dtype: "int64" }, { kind: "rng_seed" }),
+      offset: b.input(b.freshName("rng_offset"), { shape: [], dtype: "int64" }, { kind: "rng_offset" }),
     };
     if (state.role === "seed") return this.#rngInputs.seed;
     const delta = b.op("full", [], { shape: [], value: state.value - this.rngStart, dtype: "int64" });
@@ -107,7 +129,7 @@ class TracingMode implements DispatchHandler {
     const data = t.dataOrUndefined;
     if (!data) {
       throw new TraceError(
-        `${use}: a fake tensor ${t.shape.length ? `[${t.shape}]` : "[]"} that does not belong to this trace (was it created by another trace?)`,
+        `${use}: a fake tensor ${formatMeta(t)} that does not belong to this trace (was it created by another trace?)`,
       );
     }
     let value: Value;
@@ -122,9 +144,17 @@ class TracingMode implements DispatchHandler {
         "_constant",
       );
     } else {
-      const name = this.builder.freshName(`_tensor_constant_${this.constants.length}`);
-      value = this.builder.input(name, data.meta);
+      const index = this.constants.length;
+      const name = this.builder.freshName(`_tensor_constant_${index}`);
+      value = this.builder.input(name, data.meta, { kind: "constant", index });
       this.constants.push({ name, value: data });
+    }
+    if (!rng && t.requiresGrad) {
+      // PyTorch's AOT Autograd lifts it as a constant too, silently: w.grad then stays null.
+      warnOnce(
+        `a tensor that requires grad (${formatMeta(t)}, read by ${use}) is not an argument of the traced ` +
+          "function, so it is captured as a constant and gets no gradient: pass it as an argument or use aotModule",
+      );
     }
     this.#captured.set(t, value);
     return value;
@@ -141,7 +171,7 @@ class TracingMode implements DispatchHandler {
   mutate(target: Tensor, value: Tensor): void {
     if (!this.values.has(target)) {
       throw new TraceError(
-        `in-place update of a tensor the traced function captured from outside its arguments ([${target.shape}] ${target.dtype}); ` +
+        `in-place update of a tensor the traced function captured from outside its arguments (${formatMeta(target)}); ` +
           "pass it as an argument (modules: through functionalCall) so the update can be returned",
       );
     }
@@ -156,7 +186,8 @@ class TracingMode implements DispatchHandler {
 /**
  * Trace `fn` on `inputs` (pytrees of tensors and plain values) into a graph. Tensor leaves become
  * graph inputs (fake copies: example values are never read), and the flattened result becomes the
- * outputs, followed by the new value of every input the function updated in place.
+ * outputs (user outputs), followed by the new value of every input the function updated in place
+ * (mutation outputs).
  */
 export function trace(
   fn: (...args: any[]) => unknown,
@@ -176,18 +207,23 @@ export function trace(
       `trace '${name}': ${names.length} input names given for ${leaves.length} tensor inputs`,
     );
   }
+  const roles = options.inputRoles;
+  if (roles !== undefined && roles.length !== leaves.length) {
+    throw new TraceError(
+      `trace '${name}': ${roles.length} input roles given for ${leaves.length} tensor inputs`,
+    );
+  }
   const b = new GraphBuilder(name);
   const rngStart = options.functionalizeRng ? defaultGenerator.offset : undefined;
   const mode = new TracingMode(b, rngStart);
   const fakes = leaves.map((t, i) => {
     const fake = Tensor.fake(t.meta);
     if (t.requiresGrad) fake.requiresGrad = true;
-    mode.values.set(fake, b.input(names[i]!, t.meta));
+    mode.values.set(fake, b.input(names[i]!, t.meta, roles?.[i] ?? { kind: "user_input", index: i }));
     return fake;
   });
   const inputValues = fakes.map((f) => mode.values.get(f)!);
-  let next = 0;
-  const args = rebuild(inputSpec, () => fakes[next++]!) as unknown[];
+  const args = unflatten(inputSpec, fakes) as unknown[];
 
   let result: unknown;
   let consumed = 0;
@@ -195,7 +231,7 @@ export function trace(
     result = withMode(mode, () => fn(...args));
   } catch (e) {
     if (e instanceof TraceError) throw e;
-    throw new TraceError(`while tracing '${name}': ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    throw new TraceError(`while tracing '${name}': ${messageOf(e)}`, { cause: e });
   } finally {
     if (rngStart !== undefined) {
       consumed = defaultGenerator.offset - rngStart;
@@ -212,10 +248,13 @@ export function trace(
   const mutated = fakes
     .map((f, i) => [i, mode.values.get(f)!] as const)
     .filter(([i, v]) => v !== inputValues[i]);
-  b.output([...outputs, ...mutated.map(([, v]) => v)]);
-  mutated.forEach(([i], k) => {
-    b.mutation(inputValues[i]!, outputs.length + k);
-  });
+  b.output(
+    [...outputs, ...mutated.map(([, v]) => v)],
+    [
+      ...outputs.map((_, index): OutputRole => ({ kind: "user_output", index })),
+      ...mutated.map(([input]): OutputRole => ({ kind: "mutation", input })),
+    ],
+  );
   return {
     graph: b.build(),
     inputSpec,
@@ -223,20 +262,6 @@ export function trace(
     constants: mode.constants,
     ...(mode.rngInputNames ? { rng: { ...mode.rngInputNames, consumed } } : {}),
   };
-}
-
-/** Rebuild a tree from a spec, taking leaves from `leaf()` in order. */
-function rebuild(spec: TreeSpec, leaf: () => Tensor): unknown {
-  switch (spec.kind) {
-    case "leaf":
-      return leaf();
-    case "array":
-      return spec.children.map((c) => rebuild(c, leaf));
-    case "object":
-      return Object.fromEntries(spec.keys.map((k, i) => [k, rebuild(spec.children[i]!, leaf)]));
-    case "value":
-      return spec.value;
-  }
 }
 
 /**

@@ -1,4 +1,5 @@
-import { interpret, kernels, manualSeed, randn, Tensor, tensor, zeros } from "@aotjs/tensor";
+import { setWarningHandler, TensorData } from "@aotjs/ir";
+import { interpret, kernels, manualSeed, ones, randn, Tensor, tensor, zeros } from "@aotjs/tensor";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeFx, TraceError, trace } from "../src/index.js";
 
@@ -76,6 +77,12 @@ describe("makeFx", () => {
   });
 });
 
+/** Trace `fn`, then run the graph with its captured constants: what the graph computes, bit for bit. */
+const runTraced = (fn: (x: Tensor) => Tensor, x: Tensor): TensorData => {
+  const r = trace(fn, [x]);
+  return interpret(r.graph, [x.toData(), ...r.constants.map((c) => c.value)])[0]!;
+};
+
 describe("captured constants", () => {
   it("embeds a captured tensor of one repeated value as a full node, copying nothing", () => {
     const big = zeros([1024, 1024]).add(3);
@@ -99,6 +106,50 @@ describe("captured constants", () => {
     const x = randn([3, 2]);
     const [out] = interpret(r.graph, [x.toData(), ...r.constants.map((c) => c.value)]);
     close(new Tensor(out!), x.matmul(w));
+  });
+
+  // Oracle: PyTorch, where a parameter captured by a compiled function silently gets no gradient;
+  // here it is captured the same way, with a warning naming the tensor and what to do instead.
+  it("warns once about a captured tensor that requires grad, naming its meta and its reader", () => {
+    const warnings: string[] = [];
+    const previous = setWarningHandler((m) => warnings.push(m));
+    try {
+      const w = randn([2, 2], { requiresGrad: true });
+      trace((x: Tensor) => x.matmul(w), [randn([3, 2])]);
+      trace((x: Tensor) => x.matmul(w), [randn([3, 2])]);
+      trace((x: Tensor) => x.matmul(randn([2, 2])), [randn([3, 2])]); // no grad: no warning
+      expect(warnings).toEqual([
+        "a tensor that requires grad (f32[2,2], read by matmul input 1) is not an argument of the traced function, " +
+          "so it is captured as a constant and gets no gradient: pass it as an argument or use aotModule",
+      ]);
+    } finally {
+      setWarningHandler(previous);
+    }
+  });
+
+  it("an int64 constant beyond 2^53 is not rounded by embedding it as a full node", () => {
+    const v = 2n ** 60n + 1n;
+    const big = new Tensor(new TensorData("int64", [2], BigInt64Array.of(v, v)));
+    const x = new Tensor(new TensorData("int64", [2], BigInt64Array.of(0n, 1n)));
+    expect(Array.from(runTraced((a) => a.add(big), x).data as BigInt64Array)).toEqual([v, v + 1n]);
+  });
+
+  it("0 and -0 are different values: [0, -0] is not embedded as full(0)", () => {
+    const signed = tensor([0, -0], { dtype: "float32" });
+    const out = runTraced((a) => a.div(signed), ones([2]));
+    expect(Array.from(out.data as Float32Array)).toEqual([
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+    ]);
+  });
+
+  it("an all -0 or all NaN constant still becomes one full node, keeping its value", () => {
+    const r = trace((a: Tensor) => a.add(tensor([-0, -0], { dtype: "float32" })), [ones([2])]);
+    expect(r.constants).toHaveLength(0);
+    const nan = runTraced((a) => a.add(tensor([Number.NaN, Number.NaN])), ones([2]));
+    expect(Array.from(nan.data as Float32Array).every(Number.isNaN)).toBe(true);
+    const negZero = runTraced((a) => tensor([-0, -0], { dtype: "float32" }).div(a), ones([2]));
+    expect(Array.from(negZero.data as Float32Array).every((v) => Object.is(v, -0))).toBe(true);
   });
 });
 
@@ -153,5 +204,52 @@ describe("random ops", () => {
     const expected = randn([4]);
     const [out] = interpret(g, [zeros([4]).toData()]);
     close(new Tensor(out!), expected);
+  });
+});
+
+describe("roles", () => {
+  // Oracle: the roles written out by hand from what each input and output is.
+  it("arguments are user inputs by flattened position; RNG inputs, constants and updates get their roles", () => {
+    const w = tensor([[1, 2, 3]], { dtype: "float32" });
+    const f = (p: { a: Tensor; b: Tensor }, x: Tensor) => {
+      p.b.add_(1);
+      return [x.matmul(w).add(randn([2, 3])), p.a.sum()];
+    };
+    const r = trace(f, [{ a: randn([2]), b: randn([2]) }, randn([2, 1])], { functionalizeRng: true });
+    expect(r.graph.signature).toEqual({
+      inputs: [
+        { kind: "user_input", index: 0 },
+        { kind: "user_input", index: 1 },
+        { kind: "user_input", index: 2 },
+        { kind: "constant", index: 0 },
+        { kind: "rng_seed" },
+        { kind: "rng_offset" },
+      ],
+      outputs: [
+        { kind: "user_output", index: 0 },
+        { kind: "user_output", index: 1 },
+        { kind: "mutation", input: 1 },
+      ],
+    });
+    expect(r.constants.map((c) => c.name)).toEqual(["_tensor_constant_0"]);
+    r.graph.lint();
+  });
+
+  it("inputRoles names what each argument is; a parameter called tangents stays a parameter", () => {
+    const r = trace((tangents: Tensor, x: Tensor) => x.mul(tangents), [randn([3]), randn([3])], {
+      inputNames: ["tangents", "x"],
+      inputRoles: [
+        { kind: "parameter", path: "tangents" },
+        { kind: "user_input", index: 0 },
+      ],
+    });
+    expect(r.graph.signature.inputs).toEqual([
+      { kind: "parameter", path: "tangents" },
+      { kind: "user_input", index: 0 },
+    ]);
+    expect(r.graph.code).toContain("tangents: f32[3] /* parameter tangents */");
+    expect(() => trace((x: Tensor) => x, [randn([3])], { inputRoles: [] })).toThrow(
+      "trace 'traced': 0 input roles given for 1 tensor inputs",
+    );
   });
 });

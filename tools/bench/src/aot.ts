@@ -10,11 +10,12 @@
 //    eagerly: with no grad (the inference graph) and with a forward+backward step.
 import "@aotjs/autograd";
 import { aotFunction, aotModule, inputNameOf, nop } from "@aotjs/aot";
-import { decompose, jointGraphInfo, noGrad } from "@aotjs/autograd";
+import { noGrad } from "@aotjs/autograd";
 import { cse, dce, type Graph, opNames } from "@aotjs/ir";
 import { functionalCall, resnet18 } from "@aotjs/nn";
 import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { manualSeed, randn, type Tensor } from "@aotjs/tensor";
+import { decompose, jointGraphInfo } from "@aotjs/transforms";
 import { medianMs, table } from "./measure.js";
 
 const RUNS = 5;

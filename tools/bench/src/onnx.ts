@@ -121,7 +121,7 @@ export async function ortMatmul(n: number): Promise<{ ms: number; gflops: number
       Float32Array.from({ length: n * n }, () => Math.random() - 0.5),
     );
   const inputs = [data(), data()];
-  const ms = await medianMs(() => exe.run(inputs), { runs: 9, warmup: 3 });
+  const ms = await medianMs(() => exe.run(inputs), { runs: 21, warmup: 3 });
   await exe.dispose?.();
   return { ms, gflops: (2 * n ** 3) / ms / 1e6 };
 }
@@ -139,8 +139,9 @@ async function rawOrtStep(
     await onnxCompiler()(backward!, backward!.inputMetas),
   ] as Executable[];
   const state = new Map(model.namedParameters().map(([n, p]) => [`net.${n}`, p]));
+  const data = [x, y];
   const inputs = signature.inputs.map((i) =>
-    (i.target ? state.get(i.target)! : i.name === "input_1" ? x : y).toData(),
+    (i.target ? state.get(i.target)! : data[signature.userInputs.indexOf(i.name)]!).toData(),
   );
   const one = new TensorData("float32", [], Float32Array.of(1));
   return {

@@ -3,7 +3,6 @@
 // partitioner on the aten graphs; see packages/partitioner/README.md), and the time to partition
 // resnet18's joint graph.
 import "@aotjs/autograd";
-import { jointGraphInfo } from "@aotjs/autograd";
 import type { TensorMeta } from "@aotjs/ir";
 import { functionalCall, resnet18 } from "@aotjs/nn";
 import { partitionCases as cases } from "@aotjs/op-samples";
@@ -15,6 +14,7 @@ import {
   partitionReport,
 } from "@aotjs/partitioner";
 import type { Tensor } from "@aotjs/tensor";
+import { jointGraphInfo } from "@aotjs/transforms";
 import { medianMs, table } from "./measure.js";
 
 const f32 = (...shape: number[]): TensorMeta => ({ shape, dtype: "float32" });

@@ -2,13 +2,7 @@
 // partitioned backward graphs, compiled by the backend under test and compared with the reference
 // interpreter. Backend-agnostic: it takes any `Compiler` (one that returns an Executable, or a
 // Graph for the interpreter).
-import {
-  type DecompositionTable,
-  decompose,
-  derivativeRules,
-  jointGraphInfo,
-  notDifferentiable,
-} from "@aotjs/autograd";
+import { derivativeRules, notDifferentiable } from "@aotjs/autograd";
 import {
   type Compiler,
   checkNode,
@@ -16,6 +10,7 @@ import {
   dce,
   type Graph,
   GraphBuilder,
+  IRError,
   isExecutable,
   isFloating,
   type OpName,
@@ -35,6 +30,7 @@ import {
 } from "@aotjs/op-samples";
 import { defaultPartition, type PartitionResult } from "@aotjs/partitioner";
 import { dispatch, interpret, type Tensor } from "@aotjs/tensor";
+import { type DecompositionTable, decompose, jointGraphInfo } from "@aotjs/transforms";
 import { compareTensors } from "./compare.js";
 
 export interface GraphCheckOptions {
@@ -191,11 +187,22 @@ function backwardGraphs(
   if (info.numTangents === 0) return undefined;
   const joint = cse(dce(info.graph));
   const parts = (options.partition ?? defaultPartition)(joint, { numForwardOutputs: info.numForwardOutputs });
-  const forwardInputs = [...inputs, ...info.constants.map((c) => c.value)];
+  // Each graph's inputs by their roles: the sample's tensors, captured constants, saved values, tangents.
+  const forwardInputs = parts.forward.signature.inputs.map((role, i) => {
+    if (role.kind === "user_input") return inputs[role.index]!;
+    if (role.kind === "constant") return info.constants[role.index]!.value;
+    throw new IRError(`conformance: ${op} forward input ${i} is a ${role.kind}, which no sample provides`);
+  });
   const fwOut = interpret(parts.forward, forwardInputs);
-  const saved = fwOut.slice(info.numForwardOutputs);
-  const tangentMetas = joint.inputs.filter((v) => v.name.startsWith("tangents")).map((v) => v.meta);
-  const backwardInputs = [...saved, ...tangentsFor(tangentMetas, seedOf(op + sample.name))];
+  const bwRoles = parts.backward.signature.inputs;
+  const tangents = tangentsFor(
+    parts.backward.inputs.filter((_, i) => bwRoles[i]!.kind === "tangent").map((v) => v.meta),
+    seedOf(op + sample.name),
+  );
+  let nextTangent = 0;
+  const backwardInputs = bwRoles.map((role) =>
+    role.kind === "saved" ? fwOut[role.forwardOutput]! : tangents[nextTangent++]!,
+  );
   return { parts, forwardInputs, fwOut, backwardInputs };
 }
 

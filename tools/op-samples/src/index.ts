@@ -3,4 +3,4 @@
 export * from "./cases.js";
 export * from "./generators.js";
 export { MiB, type PartitionCase, partitionCases } from "./partition-cases.js";
-export { makeSamples, type OpSample, type SampleTable } from "./samples.js";
+export { makeSamples, type OpSample, type SampleTable, sampleSeed } from "./samples.js";

@@ -12,6 +12,7 @@ import {
   positive,
   quarterGrid,
   rng,
+  sampleSeed,
 } from "../src/index.js";
 
 const table = makeSamples();
@@ -45,6 +46,17 @@ test("the same seed gives the same table; another seed other values", () => {
     );
   expect(flat()).toEqual(flat(20240601));
   expect(flat(7)).not.toEqual(flat());
+});
+
+test("each op draws from its own stream: ops with the same recipe get different values", () => {
+  // sin and cos (and lt and le) build their samples with the same generators and shapes, so only
+  // their seeds, which mix in the op name, can make them differ.
+  const inputsOf = (op: OpName) => samplesOf(op).flatMap((s) => s.inputs.map(values));
+  expect(inputsOf("sin")).not.toEqual(inputsOf("cos"));
+  expect(inputsOf("lt")).not.toEqual(inputsOf("le"));
+  expect(sampleSeed(20240601, "sin")).not.toBe(sampleSeed(20240601, "cos"));
+  expect(sampleSeed(7, "sin")).not.toBe(sampleSeed(20240601, "sin"));
+  expect(new Set(opNames.map((op) => sampleSeed(20240601, op))).size).toBe(opNames.length);
 });
 
 test("generators: away from 0, positive, distinct, grids that never tie, indices in range", () => {

@@ -1,10 +1,11 @@
+import type { ConvOpName, MatmulOpName } from "@aotjs/ir";
 import { type ConvAttrs, convGeometry, symmetricPads } from "./conv-geometry.js";
 import { chooseInputGrad, inputGradConv, inputGradConvTranspose } from "./conv-input-grad.js";
 import { chooseWeightGrad, weightGradConv, weightGradGemm } from "./conv-weight-grad.js";
 import { conv64, convBackwardInput64, convBackwardWeight64, type Windows } from "./float64.js";
 import type { LoweringsFor } from "./types.js";
 
-type ConvOp = "matmul" | "conv2d" | "conv2dBackwardInput" | "conv2dBackwardWeight";
+type ConvOp = MatmulOpName | ConvOpName;
 
 /** A conv's windows over x [N, C, H, W] (symmetric padding) with weight [O, C/G, kh, kw] and output [.., oh, ow]. */
 const convWindows = (

@@ -4,6 +4,7 @@ import {
   dtypeInfo,
   isFloating,
   isIntegral,
+  type TernaryOpName,
   type UnaryOpName,
 } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
@@ -12,7 +13,7 @@ import { CAST_TO, type LoweringsFor } from "./types.js";
 
 type UnaryOp = UnaryOpName | "cast";
 
-type BinaryOp = BinaryOpName | "where";
+type BinaryOp = BinaryOpName | TernaryOpName;
 
 /** A one-to-one ONNX op. */
 const direct =

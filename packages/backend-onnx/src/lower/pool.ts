@@ -1,10 +1,10 @@
-import { type DType, isFloating, type OpAttrs } from "@aotjs/ir";
+import { type DType, isFloating, type OpAttrs, type PoolOpName } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
 import { avgPool64, avgPoolBackward64, type Windows } from "./float64.js";
 import { chooseMaxPoolGrad, maxPoolGradMasks } from "./maxpool-grad.js";
 import { CAST_TO, type LoweringsFor } from "./types.js";
 
-type PoolOp = "maxPool2d" | "maxPool2dBackward" | "avgPool2d" | "avgPool2dBackward";
+type PoolOp = PoolOpName;
 
 /**
  * Pools are lowered without ONNX's ceil_mode: runtimes have disagreed on ceil-mode windows that

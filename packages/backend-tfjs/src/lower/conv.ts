@@ -1,3 +1,4 @@
+import type { ConvOpName } from "@aotjs/ir";
 import * as tf from "@tensorflow/tfjs-core";
 import type { KernelFn, LowerContext, LoweringsFor } from "./types.js";
 import { stridedSlice } from "./util.js";
@@ -9,7 +10,7 @@ import { stridedSlice } from "./util.js";
  * Conv2D refuses strides and dilations both above 1) becomes an explicitly zero-dilated filter.
  */
 
-type ConvOp = "conv2d" | "conv2dBackwardInput" | "conv2dBackwardWeight";
+type ConvOp = ConvOpName;
 type Pair = [number, number];
 type Pads = [[number, number], [number, number], [number, number], [number, number]];
 

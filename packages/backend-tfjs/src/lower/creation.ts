@@ -1,6 +1,7 @@
 import { type CreationOpName, numel } from "@aotjs/ir";
 import * as tf from "@tensorflow/tfjs-core";
 import { fitsInt32, tfDType } from "../dtypes.js";
+import { TfjsBackendError } from "../errors.js";
 import { bernoulliMask, uniformFloat32 } from "../random.js";
 import type { HostKernel, KernelFn, LowerContext, LoweringsFor } from "./types.js";
 
@@ -57,10 +58,10 @@ function checkCounters(op: string, seed: number, offset: number, n: number): voi
     ["offset", offset],
   ] as const) {
     if (!(Number.isSafeInteger(v) && v >= 0))
-      throw new Error(`${op}: ${what} must be in [0, 2^53), got ${v}`);
+      throw new TfjsBackendError(`${op}: ${what} must be in [0, 2^53), got ${v}`);
   }
   if (n > 0 && offset + n > TWO53) {
-    throw new Error(
+    throw new TfjsBackendError(
       `${op}: counters offset ${offset} .. offset + ${n - 1} pass 2^53, the largest the generator takes exactly`,
     );
   }

@@ -1,6 +1,7 @@
 import { type LayoutOpName, numel } from "@aotjs/ir";
 import * as tf from "@tensorflow/tfjs-core";
 import { fitsInt32 } from "../dtypes.js";
+import { TfjsBackendError } from "../errors.js";
 import type { KernelFn, LowerContext, LoweringsFor } from "./types.js";
 import { broadcast, sameShape, stridedSlice, toBool, viaInt32 } from "./util.js";
 
@@ -87,7 +88,7 @@ function flatIndex(ctx: LowerContext<"gather" | "scatterAdd">) {
       const values = index.dataSync();
       const e = values.findIndex((k) => !(k >= 0 && k < size));
       const at = indexShape.map((d, i) => Math.floor(e / stridesOf(indexShape)[i]!) % d).join(",");
-      throw new Error(
+      throw new TfjsBackendError(
         `${op}: index ${values[e]} at position [${at}] is out of range for dim ${dim} of x [${xShape}] ` +
           `(valid: 0 to ${size - 1})`,
       );

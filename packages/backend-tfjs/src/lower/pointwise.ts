@@ -1,6 +1,7 @@
 import { formatMeta, isFloating, type PointwiseOpName } from "@aotjs/ir";
 import * as tf from "@tensorflow/tfjs-core";
 import { tfDType } from "../dtypes.js";
+import { TfjsBackendError } from "../errors.js";
 import type { KernelFn, LowerContext, LoweringsFor } from "./types.js";
 import { broadcast, isFloat, select, toBool } from "./util.js";
 
@@ -68,11 +69,11 @@ function hostInt(ctx: LowerContext<"mul" | "div" | "pow">, f: (a: number, b: num
 }
 
 function divByZero(a: number): never {
-  throw new Error(`integer division by zero (${a} / 0)`);
+  throw new TfjsBackendError(`integer division by zero (${a} / 0)`);
 }
 
 function powInt(base: number, exp: number): number {
-  if (exp < 0) throw new Error(`integer pow with a negative exponent (${base} ** ${exp})`);
+  if (exp < 0) throw new TfjsBackendError(`integer pow with a negative exponent (${base} ** ${exp})`);
   let result = 1;
   while (exp > 0) {
     if (exp & 1) result = Math.imul(result, base);
@@ -134,7 +135,7 @@ function floatToInt(ctx: LowerContext<"cast">): KernelFn {
         target === "int64"
           ? "int64 runs as int32 on TensorFlow.js, so values must fit int32"
           : "NaN, infinities and values outside int32 have no int32 value";
-      throw new Error(
+      throw new TfjsBackendError(
         `cannot convert ${values[i]} (element ${i} of ${formatMeta(ctx.inputs[0]!)}) to ${target}: ${why}`,
       );
     }

@@ -1,3 +1,4 @@
+import type { PoolOpName } from "@aotjs/ir";
 import * as tf from "@tensorflow/tfjs-core";
 import type { KernelFn, LowerContext, LoweringsFor } from "./types.js";
 import { isFloat, select, stridedSlice } from "./util.js";
@@ -12,7 +13,7 @@ import { isFloat, select, stridedSlice } from "./util.js";
  * so cpu and wasm run the same code. The cost is one pass per tap, fine for pool windows (3x3: 9).
  */
 
-type PoolOp = "maxPool2d" | "maxPool2dBackward" | "avgPool2d" | "avgPool2dBackward";
+type PoolOp = PoolOpName;
 
 interface Geometry {
   readonly n: number;

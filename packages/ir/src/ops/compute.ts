@@ -1,6 +1,13 @@
 import { attr } from "../attrs.js";
 import { formatMeta, type TensorMeta } from "../tensor-data.js";
-import { broadcastShapes, defineOp, fail, requireKind, requireRank, requireSameDType } from "./define.js";
+import {
+  broadcastShapes,
+  defineCompute,
+  fail,
+  requireKind,
+  requireRank,
+  requireSameDType,
+} from "./define.js";
 
 const fmt = (s: readonly number[]) => `[${s.join(",")}]`;
 const pair = (d: number, min: number) => attr.ints({ length: 2, min, default: [d, d] });
@@ -87,8 +94,9 @@ function requireShape(m: TensorMeta, input: string, shape: readonly number[], wh
 }
 
 export const computeOps = {
-  matmul: defineOp({
+  matmul: defineCompute({
     category: "compute-heavy",
+    kind: "matmul",
     inputs: ["a", "b"],
     attrs: {},
     infer: ([a, b]) => {
@@ -107,8 +115,9 @@ export const computeOps = {
     },
     doc: "batched matrix product [..., m, k] @ [..., k, n]; batch dims broadcast",
   }),
-  conv2d: defineOp({
+  conv2d: defineCompute({
     category: "compute-heavy",
+    kind: "conv",
     inputs: ["x", "weight"],
     attrs: convAttrs,
     infer: ([x, w], a) => {
@@ -120,8 +129,9 @@ export const computeOps = {
     },
     doc: "2-D cross-correlation, NCHW input, OIHW weight (no bias: add it after)",
   }),
-  conv2dBackwardInput: defineOp({
+  conv2dBackwardInput: defineCompute({
     category: "compute-heavy",
+    kind: "conv",
     inputs: ["gradOutput", "weight"],
     attrs: { ...convAttrs, inputShape: attr.ints({ length: 4, min: 0 }) },
     infer: ([g, w], a) => {
@@ -138,8 +148,9 @@ export const computeOps = {
     },
     doc: "gradient of conv2d with respect to its input (a transposed convolution)",
   }),
-  conv2dBackwardWeight: defineOp({
+  conv2dBackwardWeight: defineCompute({
     category: "compute-heavy",
+    kind: "conv",
     inputs: ["gradOutput", "x"],
     attrs: { ...convAttrs, weightShape: attr.ints({ length: 4, min: 1 }) },
     infer: ([g, x], a) => {
@@ -156,8 +167,9 @@ export const computeOps = {
     },
     doc: "gradient of conv2d with respect to its weight",
   }),
-  maxPool2d: defineOp({
+  maxPool2d: defineCompute({
     category: "compute-heavy",
+    kind: "pool",
     inputs: ["x"],
     attrs: { ...poolAttrs, dilation: pair(1, 1) },
     infer: ([x], a) => {
@@ -166,8 +178,9 @@ export const computeOps = {
     },
     doc: "max over windows; padding counts as -infinity",
   }),
-  maxPool2dBackward: defineOp({
+  maxPool2dBackward: defineCompute({
     category: "compute-heavy",
+    kind: "pool",
     inputs: ["gradOutput", "x"],
     attrs: { ...poolAttrs, dilation: pair(1, 1) },
     infer: ([g, x], a) => {
@@ -178,8 +191,9 @@ export const computeOps = {
     },
     doc: "routes each gradient to the maximum of its window in x: the first maximum on ties, the last NaN if any (as PyTorch)",
   }),
-  avgPool2d: defineOp({
+  avgPool2d: defineCompute({
     category: "compute-heavy",
+    kind: "pool",
     inputs: ["x"],
     attrs: { ...poolAttrs, countIncludePad: attr.bool({ default: true }) },
     infer: ([x], a) => {
@@ -190,8 +204,9 @@ export const computeOps = {
       "mean over windows; countIncludePad divides by the window clipped to the padded input (PyTorch's default), " +
       "otherwise by the number of real input elements in it",
   }),
-  avgPool2dBackward: defineOp({
+  avgPool2dBackward: defineCompute({
     category: "compute-heavy",
+    kind: "pool",
     inputs: ["gradOutput"],
     attrs: {
       ...poolAttrs,

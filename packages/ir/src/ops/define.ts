@@ -23,13 +23,64 @@ export interface OpDef<S extends AttrSchema = AttrSchema> {
 
 export const defineOp = <const S extends AttrSchema>(def: OpDef<S>): OpDef<S> => def;
 
+/**
+ * Which pointwise tables hold an op (kernels, rules and lowerings are split this way): `unary` has
+ * one tensor input and no attributes, `binary` two broadcasting inputs of one dtype, `ternary` is
+ * `where`, `cast` has one input and a target dtype.
+ */
+export type PointwiseKind = "unary" | "binary" | "ternary" | "cast";
+/**
+ * The dtypes an op's data inputs take: floating only (the eager layer promotes integers to
+ * float32 first, as torch does), floating and integer, bool only, or any dtype.
+ */
+export type OpDomain = "float" | "numeric" | "bool" | "any";
+
+export const domainKinds: { readonly [D in OpDomain]: readonly DTypeKind[] } = {
+  float: ["float"],
+  numeric: ["float", "int"],
+  bool: ["bool"],
+  any: ["float", "int", "bool"],
+};
+
+/** A pointwise op: its `kind` and `domain` are literal types, so the op-name groups derive from them. */
+export interface PointwiseOpDef<
+  S extends AttrSchema = AttrSchema,
+  K extends PointwiseKind = PointwiseKind,
+  D extends OpDomain = OpDomain,
+> extends OpDef<S> {
+  readonly category: "pointwise";
+  readonly kind: K;
+  readonly domain: D;
+}
+
+export const definePointwise = <
+  const S extends AttrSchema,
+  const K extends PointwiseKind,
+  const D extends OpDomain,
+>(
+  def: PointwiseOpDef<S, K, D>,
+): PointwiseOpDef<S, K, D> => def;
+
+/** Which compute-heavy tables hold an op: matrix products, convolutions, or pooling. */
+export type ComputeKind = "matmul" | "conv" | "pool";
+
+export interface ComputeOpDef<S extends AttrSchema = AttrSchema, K extends ComputeKind = ComputeKind>
+  extends OpDef<S> {
+  readonly category: "compute-heavy";
+  readonly kind: K;
+}
+
+export const defineCompute = <const S extends AttrSchema, const K extends ComputeKind>(
+  def: ComputeOpDef<S, K>,
+): ComputeOpDef<S, K> => def;
+
 // ---- helpers shared by the shape rules ----
 
 export function fail(message: string): never {
   throw new ShapeError(message);
 }
 
-export function requireKind(m: TensorMeta, input: string, ...kinds: DTypeKind[]): void {
+export function requireKind(m: TensorMeta, input: string, ...kinds: readonly DTypeKind[]): void {
   if (!kinds.includes(dtypeInfo[m.dtype].kind)) {
     const want = kinds
       .map((k) => (k === "float" ? "floating" : k === "int" ? "integer" : "bool"))

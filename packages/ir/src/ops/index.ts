@@ -2,6 +2,7 @@ import type { Attrs, AttrsInput } from "../attrs.js";
 import { compositeOps } from "./composite.js";
 import { computeOps } from "./compute.js";
 import { creationOps } from "./creation.js";
+import type { ComputeKind, OpDomain, PointwiseKind } from "./define.js";
 import { layoutOps } from "./layout.js";
 import { pointwiseOps } from "./pointwise.js";
 import { reductionOps } from "./reduction.js";
@@ -35,32 +36,64 @@ export type CreationOpName = keyof typeof creationOps;
 /** Ops with a default decomposition into core ops, kept whole for backends that run them natively. */
 export type CompositeOpName = keyof typeof compositeOps;
 export const compositeOpNames = Object.keys(compositeOps) as CompositeOpName[];
-/** Pointwise ops with one tensor input and no attributes (`cast` has one). */
-export const unaryOpNames = [
-  "neg",
-  "abs",
-  "sign",
-  "exp",
-  "log",
-  "sqrt",
-  "rsqrt",
-  "reciprocal",
-  "sin",
-  "cos",
-  "tanh",
-  "sigmoid",
-  "relu",
-  "erf",
-  "logicalNot",
-] as const satisfies readonly PointwiseOpName[];
-export type UnaryOpName = (typeof unaryOpNames)[number];
-/** Pointwise ops with two broadcasting tensor inputs. */
-export type BinaryOpName = Exclude<PointwiseOpName, UnaryOpName | "where" | "cast">;
+
+type PointwiseOps = typeof pointwiseOps;
+/**
+ * The pointwise ops of one `kind` (and, optionally, one `domain`), read from the catalog entries'
+ * literal types: a new entry lands in exactly the tables of its kind.
+ */
+export type PointwiseOpNameOf<K extends PointwiseKind, D extends OpDomain = OpDomain> = {
+  [N in PointwiseOpName]: PointwiseOps[N]["kind"] extends K
+    ? PointwiseOps[N]["domain"] extends D
+      ? N
+      : never
+    : never;
+}[PointwiseOpName];
+/** Pointwise ops with one tensor input and no attributes (`cast`, which has one, is its own kind). */
+export type UnaryOpName = PointwiseOpNameOf<"unary">;
+/** Pointwise ops with two broadcasting tensor inputs of one dtype. */
+export type BinaryOpName = PointwiseOpNameOf<"binary">;
+/** `where`: a bool condition and two broadcasting branches. */
+export type TernaryOpName = PointwiseOpNameOf<"ternary">;
+/** Binary ops by result: comparisons and logic give bool, arithmetic keeps its inputs' dtype. */
+export type BinaryOpNameWithResult<R extends "same" | "bool"> = {
+  [N in BinaryOpName]: PointwiseOps[N]["result"] extends R ? N : never;
+}[BinaryOpName];
+
+type ComputeOps = typeof computeOps;
+/** The compute-heavy ops of one `kind`: matrix products, convolutions, pooling. */
+export type ComputeOpNameOf<K extends ComputeKind> = {
+  [N in ComputeOpName]: ComputeOps[N]["kind"] extends K ? N : never;
+}[ComputeOpName];
+export type MatmulOpName = ComputeOpNameOf<"matmul">;
+export type ConvOpName = ComputeOpNameOf<"conv">;
+export type PoolOpName = ComputeOpNameOf<"pool">;
+
+const pointwiseOpNames = Object.keys(pointwiseOps) as PointwiseOpName[];
+const pointwiseOfKind = <K extends PointwiseKind>(kind: K) =>
+  pointwiseOpNames.filter((n) => pointwiseOps[n].kind === kind) as PointwiseOpNameOf<K>[];
+export const unaryOpNames: readonly UnaryOpName[] = pointwiseOfKind("unary");
+export const binaryOpNames: readonly BinaryOpName[] = pointwiseOfKind("binary");
+export const ternaryOpNames: readonly TernaryOpName[] = pointwiseOfKind("ternary");
+const computeOpNames = Object.keys(computeOps) as ComputeOpName[];
+const computeOfKind = <K extends ComputeKind>(kind: K) =>
+  computeOpNames.filter((n) => computeOps[n].kind === kind) as ComputeOpNameOf<K>[];
+export const matmulOpNames: readonly MatmulOpName[] = computeOfKind("matmul");
+export const convOpNames: readonly ConvOpName[] = computeOfKind("conv");
+export const poolOpNames: readonly PoolOpName[] = computeOfKind("pool");
 
 export const opNames = Object.keys(catalog) as OpName[];
 export const isOpName = (x: unknown): x is OpName => typeof x === "string" && Object.hasOwn(catalog, x);
 
 export { conv2dShape, pool2dShape, windowOutputSize } from "./compute.js";
-export type { OpCategory, OpDef } from "./define.js";
-export { broadcastShapes } from "./define.js";
+export type {
+  ComputeKind,
+  ComputeOpDef,
+  OpCategory,
+  OpDef,
+  OpDomain,
+  PointwiseKind,
+  PointwiseOpDef,
+} from "./define.js";
+export { broadcastShapes, domainKinds } from "./define.js";
 export { reducedShape } from "./reduction.js";

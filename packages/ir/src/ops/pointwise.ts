@@ -1,80 +1,100 @@
 import { attr } from "../attrs.js";
-import type { DTypeKind } from "../dtype.js";
-import { broadcastShapes, defineOp, requireKind, requireSameDType } from "./define.js";
+import {
+  broadcastShapes,
+  definePointwise,
+  domainKinds,
+  type OpDomain,
+  requireKind,
+  requireSameDType,
+} from "./define.js";
 
-const unary = (kinds: DTypeKind[], doc: string) =>
-  defineOp({
+const unary = <const D extends OpDomain>(domain: D, doc: string) =>
+  definePointwise({
     category: "pointwise",
+    kind: "unary",
+    domain,
     inputs: ["x"],
     attrs: {},
     infer: ([x]) => {
-      requireKind(x!, "x", ...kinds);
+      requireKind(x!, "x", ...domainKinds[domain]);
       return { shape: x!.shape, dtype: x!.dtype };
     },
     doc,
   });
 
-const FLOAT: DTypeKind[] = ["float"];
-const NUMERIC: DTypeKind[] = ["float", "int"];
-
-/** Binary ops broadcast; both inputs must share one dtype (the eager layer inserts casts). */
-const binary = (kinds: DTypeKind[], result: "same" | "bool", doc: string) =>
-  defineOp({
+/**
+ * Binary ops broadcast; both inputs must share one dtype (the eager layer inserts casts). `result`
+ * is a literal type too: comparisons (`"bool"`) and arithmetic (`"same"`) get different Tensor helpers.
+ */
+const binary = <const D extends OpDomain, const R extends "same" | "bool">(
+  domain: D,
+  result: R,
+  doc: string,
+) => ({
+  ...definePointwise({
     category: "pointwise",
+    kind: "binary",
+    domain,
     inputs: ["a", "b"],
     attrs: {},
     infer: ([a, b]) => {
       const dtype = requireSameDType([a!, b!], ["a", "b"]);
-      requireKind(a!, "a", ...kinds);
+      requireKind(a!, "a", ...domainKinds[domain]);
       return { shape: broadcastShapes(a!.shape, b!.shape), dtype: result === "bool" ? "bool" : dtype };
     },
     doc,
-  });
+  }),
+  result,
+});
 
 export const pointwiseOps = {
-  neg: unary(NUMERIC, "-x"),
-  abs: unary(NUMERIC, "|x|"),
-  sign: unary(NUMERIC, "-1, 0 or 1 by the sign of x; NaN for NaN (as NumPy and JAX)"),
-  exp: unary(FLOAT, "e^x"),
-  log: unary(FLOAT, "natural log"),
-  sqrt: unary(FLOAT, "square root"),
-  rsqrt: unary(FLOAT, "1 / sqrt(x)"),
-  reciprocal: unary(FLOAT, "1 / x"),
-  sin: unary(FLOAT, "sine"),
-  cos: unary(FLOAT, "cosine"),
-  tanh: unary(FLOAT, "hyperbolic tangent"),
-  sigmoid: unary(FLOAT, "1 / (1 + e^-x)"),
-  relu: unary(NUMERIC, "max(x, 0)"),
-  erf: unary(FLOAT, "the error function"),
-  logicalNot: defineOp({
+  neg: unary("numeric", "-x"),
+  abs: unary("numeric", "|x|"),
+  sign: unary("numeric", "-1, 0 or 1 by the sign of x; NaN for NaN (as NumPy and JAX)"),
+  exp: unary("float", "e^x"),
+  log: unary("float", "natural log"),
+  sqrt: unary("float", "square root"),
+  rsqrt: unary("float", "1 / sqrt(x)"),
+  reciprocal: unary("float", "1 / x"),
+  sin: unary("float", "sine"),
+  cos: unary("float", "cosine"),
+  tanh: unary("float", "hyperbolic tangent"),
+  sigmoid: unary("float", "1 / (1 + e^-x)"),
+  relu: unary("numeric", "max(x, 0)"),
+  erf: unary("float", "the error function"),
+  logicalNot: definePointwise({
     category: "pointwise",
+    kind: "unary",
+    domain: "any",
     inputs: ["x"],
     attrs: {},
     infer: ([x]) => ({ shape: x!.shape, dtype: "bool" }),
     doc: "x == 0, as bool, for any dtype",
   }),
-  add: binary(NUMERIC, "same", "a + b"),
-  sub: binary(NUMERIC, "same", "a - b"),
-  mul: binary(NUMERIC, "same", "a * b"),
+  add: binary("numeric", "same", "a + b"),
+  sub: binary("numeric", "same", "a - b"),
+  mul: binary("numeric", "same", "a * b"),
   div: binary(
-    NUMERIC,
+    "numeric",
     "same",
     "a / b. On integer dtypes it truncates toward zero, as C and ONNX do; division by zero is an error in " +
       "the reference kernels. (The eager `Tensor.div` casts integers to float first, as torch.div does.)",
   ),
-  pow: binary(NUMERIC, "same", "a ** b"),
-  maximum: binary(NUMERIC, "same", "elementwise max; NaN propagates"),
-  minimum: binary(NUMERIC, "same", "elementwise min; NaN propagates"),
-  eq: binary(["float", "int", "bool"], "bool", "a == b"),
-  ne: binary(["float", "int", "bool"], "bool", "a != b"),
-  lt: binary(NUMERIC, "bool", "a < b"),
-  le: binary(NUMERIC, "bool", "a <= b"),
-  gt: binary(NUMERIC, "bool", "a > b"),
-  ge: binary(NUMERIC, "bool", "a >= b"),
-  logicalAnd: binary(["bool"], "bool", "a && b on bools"),
-  logicalOr: binary(["bool"], "bool", "a || b on bools"),
-  where: defineOp({
+  pow: binary("numeric", "same", "a ** b"),
+  maximum: binary("numeric", "same", "elementwise max; NaN propagates"),
+  minimum: binary("numeric", "same", "elementwise min; NaN propagates"),
+  eq: binary("any", "bool", "a == b"),
+  ne: binary("any", "bool", "a != b"),
+  lt: binary("numeric", "bool", "a < b"),
+  le: binary("numeric", "bool", "a <= b"),
+  gt: binary("numeric", "bool", "a > b"),
+  ge: binary("numeric", "bool", "a >= b"),
+  logicalAnd: binary("bool", "bool", "a && b on bools"),
+  logicalOr: binary("bool", "bool", "a || b on bools"),
+  where: definePointwise({
     category: "pointwise",
+    kind: "ternary",
+    domain: "any",
     inputs: ["condition", "a", "b"],
     attrs: {},
     infer: ([c, a, b]) => {
@@ -84,8 +104,10 @@ export const pointwiseOps = {
     },
     doc: "condition ? a : b, broadcasting all three",
   }),
-  cast: defineOp({
+  cast: definePointwise({
     category: "pointwise",
+    kind: "cast",
+    domain: "any",
     inputs: ["x"],
     attrs: { dtype: attr.dtype() },
     infer: ([x], { dtype }) => ({ shape: x!.shape, dtype }),

@@ -1,3 +1,4 @@
+import { warnOnce } from "@aotjs/ir";
 import { type Tensor, where } from "@aotjs/tensor";
 import { describe, fmtShape, NNError } from "../errors.js";
 
@@ -121,10 +122,19 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   return b.unbatched && r === "none" ? out.squeeze(0) : out;
 }
 
-/** Mean (or sum) of squared differences; shapes broadcast. */
+/**
+ * Mean (or sum) of squared differences. Shapes broadcast, as in PyTorch, which warns when they
+ * differ: [4, 1] against [4] gives a [4, 4] loss, almost never what was meant.
+ */
 export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
   const r = options.reduction ?? "mean";
   checkReduction("mseLoss", r);
+  if (input.shape.join() !== target.shape.join()) {
+    warnOnce(
+      `mseLoss: target ${describe(target)} differs in shape from input ${describe(input)}; they broadcast ` +
+        "to each other, which is likely not what you meant (reshape one, e.g. target.reshape(input.shape))",
+    );
+  }
   const d = input.sub(target);
   const sq = d.mul(d);
   return r === "none" ? sq : r === "sum" ? sq.sum() : sq.mean();

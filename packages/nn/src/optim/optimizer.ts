@@ -2,8 +2,8 @@ import { Tensor, zerosLike } from "@aotjs/tensor";
 import { describe, NNError } from "../errors.js";
 import { withoutGrad } from "../internal.js";
 
-/** A parameter group: its tensors and the hyper-parameters that apply to them. */
-export type ParamGroup<O> = O & { params: Tensor[] };
+/** A parameter group: its tensors and its hyper-parameters, which a scheduler may change between steps. */
+export type ParamGroup<O> = { -readonly [K in keyof O]: O[K] } & { params: Tensor[] };
 
 /** What optimizers accept: tensors, or groups each overriding some hyper-parameters. */
 export type Params<O> = Iterable<Tensor> | readonly (Partial<O> & { params: Iterable<Tensor> })[];

@@ -1,4 +1,5 @@
-import { allocate, formatMeta, numel, TensorData, type TensorMeta } from "@aotjs/ir";
+import { allocate, type ConvOpName, formatMeta, numel, TensorData, type TensorMeta } from "@aotjs/ir";
+import { TensorError } from "../errors.js";
 import { type FloatArray, gemm, rowMajor, transposedOf } from "./matmul.js";
 import type { KernelsFor } from "./types.js";
 
@@ -160,7 +161,7 @@ function col2im(cols: FloatArray, g: Geometry, dx: FloatArray, dxOffset: number)
 function floatInputs(op: string, inputs: readonly TensorData[]): FloatArray[] {
   const arrays = inputs.map((t) => t.data);
   if (!arrays.every((d) => d instanceof Float32Array || d instanceof Float64Array)) {
-    throw new Error(`${op}: float32 or float64 only, got ${inputs.map(formatMeta).join(", ")}`);
+    throw new TensorError(`${op}: float32 or float64 only, got ${inputs.map(formatMeta).join(", ")}`);
   }
   return arrays as FloatArray[];
 }
@@ -237,7 +238,7 @@ function conv2dBackwardWeight(inputs: readonly TensorData[], attrs: ConvAttrs, o
   return new TensorData(out.dtype, out.shape, dw);
 }
 
-export const convKernels: KernelsFor<"conv2d" | "conv2dBackwardInput" | "conv2dBackwardWeight"> = {
+export const convKernels: KernelsFor<ConvOpName> = {
   conv2d: (inputs, attrs, out) => conv2d(inputs, attrs, out),
   conv2dBackwardInput: (inputs, attrs, out) => conv2dBackwardInput(inputs, attrs, out),
   conv2dBackwardWeight: (inputs, attrs, out) => conv2dBackwardWeight(inputs, attrs, out),

@@ -9,6 +9,7 @@ import {
   type TensorMeta,
   uniformSamples,
 } from "@aotjs/ir";
+import { TensorError } from "../errors.js";
 import type { KernelsFor } from "./types.js";
 
 const INT_RANGE: { readonly [D in DType]?: readonly [number, number] } = {
@@ -33,7 +34,7 @@ function fillIntegers(
     const v = Math.trunc(values(i));
     // int64's upper bound 2^63 is itself a double, so it is excluded; int32's is included.
     if (!(v >= low && (dtype === "int64" ? v < high : v <= high))) {
-      throw new Error(`${op}: value ${values(i)} does not fit ${dtype}`);
+      throw new TensorError(`${op}: value ${values(i)} does not fit ${dtype}`);
     }
     if (result instanceof BigInt64Array) result[i] = BigInt(v);
     else (result as Int32Array)[i] = v;
@@ -62,7 +63,7 @@ function readCounter(op: string, what: string, t: TensorData): number {
   const raw = t.data[0]!;
   const value = typeof raw === "bigint" ? (raw >= 0n && raw < BigInt(TWO53) ? Number(raw) : -1) : raw;
   if (!(value >= 0)) {
-    throw new Error(`${op}: ${what} must be in [0, 2^53), got ${String(raw)} (${formatMeta(t)})`);
+    throw new TensorError(`${op}: ${what} must be in [0, 2^53), got ${String(raw)} (${formatMeta(t)})`);
   }
   return value;
 }
@@ -80,7 +81,7 @@ function readSeedAndOffset(
   const seed = readCounter(op, "seed", inputs[0]!);
   const offset = readCounter(op, "offset", inputs[1]!);
   if (n > 0 && offset + n > limit) {
-    throw new Error(
+    throw new TensorError(
       `${op}: counters offset ${offset} .. offset + ${n - 1} pass 2^${Math.log2(limit)}, the largest the generator takes exactly`,
     );
   }
@@ -96,7 +97,7 @@ export const creationKernels: KernelsFor<CreationOp> = {
   uniform: (inputs, { low, high }, out) => {
     const dtype = out.dtype as "float32" | "float64";
     if (!(Number.isFinite(high - low) && low <= high)) {
-      throw new Error(
+      throw new TensorError(
         `uniform: needs finite low <= high with a finite high - low, got low ${low} and high ${high}`,
       );
     }

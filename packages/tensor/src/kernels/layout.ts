@@ -7,6 +7,7 @@ import {
   type TensorMeta,
   type TypedArray,
 } from "@aotjs/ir";
+import { TensorError } from "../errors.js";
 import type { KernelsFor } from "./types.js";
 import { broadcastStrides, stridesOf } from "./util.js";
 
@@ -206,7 +207,7 @@ function padValue(dtype: DType, value: number): number | bigint {
   // An integer that cannot hold the value is an error, as in PyTorch, rather than a silent wrap.
   const [lo, hi] = dtype === "int32" ? [-(2 ** 31), 2 ** 31] : [-(2 ** 63), 2 ** 63];
   if (!Number.isFinite(value) || t < lo || t >= hi) {
-    throw new RangeError(`pad: value ${value} cannot be converted to ${dtype} without overflow`);
+    throw new TensorError(`pad: value ${value} cannot be converted to ${dtype} without overflow`);
   }
   return dtype === "int64" ? BigInt(t) : t;
 }
@@ -235,7 +236,7 @@ function indexOffsets(op: string, x: TensorData, index: TensorData, dim: number)
     const k = Number(raw);
     if (!(k >= 0 && k < dimSize)) {
       const at = count.join(",");
-      throw new RangeError(
+      throw new TensorError(
         `${op}: index ${raw} at position [${at}] is out of range for dim ${dim} of x ${fmt(x.shape)} ` +
           `(valid: 0 to ${dimSize - 1})`,
       );

@@ -1,4 +1,13 @@
-import { allocate, type DType, formatMeta, numel, TensorData, type TensorMeta } from "@aotjs/ir";
+import {
+  allocate,
+  type DType,
+  formatMeta,
+  type MatmulOpName,
+  numel,
+  TensorData,
+  type TensorMeta,
+} from "@aotjs/ir";
+import { TensorError } from "../errors.js";
 import type { KernelsFor } from "./types.js";
 import { broadcastOffsets, broadcastStrides } from "./util.js";
 
@@ -63,7 +72,7 @@ export function gemm(
   c: MatrixView,
   accumulate = false,
 ): void {
-  if (c.colStride !== 1) throw new Error(`gemm: C must have unit column stride, got ${c.colStride}`);
+  if (c.colStride !== 1) throw new TensorError(`gemm: C must have unit column stride, got ${c.colStride}`);
   if (m === 0 || n === 0) return;
   if (!accumulate) {
     for (let i = 0; i < m; i++) c.data.fill(0, c.offset + i * c.rowStride, c.offset + i * c.rowStride + n);
@@ -331,7 +340,7 @@ function matmul(inputs: readonly TensorData[], out: TensorMeta): TensorData {
       }
     }
   } else {
-    throw new Error(`matmul: no kernel for ${formatMeta(a)} @ ${formatMeta(b)}`);
+    throw new TensorError(`matmul: no kernel for ${formatMeta(a)} @ ${formatMeta(b)}`);
   }
   return new TensorData<DType>(out.dtype, out.shape, result);
 }
@@ -349,6 +358,6 @@ function batchOffsets(
   return broadcastOffsets(outBatch, [aStrides, bStrides]);
 }
 
-export const matmulKernels: KernelsFor<"matmul"> = {
+export const matmulKernels: KernelsFor<MatmulOpName> = {
   matmul: (inputs, _attrs, out) => matmul(inputs, out),
 };

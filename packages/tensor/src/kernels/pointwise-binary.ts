@@ -5,9 +5,11 @@ import {
   formatMeta,
   numel,
   TensorData,
+  type TernaryOpName,
   type TypedArray,
   type TypedArrayOf,
 } from "@aotjs/ir";
+import { TensorError } from "../errors.js";
 import type { Kernel, KernelsFor } from "./types.js";
 import { broadcastStrides } from "./util.js";
 
@@ -77,10 +79,10 @@ function forEachRow(plan: RowPlan, visit: (offsets: readonly number[], outStart:
   }
 }
 
-export type BinaryOp = BinaryOpName | "where";
+export type BinaryOp = BinaryOpName | TernaryOpName;
 
 /** Thrown from inside an element loop; the kernel rethrows it with the op and the input metas. */
-class ElementError extends Error {}
+class ElementError extends TensorError {}
 
 /**
  * Combines one row: out[k + t] = f(a[i + t*sa], b[j + t*sb]) for t < n. Each op writes its own loop
@@ -107,7 +109,7 @@ function binary<K extends Exclude<BinaryOp, "where">>(op: K, loops: Loops): Kern
   return (inputs, _attrs, out) => {
     const [a, b] = inputs as [TensorData, TensorData];
     const row = loops[a.dtype] as Row<TypedArray, TypedArray> | undefined;
-    if (!row) throw new Error(`${op}: no kernel for ${formatMeta(a)} and ${formatMeta(b)}`);
+    if (!row) throw new TensorError(`${op}: no kernel for ${formatMeta(a)} and ${formatMeta(b)}`);
     const n = numel(out.shape);
     const result = allocate(out.dtype, n);
     if (n > 0) {
@@ -118,7 +120,9 @@ function binary<K extends Exclude<BinaryOp, "where">>(op: K, loops: Loops): Kern
         forEachRow(plan, (off, k) => row(result, k, len, a.data, off[0]!, sa, b.data, off[1]!, sb));
       } catch (e) {
         if (e instanceof ElementError) {
-          throw new Error(`${op}: ${e.message} (a: ${formatMeta(a)}, b: ${formatMeta(b)})`);
+          throw new TensorError(`${op}: ${e.message} (a: ${formatMeta(a)}, b: ${formatMeta(b)})`, {
+            cause: e,
+          });
         }
         throw e;
       }

@@ -9,6 +9,7 @@ import {
   type TypedArray,
   type UnaryOpName,
 } from "@aotjs/ir";
+import { TensorError } from "../errors.js";
 import type { Kernel, KernelsFor } from "./types.js";
 
 export type UnaryOp = UnaryOpName | "cast";
@@ -32,7 +33,7 @@ function unary<K extends Exclude<UnaryOp, "cast">>(op: K, loops: Loops): Kernel<
     const x = inputs[0]!;
     const result = allocate(out.dtype, numel(out.shape));
     const loop = x.dtype === "int64" ? (loops.bigints ?? loops.bigintsToBool) : loops.numbers;
-    if (!loop) throw new Error(`${op}: no kernel for ${formatMeta(x)}`);
+    if (!loop) throw new TensorError(`${op}: no kernel for ${formatMeta(x)}`);
     (loop as Loop<TypedArray, TypedArray>)(result, x.data);
     return new TensorData(out.dtype, out.shape, result);
   };
@@ -43,8 +44,8 @@ function unary<K extends Exclude<UnaryOp, "cast">>(op: K, loops: Loops): Kernel<
 const INT32_MIN = -(2 ** 31);
 const INT64_LIMIT = 2 ** 63;
 
-function castError(x: TensorMeta, to: DType, value: number, index: number): Error {
-  return new Error(
+function castError(x: TensorMeta, to: DType, value: number, index: number): TensorError {
+  return new TensorError(
     `cast: cannot convert ${value} (element ${index} of ${formatMeta(x)}) to ${to}: ` +
       "NaN, infinities and values outside the integer range have no integer value",
   );

@@ -3,10 +3,12 @@ import {
   formatMeta,
   numel,
   type OpAttrs,
+  type PoolOpName,
   TensorData,
   type TensorMeta,
   type TypedArray,
 } from "@aotjs/ir";
+import { TensorError } from "../errors.js";
 import type { KernelsFor } from "./types.js";
 
 /**
@@ -112,7 +114,7 @@ function lowest(dtype: TensorMeta["dtype"]): number | bigint {
 
 function maxPool2d(inputs: readonly TensorData[], attrs: MaxAttrs, out: TensorMeta): TensorData {
   const x = inputs[0]!;
-  if (x.dtype === "bool") throw new Error(`maxPool2d: no kernel for ${formatMeta(x)}`);
+  if (x.dtype === "bool") throw new TensorError(`maxPool2d: no kernel for ${formatMeta(x)}`);
   const argmax = windowArgmax(x.data, planesOf(x.shape, out.shape), attrs);
   const src = x.data as Float64Array;
   const y = allocate(out.dtype, argmax.length) as Float64Array;
@@ -127,7 +129,7 @@ function maxPool2d(inputs: readonly TensorData[], attrs: MaxAttrs, out: TensorMe
 function maxPool2dBackward(inputs: readonly TensorData[], attrs: MaxAttrs, out: TensorMeta): TensorData {
   const [gy, x] = inputs as [TensorData, TensorData];
   if (x.dtype === "bool")
-    throw new Error(`maxPool2dBackward: no kernel for ${formatMeta(gy)}, ${formatMeta(x)}`);
+    throw new TensorError(`maxPool2dBackward: no kernel for ${formatMeta(gy)}, ${formatMeta(x)}`);
   const argmax = windowArgmax(x.data, planesOf(x.shape, gy.shape), attrs);
   const dx = allocate(out.dtype, numel(out.shape));
   if (dx instanceof BigInt64Array) {
@@ -198,7 +200,7 @@ function forEachAvgWindow(
 
 function floatData(op: string, t: TensorData): Float32Array | Float64Array {
   if (t.data instanceof Float32Array || t.data instanceof Float64Array) return t.data;
-  throw new Error(`${op}: float32 or float64 only, got ${formatMeta(t)}`);
+  throw new TensorError(`${op}: float32 or float64 only, got ${formatMeta(t)}`);
 }
 
 function avgPool2d(inputs: readonly TensorData[], attrs: PoolAttrs, out: TensorMeta): TensorData {
@@ -236,10 +238,9 @@ function avgPool2dBackward(
   return new TensorData(out.dtype, out.shape, dx);
 }
 
-export const poolKernels: KernelsFor<"maxPool2d" | "maxPool2dBackward" | "avgPool2d" | "avgPool2dBackward"> =
-  {
-    maxPool2d: (inputs, attrs, out) => maxPool2d(inputs, attrs, out),
-    maxPool2dBackward: (inputs, attrs, out) => maxPool2dBackward(inputs, attrs, out),
-    avgPool2d: (inputs, attrs, out) => avgPool2d(inputs, attrs, out),
-    avgPool2dBackward: (inputs, attrs, out) => avgPool2dBackward(inputs, attrs, out),
-  };
+export const poolKernels: KernelsFor<PoolOpName> = {
+  maxPool2d: (inputs, attrs, out) => maxPool2d(inputs, attrs, out),
+  maxPool2dBackward: (inputs, attrs, out) => maxPool2dBackward(inputs, attrs, out),
+  avgPool2d: (inputs, attrs, out) => avgPool2d(inputs, attrs, out),
+  avgPool2dBackward: (inputs, attrs, out) => avgPool2dBackward(inputs, attrs, out),
+};

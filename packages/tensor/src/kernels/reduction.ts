@@ -1,4 +1,5 @@
 import { allocate, formatMeta, numel, TensorData, type TensorMeta, type TypedArray } from "@aotjs/ir";
+import { TensorError } from "../errors.js";
 import type { KernelsFor } from "./types.js";
 import { stridesOf } from "./util.js";
 
@@ -225,7 +226,7 @@ function reduce(
   const result = allocate(out.dtype, numel(out.shape));
   const plan = planReduction(x.shape, dims);
   if (plan.outputStarts.length !== result.length) {
-    throw new Error(
+    throw new TensorError(
       `reduction over dims [${dims.join(",")}] of ${formatMeta(x)}: plan does not match ${formatMeta(out)}`,
     );
   }

@@ -1,28 +1,22 @@
-import { type DType, isFloating } from "@aotjs/ir";
+import { type BinaryOpNameWithResult, type DType, isFloating, type PointwiseOpNameOf } from "@aotjs/ir";
 import { dispatch } from "../dispatch.js";
 import type { Tensor } from "../tensor.js";
 import { asTensor, promoteFor, type TensorLike, toFloat } from "./operands.js";
 
-type FloatUnary =
-  | "exp"
-  | "log"
-  | "sqrt"
-  | "rsqrt"
-  | "reciprocal"
-  | "sin"
-  | "cos"
-  | "tanh"
-  | "sigmoid"
-  | "erf";
-type NumericUnary = "neg" | "abs" | "sign" | "relu";
+// The groups come from each catalog entry's `domain` and `result`, so a new op lands in one of them.
+type FloatUnary = PointwiseOpNameOf<"unary", "float">;
+type NumericUnary = PointwiseOpNameOf<"unary", "numeric">;
+type AnyUnary = PointwiseOpNameOf<"unary", "any">;
 
 /** Float-only math promotes integer inputs to float32 first, as torch does. */
 export const floatUnary = (op: FloatUnary, x: Tensor): Tensor => dispatch(op, [toFloat(x)]);
 export const numericUnary = (op: NumericUnary, x: Tensor): Tensor => dispatch(op, [x]);
-export const logicalNot = (x: Tensor): Tensor => dispatch("logicalNot", [x]);
+export const anyUnary = (op: AnyUnary, x: Tensor): Tensor => dispatch(op, [x]);
 
-type Arith = "add" | "sub" | "mul" | "pow" | "maximum" | "minimum";
-type Compare = "eq" | "ne" | "lt" | "le" | "gt" | "ge";
+type Logical = PointwiseOpNameOf<"binary", "bool">;
+/** `div` is true division (its own helper below), as torch.div. */
+type Arith = Exclude<BinaryOpNameWithResult<"same">, "div">;
+type Compare = Exclude<BinaryOpNameWithResult<"bool">, Logical>;
 
 /** Both operands are brought to PyTorch's result dtype, then the IR op (which wants one dtype) runs. */
 export function arith(op: Arith, a: TensorLike, b: TensorLike): Tensor {
@@ -42,7 +36,7 @@ export function compare(op: Compare, a: TensorLike, b: TensorLike): Tensor {
   return dispatch(op, [asTensor(a, dtype, op), asTensor(b, dtype, op)]);
 }
 
-export function logical(op: "logicalAnd" | "logicalOr", a: TensorLike, b: TensorLike): Tensor {
+export function logical(op: Logical, a: TensorLike, b: TensorLike): Tensor {
   return dispatch(op, [asTensor(a, "bool", op), asTensor(b, "bool", op)]);
 }
 

@@ -1,11 +1,13 @@
 // jointGraph: the forward and backward traced together through the eager engine. Oracles: the
 // structure PyTorch's AOT Autograd prints for the same function (the cos(cos(x)) seed example),
 // the graph verifier (`lint`), and eager autograd on the same inputs for the numbers.
+
+import { gradSync } from "@aotjs/autograd";
 import { isFloating, meta } from "@aotjs/ir";
 import { interpret, Tensor } from "@aotjs/tensor";
 import { makeFx } from "@aotjs/tracer";
 import { describe, expect, test } from "vitest";
-import { gradSync, jointGraph, jointGraphInfo } from "../src/index.js";
+import { jointGraph, jointGraphInfo } from "../src/index.js";
 import { expectClose, positive, rng, uniform } from "./support.js";
 
 const f32 = (shape: number[]) => Tensor.fake(meta(shape, "float32"));
@@ -40,7 +42,7 @@ describe("jointGraph", () => {
   test("cos(cos(x)) prints PyTorch's AOT joint structure: 2 cos forward, then sin, neg, mul per cos", () => {
     const g = jointGraph((x: Tensor) => x.cos().cos(), [f32([3])], [true]);
     expect(g.code).toMatchInlineSnapshot(`
-      "function joint(primals_1: f32[3], tangents_1: f32[3]) {
+      "function joint(primals_1: f32[3] /* user input 0 */, tangents_1: f32[3] /* tangent of output 0 */) {
         const cos: f32[3] = cos(primals_1);
         const cos_1: f32[3] = cos(cos);
         const sin: f32[3] = sin(cos);
@@ -49,7 +51,7 @@ describe("jointGraph", () => {
         const sin_1: f32[3] = sin(primals_1);
         const neg_1: f32[3] = neg(sin_1);
         const mul_1: f32[3] = mul(mul, neg_1);
-        return [cos_1, mul_1];
+        return [cos_1 /* user output 0 */, mul_1 /* gradient of user input 0 */];
       }"
     `);
     expect(g.inputs.map((v) => v.name)).toEqual(["primals_1", "tangents_1"]);
@@ -77,14 +79,14 @@ describe("jointGraph", () => {
     expect(info.outputRequiresGrad).toEqual([false, true, false]);
     expect(info.numTangents).toBe(1);
     expect(info.graph.code).toMatchInlineSnapshot(`
-      "function joint(primals_1: f32[2], primals_2: f32[2], tangents_1: f32[2]) {
+      "function joint(primals_1: f32[2] /* user input 0 */, primals_2: f32[2] /* user input 1 */, tangents_1: f32[2] /* tangent of output 1 */) {
         const sin: f32[2] = sin(primals_2);
         const cos: f32[2] = cos(primals_1);
         const exp: f32[2] = exp(primals_2);
         const sin_1: f32[2] = sin(primals_1);
         const neg: f32[2] = neg(sin_1);
         const mul: f32[2] = mul(tangents_1, neg);
-        return [sin, cos, exp, mul];
+        return [sin /* user output 0 */, cos /* user output 1 */, exp /* user output 2 */, mul /* gradient of user input 0 */];
       }"
     `);
     checkAgainstEager(fn, [uniform(rng(2), [2]), uniform(rng(3), [2])], [true, false]);
@@ -156,10 +158,10 @@ describe("jointGraph", () => {
     expect(g.outputs.slice(1).map((v) => v.meta.shape)).toEqual([[2, 3], [3], [2, 1]]);
     expect(g.code).toMatchInlineSnapshot(`
       "function joint(
-        primals_1: f32[2,3],
-        primals_2: f32[3],
-        primals_3: f32[2,1],
-        tangents_1: f32[2,3],
+        primals_1: f32[2,3], // user input 0
+        primals_2: f32[3], // user input 1
+        primals_3: f32[2,1], // user input 2
+        tangents_1: f32[2,3], // tangent of output 0
       ) {
         const mul: f32[2,3] = mul(primals_1, primals_2);
         const log: f32[2,1] = log(primals_3);
@@ -179,7 +181,7 @@ describe("jointGraph", () => {
         const sum_2: f32[1,3] = sum(mul_4, {dims: [0], keepdim: true});
         const reshape_1: f32[3] = reshape(sum_2, {shape: [3]});
         const add_1: f32[3] = add(reshape, reshape_1);
-        return [div, mul_3, add_1, div_3];
+        return [div /* user output 0 */, mul_3 /* gradient of user input 0 */, add_1 /* gradient of user input 1 */, div_3 /* gradient of user input 2 */];
       }"
     `);
     const r = rng(7);
@@ -249,5 +251,64 @@ describe("jointGraph", () => {
     jointGraph((a: Tensor) => a.mul(a).sum(), [x]);
     expect(x.grad).toBeNull();
     expect(x.isLeaf).toBe(true);
+  });
+
+  describe("the signature", () => {
+    // Oracle: the roles written out from the function by hand.
+    test("tangents belong to the outputs that take one; gradients to the primals that require grad", () => {
+      const info = jointGraphInfo(
+        (x: Tensor, y: Tensor) => [x.argmax(), x.cos().mul(y)],
+        [f32([4]), f32([4])],
+        [false, true],
+      );
+      expect(info.graph.signature).toEqual({
+        inputs: [
+          { kind: "user_input", index: 0 },
+          { kind: "user_input", index: 1 },
+          { kind: "tangent", output: 1 },
+        ],
+        outputs: [
+          { kind: "user_output", index: 0 },
+          { kind: "user_output", index: 1 },
+          { kind: "gradient", of: { kind: "user_input", index: 1 } },
+        ],
+      });
+      info.graph.lint();
+    });
+
+    test("primalRoles name parameters and buffers; an updated buffer is a mutation output before the gradients", () => {
+      const fn = (w: Tensor, buf: Tensor, x: Tensor) => {
+        buf.add_(x.detach());
+        return x.mul(w).sum();
+      };
+      const info = jointGraphInfo(fn, [f32([3]), f32([3]), f32([3])], [true, false, true], {
+        primalRoles: [
+          { kind: "parameter", path: "tangents" },
+          { kind: "buffer", path: "bn.running_mean" },
+          { kind: "user_input", index: 0 },
+        ],
+      });
+      expect(info.graph.signature.inputs.slice(0, 4)).toEqual([
+        { kind: "parameter", path: "tangents" },
+        { kind: "buffer", path: "bn.running_mean" },
+        { kind: "user_input", index: 0 },
+        { kind: "tangent", output: 0 },
+      ]);
+      expect(info.graph.signature.outputs).toEqual([
+        { kind: "user_output", index: 0 },
+        { kind: "mutation", input: 1 },
+        { kind: "gradient", of: { kind: "parameter", path: "tangents" } },
+        { kind: "gradient", of: { kind: "user_input", index: 0 } },
+      ]);
+      expect(info.numForwardOutputs).toBe(2);
+      expect(info.graph.code).toContain("primals_1: f32[3] /* parameter tangents */");
+      info.graph.lint();
+    });
+
+    test("as many primal roles as inputs", () => {
+      expect(() => jointGraphInfo((x: Tensor) => x.cos(), [f32([2])], [true], { primalRoles: [] })).toThrow(
+        "jointGraph: 0 primal roles for 1 inputs",
+      );
+    });
   });
 });

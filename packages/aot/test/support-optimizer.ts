@@ -7,7 +7,7 @@ import { Adam, AdamW, type Optimizer, Parameter, SGD } from "@aotjs/nn";
 import { manualSeed, randn, Tensor } from "@aotjs/tensor";
 import { describe, expect, test } from "vitest";
 import { type AotOptimizerOptions, aotOptimizer } from "../src/index.js";
-import { maxRelDiff } from "./helpers.js";
+import { maxRelDiff } from "./support.js";
 
 /** Shapes of the test "model": small and larger tensors, a 0-d one, so flattening has something to group. */
 const SHAPES: readonly (readonly number[])[] = [[4, 3], [3], [2, 2, 5], [1], [], [6]];

@@ -1,5 +1,6 @@
 import type { Graph, Value } from "@aotjs/ir";
 import { dispatch, type Tensor } from "@aotjs/tensor";
+import { AutogradError } from "@aotjs/autograd";
 
 /**
  * A graph as a function on Tensors: each node is dispatched again, so replaying under the tracer
@@ -9,7 +10,9 @@ import { dispatch, type Tensor } from "@aotjs/tensor";
 export function replayGraph(graph: Graph): (...inputs: Tensor[]) => Tensor[] {
   return (...inputs: Tensor[]) => {
     if (inputs.length !== graph.inputs.length) {
-      throw new Error(`replay '${graph.name}': expected ${graph.inputs.length} inputs, got ${inputs.length}`);
+      throw new AutogradError(
+        `replay '${graph.name}': expected ${graph.inputs.length} inputs, got ${inputs.length}`,
+      );
     }
     const env = new Map<Value, Tensor>(graph.inputs.map((v, i) => [v, inputs[i]!]));
     for (const node of graph.nodes) {

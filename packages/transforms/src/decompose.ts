@@ -1,7 +1,7 @@
-import { formatMeta, Graph, type OpAttrs, type OpName } from "@aotjs/ir";
+import { AutogradError } from "@aotjs/autograd";
+import { checkSignature, formatMeta, Graph, type OpAttrs, type OpName } from "@aotjs/ir";
 import { type DispatchHandler, dispatch, Tensor, where, withMode } from "@aotjs/tensor";
 import { trace } from "@aotjs/tracer";
-import { AutogradError } from "./engine.js";
 import { replayGraph } from "./replay.js";
 
 /** A decomposition: the op rewritten with Tensor operations (which dispatch other ops). */
@@ -96,6 +96,7 @@ export function decompose(
     {
       name: graph.name,
       inputNames: graph.inputs.map((v) => v.name),
+      inputRoles: graph.signature.inputs,
     },
   );
   if (result.constants.length) {
@@ -105,6 +106,9 @@ export function decompose(
       `decompose '${graph.name}': a decomposition captured a tensor constant (${names}); build constants with ops or scalars`,
     );
   }
+  // Same inputs and outputs, so the same signature (the trace only knows them as user outputs).
   const g = result.graph;
-  return graph.mutations.length ? new Graph(g.name, g.inputs, g.nodes, g.outputs, graph.mutations) : g;
+  const decomposed = new Graph(g.name, g.inputs, g.nodes, g.outputs, graph.signature);
+  checkSignature(decomposed);
+  return decomposed;
 }

@@ -1,9 +1,26 @@
-import { type DType, Graph, isFloating, type TensorData, type TensorMeta } from "@aotjs/ir";
+import { AutogradError, gradSyncWithUsage } from "@aotjs/autograd";
+import {
+  checkSignature,
+  type DType,
+  Graph,
+  type InputRole,
+  isFloating,
+  type OutputRole,
+  type PrimalRole,
+  primalName,
+  type TensorData,
+  type TensorMeta,
+  tangentName,
+} from "@aotjs/ir";
 import { Tensor, zerosLike } from "@aotjs/tensor";
 import { flatten, type RngInputs, type TreeSpec, trace } from "@aotjs/tracer";
-import { AutogradError, gradSyncWithUsage } from "./engine.js";
 import { replayGraph } from "./replay.js";
 
+/**
+ * A joint graph and what it is made of. Its signature says the same as the counts here: primals
+ * (the roles given, default user inputs), tangents (`tangent` of user output k), then RNG inputs
+ * and constants; user outputs, mutations, then gradients (`gradient` of a primal's role).
+ */
 export interface JointGraphInfo {
   readonly graph: Graph;
   /** The graph's outputs are `numForwardOutputs` forward outputs, then one gradient per primal that requires grad. */
@@ -19,7 +36,7 @@ export interface JointGraphInfo {
   readonly gradUsed: readonly boolean[];
   /** Structure of the forward function's result. */
   readonly outputSpec: TreeSpec;
-  /** Captured constant tensors: graph inputs after the tangents (see `trace`). */
+  /** Captured constant tensors: graph inputs after the tangents, roles `constant` 0, 1, ... (see `trace`). */
   readonly constants: readonly { readonly name: string; readonly value: TensorData }[];
   /** With `functionalizeRng`: the graph's seed and offset inputs, and how many counters one run consumes. */
   readonly rng?: RngInputs;
@@ -29,6 +46,8 @@ export interface JointGraphOptions {
   readonly name?: string;
   /** Input names for the primals (identifiers); default `primals_1..n`. */
   readonly primalNames?: readonly string[];
+  /** Roles of the primals: user inputs, parameters, buffers. Default user input 0..n-1. */
+  readonly primalRoles?: readonly PrimalRole[];
   /** See `TraceOptions.functionalizeRng`. */
   readonly functionalizeRng?: boolean;
 }
@@ -51,7 +70,8 @@ const fakeInput = (x: Tensor | TensorMeta, requiresGrad: boolean): Tensor => {
  * `primals_1..n` and `tangents_1..m` (one per forward output that requires grad); outputs are the
  * forward outputs then the gradient of each primal that requires grad (zeros when unused).
  * In-place updates of primals (functionalized by the tracer) count as forward outputs: their new
- * values follow the function's own outputs, and `graph.mutations` points at them.
+ * values follow the function's own outputs, as `mutation` outputs. The graph's signature records
+ * every role, and is what partitioners read.
  */
 export function jointGraphInfo(
   forward: Forward,
@@ -66,7 +86,14 @@ export function jointGraphInfo(
   }
   const fn = forward instanceof Graph ? replayGraph(forward) : forward;
   const name = options.name ?? "joint";
-  const primalNames = options.primalNames ?? exampleInputs.map((_, i) => `primals_${i + 1}`);
+  const primalNames = options.primalNames ?? exampleInputs.map((_, i) => primalName(i));
+  const primalRoles: readonly PrimalRole[] =
+    options.primalRoles ?? exampleInputs.map((_, index) => ({ kind: "user_input", index }));
+  if (primalRoles.length !== exampleInputs.length) {
+    throw new AutogradError(
+      `jointGraph: ${primalRoles.length} primal roles for ${exampleInputs.length} inputs`,
+    );
+  }
   const rngOption = { functionalizeRng: options.functionalizeRng ?? false };
 
   // Pass 1 (metadata only): which outputs require grad, and their metas, to make the tangents.
@@ -82,10 +109,12 @@ export function jointGraphInfo(
       return leaves;
     },
     exampleInputs.map((x, i) => fakeInput(x, requiresGrad[i]!)),
-    { name, inputNames: primalNames, ...rngOption },
+    { name, inputNames: primalNames, inputRoles: primalRoles, ...rngOption },
   );
   const { requires, metas, spec } = probe!;
-  const tangentMetas = metas.filter((_, i) => requires[i]);
+  const differentiable = requires.flatMap((r, k) => (r ? [k] : []));
+  const tangentMetas = differentiable.map((k) => metas[k]!);
+  const tangentRoles = differentiable.map((output): InputRole => ({ kind: "tangent", output }));
 
   // Pass 2: forward, then backward through the same engine, traced together.
   let gradUsed: boolean[] = [];
@@ -106,7 +135,12 @@ export function jointGraphInfo(
       return [...outs, ...grads];
     },
     [exampleInputs.map((x, i) => fakeInput(x, requiresGrad[i]!)), tangentMetas.map((m) => Tensor.fake(m))],
-    { name, inputNames: [...primalNames, ...tangentMetas.map((_, i) => `tangents_${i + 1}`)], ...rngOption },
+    {
+      name,
+      inputNames: [...primalNames, ...tangentMetas.map((_, i) => tangentName(i))],
+      inputRoles: [...primalRoles, ...tangentRoles],
+      ...rngOption,
+    },
   );
   // The tracer appends mutated inputs' new values after everything; move them to the forward part.
   const g = joint.graph;
@@ -114,13 +148,16 @@ export function jointGraphInfo(
   const own = g.outputs.slice(0, metas.length);
   const grads = g.outputs.slice(metas.length, metas.length + numGrads);
   const updated = g.outputs.slice(metas.length + numGrads);
-  const graph = new Graph(
-    g.name,
-    g.inputs,
-    g.nodes,
-    [...own, ...updated, ...grads],
-    g.mutations.map((m, k) => ({ input: m.input, output: metas.length + k })),
-  );
+  const wrt = primalRoles.filter((_, i) => requiresGrad[i]);
+  const graph = new Graph(g.name, g.inputs, g.nodes, [...own, ...updated, ...grads], {
+    inputs: g.signature.inputs,
+    outputs: [
+      ...own.map((_, index): OutputRole => ({ kind: "user_output", index })),
+      ...g.signature.outputs.slice(metas.length + numGrads),
+      ...wrt.map((of): OutputRole => ({ kind: "gradient", of })),
+    ],
+  });
+  checkSignature(graph);
   return {
     graph,
     numForwardOutputs: metas.length + updated.length,
