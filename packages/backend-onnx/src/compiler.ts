@@ -6,6 +6,7 @@ import {
   formatMeta,
   type Graph,
   graphFlops,
+  messageOf,
   TensorData,
   type TensorMeta,
   type Value,
