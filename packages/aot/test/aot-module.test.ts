@@ -19,7 +19,7 @@ import {
 import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { manualSeed, randint, randn, type Tensor } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
-import { aotModule, inputNameOf } from "../src/index.js";
+import { aotFunction, aotModule, inputNameOf } from "../src/index.js";
 import { expectClose, scaleRelDiff, values } from "./support.js";
 
 /** conv -> BatchNorm -> ReLU -> Linear, with torchvision-like names (conv1, bn1, fc). */
@@ -208,6 +208,16 @@ describe("train and eval", () => {
 });
 
 describe("buffers and tied weights", () => {
+  // Oracle: the module's own namedBuffers() path, which the error must quote.
+  it("a module's buffer updated inside aotFunction (not aotModule) is named by its module path", async () => {
+    const model = new Sequential(new Linear(3, 3), new BatchNorm1d(3));
+    expect(model.namedBuffers().map(([n]) => n)).toContain("1.num_batches_tracked");
+    const f = aotFunction((x: Tensor) => model.forward(x));
+    await expect(f(randn([4, 3]))).rejects.toThrow(
+      /in-place update of a tensor the traced function captured from outside its arguments \('1\.(running_mean|running_var|num_batches_tracked)' /,
+    );
+  });
+
   it("training mode under noGrad: one inference graph, and running stats still update as eager", async () => {
     manualSeed(8);
     const [eager, compiled] = twins(() => new BatchNorm2d(3));

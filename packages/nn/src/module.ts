@@ -1,5 +1,5 @@
 import { type DType, formatMeta, isFloating, type TensorData } from "@aotjs/ir";
-import { Tensor } from "@aotjs/tensor";
+import { nameTensor, Tensor } from "@aotjs/tensor";
 import { describe, NNError } from "./errors.js";
 import { withoutGrad } from "./internal.js";
 
@@ -91,6 +91,7 @@ function slots(root: Module): Slot[] {
     }
   };
   visit(root, "", new Set([root]));
+  for (const slot of out) nameTensor(slot.tensor, slot.name);
   return out;
 }
 

@@ -29,3 +29,4 @@ export {
   Tensor,
   TensorError,
 } from "./tensor.js";
+export { nameTensor, tensorName } from "./tensor-names.js";

@@ -17,9 +17,16 @@ import {
   type OpCall,
   rngStateOf,
   Tensor,
+  tensorName,
   withMode,
 } from "@aotjs/tensor";
 import { flatten, type TreeSpec, unflatten } from "./pytree.js";
+
+/** `layer1.0.bn1.running_mean f32[64]` where nn named the tensor, else its dtype and shape. */
+function named(t: Tensor): string {
+  const name = tensorName(t);
+  return name === undefined ? formatMeta(t) : `'${name}' ${formatMeta(t)}`;
+}
 
 export class TraceError extends AotjsError {
   override name = "TraceError";
@@ -152,7 +159,7 @@ class TracingMode implements DispatchHandler {
     if (!rng && t.requiresGrad) {
       // PyTorch's AOT Autograd lifts it as a constant too, silently: w.grad then stays null.
       warnOnce(
-        `a tensor that requires grad (${formatMeta(t)}, read by ${use}) is not an argument of the traced ` +
+        `a tensor that requires grad (${named(t)}, read by ${use}) is not an argument of the traced ` +
           "function, so it is captured as a constant and gets no gradient: pass it as an argument or use aotModule",
       );
     }
@@ -171,7 +178,7 @@ class TracingMode implements DispatchHandler {
   mutate(target: Tensor, value: Tensor): void {
     if (!this.values.has(target)) {
       throw new TraceError(
-        `in-place update of a tensor the traced function captured from outside its arguments (${formatMeta(target)}); ` +
+        `in-place update of a tensor the traced function captured from outside its arguments (${named(target)}); ` +
           "pass it as an argument (modules: through functionalCall) so the update can be returned",
       );
     }

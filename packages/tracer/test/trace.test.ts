@@ -1,5 +1,15 @@
 import { setWarningHandler, TensorData } from "@aotjs/ir";
-import { interpret, kernels, manualSeed, ones, randn, Tensor, tensor, zeros } from "@aotjs/tensor";
+import {
+  interpret,
+  kernels,
+  manualSeed,
+  nameTensor,
+  ones,
+  randn,
+  Tensor,
+  tensor,
+  zeros,
+} from "@aotjs/tensor";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { makeFx, TraceError, trace } from "../src/index.js";
 
@@ -187,6 +197,26 @@ describe("functionalization", () => {
     const x = randn([2]);
     const [out] = interpret(g, [x.toData()]);
     close(new Tensor(out!), x.add(1));
+  });
+
+  // Oracle: the name nn records for module members (nameTensor), which the messages must quote.
+  it("names a captured tensor by the name recorded for it, in the warning and in the error", () => {
+    const warnings: string[] = [];
+    const previous = setWarningHandler((m) => warnings.push(m));
+    try {
+      const w = randn([2, 2], { requiresGrad: true });
+      nameTensor(w, "fc.weight");
+      trace((x: Tensor) => x.matmul(w), [randn([3, 2])]);
+      expect(warnings[0]).toContain("('fc.weight' f32[2,2], read by matmul input 1)");
+    } finally {
+      setWarningHandler(previous);
+    }
+    const running = randn([2]);
+    nameTensor(running, "bn.running_mean");
+    nameTensor(running, "bn"); // a shorter name does not replace a longer one
+    expect(() => makeFx((x: Tensor) => running.add_(x))(randn([2]))).toThrow(
+      "in-place update of a tensor the traced function captured from outside its arguments ('bn.running_mean' f32[2])",
+    );
   });
 
   it("refuses an in-place update of a captured tensor, which could not be returned", () => {
