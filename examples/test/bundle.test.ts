@@ -13,12 +13,16 @@ const packagesDir = join(root, "packages");
 
 interface Manifest {
   name: string;
-  exports?: Record<string, string | Record<string, string>>;
+  exports?: Record<string, string | Record<string, string | Record<string, string>>>;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 }
 const readManifest = (dir: string): Manifest => JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+
+/** A source entry is a path, or (where Node gets its own entry) `{ node, default }`: the browser's is `default`. */
+type Source = string | { readonly default: string };
+const browserSource = (s: Source): string => (typeof s === "string" ? s : s.default);
 
 /** Each package's JS entries: subpath, and its source file (what the build compiles to dist). */
 const entries = readdirSync(packagesDir).flatMap((name) => {
@@ -30,7 +34,7 @@ const entries = readdirSync(packagesDir).flatMap((name) => {
       pkg: pkg.name,
       dir,
       subpath,
-      source: join(dir, (target as Record<string, string>)["@aotjs/source"]!),
+      source: join(dir, browserSource((target as Record<string, Source>)["@aotjs/source"]!)),
     }));
 });
 
