@@ -122,6 +122,7 @@ async function failedRuntimeFetches(pattern: RegExp): Promise<string[]> {
       readonly name: string;
       readonly responseStatus?: number;
     }[];
+    // names-are-not-roles: a resource timing entry's name is the URL that was fetched
     const failed = entries.filter((e) => pattern.test(e.name) && (e.responseStatus ?? 0) >= 400);
     if (failed.length || waited >= 250 || !web.performance?.getEntriesByType) {
       return [...new Set(failed.map((e) => `${e.name} (HTTP ${e.responseStatus})`))];

@@ -56,6 +56,7 @@ async function failedWasmFetches(): Promise<string[]> {
       readonly responseStatus?: number;
     }[];
     const failed = entries.filter(
+      // names-are-not-roles: a resource timing entry's name is the URL that was fetched
       (e) => /tfjs-backend-wasm[^/]*\.wasm(\?|$)/.test(e.name) && (e.responseStatus ?? 0) >= 400,
     );
     if (failed.length || waited >= 250 || !perf?.getEntriesByType) {

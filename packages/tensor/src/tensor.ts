@@ -193,15 +193,25 @@ export class Tensor implements TensorMeta, PointwiseMethods {
   toArray(): Nested {
     return toNested(this.#need("toArray()"));
   }
-  item(): number | boolean {
-    const d = this.#need("item()");
+  /**
+   * The one element as a number (int64 exact up to 2^53; a bool tensor gives 1 or 0), typed
+   * `number` so losses and metrics need no cast. `itemBool()` reads a bool tensor as a boolean.
+   */
+  item(): number {
+    return Number(this.#one("item()"));
+  }
+  /** The one element as a boolean (a bool tensor's value, or a number's `!== 0`). */
+  itemBool(): boolean {
+    return Number(this.#one("itemBool()")) !== 0;
+  }
+  #one(what: string): number | bigint {
+    const d = this.#need(what);
     if (d.size !== 1)
-      throw new TensorError(`item(): needs a tensor with one element, got ${formatMeta(this)}`);
-    const v = d.data[0]!;
-    return d.dtype === "bool" ? v !== 0 : Number(v);
+      throw new TensorError(`${what}: needs a tensor with one element, got ${formatMeta(this)}`);
+    return d.data[0]!;
   }
   /** `+x`, `x > 0`, template strings: a one-element tensor converts like `item()` (and fails while tracing). */
-  [Symbol.toPrimitive](hint: string): number | string | boolean {
+  [Symbol.toPrimitive](hint: string): number | string {
     if (hint === "string") return this.toString();
     return this.item();
   }

@@ -252,12 +252,17 @@ describe("accessors", () => {
     expect(new Tensor(d).toArray()).toEqual(m.toArray());
   });
 
-  it("item() reads one element as a number or boolean", () => {
-    expect(tensor(2.5).item()).toBe(2.5);
+  it("item() reads one element as a number, itemBool() as a boolean", () => {
+    // Oracle: the values the tensors were made from.
+    const loss: number = tensor(2.5).item(); // typed number: no cast needed
+    expect(loss).toBe(2.5);
     expect(tensor([[7]]).item()).toBe(7);
-    expect(tensor([true]).item()).toBe(true);
-    expect(tensor(false).item()).toBe(false);
+    expect(tensor([true]).item()).toBe(1);
+    expect(tensor([true]).itemBool()).toBe(true);
+    expect(tensor(false).itemBool()).toBe(false);
+    expect(tensor(3).itemBool()).toBe(true);
     expect(() => m.item()).toThrow(/item\(\): needs a tensor with one element, got f32\[2,3\]/);
+    expect(() => m.itemBool()).toThrow(/itemBool\(\): needs a tensor with one element, got f32\[2,3\]/);
   });
 
   it("+t, arithmetic and comparisons use item(); template strings use toString()", () => {
