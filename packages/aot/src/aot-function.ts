@@ -1,5 +1,5 @@
 import { isGradEnabled } from "@aotjs/autograd";
-import { type Graph, type PrimalRole, primalName } from "@aotjs/ir";
+import { type Graph, type PrimalRole, primalName, warnOnce } from "@aotjs/ir";
 import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { defaultGenerator, type Tensor } from "@aotjs/tensor";
 import { flatten, specKey, type TreeSpec, unflatten } from "@aotjs/tracer";
@@ -7,6 +7,7 @@ import { resolveTarget, type TargetOptions } from "./backend.js";
 import { type CallTurn, takeTurn } from "./call-order.js";
 import { capture, type PartitionFn } from "./capture.js";
 import { CompiledFunction, type RngState } from "./compiled-function.js";
+import { describeFallback, type FallbackReport } from "./fallback.js";
 
 /** Options of `aotFunction` and `aotModule`; where the graphs run is `TargetOptions`. */
 export interface AotOptions extends TargetOptions {
@@ -28,6 +29,11 @@ export interface AotStats {
   readonly compiles: number;
   readonly cacheHits: number;
   readonly cacheSize: number;
+  /**
+   * With a `backend`: one report per compiled graph that was split because the backend lacks
+   * some of its ops or dtypes (which nodes run on the reference interpreter, and why).
+   */
+  readonly fallback: readonly FallbackReport[];
 }
 
 export interface AotFunction<A extends unknown[], R> {
@@ -80,7 +86,11 @@ export function aotFunction<A extends unknown[], R>(
   options: AotOptions = {},
   internals: AotInternals = {},
 ): AotFunction<A, Awaited<R>> {
-  const target = resolveTarget(options, "aotFunction");
+  const fallback: FallbackReport[] = [];
+  const target = resolveTarget(options, "aotFunction", (r) => {
+    fallback.push(r);
+    warnOnce(`aotFunction: ${describeFallback(r)}`);
+  });
   const partitionFn = options.partitionFn ?? minCutRematerializationPartition;
   const stats = { calls: 0, compiles: 0, cacheHits: 0 };
   const lastGraphs: AotFunction<A, Awaited<R>>["lastGraphs"] = {};
@@ -197,13 +207,14 @@ export function aotFunction<A extends unknown[], R>(
   };
 
   return Object.assign(call, {
-    stats: (): AotStats => ({ ...stats, cacheSize: entries.size }),
+    stats: (): AotStats => ({ ...stats, cacheSize: entries.size, fallback: [...fallback] }),
     lastGraphs,
     async dispose() {
       // Compiles still in flight make their executables when they finish: wait for them.
       const all = [...created];
       created.clear();
       entries.clear();
+      fallback.length = 0;
       await Promise.allSettled(all.map((e) => e.ready));
       await Promise.all(all.map((e) => e.fn.dispose()));
     },

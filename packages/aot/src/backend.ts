@@ -3,12 +3,15 @@ import type { DecompositionTable } from "@aotjs/transforms";
 import type { Compilers } from "./compiled-function.js";
 import { nop } from "./compilers.js";
 import { AotError } from "./executable.js";
+import { type FallbackReport, fallbackCompiler, fallbackStopOps } from "./fallback.js";
 
 /** The options that pick where graphs run: a backend, or explicit compilers and op set. */
 export interface TargetOptions {
   /**
    * The backend that compiles every graph (forward, backward, inference), with its supported ops
-   * and dtypes and its decompositions. Excludes `fwCompiler`, `bwCompiler`, `inferenceCompiler`
+   * and dtypes and its decompositions. Ops it lacks are decomposed where a rule exists; a node it
+   * still cannot run (op or dtype) runs on the reference interpreter, and the backend compiles the
+   * pieces between such nodes (`stats().fallback` says which and why). Excludes `fwCompiler`, `bwCompiler`, `inferenceCompiler`
    * and `supportedOps`, which it already answers.
    */
   readonly backend?: Backend<any>;
@@ -42,7 +45,7 @@ const explicitKeys = ["fwCompiler", "bwCompiler", "inferenceCompiler", "supporte
  * The op set and decompositions from either a `backend` or the explicit options. Both at once is
  * refused: with two sources for the same answer, one would be silently ignored.
  */
-export function resolveOps(options: TargetOptions, who: string): OpTarget {
+export function resolveOps(options: TargetOptions, who: string, fallback = false): OpTarget {
   const { backend } = options;
   if (backend === undefined) {
     return {
@@ -64,15 +67,23 @@ export function resolveOps(options: TargetOptions, who: string): OpTarget {
   }
   const decompositions = { ...backend.decompositions, ...options.decompositions } as DecompositionTable;
   return {
-    supported: backend.supportedOps,
+    // With a fallback, an op neither the backend nor a rule handles is left for the reference.
+    supported: fallback ? fallbackStopOps(backend, decompositions) : backend.supportedOps,
     ...(Object.keys(decompositions).length ? { decompositions } : {}),
     backend,
   };
 }
 
-/** `resolveOps`, and the compilers: the backend's, one per role, or the explicit ones. */
-export function resolveTarget(options: TargetOptions, who: string): Target {
-  const ops = resolveOps(options, who);
+/**
+ * `resolveOps`, and the compilers: the explicit ones, or the backend's, one per role, behind the
+ * reference fallback (`fallback.ts`), which tells `report` about each graph it splits.
+ */
+export function resolveTarget(
+  options: TargetOptions,
+  who: string,
+  report: (r: FallbackReport) => void = () => {},
+): Target {
+  const ops = resolveOps(options, who, true);
   const { backend } = ops;
   if (backend === undefined) {
     const fw = options.fwCompiler ?? nop;
@@ -85,7 +96,8 @@ export function resolveTarget(options: TargetOptions, who: string): Target {
       },
     };
   }
-  const compile = (role: CompilerRole): Compiler => backend.compiler(undefined, role);
+  const compile = (role: CompilerRole): Compiler =>
+    fallbackCompiler(backend, role, backend.compiler(undefined, role), report);
   return {
     ...ops,
     compilers: {

@@ -21,3 +21,4 @@ export type { TargetOptions } from "./backend.js";
 export type { PartitionFn } from "./capture.js";
 export { nop, printGraph } from "./compilers.js";
 export { AotError } from "./executable.js";
+export type { FallbackNode, FallbackPiece, FallbackReport } from "./fallback.js";

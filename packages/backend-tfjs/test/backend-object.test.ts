@@ -1,5 +1,6 @@
 // tfjsBackend as a Backend: aotFunction(f, { backend }) on TF.js cpu matches eager autograd on an MLP
-// loss and its gradients, and configureBackend passes its options to every role's compiler.
+// loss and its gradients; configureBackend passes its options; float64 (which TF.js lacks) falls
+// back to the reference interpreter.
 import { aotFunction } from "@aotjs/aot";
 import { configureBackend } from "@aotjs/ir";
 import { F } from "@aotjs/nn";
@@ -34,4 +35,25 @@ test("aotFunction(f, { backend: tfjsBackend }) matches eager autograd on an MLP 
 
 test("tfjsBackend declares every dtype but float64", () => {
   expect([...tfjsBackend.supportedDtypes!].sort()).toEqual(["bool", "float32", "int32", "int64"]);
+});
+
+test("a float64 stretch of a graph runs on the reference interpreter, the rest on TF.js", async () => {
+  manualSeed(1);
+  const x = randn([6]).requiresGrad_();
+  const f = (t: Tensor) => t.to("float64").exp().mul(2).to("float32").tanh().sum();
+  const compiled = aotFunction(f, { backend: configureBackend(tfjsBackend, { backend: "cpu" }) });
+  const got = await compiled(x);
+  await got.backward();
+  const grad = x.grad!.clone();
+  x.grad = null;
+  // Oracle: eager autograd on the reference kernels.
+  const want = f(x);
+  await want.backward();
+  expect(got.item()).toBeCloseTo(want.item() as number, 5);
+  expect(grad.sub(x.grad!).abs().amax().item() as number).toBeLessThan(1e-5);
+  const reports = compiled.stats().fallback;
+  expect(reports.map((r) => r.role)).toEqual(["forward", "backward"]);
+  expect(reports[0]!.nodes.every((n) => n.reason === "dtype float64 is not in supportedDtypes")).toBe(true);
+  expect(reports[0]!.pieces.map((p) => p.runsOn)).toContain("backend");
+  await compiled.dispose();
 });
