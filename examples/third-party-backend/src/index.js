@@ -1,5 +1,5 @@
 // A backend a third party could publish: plain JavaScript, importing @aotjs/ir alone. It runs the
-// pointwise ops on float32 and bool tensors, with broadcasting. Every other op (matmul, the
+// pointwise ops (and `full`) on float32 and bool tensors, with broadcasting. Every other op (matmul, the
 // reductions, layout) and dtype is left to aotjs's reference fallback, which splits each graph and
 // hands this backend only the pieces it declares it can run.
 import { AotjsError, TensorData } from "@aotjs/ir";
@@ -41,7 +41,8 @@ const binary = {
   ne: (a, b) => (a !== b ? 1 : 0),
 };
 
-const ops = [...Object.keys(unary), ...Object.keys(binary), "where"];
+// `full` too: backward graphs make their constants with it (tanh's 1 - y^2).
+const ops = [...Object.keys(unary), ...Object.keys(binary), "where", "full"];
 
 /** Element strides of `shape` read as `outShape` under broadcasting (0 along broadcast dims). */
 function broadcastStrides(shape, outShape) {
@@ -81,7 +82,9 @@ function runNode(node, args) {
   const out = dtype === "bool" ? new Uint8Array(n) : new Float32Array(n);
   const next = indexer(args, shape);
   const f = unary[node.op] ?? binary[node.op];
-  if (node.op === "where") {
+  if (node.op === "full") {
+    out.fill(dtype === "bool" ? Number(node.attrs.value !== 0) : node.attrs.value);
+  } else if (node.op === "where") {
     const [c, a, b] = args.map((t) => t.data);
     for (let k = 0; k < n; k++) {
       const [i, j, l] = next();
