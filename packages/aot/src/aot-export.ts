@@ -1,8 +1,8 @@
 import {
+  type Backend,
   type DType,
   type Graph,
   type OpName,
-  opNames,
   type PrimalRole,
   primalName,
   type TensorData,
@@ -12,11 +12,17 @@ import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { Tensor } from "@aotjs/tensor";
 import type { DecompositionTable } from "@aotjs/transforms";
 import { inputNameOf, uniqueNames } from "./aot-module.js";
+import { resolveOps } from "./backend.js";
 import { capture, type PartitionFn } from "./capture.js";
 import { CompiledFunction } from "./compiled-function.js";
 import { AotError } from "./executable.js";
 
 export interface AotExportOptions {
+  /**
+   * The backend the graphs are for: its supported ops and decompositions (nothing falls back to
+   * the reference interpreter in an export). Excludes `supportedOps`.
+   */
+  readonly backend?: Backend<any>;
   /** Ops the target runs; every other op is decomposed first. Default: every op. */
   readonly supportedOps?: Iterable<OpName>;
   /** Entries that override the default decompositions. */
@@ -204,14 +210,15 @@ export function aotExport(
         )
       : callee(...xs);
   const trainable = options.trainable ?? leaves.some((t) => t.requiresGrad);
+  const ops = resolveOps(options, "aotExport");
   const compiled = new CompiledFunction(
     capture(flatFn, leaves, trainable, {
       names,
       roles,
-      supported: new Set<OpName>(options.supportedOps ?? opNames),
+      supported: ops.supported,
       partitionFn: options.partitionFn ?? minCutRematerializationPartition,
       who: "aotExport",
-      ...(options.decompositions ? { decompositions: options.decompositions } : {}),
+      ...(ops.decompositions ? { decompositions: ops.decompositions } : {}),
     }),
   );
   const { captured } = compiled;

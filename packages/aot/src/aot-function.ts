@@ -1,20 +1,16 @@
 import { isGradEnabled } from "@aotjs/autograd";
-import { type Compiler, type Graph, type OpName, opNames, type PrimalRole, primalName } from "@aotjs/ir";
+import { type Graph, type PrimalRole, primalName, warnOnce } from "@aotjs/ir";
 import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { defaultGenerator, type Tensor } from "@aotjs/tensor";
 import { flatten, specKey, type TreeSpec, unflatten } from "@aotjs/tracer";
-import type { DecompositionTable } from "@aotjs/transforms";
+import { resolveTarget, type TargetOptions } from "./backend.js";
 import { type CallTurn, takeTurn } from "./call-order.js";
 import { capture, type PartitionFn } from "./capture.js";
-import { CompiledFunction, type Compilers, type RngState } from "./compiled-function.js";
-import { nop } from "./compilers.js";
+import { CompiledFunction, type RngState } from "./compiled-function.js";
+import { describeFallback, type FallbackReport } from "./fallback.js";
 
-export interface AotOptions {
-  /** Compiles the forward graph (and, by default, the backward and inference graphs). Default `nop`. */
-  readonly fwCompiler?: Compiler;
-  readonly bwCompiler?: Compiler;
-  /** Compiles the single graph used when nothing needs a gradient. Default: `fwCompiler`. */
-  readonly inferenceCompiler?: Compiler;
+/** Options of `aotFunction` and `aotModule`; where the graphs run is `TargetOptions`. */
+export interface AotOptions extends TargetOptions {
   /**
    * Splits the joint graph. Default `minCutRematerializationPartition`: it measured fastest end to
    * end on ORT (resnet18, gptMini and an MLP training step: fewer bytes cross from the forward to
@@ -22,10 +18,6 @@ export interface AotOptions {
    * default (save every forward value the backward reads).
    */
   readonly partitionFn?: PartitionFn;
-  /** Ops the compilers accept; every other op is decomposed first. Default: every op. */
-  readonly supportedOps?: Iterable<OpName>;
-  /** Entries that override the default decompositions. */
-  readonly decompositions?: DecompositionTable;
   /** Names of the flattened tensor inputs, given their count. Default `primals_1..n`. */
   readonly inputNames?: (count: number) => readonly string[];
   /** Extra cache-key text for state the arguments don't show (a module's training flag). */
@@ -37,6 +29,11 @@ export interface AotStats {
   readonly compiles: number;
   readonly cacheHits: number;
   readonly cacheSize: number;
+  /**
+   * With a `backend`: one report per compiled graph that was split because the backend lacks
+   * some of its ops or dtypes (which nodes run on the reference interpreter, and why).
+   */
+  readonly fallback: readonly FallbackReport[];
 }
 
 export interface AotFunction<A extends unknown[], R> {
@@ -89,14 +86,12 @@ export function aotFunction<A extends unknown[], R>(
   options: AotOptions = {},
   internals: AotInternals = {},
 ): AotFunction<A, Awaited<R>> {
-  const fwCompiler = options.fwCompiler ?? nop;
-  const compilers: Compilers = {
-    forward: fwCompiler,
-    backward: options.bwCompiler ?? fwCompiler,
-    inference: options.inferenceCompiler ?? fwCompiler,
-  };
+  const fallback: FallbackReport[] = [];
+  const target = resolveTarget(options, "aotFunction", (r) => {
+    fallback.push(r);
+    warnOnce(`aotFunction: ${describeFallback(r)}`);
+  });
   const partitionFn = options.partitionFn ?? minCutRematerializationPartition;
-  const supported = new Set<OpName>(options.supportedOps ?? opNames);
   const stats = { calls: 0, compiles: 0, cacheHits: 0 };
   const lastGraphs: AotFunction<A, Awaited<R>>["lastGraphs"] = {};
   /** Every entry whose compile started, cached or not, so dispose() reaches all executables. */
@@ -129,14 +124,14 @@ export function aotFunction<A extends unknown[], R>(
       {
         names: first.map((i) => allNames[i]!),
         roles: first.map((i) => allRoles[i]!),
-        supported,
+        supported: target.supported,
         partitionFn,
         who: "aotFunction",
-        ...(options.decompositions ? { decompositions: options.decompositions } : {}),
+        ...(target.decompositions ? { decompositions: target.decompositions } : {}),
       },
     );
     const compiled = new CompiledFunction(captured);
-    const ready = compiled.compile(compilers).then(() => {
+    const ready = compiled.compile(target.compilers).then(() => {
       Object.assign(lastGraphs, {
         inference: captured.backward ? undefined : captured.forward,
         forward: captured.backward ? captured.forward : undefined,
@@ -212,13 +207,14 @@ export function aotFunction<A extends unknown[], R>(
   };
 
   return Object.assign(call, {
-    stats: (): AotStats => ({ ...stats, cacheSize: entries.size }),
+    stats: (): AotStats => ({ ...stats, cacheSize: entries.size, fallback: [...fallback] }),
     lastGraphs,
     async dispose() {
       // Compiles still in flight make their executables when they finish: wait for them.
       const all = [...created];
       created.clear();
       entries.clear();
+      fallback.length = 0;
       await Promise.allSettled(all.map((e) => e.ready));
       await Promise.all(all.map((e) => e.fn.dispose()));
     },

@@ -17,6 +17,8 @@ export {
   type AotOptimizerStats,
   aotOptimizer,
 } from "./aot-optimizer.js";
+export type { TargetOptions } from "./backend.js";
 export type { PartitionFn } from "./capture.js";
 export { nop, printGraph } from "./compilers.js";
 export { AotError } from "./executable.js";
+export type { FallbackNode, FallbackPiece, FallbackReport } from "./fallback.js";

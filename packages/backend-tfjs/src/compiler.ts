@@ -1,4 +1,4 @@
-import { type Backend, type Compiler, type Graph, type OpName, opNames } from "@aotjs/ir";
+import { type Backend, type Compiler, type DType, type Graph, type OpName, opNames } from "@aotjs/ir";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
@@ -196,8 +196,13 @@ export function tfjsCompiler(options: TfjsCompilerOptions = {}): Compiler {
 /** Every catalog op has a lowering, so the decomposer need not rewrite anything for this backend. */
 export const supportedOps: ReadonlySet<OpName> = new Set(opNames);
 
+/**
+ * The TF.js backend for `aotFunction(f, { backend: tfjsBackend })`. TF.js has no float64, so a
+ * float64 node runs on the reference interpreter there; int64 runs as int32 (see dtypes.ts).
+ */
 export const tfjsBackend: Backend<TfjsCompilerOptions> = {
   name: "tfjs",
   supportedOps,
-  compiler: tfjsCompiler,
+  supportedDtypes: new Set<DType>(["float32", "int32", "int64", "bool"]),
+  compiler: (options?: TfjsCompilerOptions) => tfjsCompiler(options),
 };

@@ -1,5 +1,6 @@
+import type { DType } from "./dtype.js";
 import type { Graph } from "./graph.js";
-import type { OpName } from "./ops/index.js";
+import type { OpAttrs, OpName } from "./ops/index.js";
 import type { TensorData, TensorMeta } from "./tensor-data.js";
 
 /**
@@ -21,14 +22,48 @@ export type Compiler = (
   exampleInputs: readonly TensorMeta[],
 ) => CompileResult | Promise<CompileResult>;
 
+/** Which graph of a compiled function a compiler is asked for. */
+export type CompilerRole = "forward" | "backward" | "inference";
+
 /**
- * A backend a third party can publish against `@aotjs/ir` alone. It declares the ops it runs
- * natively; callers decompose every other op before handing it a graph.
+ * A rewrite of one op into others, written against a tensor API: at run time `T` is
+ * `@aotjs/tensor`'s `Tensor` and the rewrite calls its methods (they dispatch more basic ops).
+ * A table of these is what `@aotjs/transforms` calls a `DecompositionTable`.
+ */
+export type OpDecomposition<K extends OpName, T = any> = (inputs: readonly T[], attrs: OpAttrs<K>) => T;
+export type OpDecompositions<T = any> = { readonly [K in OpName]?: OpDecomposition<K, T> };
+
+/**
+ * A backend a third party can publish against `@aotjs/ir` alone: `aotFunction(f, { backend })`.
+ * It declares what it runs natively. Callers first rewrite the ops it lacks with the
+ * decompositions (its own over the defaults); a node still outside `supportedOps` or
+ * `supportedDtypes` after that runs on the reference interpreter, and the backend compiles the
+ * pieces of the graph between such nodes.
  */
 export interface Backend<Options = unknown> {
   readonly name: string;
   readonly supportedOps: ReadonlySet<OpName>;
-  compiler(options?: Options): Compiler;
+  /** Dtypes its compiled graphs take and produce. Default: every dtype. */
+  readonly supportedDtypes?: ReadonlySet<DType>;
+  /** Rewrites this backend prefers for ops it lacks; they override the default decompositions. */
+  readonly decompositions?: OpDecompositions;
+  /**
+   * A compiler for one role; `role` lets a backend compile the forward and backward graphs
+   * differently. Called once per role by each `aotFunction`, not once per graph.
+   */
+  compiler(options?: Options, role?: CompilerRole): Compiler;
+}
+
+/** `backend` with `options` fixed, for `aotFunction(f, { backend: configureBackend(onnxBackend, {...}) })`. */
+export function configureBackend<Options>(backend: Backend<Options>, options: Options): Backend<Options> {
+  return {
+    name: backend.name,
+    supportedOps: backend.supportedOps,
+    ...(backend.supportedDtypes ? { supportedDtypes: backend.supportedDtypes } : {}),
+    ...(backend.decompositions ? { decompositions: backend.decompositions } : {}),
+    compiler: (more?: Options, role?: CompilerRole) =>
+      backend.compiler(more === undefined ? options : { ...options, ...more }, role),
+  };
 }
 
 export const isExecutable = (x: unknown): x is Executable =>

@@ -3,6 +3,7 @@
 // they are re-exported here so a backend's tests need one import.
 
 export * from "@aotjs/op-samples";
+export { type BackendCheckOptions, checkBackend, UnsupportedByBackend } from "./backend.js";
 export { compareTensors, type Mismatch } from "./compare.js";
 export { checkGraphPerNode, type NodeMismatch } from "./per-node.js";
 export {
@@ -17,4 +18,5 @@ export {
   type OutputMismatch,
   runConformanceCase,
   singleOpGraph,
+  summarize,
 } from "./runner.js";
