@@ -35,10 +35,16 @@ const fail = (message) => {
   process.exit(1);
 };
 
-const packages = readdirSync(join(root, "packages"))
+// The packages, plus the two tools published for backend authors (the conformance kit and the
+// per-op samples it runs).
+const packages = [
+  ...readdirSync(join(root, "packages")).map((dir) => join("packages", dir)),
+  "tools/conformance",
+  "tools/op-samples",
+]
   .map((dir) => ({
-    dir: join(root, "packages", dir),
-    manifest: JSON.parse(readFileSync(join(root, "packages", dir, "package.json"), "utf8")),
+    dir: join(root, dir),
+    manifest: JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8")),
   }))
   .filter((p) => !p.manifest.private);
 
