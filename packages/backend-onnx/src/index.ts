@@ -20,6 +20,7 @@ export {
   writeArtifacts,
 } from "./export.js";
 export { lowerings } from "./lower/index.js";
+export { measuredCosts, type ProfiledGraph } from "./measured-costs.js";
 export {
   AOTJS_VERSION,
   DEFAULT_OPSET,
