@@ -27,6 +27,7 @@ export {
   partitionAtBudget,
 } from "./memory-budget.js";
 export { chooseSavedValues, type MinCutOptions, minCutRematerializationPartition } from "./min-cut.js";
+export { estimatePeakMemory, type PeakMemory } from "./peak-memory.js";
 export {
   defaultRecomputable,
   RECOMPUTABLE_CATEGORIES,
