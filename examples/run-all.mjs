@@ -12,6 +12,7 @@ const examples = [
   "src/07-tfjs-seed.ts",
   "src/08-draw-graphs.ts",
   "src/09-train-gpt.ts",
+  "src/10-memory-budget.ts",
 ];
 for (const file of examples) {
   console.log(`\n=== ${file} ===`);

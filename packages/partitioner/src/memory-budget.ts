@@ -17,6 +17,7 @@ import {
   type PartitionResult,
 } from "./joint.js";
 import { chooseSavedValues, type MinCutOptions } from "./min-cut.js";
+import { type RecomputePolicy, recomputePredicate } from "./policy.js";
 import {
   evaluatePlan,
   type Plan,
@@ -37,6 +38,13 @@ export interface MemoryBudgetOptions extends MinCutOptions, SolveOptions {
   readonly measured?: MeasuredCosts;
   /** The roofline that prices nodes the measured table does not cover. */
   readonly roofline?: Roofline;
+  /**
+   * Nodes never recomputed below budget 1 (op names or a predicate, as `recomputable`): the
+   * backward receives them saved, as selective activation checkpointing's "must save".
+   */
+  readonly mustSave?: RecomputePolicy;
+  /** Nodes never saved below budget 1: the backward recomputes them wherever it needs them. */
+  readonly preferRecompute?: RecomputePolicy;
 }
 
 /** What a budgeted partition costs, in the units the budget is in. */
@@ -86,6 +94,9 @@ export function budgetProblem(joint: Graph, options: MemoryBudgetOptions = {}): 
   const bytes = new Float64Array(n);
   const price = new Float64Array(n);
   const neverSave = new Uint8Array(n);
+  const mustSave = options.mustSave === undefined ? () => false : recomputePredicate(options.mustSave);
+  const preferRecompute =
+    options.preferRecompute === undefined ? () => false : recomputePredicate(options.preferRecompute);
   const inputsOf = values.map((v) => [...new Set(v.producer?.inputs ?? [])].map((u) => index.get(u)!));
   for (const v of a.backwardOutputs) needed[index.get(v)!] = 1;
   for (let i = 0; i < n; i++) {
@@ -100,6 +111,20 @@ export function budgetProblem(joint: Graph, options: MemoryBudgetOptions = {}): 
     } else if (catalog[node.op].category === "random") price[i] = Number.POSITIVE_INFINITY;
     else price[i] = forwardRequired[i] ? cost.byName.get(node.name)!.ms : 0;
   }
+  const policyOf = (i: number) => {
+    const node = values[i]!.producer!;
+    const save = mustSave(node);
+    const redo = preferRecompute(node);
+    if (save && redo)
+      throw new PartitionError(
+        `memoryBudgetPartition '${graph.name}': node '${node.name}' (${node.op}) is both mustSave and preferRecompute`,
+      );
+    if (redo && price[i] === Number.POSITIVE_INFINITY)
+      throw new PartitionError(
+        `memoryBudgetPartition '${graph.name}': node '${node.name}' (${node.op}) is preferRecompute, but a random op is never recomputed`,
+      );
+    return save ? "save" : redo ? "recompute" : undefined;
+  };
   const problem: RecomputeProblem = {
     numInputs,
     inputsOf,
@@ -120,6 +145,17 @@ export function budgetProblem(joint: Graph, options: MemoryBudgetOptions = {}): 
   // Below budget 1 the backward recomputes what min-cut recomputes and more, never less: min-cut
   // is then the cheapest plan of all, so recompute time can only rise as the budget falls.
   for (const i of minCut.recomputed) neverSave[i] = 1;
+  for (let i = numInputs; i < n; i++) {
+    if (tangentDependent[i] || isLiteral[i]) continue;
+    const policy = policyOf(i);
+    if (policy === "save") {
+      if (neverSave[i])
+        throw new PartitionError(
+          `memoryBudgetPartition '${graph.name}': node '${values[i]!.name}' is mustSave, but min-cut recomputes it (let min-cut's recomputable exclude it)`,
+        );
+      price[i] = Number.POSITIVE_INFINITY;
+    } else if (policy === "recompute") neverSave[i] = 1;
+  }
   const least = solveExact(problem, "bytes", Number.POSITIVE_INFINITY, options);
   if (!least) throw new PartitionError(`memoryBudgetPartition '${graph.name}': no valid partition`);
   return { analysis: a, problem, minCut, minBytes: least.bytes };

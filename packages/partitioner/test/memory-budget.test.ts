@@ -66,3 +66,37 @@ test("a budget outside [0, 1] is a PartitionError", () => {
     /budget must be a number from 0 to 1, got NaN/,
   );
 });
+
+describe("per-op policies", () => {
+  const j = gptJoint();
+  const options = { numForwardOutputs: j.numForwardOutputs };
+
+  test("mustSave keeps matmuls out of the backward even at budget 0; the graphs still reproduce the joint", () => {
+    // Oracle: without the policy, budget 0 recomputes matmuls (checked first, so the test can fail).
+    const free = memoryBudgetPartition(j.graph, { ...options, budget: 0 });
+    expect(free.memory.recomputed.some((name) => j.graph.value(name).producer?.op === "matmul")).toBe(true);
+    const kept = memoryBudgetPartition(j.graph, { ...options, budget: 0, mustSave: ["matmul"] });
+    const forwardMatmuls = new Set(kept.forward.nodes.filter((n) => n.op === "matmul").map((n) => n.name));
+    expect(kept.backward.nodes.some((n) => forwardMatmuls.has(n.name))).toBe(false);
+    expect(kept.memory.savedBytes).toBeGreaterThan(free.memory.savedBytes);
+    checkPartition(j, kept);
+  });
+
+  test("preferRecompute never saves the chosen ops; conflicting policies are a PartitionError", () => {
+    const r = memoryBudgetPartition(j.graph, {
+      ...options,
+      budget: 0.5,
+      preferRecompute: (n) => n.op === "mul",
+    });
+    expect(r.savedValues.filter((v) => v.producer?.op === "mul")).toEqual([]);
+    checkPartition(j, r);
+    expect(() =>
+      memoryBudgetPartition(j.graph, {
+        ...options,
+        budget: 0.5,
+        mustSave: ["matmul"],
+        preferRecompute: ["matmul"],
+      }),
+    ).toThrow(/both mustSave and preferRecompute/);
+  });
+});
