@@ -13,6 +13,7 @@ const examples = [
   "src/08-draw-graphs.ts",
   "src/09-train-gpt.ts",
   "src/10-third-party-backend.ts",
+  "src/11-memory-budget.ts",
 ];
 for (const file of examples) {
   console.log(`\n=== ${file} ===`);

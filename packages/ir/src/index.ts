@@ -2,6 +2,16 @@ export * from "./attrs.js";
 export { checkNode, GraphBuilder, isValidName } from "./builder.js";
 export * from "./compiler.js";
 export { graphFlops, nodeFlops } from "./cost.js";
+export {
+  DEFAULT_ROOFLINE,
+  type EstimateCostOptions,
+  estimateCost,
+  type GraphCost,
+  type MeasuredCosts,
+  type NodeCost,
+  nodeBytes,
+  type Roofline,
+} from "./cost-model.js";
 export { describeInputs, describeNode } from "./describe.js";
 export * from "./dtype.js";
 export { ERF_A, ERF_B, ERFC_C, ERFC_D, ERFC_P, ERFC_Q, erf, ONE_OVER_SQRT_PI } from "./erf.js";

@@ -13,13 +13,37 @@ export {
   type PartitionResult,
 } from "./joint.js";
 export { FlowNetwork } from "./maxflow.js";
+export {
+  type BudgetProblem,
+  budgetProblem,
+  DEFAULT_FRONTIER_BUDGETS,
+  type FrontierOptions,
+  type FrontierPoint,
+  type MemoryBudgetOptions,
+  type MemoryBudgetResult,
+  type MemoryPlanInfo,
+  memoryBudgetPartition,
+  paretoFrontier,
+  partitionAtBudget,
+} from "./memory-budget.js";
 export { chooseSavedValues, type MinCutOptions, minCutRematerializationPartition } from "./min-cut.js";
+export { estimatePeakMemory, type PeakMemory } from "./peak-memory.js";
 export {
   defaultRecomputable,
   RECOMPUTABLE_CATEGORIES,
   type RecomputePolicy,
   recomputePredicate,
 } from "./policy.js";
+export {
+  evaluatePlan,
+  type Objective,
+  type Plan,
+  type RecomputeProblem,
+  RecomputeSearchLimit,
+  type SolveOptions,
+  solveBudget,
+  solveExact,
+} from "./recompute-solver.js";
 export {
   type GraphSummary,
   type PartitionReport,

@@ -1,5 +1,7 @@
 import {
   byteSize,
+  type EstimateCostOptions,
+  estimateCost,
   formatBytes,
   formatMeta,
   type Graph,
@@ -8,6 +10,7 @@ import {
   type TensorMeta,
 } from "@aotjs/ir";
 import type { PartitionResult } from "./joint.js";
+import { estimatePeakMemory, type PeakMemory } from "./peak-memory.js";
 
 export interface SavedValueInfo {
   readonly name: string;
@@ -33,6 +36,10 @@ export interface PartitionReport {
   readonly backward: GraphSummary;
   /** Nodes of the forward graph that the backward graph runs again. */
   readonly recomputed: readonly string[];
+  /** Estimated milliseconds of the recomputed nodes (`estimateCost` of the backward graph). */
+  readonly recomputeMs: number;
+  /** Simulated live bytes over the step (`estimatePeakMemory`). */
+  readonly peak: PeakMemory;
   /** A readable table of all of the above. */
   format(): string;
   toString(): string;
@@ -60,7 +67,7 @@ const formatOps = (ops: GraphStats["opCounts"]): string =>
     .join(", ") || "none";
 
 /** What a partition saves and where the work went. */
-export function partitionReport(result: PartitionResult): PartitionReport {
+export function partitionReport(result: PartitionResult, costs: EstimateCostOptions = {}): PartitionReport {
   const saved = result.savedValues.map((v) => ({
     name: v.name,
     meta: v.meta,
@@ -73,6 +80,9 @@ export function partitionReport(result: PartitionResult): PartitionReport {
   const recomputed = result.backward.nodes.filter((n) => forwardNames.has(n.name)).map((n) => n.name);
   const forward = summarize(result.forward);
   const backward = summarize(result.backward);
+  const backwardCost = estimateCost(result.backward, costs);
+  const recomputeMs = recomputed.reduce((s, name) => s + backwardCost.byName.get(name)!.ms, 0);
+  const peak = estimatePeakMemory(result);
 
   const format = () => {
     const rows = saved.map((v) => [
@@ -87,6 +97,8 @@ export function partitionReport(result: PartitionResult): PartitionReport {
       `forward:  ${forward.numInputs} inputs, ${forward.numOutputs} outputs, ${forward.numNodes} nodes: ${formatOps(forward.opCounts)}`,
       `backward: ${backward.numInputs} inputs, ${backward.numOutputs} outputs, ${backward.numNodes} nodes: ${formatOps(backward.opCounts)}`,
       `recomputed in backward: ${recomputed.length ? recomputed.join(", ") : "nothing"}`,
+      `recompute cost: ${recomputeMs.toFixed(3)} ms (estimated)`,
+      `peak memory: ${formatBytes(peak.peakBytes)} (forward ${formatBytes(peak.forwardPeakBytes)}, backward ${formatBytes(peak.backwardPeakBytes)}, inputs ${formatBytes(peak.inputBytes)}; at ${peak.peakAt})`,
     ];
     return lines.join("\n");
   };
@@ -97,6 +109,8 @@ export function partitionReport(result: PartitionResult): PartitionReport {
     forward,
     backward,
     recomputed,
+    recomputeMs,
+    peak,
     format,
     toString: format,
   };
