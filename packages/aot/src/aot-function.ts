@@ -1,5 +1,13 @@
 import { isGradEnabled } from "@aotjs/autograd";
-import { type Compiler, type Graph, type OpName, opNames, type PrimalRole, primalName } from "@aotjs/ir";
+import {
+  type Compiler,
+  type Graph,
+  type OpName,
+  opNames,
+  type PrimalRole,
+  primalName,
+  warnOnce,
+} from "@aotjs/ir";
 import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { defaultGenerator, type Tensor } from "@aotjs/tensor";
 import { flatten, specKey, type TreeSpec, unflatten } from "@aotjs/tracer";
@@ -8,6 +16,13 @@ import { type CallTurn, takeTurn } from "./call-order.js";
 import { capture, type PartitionFn } from "./capture.js";
 import { CompiledFunction, type Compilers, type RngState } from "./compiled-function.js";
 import { nop } from "./compilers.js";
+import {
+  type CallSignature,
+  cacheLimitWarning,
+  callKey,
+  describeLeaf,
+  recompileReason,
+} from "./recompile.js";
 
 export interface AotOptions {
   /** Compiles the forward graph (and, by default, the backward and inference graphs). Default `nop`. */
@@ -30,6 +45,13 @@ export interface AotOptions {
   readonly inputNames?: (count: number) => readonly string[];
   /** Extra cache-key text for state the arguments don't show (a module's training flag). */
   readonly cacheKey?: () => string;
+  /**
+   * Compiled signatures past which each new one warns (once, through `warnOnce`), naming the
+   * inputs whose sizes keep changing. Default 8, as PyTorch's `cache_size_limit`. Compiles go on
+   * past it; the warning is there because each keeps its executables (ONNX sessions) until
+   * `dispose()`.
+   */
+  readonly cacheSizeLimit?: number;
 }
 
 export interface AotStats {
@@ -37,6 +59,10 @@ export interface AotStats {
   readonly compiles: number;
   readonly cacheHits: number;
   readonly cacheSize: number;
+  /** Compiles after the first. */
+  readonly recompiles: number;
+  /** Why each recompile happened, in order: `input 0 dim 0: 8 -> 5`. */
+  readonly recompileReasons: readonly string[];
 }
 
 export interface AotFunction<A extends unknown[], R> {
@@ -98,6 +124,10 @@ export function aotFunction<A extends unknown[], R>(
   const partitionFn = options.partitionFn ?? minCutRematerializationPartition;
   const supported = new Set<OpName>(options.supportedOps ?? opNames);
   const stats = { calls: 0, compiles: 0, cacheHits: 0 };
+  const cacheSizeLimit = options.cacheSizeLimit ?? 8;
+  /** The signature of every compile started, in order, for recompile reasons and the limit warning. */
+  const history: CallSignature[] = [];
+  const recompileReasons: string[] = [];
   const lastGraphs: AotFunction<A, Awaited<R>>["lastGraphs"] = {};
   /** Every entry whose compile started, cached or not, so dispose() reaches all executables. */
   const created = new Set<Entry>();
@@ -165,17 +195,19 @@ export function aotFunction<A extends unknown[], R>(
     const spec = flat.spec;
     const { leaves, slots } = dedupe(flat.leaves);
     const needsGrad = isGradEnabled() && leaves.some((t) => t.requiresGrad);
-    const key = [
-      specKey(spec),
+    const signature: CallSignature = {
+      structure: specKey(spec),
       needsGrad,
-      options.cacheKey?.() ?? "",
-      slots.length === leaves.length ? "" : `aliases ${slots}`,
-      ...leaves.map((t) => `${t.dtype}[${t.shape}]${t.requiresGrad ? "g" : ""}`),
-    ].join("|");
+      extra: options.cacheKey?.() ?? "",
+      aliases: slots.length === leaves.length ? "" : `aliases ${slots}`,
+      leaves: leaves.map((t) => ({ dtype: t.dtype, shape: t.shape, requiresGrad: t.requiresGrad })),
+    };
+    const key = callKey(signature);
     let entry = entries.get(key);
     if (entry) stats.cacheHits++;
     else {
       stats.compiles++;
+      noteCompile(signature, slots);
       // A capture that throws caches nothing; the call rejects and the next one tries again.
       const fresh = createEntry(leaves, slots, spec, needsGrad);
       entry = fresh;
@@ -196,6 +228,28 @@ export function aotFunction<A extends unknown[], R>(
     return runInTurn(entry, leaves, rng, turn);
   };
 
+  /** Record why this compile happens, and warn once the cache limit is passed. */
+  const noteCompile = (signature: CallSignature, slots: readonly number[]): void => {
+    const names = leafNames(slots);
+    if (history.length) recompileReasons.push(recompileReason(history, signature, names));
+    history.push(signature);
+    // Once, when the limit is first passed: the sizes seen so far already show what changes.
+    if (history.length === cacheSizeLimit + 1)
+      warnOnce(cacheLimitWarning(`aotFunction '${fn.name || "anonymous"}'`, cacheSizeLimit, history, names));
+  };
+
+  /** How reasons name each distinct tensor argument: by the role of its first position. */
+  const leafNames = (slots: readonly number[]): string[] => {
+    const roles =
+      internals.inputRoles?.(slots.length) ??
+      slots.map((_, index): PrimalRole => ({ kind: "user_input", index }));
+    const names: string[] = [];
+    slots.forEach((u, i) => {
+      names[u] ??= describeLeaf(roles[i]!);
+    });
+    return names;
+  };
+
   const runInTurn = async (
     entry: Entry,
     leaves: Tensor[],
@@ -212,7 +266,12 @@ export function aotFunction<A extends unknown[], R>(
   };
 
   return Object.assign(call, {
-    stats: (): AotStats => ({ ...stats, cacheSize: entries.size }),
+    stats: (): AotStats => ({
+      ...stats,
+      cacheSize: entries.size,
+      recompiles: recompileReasons.length,
+      recompileReasons: [...recompileReasons],
+    }),
     lastGraphs,
     async dispose() {
       // Compiles still in flight make their executables when they finish: wait for them.

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { type Captured, capture } from "../src/capture.js";
 import { CompiledFunction, callingConvention } from "../src/compiled-function.js";
 import { AotError, nop } from "../src/index.js";
-import { expectClose } from "./helpers.js";
+import { expectClose } from "./support.js";
 
 const options = (roles: readonly PrimalRole[]) => ({
   names: roles.map((_, i) => `in_${i}`),
