@@ -1,12 +1,15 @@
 import {
   AotjsError,
+  bindSymbols,
   type Compiler,
   type Executable,
+  evalExpr,
   formatMeta,
   Graph,
   isExecutable,
   messageOf,
   sameMeta,
+  symbolicShape,
   type TensorData,
 } from "@aotjs/ir";
 import { Interpreter } from "@aotjs/tensor";
@@ -48,6 +51,18 @@ export async function runExecutable(
   graph: Graph,
   inputs: readonly TensorData[],
 ): Promise<TensorData[]> {
+  // A symbolic graph's outputs have the sizes of this call's symbols; binding checks the guards first.
+  let bindings: Map<string, number> | undefined;
+  if (graph.symbolic) {
+    try {
+      bindings = bindSymbols(
+        graph,
+        inputs.map((t) => t.shape),
+      );
+    } catch (e) {
+      throw new AotError(`compiled '${graph.name}': ${messageOf(e)}`, { cause: e });
+    }
+  }
   const outputs = await exe.run(inputs);
   if (!Array.isArray(outputs) || outputs.length !== graph.outputs.length) {
     throw new AotError(
@@ -56,9 +71,12 @@ export async function runExecutable(
   }
   graph.outputs.forEach((v, i) => {
     const o = outputs[i]!;
-    if (!sameMeta(o, v.meta)) {
+    const expected = bindings
+      ? { shape: symbolicShape(graph, v).map((d) => evalExpr(d, bindings)), dtype: v.meta.dtype }
+      : v.meta;
+    if (!sameMeta(o, expected)) {
       throw new AotError(
-        `compiled '${graph.name}' output ${i} ('${v.name}') is ${formatMeta(o)}, the graph says ${formatMeta(v.meta)}`,
+        `compiled '${graph.name}' output ${i} ('${v.name}') is ${formatMeta(o)}, the graph says ${formatMeta(expected)}`,
       );
     }
   });
