@@ -2,6 +2,7 @@ import { isGradEnabled } from "@aotjs/autograd";
 import {
   type Compiler,
   type Graph,
+  messageOf,
   type OpName,
   opNames,
   type PrimalRole,
@@ -13,15 +14,25 @@ import { defaultGenerator, type Tensor } from "@aotjs/tensor";
 import { flatten, specKey, type TreeSpec, unflatten } from "@aotjs/tracer";
 import type { DecompositionTable } from "@aotjs/transforms";
 import { type CallTurn, takeTurn } from "./call-order.js";
-import { capture, type PartitionFn } from "./capture.js";
+import { capture, type PartitionFn, type SymbolicPlan } from "./capture.js";
 import { CompiledFunction, type Compilers, type RngState } from "./compiled-function.js";
 import { nop } from "./compilers.js";
+import {
+  allUserDims,
+  type DimRef,
+  type DynamicMode,
+  describePlan,
+  fitsPlan,
+  markedDims,
+  planSymbols,
+} from "./dynamic.js";
 import {
   type CallSignature,
   cacheLimitWarning,
   callKey,
   describeLeaf,
   recompileReason,
+  sizeChanges,
 } from "./recompile.js";
 
 export interface AotOptions {
@@ -52,6 +63,11 @@ export interface AotOptions {
    * `dispose()`.
    */
   readonly cacheSizeLimit?: number;
+  /**
+   * Symbolic shapes (see `DynamicMode`). Default `"auto"`: the first call compiles static, and
+   * once a call differs only in some sizes, one graph with those dims symbolic serves them all.
+   */
+  readonly dynamic?: DynamicMode;
 }
 
 export interface AotStats {
@@ -132,6 +148,9 @@ export function aotFunction<A extends unknown[], R>(
   /** Every entry whose compile started, cached or not, so dispose() reaches all executables. */
   const created = new Set<Entry>();
   const entries = new Map<string, Entry>();
+  /** Entries compiled with symbolic dims: each serves every call that fits its plan. */
+  const symbolicEntries: { plan: SymbolicPlan; signature: CallSignature; entry: Entry }[] = [];
+  const dynamic = options.dynamic ?? "auto";
 
   /** Trace, build the joint graph and partition (synchronously), then start compiling. */
   function createEntry(
@@ -139,6 +158,7 @@ export function aotFunction<A extends unknown[], R>(
     slots: readonly number[],
     spec: TreeSpec,
     needsGrad: boolean,
+    symbolic?: SymbolicPlan,
   ): Entry {
     // A tensor passed several times is one graph input, named after its first position.
     const first = leaves.map((_, u) => slots.indexOf(u));
@@ -162,6 +182,7 @@ export function aotFunction<A extends unknown[], R>(
         supported,
         partitionFn,
         who: "aotFunction",
+        ...(symbolic ? { symbolic } : {}),
         ...(options.decompositions ? { decompositions: options.decompositions } : {}),
       },
     );
@@ -203,19 +224,12 @@ export function aotFunction<A extends unknown[], R>(
       leaves: leaves.map((t) => ({ dtype: t.dtype, shape: t.shape, requiresGrad: t.requiresGrad })),
     };
     const key = callKey(signature);
-    let entry = entries.get(key);
+    let entry =
+      entries.get(key) ?? symbolicEntries.find((e) => fitsPlan(e.plan, e.signature, signature))?.entry;
     if (entry) stats.cacheHits++;
     else {
       stats.compiles++;
-      noteCompile(signature, slots);
-      // A capture that throws caches nothing; the call rejects and the next one tries again.
-      const fresh = createEntry(leaves, slots, spec, needsGrad);
-      entry = fresh;
-      entries.set(key, fresh);
-      // So does a compile that fails; only this entry: after dispose() a new compile may hold the key.
-      fresh.ready.catch(() => {
-        if (entries.get(key) === fresh) entries.delete(key);
-      });
+      entry = compileFor(signature, key, leaves, slots, spec, needsGrad);
     }
     const { convention } = entry.fn;
     const rng = { seed: 0, offset: 0 };
@@ -228,27 +242,108 @@ export function aotFunction<A extends unknown[], R>(
     return runInTurn(entry, leaves, rng, turn);
   };
 
-  /** Record why this compile happens, and warn once the cache limit is passed. */
-  const noteCompile = (signature: CallSignature, slots: readonly number[]): void => {
+  /**
+   * A cache miss: choose the dims to make symbolic (per `dynamic`), capture, and start compiling.
+   * A symbolic capture that fails (a size the function needs static) falls back to fewer
+   * symbolic dims, then to a static compile; the reason says so.
+   */
+  const compileFor = (
+    signature: CallSignature,
+    key: string,
+    leaves: readonly Tensor[],
+    slots: readonly number[],
+    spec: TreeSpec,
+    needsGrad: boolean,
+  ): Entry => {
     const names = leafNames(slots);
-    if (history.length) recompileReasons.push(recompileReason(history, signature, names));
+    const roles = leafRoles(slots);
+    const attempts: { dims: DimRef[]; previous?: CallSignature }[] = [];
+    const marked = leaves.flatMap((t, leaf) => [...markedDims(t)].map((dim) => ({ leaf, dim })));
+    if (dynamic === true) {
+      const all = allUserDims(signature, roles, leaves);
+      attempts.push({ dims: all });
+      const batch = all.filter(
+        (d) => d.dim === 0 || marked.some((m) => m.leaf === d.leaf && m.dim === d.dim),
+      );
+      if (batch.length < all.length) attempts.push({ dims: batch });
+    } else if (dynamic === "auto") {
+      // The sizes that differ from the closest compiled signature, with the symbolic dims of a
+      // symbolic entry of the same structure, become symbolic.
+      const previous = history.find((h) => sizeChanges(h, signature)?.length);
+      const changed = previous ? sizeChanges(previous, signature)! : [];
+      const dims = new Map<string, DimRef>();
+      const add = (d: DimRef) => dims.set(`${d.leaf}:${d.dim}`, d);
+      marked.forEach(add);
+      changed.forEach(add);
+      for (const e of symbolicEntries)
+        if (sizeChanges(e.signature, signature))
+          e.plan.dims.forEach((ds, leaf) => {
+            ds.forEach((n, dim) => {
+              if (n !== undefined) add({ leaf, dim });
+            });
+          });
+      if (dims.size) attempts.push({ dims: [...dims.values()], ...(previous ? { previous } : {}) });
+    }
+    const notes: string[] = [];
+    for (const attempt of attempts) {
+      const plan = planSymbols(signature, attempt.dims, attempt.previous);
+      if (!plan) continue;
+      let fresh: Entry;
+      try {
+        fresh = createEntry(leaves, slots, spec, needsGrad, plan);
+      } catch (e) {
+        notes.push(`symbolic ${describePlan(plan, names)} failed: ${messageOf(e)}`);
+        continue;
+      }
+      noteCompile(signature, names, [...notes, `symbolic: ${describePlan(plan, names)}`]);
+      const record = { plan, signature, entry: fresh };
+      symbolicEntries.push(record);
+      fresh.ready.catch(() => {
+        const i = symbolicEntries.indexOf(record);
+        if (i >= 0) symbolicEntries.splice(i, 1);
+      });
+      return fresh;
+    }
+    noteCompile(signature, names, notes.length ? [...notes, "compiled static"] : []);
+    // A capture that throws caches nothing; the call rejects and the next one tries again.
+    const fresh = createEntry(leaves, slots, spec, needsGrad);
+    entries.set(key, fresh);
+    // So does a compile that fails; only this entry: after dispose() a new compile may hold the key.
+    fresh.ready.catch(() => {
+      if (entries.get(key) === fresh) entries.delete(key);
+    });
+    return fresh;
+  };
+
+  /** Record why this compile happens, and warn once the cache limit is passed. */
+  const noteCompile = (
+    signature: CallSignature,
+    names: readonly string[],
+    notes: readonly string[],
+  ): void => {
+    const reason = history.length ? recompileReason(history, signature, names) : "";
+    const full = [reason, ...notes].filter(Boolean).join("; ");
+    if (history.length) recompileReasons.push(full);
+    else if (notes.length) recompileReasons.push(`first call; ${notes.join("; ")}`);
     history.push(signature);
     // Once, when the limit is first passed: the sizes seen so far already show what changes.
     if (history.length === cacheSizeLimit + 1)
       warnOnce(cacheLimitWarning(`aotFunction '${fn.name || "anonymous"}'`, cacheSizeLimit, history, names));
   };
 
-  /** How reasons name each distinct tensor argument: by the role of its first position. */
-  const leafNames = (slots: readonly number[]): string[] => {
+  /** Each distinct tensor argument's role: the role of its first position. */
+  const leafRoles = (slots: readonly number[]): PrimalRole[] => {
     const roles =
       internals.inputRoles?.(slots.length) ??
       slots.map((_, index): PrimalRole => ({ kind: "user_input", index }));
-    const names: string[] = [];
+    const out: PrimalRole[] = [];
     slots.forEach((u, i) => {
-      names[u] ??= describeLeaf(roles[i]!);
+      out[u] ??= roles[i]!;
     });
-    return names;
+    return out;
   };
+  /** How reasons name each distinct tensor argument: `input 0`, `parameter fc.weight`. */
+  const leafNames = (slots: readonly number[]): string[] => leafRoles(slots).map(describeLeaf);
 
   const runInTurn = async (
     entry: Entry,
@@ -268,7 +363,7 @@ export function aotFunction<A extends unknown[], R>(
   return Object.assign(call, {
     stats: (): AotStats => ({
       ...stats,
-      cacheSize: entries.size,
+      cacheSize: entries.size + symbolicEntries.length,
       recompiles: recompileReasons.length,
       recompileReasons: [...recompileReasons],
     }),
@@ -278,6 +373,7 @@ export function aotFunction<A extends unknown[], R>(
       const all = [...created];
       created.clear();
       entries.clear();
+      symbolicEntries.length = 0;
       await Promise.allSettled(all.map((e) => e.ready));
       await Promise.all(all.map((e) => e.fn.dispose()));
     },

@@ -19,4 +19,5 @@ export {
 } from "./aot-optimizer.js";
 export type { PartitionFn } from "./capture.js";
 export { nop, printGraph } from "./compilers.js";
+export { type DynamicMode, markDynamic } from "./dynamic.js";
 export { AotError } from "./executable.js";
