@@ -1,6 +1,6 @@
+import { AutogradError } from "@aotjs/autograd";
 import type { Graph, Value } from "@aotjs/ir";
 import { dispatch, type Tensor } from "@aotjs/tensor";
-import { AutogradError } from "@aotjs/autograd";
 
 /**
  * A graph as a function on Tensors: each node is dispatched again, so replaying under the tracer
