@@ -1,13 +1,30 @@
 import { isGradEnabled } from "@aotjs/autograd";
-import { type Graph, type PrimalRole, primalName, warnOnce } from "@aotjs/ir";
+import { type Graph, messageOf, type PrimalRole, primalName, warnOnce } from "@aotjs/ir";
 import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { defaultGenerator, type Tensor } from "@aotjs/tensor";
 import { flatten, specKey, type TreeSpec, unflatten } from "@aotjs/tracer";
 import { resolveTarget, type TargetOptions } from "./backend.js";
 import { type CallTurn, takeTurn } from "./call-order.js";
-import { capture, type PartitionFn } from "./capture.js";
+import { capture, type PartitionFn, type SymbolicPlan } from "./capture.js";
 import { CompiledFunction, type RngState } from "./compiled-function.js";
+import {
+  allUserDims,
+  type DimRef,
+  type DynamicMode,
+  describePlan,
+  fitsPlan,
+  markedDims,
+  planSymbols,
+} from "./dynamic.js";
 import { describeFallback, type FallbackReport } from "./fallback.js";
+import {
+  type CallSignature,
+  cacheLimitWarning,
+  callKey,
+  describeLeaf,
+  recompileReason,
+  sizeChanges,
+} from "./recompile.js";
 
 /** Options of `aotFunction` and `aotModule`; where the graphs run is `TargetOptions`. */
 export interface AotOptions extends TargetOptions {
@@ -22,6 +39,18 @@ export interface AotOptions extends TargetOptions {
   readonly inputNames?: (count: number) => readonly string[];
   /** Extra cache-key text for state the arguments don't show (a module's training flag). */
   readonly cacheKey?: () => string;
+  /**
+   * Compiled signatures past which each new one warns (once, through `warnOnce`), naming the
+   * inputs whose sizes keep changing. Default 8, as PyTorch's `cache_size_limit`. Compiles go on
+   * past it; the warning is there because each keeps its executables (ONNX sessions) until
+   * `dispose()`.
+   */
+  readonly cacheSizeLimit?: number;
+  /**
+   * Symbolic shapes (see `DynamicMode`). Default `"auto"`: the first call compiles static, and
+   * once a call differs only in some sizes, one graph with those dims symbolic serves them all.
+   */
+  readonly dynamic?: DynamicMode;
 }
 
 export interface AotStats {
@@ -34,6 +63,10 @@ export interface AotStats {
    * some of its ops or dtypes (which nodes run on the reference interpreter, and why).
    */
   readonly fallback: readonly FallbackReport[];
+  /** Compiles after the first. */
+  readonly recompiles: number;
+  /** Why each recompile happened, in order: `input 0 dim 0: 8 -> 5`. */
+  readonly recompileReasons: readonly string[];
 }
 
 export interface AotFunction<A extends unknown[], R> {
@@ -93,10 +126,17 @@ export function aotFunction<A extends unknown[], R>(
   });
   const partitionFn = options.partitionFn ?? minCutRematerializationPartition;
   const stats = { calls: 0, compiles: 0, cacheHits: 0 };
+  const cacheSizeLimit = options.cacheSizeLimit ?? 8;
+  /** The signature of every compile started, in order, for recompile reasons and the limit warning. */
+  const history: CallSignature[] = [];
+  const recompileReasons: string[] = [];
   const lastGraphs: AotFunction<A, Awaited<R>>["lastGraphs"] = {};
   /** Every entry whose compile started, cached or not, so dispose() reaches all executables. */
   const created = new Set<Entry>();
   const entries = new Map<string, Entry>();
+  /** Entries compiled with symbolic dims: each serves every call that fits its plan. */
+  const symbolicEntries: { plan: SymbolicPlan; signature: CallSignature; entry: Entry }[] = [];
+  const dynamic = options.dynamic ?? "auto";
 
   /** Trace, build the joint graph and partition (synchronously), then start compiling. */
   function createEntry(
@@ -104,6 +144,7 @@ export function aotFunction<A extends unknown[], R>(
     slots: readonly number[],
     spec: TreeSpec,
     needsGrad: boolean,
+    symbolic?: SymbolicPlan,
   ): Entry {
     // A tensor passed several times is one graph input, named after its first position.
     const first = leaves.map((_, u) => slots.indexOf(u));
@@ -127,6 +168,7 @@ export function aotFunction<A extends unknown[], R>(
         supported: target.supported,
         partitionFn,
         who: "aotFunction",
+        ...(symbolic ? { symbolic } : {}),
         ...(target.decompositions ? { decompositions: target.decompositions } : {}),
       },
     );
@@ -160,25 +202,20 @@ export function aotFunction<A extends unknown[], R>(
     const spec = flat.spec;
     const { leaves, slots } = dedupe(flat.leaves);
     const needsGrad = isGradEnabled() && leaves.some((t) => t.requiresGrad);
-    const key = [
-      specKey(spec),
+    const signature: CallSignature = {
+      structure: specKey(spec),
       needsGrad,
-      options.cacheKey?.() ?? "",
-      slots.length === leaves.length ? "" : `aliases ${slots}`,
-      ...leaves.map((t) => `${t.dtype}[${t.shape}]${t.requiresGrad ? "g" : ""}`),
-    ].join("|");
-    let entry = entries.get(key);
+      extra: options.cacheKey?.() ?? "",
+      aliases: slots.length === leaves.length ? "" : `aliases ${slots}`,
+      leaves: leaves.map((t) => ({ dtype: t.dtype, shape: t.shape, requiresGrad: t.requiresGrad })),
+    };
+    const key = callKey(signature);
+    let entry =
+      entries.get(key) ?? symbolicEntries.find((e) => fitsPlan(e.plan, e.signature, signature))?.entry;
     if (entry) stats.cacheHits++;
     else {
       stats.compiles++;
-      // A capture that throws caches nothing; the call rejects and the next one tries again.
-      const fresh = createEntry(leaves, slots, spec, needsGrad);
-      entry = fresh;
-      entries.set(key, fresh);
-      // So does a compile that fails; only this entry: after dispose() a new compile may hold the key.
-      fresh.ready.catch(() => {
-        if (entries.get(key) === fresh) entries.delete(key);
-      });
+      entry = compileFor(signature, key, leaves, slots, spec, needsGrad);
     }
     const { convention } = entry.fn;
     const rng = { seed: 0, offset: 0 };
@@ -190,6 +227,109 @@ export function aotFunction<A extends unknown[], R>(
     const turn = takeTurn(leaves, convention.updatedLeaves);
     return runInTurn(entry, leaves, rng, turn);
   };
+
+  /**
+   * A cache miss: choose the dims to make symbolic (per `dynamic`), capture, and start compiling.
+   * A symbolic capture that fails (a size the function needs static) falls back to fewer
+   * symbolic dims, then to a static compile; the reason says so.
+   */
+  const compileFor = (
+    signature: CallSignature,
+    key: string,
+    leaves: readonly Tensor[],
+    slots: readonly number[],
+    spec: TreeSpec,
+    needsGrad: boolean,
+  ): Entry => {
+    const names = leafNames(slots);
+    const roles = leafRoles(slots);
+    const attempts: { dims: DimRef[]; previous?: CallSignature }[] = [];
+    const marked = leaves.flatMap((t, leaf) => [...markedDims(t)].map((dim) => ({ leaf, dim })));
+    if (dynamic === true) {
+      const all = allUserDims(signature, roles, leaves);
+      attempts.push({ dims: all });
+      const batch = all.filter(
+        (d) => d.dim === 0 || marked.some((m) => m.leaf === d.leaf && m.dim === d.dim),
+      );
+      if (batch.length < all.length) attempts.push({ dims: batch });
+    } else if (dynamic === "auto") {
+      // The sizes that differ from the closest compiled signature, with the symbolic dims of a
+      // symbolic entry of the same structure, become symbolic.
+      const previous = history.find((h) => sizeChanges(h, signature)?.length);
+      const changed = previous ? sizeChanges(previous, signature)! : [];
+      const dims = new Map<string, DimRef>();
+      const add = (d: DimRef) => dims.set(`${d.leaf}:${d.dim}`, d);
+      marked.forEach(add);
+      changed.forEach(add);
+      for (const e of symbolicEntries)
+        if (sizeChanges(e.signature, signature))
+          e.plan.dims.forEach((ds, leaf) => {
+            ds.forEach((n, dim) => {
+              if (n !== undefined) add({ leaf, dim });
+            });
+          });
+      if (dims.size) attempts.push({ dims: [...dims.values()], ...(previous ? { previous } : {}) });
+    }
+    const notes: string[] = [];
+    for (const attempt of attempts) {
+      const plan = planSymbols(signature, attempt.dims, attempt.previous);
+      if (!plan) continue;
+      let fresh: Entry;
+      try {
+        fresh = createEntry(leaves, slots, spec, needsGrad, plan);
+      } catch (e) {
+        notes.push(`symbolic ${describePlan(plan, names)} failed: ${messageOf(e)}`);
+        continue;
+      }
+      noteCompile(signature, names, [...notes, `symbolic: ${describePlan(plan, names)}`]);
+      const record = { plan, signature, entry: fresh };
+      symbolicEntries.push(record);
+      fresh.ready.catch(() => {
+        const i = symbolicEntries.indexOf(record);
+        if (i >= 0) symbolicEntries.splice(i, 1);
+      });
+      return fresh;
+    }
+    noteCompile(signature, names, notes.length ? [...notes, "compiled static"] : []);
+    // A capture that throws caches nothing; the call rejects and the next one tries again.
+    const fresh = createEntry(leaves, slots, spec, needsGrad);
+    entries.set(key, fresh);
+    // So does a compile that fails; only this entry: after dispose() a new compile may hold the key.
+    fresh.ready.catch(() => {
+      if (entries.get(key) === fresh) entries.delete(key);
+    });
+    return fresh;
+  };
+
+  /** Record why this compile happens, and warn once the cache limit is passed. */
+  const noteCompile = (
+    signature: CallSignature,
+    names: readonly string[],
+    notes: readonly string[],
+  ): void => {
+    const reason = history.length ? recompileReason(history, signature, names) : "";
+    const full = [reason, ...notes].filter(Boolean).join("; ");
+    if (history.length) recompileReasons.push(full);
+    else if (notes.length) recompileReasons.push(`first call; ${notes.join("; ")}`);
+    history.push(signature);
+    // Once, when the limit is first passed: the sizes seen so far already show what changes.
+    if (history.length === cacheSizeLimit + 1)
+      warnOnce(cacheLimitWarning(`aotFunction '${fn.name || "anonymous"}'`, cacheSizeLimit, history, names));
+  };
+
+  /** Each distinct tensor argument's role: the role of its first position. */
+  const leafRoles = (slots: readonly number[]): PrimalRole[] => {
+    const roles =
+      internals.inputRoles?.(slots.length) ??
+      slots.map((_, index): PrimalRole => ({ kind: "user_input", index }));
+    const out: PrimalRole[] = [];
+    slots.forEach((u, i) => {
+      out[u] ??= roles[i]!;
+    });
+    return out;
+  };
+  /** How reasons name each distinct tensor argument: `input 0`, `parameter fc.weight`. */
+  const leafNames = (slots: readonly number[]): string[] => leafRoles(slots).map(describeLeaf);
 
   const runInTurn = async (
     entry: Entry,
@@ -207,7 +347,13 @@ export function aotFunction<A extends unknown[], R>(
   };
 
   return Object.assign(call, {
-    stats: (): AotStats => ({ ...stats, cacheSize: entries.size, fallback: [...fallback] }),
+    stats: (): AotStats => ({
+      ...stats,
+      cacheSize: entries.size + symbolicEntries.length,
+      recompiles: recompileReasons.length,
+      recompileReasons: [...recompileReasons],
+      fallback: [...fallback],
+    }),
     lastGraphs,
     async dispose() {
       // Compiles still in flight make their executables when they finish: wait for them.
@@ -215,6 +361,7 @@ export function aotFunction<A extends unknown[], R>(
       created.clear();
       entries.clear();
       fallback.length = 0;
+      symbolicEntries.length = 0;
       await Promise.allSettled(all.map((e) => e.ready));
       await Promise.all(all.map((e) => e.fn.dispose()));
     },

@@ -1,5 +1,18 @@
 import { noGrad } from "@aotjs/autograd";
-import { cse, dce, type Graph, type OpName, type PrimalRole, type TensorData } from "@aotjs/ir";
+import {
+  cse,
+  dce,
+  type Graph,
+  MARKER_SETS,
+  type OpName,
+  type PrimalRole,
+  type SymbolInfo,
+  type SymbolicShapes,
+  symbolize,
+  type TensorData,
+  type TensorMeta,
+  withSymbolic,
+} from "@aotjs/ir";
 import type { PartitionOptions, PartitionResult } from "@aotjs/partitioner";
 import { Tensor } from "@aotjs/tensor";
 import { flatten, type RngInputs, type TreeSpec, trace } from "@aotjs/tracer";
@@ -19,6 +32,17 @@ export interface CaptureOptions {
   readonly partitionFn: PartitionFn;
   /** Who is capturing, for errors: `aotFunction`, `aotExport`. */
   readonly who: string;
+  /** Capture with these dims symbolic (see `SymbolicPlan`); static when absent. */
+  readonly symbolic?: SymbolicPlan;
+}
+
+/**
+ * Which dims of which leaves a capture makes symbolic: `dims[leaf][dim]` names the symbol, or is
+ * undefined for a static dim. Each symbol's hint is the size this call has.
+ */
+export interface SymbolicPlan {
+  readonly symbols: readonly SymbolInfo[];
+  readonly dims: readonly (readonly (string | undefined)[])[];
 }
 
 /** What one capture learned, all of it synchronously: the graphs and everything a call needs. */
@@ -74,17 +98,39 @@ export function capture(
   const simplify = (g: Graph) => cse(dce(decompose(g, o.supported, o.decompositions)));
   const leafRequiresGrad = leaves.map((t) => t.requiresGrad);
   const common = { leafRoles: o.roles, leafRequiresGrad };
+  const plan = o.symbolic;
+  // A symbolic capture traces twice, at each set of marker sizes, and reads the symbols back.
+  const markerSets = plan
+    ? MARKER_SETS.map((set) => new Map(plan.symbols.map((sym, i) => [sym.name, set[i]!])))
+    : [];
+  const metasAt = (markers?: ReadonlyMap<string, number>): TensorMeta[] =>
+    leaves.map((t, leaf) => ({
+      dtype: t.dtype,
+      shape: t.shape.map((n, dim) => {
+        const name = plan?.dims[leaf]?.[dim];
+        return name === undefined || !markers ? n : markers.get(name)!;
+      }),
+    }));
+  const twice = <T>(traceAt: (metas: TensorMeta[]) => T): T[] =>
+    plan ? markerSets.map((m) => traceAt(metasAt(m))) : [traceAt(metasAt())];
+  const readSymbols = (graphs: Graph[]): Graph =>
+    plan ? symbolize([graphs[0]!, graphs[1]!], [markerSets[0]!, markerSets[1]!], plan.symbols) : graphs[0]!;
   if (!needsGrad) {
-    const traced = noGrad(() =>
-      trace(
-        flatFn,
-        leaves.map((t) => Tensor.fake(t.meta)),
-        { name: "inference", inputNames: o.names, inputRoles: o.roles, functionalizeRng: true },
-      ),
-    );
-    requireOutputs(traced.graph.outputs.length, result, o.who);
+    const traces = twice((metas) => {
+      const traced = noGrad(() =>
+        trace(
+          flatFn,
+          metas.map((m) => Tensor.fake(m)),
+          { name: "inference", inputNames: o.names, inputRoles: o.roles, functionalizeRng: true },
+        ),
+      );
+      requireOutputs(traced.graph.outputs.length, result, o.who);
+      return { traced, graph: simplify(traced.graph) };
+    });
+    const { traced } = traces[0]!;
+    if (plan && traced.rng) refuseRandom(o.who);
     return {
-      forward: simplify(traced.graph),
+      forward: readSymbols(traces.map((t) => t.graph)),
       outputSpec: outputSpec!,
       constants: traced.constants,
       ...(traced.rng ? { rng: traced.rng } : {}),
@@ -92,18 +138,24 @@ export function capture(
       gradUsed: [],
     };
   }
-  const info: JointGraphInfo = jointGraphInfo(flatFn, leaves, leafRequiresGrad, {
-    name: "joint",
-    primalNames: o.names,
-    primalRoles: o.roles,
-    functionalizeRng: true,
+  const traces = twice((metas) => {
+    const info: JointGraphInfo = jointGraphInfo(flatFn, plan ? metas : leaves, leafRequiresGrad, {
+      name: "joint",
+      primalNames: o.names,
+      primalRoles: o.roles,
+      functionalizeRng: true,
+    });
+    requireOutputs(info.numForwardOutputs, result, o.who);
+    return { info, graph: simplify(info.graph) };
   });
-  requireOutputs(info.numForwardOutputs, result, o.who);
-  const joint = simplify(info.graph);
+  const { info } = traces[0]!;
+  if (plan && info.rng) refuseRandom(o.who);
+  // The partition runs on the joint at the hints, so its byte weights are the first-seen sizes.
+  const joint = readSymbols(traces.map((t) => t.graph));
   const parts = o.partitionFn(joint, { numForwardOutputs: info.numForwardOutputs });
   return {
-    forward: parts.forward,
-    backward: parts.backward,
+    forward: joint.symbolic ? inheritSymbolic(parts.forward, joint.symbolic) : parts.forward,
+    backward: joint.symbolic ? inheritSymbolic(parts.backward, joint.symbolic) : parts.backward,
     joint,
     outputSpec: outputSpec!,
     constants: info.constants,
@@ -111,6 +163,26 @@ export function capture(
     ...common,
     gradUsed: info.gradUsed,
   };
+}
+
+/**
+ * A partition's graph with the joint's symbolic dims and attributes, by value and node name (the
+ * partitioners keep the joint's names); `withSymbolic` checks every entry against the graph.
+ */
+function inheritSymbolic(graph: Graph, joint: SymbolicShapes): Graph {
+  const names = new Set(graph.values.map((v) => v.name));
+  const pick = <T>(table: Readonly<Record<string, T>>) =>
+    Object.fromEntries(Object.entries(table).filter(([name]) => names.has(name)));
+  return withSymbolic(graph, {
+    symbols: joint.symbols,
+    shapes: pick(joint.shapes),
+    attrs: pick(joint.attrs),
+  });
+}
+
+/** Random ops consume counters by element count, which a symbolic size would make symbolic too. */
+function refuseRandom(who: string): never {
+  throw new AotError(`${who}: a function that draws random numbers compiles with static shapes only`);
 }
 
 /** What a function returned, for an error: `the number 3`, `an object {a, b} holding no tensor`. */

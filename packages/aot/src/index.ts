@@ -20,5 +20,6 @@ export {
 export type { TargetOptions } from "./backend.js";
 export type { PartitionFn } from "./capture.js";
 export { nop, printGraph } from "./compilers.js";
+export { type DynamicMode, markDynamic } from "./dynamic.js";
 export { AotError } from "./executable.js";
 export type { FallbackNode, FallbackPiece, FallbackReport } from "./fallback.js";

@@ -1,10 +1,18 @@
 // aotFunction: outputs, gradients, pytrees, eager interop, grad mode, the compile cache, compilers,
 // dispose, and backward-twice semantics.
 import { enableGrad, noGrad } from "@aotjs/autograd";
-import { type Executable, type Graph, type OpName, opNames, type TensorData } from "@aotjs/ir";
+import {
+  type Executable,
+  type Graph,
+  type OpName,
+  opNames,
+  setWarningHandler,
+  type TensorData,
+} from "@aotjs/ir";
+import { Linear } from "@aotjs/nn";
 import { Interpreter, manualSeed, randn, type Tensor, tensor, zeros } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
-import { AotError, aotFunction, nop, printGraph } from "../src/index.js";
+import { AotError, aotFunction, aotModule, nop, printGraph } from "../src/index.js";
 import { cloneInput, expectClose, recordingCompiler, values, verifyAot } from "./support.js";
 
 const rg = { requiresGrad: true } as const;
@@ -296,6 +304,55 @@ describe("the compile cache", () => {
     await f(randn([4]), 2);
     await f(randn([3], rg), 2);
     expect(f.stats()).toMatchObject({ compiles: 7, cacheHits: 3 });
+  });
+
+  it("stats() names why each recompile happened", async () => {
+    const f = aotFunction((x: Tensor, y: Tensor) => x.mul(y), { dynamic: false });
+    await f(randn([8, 4]), randn([4]));
+    await f(randn([5, 4]), randn([4])); // one size
+    await f(randn([5, 4], { dtype: "float64" }), randn([4], { dtype: "float64" })); // dtypes
+    await f(randn([3, 4], rg), randn([4])); // ties go to the first entry, [8,4]
+    // Oracle: the sizes, dtypes and flags passed above, written out by hand.
+    expect(f.stats()).toMatchObject({
+      compiles: 4,
+      recompiles: 3,
+      recompileReasons: [
+        "input 0 dim 0: 8 -> 5",
+        "input 0 dtype float32 -> float64; input 1 dtype float32 -> float64",
+        "grad mode: no grad -> grad; input 0 requiresGrad false -> true; input 0 dim 0: 8 -> 3",
+      ],
+    });
+  });
+
+  it("aotModule reasons name the user input, not a parameter", async () => {
+    const m = aotModule(new Linear(4, 2));
+    await m.forward(randn([6, 4]));
+    await m.forward(randn([2, 4]));
+    expect(m.stats().recompileReasons).toEqual(["input 0 dim 0: 6 -> 2; symbolic: input 0 dim 0 as B"]);
+  });
+
+  it("past cacheSizeLimit, one warning names the dims that keep changing", async () => {
+    const warnings: string[] = [];
+    const previous = setWarningHandler((m) => warnings.push(m));
+    try {
+      const f = aotFunction(
+        function scale(x: Tensor) {
+          return x.mul(2);
+        },
+        { cacheSizeLimit: 3, dynamic: false },
+      );
+      for (const n of [2, 3, 4]) await f(randn([n, 5]));
+      expect(warnings).toEqual([]); // at the limit, not past it
+      for (const n of [5, 6]) await f(randn([n, 5]));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(
+        /aotFunction 'scale': 4 signatures compiled, past the cache size limit \(3\)/,
+      );
+      expect(warnings[0]).toMatch(/input 0 dim 0 \(sizes 2, 3, 4, 5\)/);
+      expect(warnings[0]).toMatch(/dynamic: true/);
+    } finally {
+      setWarningHandler(previous);
+    }
   });
 
   it("a cached call gives the same results as the first", async () => {

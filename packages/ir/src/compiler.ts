@@ -11,6 +11,12 @@ import type { TensorData, TensorMeta } from "./tensor-data.js";
 export interface Executable {
   run(inputs: readonly TensorData[]): TensorData[] | Promise<TensorData[]>;
   dispose?(): void | Promise<void>;
+  /**
+   * True when `run` takes every size a symbolic graph's guards allow (ONNX `dim_param`, an eager
+   * runtime). An executable without it, compiled from a symbolic graph, is valid at the graph's
+   * hints only, and aot compiles the graph again, specialized, for each other size.
+   */
+  readonly symbolic?: boolean;
 }
 
 /** Returning the graph itself means "run it on the reference interpreter", as `printGraph` does. */

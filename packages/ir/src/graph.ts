@@ -5,6 +5,7 @@ import { lint } from "./lint.js";
 import { catalog, type OpAttrs, type OpName } from "./ops/index.js";
 import { printGraph } from "./printer.js";
 import { defaultSignature, freezeSignature, type GraphSignature } from "./signature.js";
+import type { SymbolicShapes } from "./symbolic-graph.js";
 import { formatMeta, type TensorMeta } from "./tensor-data.js";
 
 /**
@@ -84,6 +85,8 @@ export class Graph {
   readonly nodes: readonly AnyNode[];
   readonly outputs: readonly Value[];
   readonly signature: GraphSignature;
+  /** What is symbolic about the graph (see `SymbolicShapes`); undefined for a static graph. */
+  readonly symbolic?: SymbolicShapes;
   #users?: Map<Value, Node[]>;
 
   constructor(
@@ -92,12 +95,14 @@ export class Graph {
     nodes: readonly Node[],
     outputs: readonly Value[],
     signature: GraphSignature = defaultSignature(inputs.length, outputs.length),
+    symbolic?: SymbolicShapes,
   ) {
     this.name = name;
     this.inputs = Object.freeze([...inputs]);
     this.nodes = Object.freeze([...nodes]) as readonly AnyNode[];
     this.outputs = Object.freeze([...outputs]);
     this.signature = freezeSignature(signature);
+    if (symbolic) this.symbolic = symbolic;
   }
 
   /** The inputs updated in place, from the signature's `mutation` outputs, in output order. */
@@ -111,7 +116,9 @@ export class Graph {
 
   /** The same graph under another name (what `printGraph("forward")` shows). */
   renamed(name: string): Graph {
-    return name === this.name ? this : new Graph(name, this.inputs, this.nodes, this.outputs, this.signature);
+    return name === this.name
+      ? this
+      : new Graph(name, this.inputs, this.nodes, this.outputs, this.signature, this.symbolic);
   }
 
   /** Every value: inputs first, then node results in order. */

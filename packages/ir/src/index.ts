@@ -46,5 +46,8 @@ export {
   readOutputRole,
   tangentName,
 } from "./signature.js";
+export * from "./symbolic.js";
+export * from "./symbolic-graph.js";
+export { inferSymbolic, type SymbolicMeta } from "./symbolic-rules.js";
 export * from "./tensor-data.js";
 export { setWarningHandler, type WarningHandler, warnOnce } from "./warnings.js";

@@ -87,6 +87,10 @@ export function graphJsonSchema(): object {
       },
     };
   });
+  // A number, or an expression over symbols as `formatDim` writes it: `B`, `784*B`, `1/(784*B)`.
+  const symbolicDim = {
+    oneOf: [{ type: "number" }, { type: "string", pattern: "^[A-Za-z0-9_*^+\\-/() ]+$" }],
+  };
   return {
     $schema: "https://json-schema.org/draft/2020-12/schema",
     $id: "https://aotjs.dev/schema/graph.schema.json",
@@ -131,6 +135,31 @@ export function graphJsonSchema(): object {
           required: ["value", "role"],
           additionalProperties: false,
           properties: { value: name, role: outputRole },
+        },
+      },
+      symbolic: {
+        description: "symbols and symbolic sizes; shapes and attributes above hold their values at the hints",
+        type: "object",
+        required: ["symbols", "shapes", "attrs"],
+        additionalProperties: false,
+        properties: {
+          symbols: {
+            type: "array",
+            items: {
+              type: "object",
+              required: ["name", "hint", "min"],
+              additionalProperties: false,
+              properties: { name, hint: { type: "integer" }, min: { type: "integer" } },
+            },
+          },
+          shapes: { type: "object", additionalProperties: { type: "array", items: symbolicDim } },
+          attrs: {
+            type: "object",
+            additionalProperties: {
+              type: "object",
+              additionalProperties: { oneOf: [symbolicDim, { type: "array", items: symbolicDim }] },
+            },
+          },
         },
       },
     },

@@ -11,6 +11,7 @@ import {
   readInputRole,
   readOutputRole,
 } from "./signature.js";
+import { type SymbolicShapesJSON, symbolicFromJSON, symbolicToJSON, withSymbolic } from "./symbolic-graph.js";
 import { formatMeta, isValidShape, sameMeta, type TensorMeta } from "./tensor-data.js";
 
 export const GRAPH_FORMAT = "aotjs.graph";
@@ -39,6 +40,11 @@ export interface GraphJSON {
   }[];
   /** `value` names the input or node an output returns; `role` says what it is. */
   readonly outputs: readonly { value: string; role: OutputRole }[];
+  /**
+   * A symbolic graph's symbols and symbolic sizes (`"784*B"`); the shapes and attributes above
+   * hold their values at the symbols' hints. Absent for a static graph.
+   */
+  readonly symbolic?: SymbolicShapesJSON;
 }
 
 const encodeFloat = (v: unknown): unknown =>
@@ -80,6 +86,7 @@ export function toJSON(graph: Graph): GraphJSON {
       shape: [...n.meta.shape],
     })),
     outputs: graph.outputs.map((v, k) => ({ value: v.name, role: graph.signature.outputs[k]! })),
+    ...(graph.symbolic ? { symbolic: symbolicToJSON(graph.symbolic) } : {}),
   };
 }
 
@@ -147,7 +154,7 @@ export function fromJSON(json: unknown): Graph {
     "inputs",
     "nodes",
     "outputs",
-    ...(v1 ? ["mutations"] : []),
+    ...(v1 ? ["mutations"] : ["symbolic"]),
   ]);
   for (const key of Object.keys(root))
     if (!known.has(key)) throw new IRError(`unknown field '${key}'`, `$.${key}`);
@@ -279,7 +286,12 @@ export function fromJSON(json: unknown): Graph {
       outputs: outputs.map((o) => o.role!),
     });
     checkSignature(g, "$");
-    return g;
+    if (root.symbolic === undefined) return g;
+    try {
+      return withSymbolic(g, symbolicFromJSON(root.symbolic));
+    } catch (e) {
+      throw new IRError(messageOf(e), "$.symbolic", { cause: e });
+    }
   }
   const mutations = readV1Mutations(root.mutations, values, plain);
   const g = new Graph(

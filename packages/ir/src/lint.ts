@@ -3,6 +3,7 @@ import { isDType } from "./dtype.js";
 import { IRError } from "./errors.js";
 import type { Graph, Value } from "./graph.js";
 import { checkSignature } from "./signature.js";
+import { checkSymbolic } from "./symbolic-graph.js";
 import { formatMeta, isValidShape, sameMeta } from "./tensor-data.js";
 
 /**
@@ -54,4 +55,5 @@ export function lint(graph: Graph): void {
       throw new IRError(`lint '${graph.name}': output ${i} '${v.name}' is not defined in this graph`);
   });
   checkSignature(graph);
+  if (graph.symbolic) checkSymbolic(graph);
 }

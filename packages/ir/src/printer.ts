@@ -1,8 +1,13 @@
+import { dtypeInfo } from "./dtype.js";
+import type { Value } from "./graph.js";
 import { type Graph, nonDefaultAttrs } from "./graph.js";
 import { describeInputRole, describeOutputRole, isDefaultSignature } from "./signature.js";
+import { formatDim, isSymExpr } from "./symbolic.js";
+import { formatSymbolicMeta } from "./symbolic-graph.js";
 import { formatMeta } from "./tensor-data.js";
 
 function formatAttr(v: unknown): string {
+  if (isSymExpr(v)) return formatDim(v);
   if (Array.isArray(v)) return `[${v.map(formatAttr).join(", ")}]`;
   if (typeof v === "string") return JSON.stringify(v);
   return Object.is(v, -0) ? "-0" : String(v);
@@ -31,19 +36,30 @@ function argList(items: string[], indent: string, width: number, comments?: read
  *
  * Attributes equal to their defaults are left out. A graph whose signature says more than "user
  * inputs and user outputs, in order" shows each input's and output's role in a comment after it
- * (`user input 0`, `parameter fc.weight`, `saved`, ...); other graphs print without comments.
+ * (`user input 0`, `parameter fc.weight`, `saved`, ...); other graphs print without comments. A
+ * symbolic graph prints its symbolic sizes and attributes (`f32[B,784]`, `{shape: [B, 784]}`) and
+ * a first line listing its symbols with their hints and guards.
  */
 export function printGraph(graph: Graph): string {
   const { signature } = graph;
   const roles = !isDefaultSignature(signature);
-  const params = graph.inputs.map((v) => `${v.name}: ${formatMeta(v.meta)}`);
+  // A symbolic graph shows its symbols (`f32[B,784]`), not the hint sizes its metas hold.
+  const typeOf = (v: Value) =>
+    graph.symbolic ? formatSymbolicMeta(graph, v, dtypeInfo[v.meta.dtype].short) : formatMeta(v.meta);
+  const params = graph.inputs.map((v) => `${v.name}: ${typeOf(v)}`);
   const inputRoles = roles ? signature.inputs.map(describeInputRole) : undefined;
-  const lines = [`function ${graph.name}(${argList(params, "", 80, inputRoles)}) {`];
+  const header = graph.symbolic
+    ? [
+        `// symbols: ${graph.symbolic.symbols.map((x) => `${x.name} >= ${x.min} (hint ${x.hint})`).join(", ")}`,
+      ]
+    : [];
+  const lines = [...header, `function ${graph.name}(${argList(params, "", 80, inputRoles)}) {`];
   for (const node of graph.nodes) {
     const args = node.inputs.map((v) => v.name);
-    const attrs = nonDefaultAttrs(node);
+    const symbolicAttrs = graph.symbolic?.attrs[node.name] ?? {};
+    const attrs = nonDefaultAttrs(node).map(([k, v]): [string, unknown] => [k, symbolicAttrs[k] ?? v]);
     if (attrs.length) args.push(`{${attrs.map(([k, v]) => `${k}: ${formatAttr(v)}`).join(", ")}}`);
-    lines.push(`  const ${node.name}: ${formatMeta(node.meta)} = ${node.op}(${argList(args, "  ", 90)});`);
+    lines.push(`  const ${node.name}: ${typeOf(node.output)} = ${node.op}(${argList(args, "  ", 90)});`);
   }
   for (const m of graph.mutations) {
     lines.push(

@@ -1,10 +1,12 @@
 import {
   type AnyNode,
+  bindSymbols,
   describeNode,
   formatMeta,
   type Graph,
   messageOf,
   sameMeta,
+  specialize,
   type TensorData,
   type Value,
 } from "@aotjs/ir";
@@ -14,10 +16,42 @@ import { kernels } from "./kernels/index.js";
 /**
  * Runs a graph on concrete data with the reference kernels, as torch.fx's Interpreter does:
  * node by node, freeing each value after its last use. Subclass and override `runNode` to change
- * how some nodes run (instrument, swap a kernel, call a backend for part of the graph).
+ * how some nodes run (instrument, swap a kernel, call a backend for part of the graph). A symbolic
+ * graph runs at any sizes its guards allow: each call binds the symbols and runs the graph
+ * specialized to them.
  */
 export class Interpreter {
   readonly #lastUse = new Map<Value, number>();
+
+  /** A symbolic graph's static graphs, by the symbols' values, most recent last. */
+  readonly #specializations = new Map<string, Interpreter>();
+
+  /**
+   * The interpreter of this symbolic graph at the sizes of `inputs`: the symbols are bound from
+   * the inputs' shapes (checking every guard) and the graph is specialized to them.
+   */
+  #specialized(inputs: readonly TensorData[]): Interpreter {
+    const g = this.graph;
+    let bindings: Map<string, number>;
+    try {
+      bindings = bindSymbols(
+        g,
+        inputs.map((t) => t.shape),
+      );
+    } catch (e) {
+      throw new TensorError(`interpret '${g.name}': ${messageOf(e)}`, { cause: e });
+    }
+    const key = [...bindings].map(([k, v]) => `${k}=${v}`).join(",");
+    let hit = this.#specializations.get(key);
+    if (hit) this.#specializations.delete(key);
+    else {
+      hit = new Interpreter(specialize(g, bindings));
+      if (this.#specializations.size >= 8)
+        this.#specializations.delete(this.#specializations.keys().next().value!);
+    }
+    this.#specializations.set(key, hit);
+    return hit;
+  }
 
   constructor(readonly graph: Graph) {
     graph.nodes.forEach((node, i) => {
@@ -30,6 +64,7 @@ export class Interpreter {
 
   run(inputs: readonly TensorData[]): TensorData[] {
     const g = this.graph;
+    if (g.symbolic) return this.#specialized(inputs).run(inputs);
     if (inputs.length !== g.inputs.length) {
       throw new TensorError(
         `interpret '${g.name}': expected ${g.inputs.length} inputs (${g.inputs.map((v) => v.name).join(", ")}), got ${inputs.length}`,

@@ -1,6 +1,15 @@
 // The graph interpreter on graphs built with the IR's GraphBuilder. Oracle throughout: the same
 // expression computed eagerly with Tensor methods.
-import { type AnyNode, type Graph, GraphBuilder, meta, TensorData, Value } from "@aotjs/ir";
+import {
+  type AnyNode,
+  type Graph,
+  GraphBuilder,
+  MARKER_SETS,
+  meta,
+  symbolize,
+  TensorData,
+  Value,
+} from "@aotjs/ir";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   Interpreter,
@@ -262,5 +271,44 @@ describe("outputs", () => {
     expect(e1).toBe(e2);
     expect(arr(e1!)).toEqual(X2.exp().toArray());
     expect(arr(sum!)).toEqual(X2.exp().add(X2.exp()).toArray());
+  });
+});
+
+describe("symbolic graphs", () => {
+  /** `mean(relu(x @ w), dim 0)` as a trace at batch size `b` would build it: mean as sum / b. */
+  const buildAt = (b: number) => {
+    const g = new GraphBuilder("mlp");
+    const x = g.input("x", meta([b, 3]));
+    const w = g.input("w", meta([3, 2]));
+    const s = g.op("sum", [g.op("relu", [g.op("matmul", [x, w])])], { dims: [0] });
+    g.output([g.op("div", [s, g.op("full", [], { shape: [], value: b })])]);
+    return g.build();
+  };
+  const markers = MARKER_SETS.map((set) => new Map([["B", set[0]!]])) as [
+    Map<string, number>,
+    Map<string, number>,
+  ];
+  const symbolic = symbolize([buildAt(markers[0].get("B")!), buildAt(markers[1].get("B")!)], markers, [
+    { name: "B", hint: 4, min: 1 },
+  ]);
+
+  it("one interpreter runs every batch size", () => {
+    const interp = new Interpreter(symbolic);
+    manualSeed(3);
+    const w = randn([3, 2]);
+    for (const b of [4, 7, 1, 7]) {
+      const x = randn([b, 3]);
+      const [out] = interp.run([x.toData(), w.toData()]);
+      // Oracle: the same expression computed eagerly.
+      const eager = x.matmul(w).relu().sum({ dim: 0 }).div(b);
+      expect(arr(out!)).toEqual(eager.toArray());
+    }
+  });
+
+  it("a failed guard names the symbol and the value", () => {
+    const interp = new Interpreter(symbolic);
+    expect(() =>
+      interp.run([TensorData.zeros("float32", [0, 3]), TensorData.zeros("float32", [3, 2])]),
+    ).toThrow("interpret 'mlp': graph 'mlp': guard B >= 1 failed: B = 0 (from input 0 'x' dim 0)");
   });
 });
