@@ -3,7 +3,7 @@
 // own FLOP counts.
 import { estimateCost, GraphBuilder, meta, TensorData } from "@aotjs/ir";
 import { describe, expect, test } from "vitest";
-import { measuredCosts, OnnxBackendError, onnxCompiler } from "../src/index.js";
+import { measuredCosts, OnnxBackendError, onnxCompiler } from "../src/node.js";
 
 const f32 = (shape: number[]) =>
   new TensorData(
