@@ -1,5 +1,5 @@
 import type { PrimalRole } from "@aotjs/ir";
-import type { Module } from "@aotjs/nn";
+import type { LoadStateDictResult, Module, StateDict } from "@aotjs/nn";
 import { functionalCall } from "@aotjs/nn";
 import type { Tensor } from "@aotjs/tensor";
 import { type AotFunction, type AotOptions, type AotStats, aotFunction } from "./aot-function.js";
@@ -82,6 +82,29 @@ export class AotModule<M extends Module> {
   }
   namedParameters(): [string, Tensor][] {
     return this.module.namedParameters();
+  }
+  namedBuffers(): [string, Tensor][] {
+    return this.module.namedBuffers();
+  }
+  buffers(): Tensor[] {
+    return this.module.buffers();
+  }
+  zeroGrad(): void {
+    this.module.zeroGrad();
+  }
+  /** The wrapped module's state dict (its own tensors, as `Module.stateDict`). */
+  stateDict(): StateDict {
+    return this.module.stateDict();
+  }
+  /**
+   * Copies into the wrapped module's tensors in place; the compiled graphs take the state as
+   * inputs at every call, so the next call uses the loaded values without recompiling.
+   */
+  loadStateDict(
+    dict: StateDict | ReadonlyMap<string, Tensor>,
+    options: { strict?: boolean } = {},
+  ): LoadStateDictResult {
+    return this.module.loadStateDict(dict, options);
   }
   train(mode = true): this {
     this.module.train(mode);

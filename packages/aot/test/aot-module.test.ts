@@ -154,6 +154,28 @@ describe("lifting", () => {
   });
 });
 
+describe("module surface", () => {
+  // Oracle: the same module run eagerly after the same loadStateDict.
+  it("stateDict/loadStateDict go to the wrapped module, and the next call uses the loaded state without recompiling", async () => {
+    manualSeed(11);
+    const model = new Sequential(new Linear(4, 3), new BatchNorm1d(3));
+    const other = new Sequential(new Linear(4, 3), new BatchNorm1d(3));
+    const am = aotModule(model);
+    const x = randn([5, 4]);
+    await am.forward(x);
+    expect(Object.keys(am.stateDict())).toEqual(Object.keys(model.stateDict()));
+    expect(am.loadStateDict(other.stateDict())).toEqual({ missingKeys: [], unexpectedKeys: [] });
+    const out = await am.forward(x);
+    expect(am.stats().compiles).toBe(1);
+    expectClose(out, other.forward(x), "output after loadStateDict");
+    expect(am.namedBuffers().map(([n]) => n)).toEqual(model.namedBuffers().map(([n]) => n));
+    await out.sum().backward();
+    expect(am.parameters().every((p) => p.grad !== null)).toBe(true);
+    am.zeroGrad();
+    expect(am.parameters().every((p) => p.grad === null)).toBe(true);
+  });
+});
+
 describe("train and eval", () => {
   it("train and eval compile different graphs; each is cached", async () => {
     manualSeed(4);
