@@ -1,5 +1,5 @@
-import { type DType, isFloating, numel, TensorData, type TypedArray } from "@aotjs/ir";
-import { dispatch } from "./dispatch.js";
+import { type DType, isFloating, numel, TensorData, type TypedArray, uniform53 } from "@aotjs/ir";
+import { activeModes, dispatch } from "./dispatch.js";
 import type { Nested } from "./format.js";
 import { defaultGenerator, type Generator } from "./random.js";
 import { Tensor, TensorError } from "./tensor.js";
@@ -157,11 +157,35 @@ export function randn(shape: readonly number[], options: RandomOptions = {}): Te
   checkShape(shape, "randn");
   const dtype = options.dtype ?? "float32";
   const g = options.generator ?? defaultGenerator;
+  if (activeModes().length === 0 && isFloating(dtype))
+    return finish(fusedRandn(shape, dtype as "float32" | "float64", g), options);
   const u1 = uniform(shape, "float64", g);
   const u2 = uniform(shape, "float64", g);
   // 1 - u1 is in (0, 1], so the log is finite.
   const radius = u1.neg().add(1).log().mul(-2).sqrt();
   return finish(radius.mul(u2.mul(2 * Math.PI).cos()).to(dtype), options);
+}
+
+/**
+ * The composite above in one loop, bit for bit: the same float64 operations in the same order and
+ * the same generator advance. Eager only (no mode is watching), because tracers and other modes must
+ * see the composite's ops; building resnet18 draws 11.7M normals, and the ten eager float64 ops
+ * took 4.6 s, this loop 1.2 s.
+ */
+function fusedRandn(shape: readonly number[], dtype: "float32" | "float64", g: Generator): Tensor {
+  const n = numel(shape);
+  const seed = g.seed;
+  const first = g.offset;
+  g.next(n * 2);
+  const second = g.offset;
+  g.next(n * 2);
+  const out = dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
+  const turn = 2 * Math.PI;
+  for (let i = 0; i < n; i++) {
+    const radius = Math.sqrt(Math.log(-uniform53(seed, first + i) + 1) * -2);
+    out[i] = radius * Math.cos(uniform53(seed, second + i) * turn);
+  }
+  return new Tensor(new TensorData(dtype, shape, out as never));
 }
 
 /** Integers uniform in [low, high). */

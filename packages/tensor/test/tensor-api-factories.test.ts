@@ -19,6 +19,7 @@ import {
   Tensor,
   TensorError,
   tensor,
+  withMode,
   zeros,
   zerosLike,
 } from "../src/index.js";
@@ -172,6 +173,26 @@ describe("random factories", () => {
     expect(Math.abs((x.std().item() as number) - 1)).toBeLessThan(0.02);
     expect(flat(x.toArray()).every(Number.isFinite)).toBe(true);
     expect(randn([2], { dtype: "float64" }).dtype).toBe("float64");
+  });
+
+  // Oracle: the composite Box-Muller (uniform, log, sqrt, cos, ... as separate ops), which eager
+  // randn runs only while a mode watches; the fused eager loop must equal it bit for bit and leave
+  // the generator at the same offset, or a compiled graph would replay a different stream.
+  it("eager randn equals the composite a mode sees, bit for bit, at the same generator offset", () => {
+    const watching = { name: "watching" };
+    for (const dtype of ["float32", "float64"] as const) {
+      const g1 = new Generator().manualSeed(2026);
+      const g2 = new Generator().manualSeed(2026);
+      const shape = [3, 1001];
+      const fused = randn(shape, { dtype, generator: g1 });
+      const composite = withMode(watching, () => randn(shape, { dtype, generator: g2 }));
+      expect(Array.from(fused.dataOrUndefined!.data as Float32Array)).toEqual(
+        Array.from(composite.dataOrUndefined!.data as Float32Array),
+      );
+      expect(g1.offset).toBe(g2.offset);
+      expect(randn([5], { generator: g1 }).toArray()).toEqual(randn([5], { generator: g2 }).toArray());
+    }
+    expect(randn([0]).shape).toEqual([0]);
   });
 
   it("rand is in [0, 1) with mean about 1/2", () => {
