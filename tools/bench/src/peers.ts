@@ -19,6 +19,20 @@ export function torchMissing(): Promise<string | undefined> {
   return available;
 }
 
+/** One peer script's run (in `env`, default this process's): step times (ms) after its warm-up, and its first step's. */
+export async function torchRun(
+  name: string,
+  threads: number,
+  steps: number,
+  { warmup = 3, env = process.env }: { warmup?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ ms: number[]; first: number }> {
+  const { stdout } = await run(PYTHON, [script(name), String(threads), String(steps), String(warmup)], {
+    env: { ...env, OMP_NUM_THREADS: String(threads) },
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(stdout.trim().split("\n").at(-1)!) as { ms: number[]; first: number };
+}
+
 /** Step times (ms) of one peer script at a thread count, after its own warm-up. */
 export async function torchSteps(
   name: string,
@@ -26,9 +40,5 @@ export async function torchSteps(
   steps: number,
   warmup = 3,
 ): Promise<number[]> {
-  const { stdout } = await run(PYTHON, [script(name), String(threads), String(steps), String(warmup)], {
-    env: { ...process.env, OMP_NUM_THREADS: String(threads) },
-    maxBuffer: 1 << 20,
-  });
-  return (JSON.parse(stdout.trim().split("\n").at(-1)!) as { ms: number[] }).ms;
+  return (await torchRun(name, threads, steps, { warmup })).ms;
 }

@@ -1,5 +1,6 @@
 import { aot } from "./aot.js";
 import { kernels } from "./kernels.js";
+import { malloc } from "./malloc.js";
 import { onnx } from "./onnx.js";
 import { partition } from "./partition.js";
 import { tfjs } from "./tfjs.js";
@@ -10,6 +11,7 @@ import { web } from "./web.js";
 export const suites: Record<string, () => Promise<void>> = {
   aot,
   kernels,
+  malloc,
   onnx,
   partition,
   tfjs,

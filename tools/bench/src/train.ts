@@ -20,13 +20,13 @@ import { median, table, timesMs } from "./measure.js";
 import { ortMatmul } from "./onnx.js";
 import { torchMissing, torchSteps } from "./peers.js";
 
-interface Variant {
+export interface Variant {
   readonly name: string;
   /** Builds the compiled model and optimizer; returns one training step and a cleanup. */
   readonly setup: () => { step: () => Promise<void>; graphs: () => Graph[]; dispose: () => Promise<void> };
 }
 
-interface Workload {
+export interface Workload {
   readonly title: string;
   readonly variants: readonly Variant[];
   readonly torchScript: string;
@@ -71,7 +71,7 @@ function compiledStep(model: Module, c: Config, opt: Optimizer<object>) {
   };
 }
 
-function resnetWorkload(): Workload {
+export function resnetWorkload(): Workload {
   const variant = (c: Config): Variant => ({
     name: describeConfig(c, "SGD"),
     setup: () => {
@@ -120,7 +120,7 @@ class GptLoss extends Module {
   }
 }
 
-function gptWorkload(): Workload {
+export function gptWorkload(): Workload {
   const V = 27;
   const variant = (c: Config): Variant => ({
     name: describeConfig(c, "AdamW"),
