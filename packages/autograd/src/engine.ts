@@ -11,6 +11,7 @@ import {
   type Tensor,
   zerosLike,
 } from "@aotjs/tensor";
+import { currentRegion, withRegion } from "@aotjs/tracer";
 import { AutogradError } from "./errors.js";
 import { derivativeRules, notDifferentiable } from "./rules/index.js";
 
@@ -26,6 +27,12 @@ type Edge = { readonly node: TapeNode; readonly index: number } | { readonly lea
 /** One recorded op (or custom function): how to turn output gradients into input gradients. */
 export class TapeNode implements GradFn {
   #backward: BackwardFn | undefined;
+  /**
+   * The checkpoint region the op ran in while tracing (see `withRegion` in @aotjs/tracer): its
+   * derivative rule is traced inside the same region, so the partitioner counts the values the
+   * rule computes from the region's values (masks, `1 - y * y`) as the region's too.
+   */
+  region?: number;
   constructor(
     readonly name: string,
     readonly nextEdges: readonly (Edge | null)[],
@@ -93,36 +100,79 @@ export function recordCustomNode(
   });
 }
 
+/** What a tape node's rule reads: the op's inputs and output. */
+export interface SavedTensors {
+  readonly inputs: readonly Tensor[];
+  readonly output: Tensor;
+}
+
+/**
+ * How an eager `checkpoint()` region takes over what tape nodes save (PyTorch's saved-tensor
+ * hooks): `seen` numbers every op dispatched while the region runs, recorded or not, so a rerun
+ * can find the same op again; `pack` replaces keeping the op's tensors by a way to get them back.
+ */
+export interface SavedTensorHooks {
+  seen(call: OpCall, out: Tensor): number;
+  pack(index: number, call: OpCall): () => SavedTensors;
+}
+
+let savedTensorHooks: SavedTensorHooks | undefined;
+
+/** Run `fn` with `hooks` deciding what tape nodes save; restored however `fn` ends. */
+export function withSavedTensorHooks<T>(hooks: SavedTensorHooks | undefined, fn: () => T): T {
+  const previous = savedTensorHooks;
+  savedTensorHooks = hooks;
+  try {
+    return fn();
+  } finally {
+    savedTensorHooks = previous;
+  }
+}
+
+export const activeSavedTensorHooks = (): SavedTensorHooks | undefined => savedTensorHooks;
+
 /** The dispatcher layer: records a tape node per differentiable op while an input requires grad. */
 export const autogradLayer: DispatchHandler = {
   name: "autograd",
   op(call: OpCall, next) {
     const out = next(call);
+    const hooks = savedTensorHooks;
+    const index = hooks ? hooks.seen(call, out) : -1;
     if (!isGradEnabled() || !isFloating(out.dtype)) return out;
     const rule = derivativeRules[call.op];
     if (rule === notDifferentiable) return out;
     const edges = call.inputs.map(edgeOf);
     if (!edges.some((e) => e !== null)) return out;
-    // Snapshots (detached aliases) so a later in-place update of an input can't change what the
-    // rule sees; tensors never share mutable storage, so this costs no copy.
-    const saved = call.inputs.map((t) => t.detach());
-    const savedOutput = out.detach();
+    let unpack: () => SavedTensors;
+    if (hooks) unpack = hooks.pack(index, call);
+    else {
+      // Snapshots (detached aliases) so a later in-place update of an input can't change what
+      // the rule sees; tensors never share mutable storage, so this costs no copy.
+      const saved = { inputs: call.inputs.map((t) => t.detach()), output: out.detach() };
+      unpack = () => saved;
+    }
     const needsGrad = edges.map((e) => e !== null);
+    // Read out of `call` now: the rule's closure must not keep `call.inputs` alive (a checkpoint
+    // region's whole point is to let them go).
+    const attrs = call.attrs;
     const node = new TapeNode(
       backwardName(call.op),
       edges,
       call.inputs.map((t) => t.meta),
       [out.meta],
-      ([g]) =>
-        g
-          ? (rule as (g: Tensor, ctx: unknown) => GradList)(g, {
-              inputs: saved,
-              output: savedOutput,
-              attrs: call.attrs,
-              needsGrad,
-            })
-          : edges.map(() => null),
+      ([g]) => {
+        if (!g) return edges.map(() => null);
+        const { inputs, output } = unpack();
+        return (rule as (g: Tensor, ctx: unknown) => GradList)(g, {
+          inputs,
+          output,
+          attrs,
+          needsGrad,
+        });
+      },
     );
+    const region = currentRegion();
+    if (region !== undefined) node.region = region;
     out.requiresGrad = true;
     out.gradFn = node;
     return out;
@@ -250,7 +300,7 @@ function* engine(
         if (e && "node" in e && e.node === node && gradOutputs[e.index])
           captured.set(t, gradOutputs[e.index]!);
     }
-    let grads = node.run(gradOutputs, req.retainGraph);
+    let grads = withRegion(node.region, () => node.run(gradOutputs, req.retainGraph));
     ran.push(node);
     if (grads instanceof Promise) grads = yield grads;
     node.nextEdges.forEach((e, i) => {

@@ -6,6 +6,7 @@ import { autogradLayer, backward } from "./engine.js";
 registerLayer(autogradLayer);
 setAutogradEngine({ backward });
 
+export { checkpoint } from "./checkpoint.js";
 export {
   AutogradError,
   autogradLayer,
@@ -21,8 +22,11 @@ export {
   isGradEnabled,
   noGrad,
   recordCustomNode,
+  type SavedTensorHooks,
+  type SavedTensors,
   setGradEnabled,
   TapeNode,
+  withSavedTensorHooks,
 } from "./engine.js";
 export { type GradcheckOptions, type GradcheckResult, gradcheck } from "./gradcheck.js";
 export {

@@ -89,6 +89,11 @@ export class GraphBuilder {
   readonly #inputRoles: (InputRole | undefined)[] = [];
   #outputs?: Value[];
   #outputRoles: (OutputRole | undefined)[] = [];
+  /**
+   * The checkpoint region (see `Node.region`) every node added from now on belongs to; undefined
+   * for none. The tracer sets it while a `checkpoint()` region runs; copies set it per node.
+   */
+  region: number | undefined;
 
   constructor(readonly name = "graph") {
     if (!isValidName(name)) throw new IRError(`graph name '${name}' must be an identifier`);
@@ -160,7 +165,7 @@ export class GraphBuilder {
     });
     const checked = checkNode(op, inputs, attrs, name, path);
     this.#claim(name, "node");
-    const node = new Node(op, Object.freeze([...inputs]), checked.attrs, name, checked.meta);
+    const node = new Node(op, Object.freeze([...inputs]), checked.attrs, name, checked.meta, this.region);
     this.#nodes.push(node);
     this.#owned.add(node.output);
     return node.output;

@@ -28,17 +28,25 @@ export class Value {
   }
 }
 
-/** One op application. Every op has exactly one result, `output`, as in torch.fx. */
+/**
+ * One op application. Every op has exactly one result, `output`, as in torch.fx. `region` is the
+ * activation-checkpoint region the node was traced in (`checkpoint()` in @aotjs/autograd), or
+ * undefined: partitioners recompute a region's inner values in the backward instead of saving
+ * them. Passes built on `rewriteGraph` keep it, also on the nodes a decomposition expands into.
+ */
 export class Node<K extends OpName = OpName> {
   readonly output: Value;
+  readonly region?: number;
   constructor(
     readonly op: K,
     readonly inputs: readonly Value[],
     readonly attrs: OpAttrs<K>,
     name: string,
     meta: TensorMeta,
+    region?: number,
   ) {
     this.output = new Value(name, meta, this as Node);
+    if (region !== undefined) this.region = region;
   }
 
   get name(): string {

@@ -22,9 +22,12 @@ export function rewriteGraph(
   });
   for (const node of graph.nodes) {
     const inputs = node.inputs.map((v) => map.get(v)!);
+    // Whatever replaces a node belongs to its checkpoint region, so regions survive rewrites.
+    b.region = node.region;
     const replaced = rewrite(node, inputs, b);
     map.set(node.output, replaced ?? b.op(node.op, inputs, node.attrs as never, node.name));
   }
+  b.region = undefined;
   b.output(
     graph.outputs.map((v) => map.get(v)!),
     graph.signature.outputs,

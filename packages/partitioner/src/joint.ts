@@ -219,6 +219,8 @@ export function extractGraph(
   for (let i = numInputs; i < n; i++) {
     if (!live[i] || isInput[i]) continue;
     const node = values[i]!.producer!;
+    // The pieces keep the joint's checkpoint regions, for whoever draws or inspects them.
+    b.region = node.region;
     map.set(
       node.output,
       b.opNamed(
@@ -229,6 +231,7 @@ export function extractGraph(
       ),
     );
   }
+  b.region = undefined;
   b.output(
     outputs.map((v) => map.get(v)!),
     roles.outputs,

@@ -26,6 +26,7 @@ import {
   solveBudget,
   solveExact,
 } from "./recompute-solver.js";
+import { checkpointInner, inRegion } from "./regions.js";
 
 export interface MemoryBudgetOptions extends MinCutOptions, SolveOptions {
   /**
@@ -40,7 +41,8 @@ export interface MemoryBudgetOptions extends MinCutOptions, SolveOptions {
   readonly roofline?: Roofline;
   /**
    * Nodes never recomputed below budget 1 (op names or a predicate, as `recomputable`): the
-   * backward receives them saved, as selective activation checkpointing's "must save".
+   * backward receives them saved, as selective activation checkpointing's "must save". Inside a
+   * `checkpoint()` region they are saved at every budget (min-cut honours them there too).
    */
   readonly mustSave?: RecomputePolicy;
   /** Nodes never saved below budget 1: the backward recomputes them wherever it needs them. */
@@ -108,8 +110,11 @@ export function budgetProblem(joint: Graph, options: MemoryBudgetOptions = {}): 
     if (isLiteral[i]) {
       neverSave[i] = 1;
       price[i] = 0;
-    } else if (catalog[node.op].category === "random") price[i] = Number.POSITIVE_INFINITY;
-    else price[i] = forwardRequired[i] ? cost.byName.get(node.name)!.ms : 0;
+    } else if (catalog[node.op].category === "random" && !inRegion(a, i)) {
+      // Outside checkpoint regions random ops are not redrawn, as in PyTorch; inside one they
+      // are, from the same seed and offset inputs, so they draw the same numbers.
+      price[i] = Number.POSITIVE_INFINITY;
+    } else price[i] = forwardRequired[i] ? cost.byName.get(node.name)!.ms : 0;
   }
   const policyOf = (i: number) => {
     const node = values[i]!.producer!;
@@ -145,9 +150,12 @@ export function budgetProblem(joint: Graph, options: MemoryBudgetOptions = {}): 
   // Below budget 1 the backward recomputes what min-cut recomputes and more, never less: min-cut
   // is then the cheapest plan of all, so recompute time can only rise as the budget falls.
   for (const i of minCut.recomputed) neverSave[i] = 1;
+  const inner = checkpointInner(a);
   for (let i = numInputs; i < n; i++) {
     if (tangentDependent[i] || isLiteral[i]) continue;
     const policy = policyOf(i);
+    // A checkpoint region's inner values are recomputed at every budget, unless mustSave.
+    if (inner[i] && policy !== "save") neverSave[i] = 1;
     if (policy === "save") {
       if (neverSave[i])
         throw new PartitionError(

@@ -9,10 +9,22 @@ import {
 } from "./joint.js";
 import { FlowNetwork } from "./maxflow.js";
 import { type RecomputePolicy, recomputePredicate } from "./policy.js";
+import { checkpointInner, inRegion } from "./regions.js";
 
 export interface MinCutOptions extends PartitionOptions {
-  /** Which forward nodes may be recomputed in the backward graph (see `RecomputePolicy`). */
+  /**
+   * Which forward nodes may be recomputed in the backward graph (see `RecomputePolicy`). Inside
+   * a `checkpoint()` region every node may be, random ops too (they take their seed and offset
+   * as inputs, so a recomputation draws the same numbers), and the region's inner values must be.
+   */
   readonly recomputable?: RecomputePolicy;
+  /**
+   * Nodes the backward receives saved, never recomputed (op names or a predicate). Min-cut
+   * honours it inside checkpoint regions, as selective activation checkpointing's "must save"
+   * (save the matmuls of a checkpointed block, recompute the rest); `memoryBudgetPartition`
+   * below budget 1 honours it everywhere.
+   */
+  readonly mustSave?: RecomputePolicy;
   /**
    * What saving a graph input costs, as a fraction of its bytes. Inputs (primals, parameters,
    * constants) are in memory anyway, so keeping them alive until the backward costs less than a
@@ -78,14 +90,16 @@ export function chooseSavedValues(a: JointAnalysis, options: MinCutOptions): Val
     0,
   );
   const recomputable = recomputePredicate(options.recomputable);
+  const mustSave = options.mustSave === undefined ? () => false : recomputePredicate(options.mustSave);
 
   const { values, users, numInputs, tangentDependent, forwardRequired, isLiteral } = a;
   const n = values.length;
   const canRecompute = new Uint8Array(n);
   const fusible = new Uint8Array(n);
+  const inner = checkpointInner(a);
   for (let i = numInputs; i < n; i++) {
     const node = values[i]!.producer!;
-    canRecompute[i] = recomputable(node) ? 1 : 0;
+    canRecompute[i] = (inRegion(a, i) ? !mustSave(node) : recomputable(node)) ? 1 : 0;
     // Random ops fuse like pointwise ops even though they are not redrawn, as in PyTorch.
     fusible[i] = canRecompute[i] || catalog[node.op].category === "random" ? 1 : 0;
   }
@@ -117,6 +131,8 @@ export function chooseSavedValues(a: JointAnalysis, options: MinCutOptions): Val
 
   const banned = (i: number): boolean => {
     if (i < numInputs || !forwardRequired[i] || isLiteral[i]) return false;
+    // A region decides for itself: recompute, unless a mustSave policy keeps the value.
+    if (inRegion(a, i)) return !canRecompute[i];
     if (!canRecompute[i] || dist[i]! > maxDist) return true;
     const node = values[i]!.producer as Node;
     if (ratio > 0 && catalog[node.op].category === "reduction") {
@@ -139,7 +155,8 @@ export function chooseSavedValues(a: JointAnalysis, options: MinCutOptions): Val
     }
     // Graph inputs are where recomputation starts; banned nodes can only be saved, never redone.
     if (i < numInputs || banned(i)) net.addEdge(source, 2 * i, INF);
-    net.addEdge(2 * i, 2 * i + 1, weight(i));
+    // A region's inner value can't be saved (unless mustSave), so the cut falls before it.
+    net.addEdge(2 * i, 2 * i + 1, inner[i] && canRecompute[i] ? INF : weight(i));
     for (const u of users[i]!) net.addEdge(2 * i + 1, 2 * u, INF);
     // A gradient that doesn't depend on a tangent (zeros, say) is still a backward output.
     if (isBackwardOutput[i]) net.addEdge(2 * i + 1, sink, INF);

@@ -7,4 +7,13 @@ export {
   type TreeSpec,
   unflatten,
 } from "./pytree.js";
-export { makeFx, type RngInputs, TraceError, type TraceOptions, type TraceResult, trace } from "./trace.js";
+export { currentRegion, newRegionId, withRegion } from "./region.js";
+export {
+  isTracing,
+  makeFx,
+  type RngInputs,
+  TraceError,
+  type TraceOptions,
+  type TraceResult,
+  trace,
+} from "./trace.js";

@@ -12,6 +12,7 @@ import {
   warnOnce,
 } from "@aotjs/ir";
 import {
+  activeModes,
   type DispatchHandler,
   defaultGenerator,
   type OpCall,
@@ -21,6 +22,7 @@ import {
   withMode,
 } from "@aotjs/tensor";
 import { flatten, type TreeSpec, unflatten } from "./pytree.js";
+import { currentRegion } from "./region.js";
 
 /** `layer1.0.bn1.running_mean f32[64]` where nn named the tensor, else its dtype and shape. */
 function named(t: Tensor): string {
@@ -169,7 +171,9 @@ class TracingMode implements DispatchHandler {
 
   op(call: OpCall): Tensor {
     const inputs = call.inputs.map((t, i) => this.valueOf(t, `${call.op} input ${i}`));
+    this.builder.region = currentRegion();
     const value = this.builder.op(call.op, inputs, call.attrs as never);
+    this.builder.region = undefined;
     const out = Tensor.fake(call.meta);
     this.values.set(out, value);
     return out;
@@ -189,6 +193,9 @@ class TracingMode implements DispatchHandler {
     this.values.set(result, this.valueOf(source, "detach"));
   }
 }
+
+/** Whether a trace is running: ops now become graph nodes on fake tensors. */
+export const isTracing = (): boolean => activeModes().some((m) => m instanceof TracingMode);
 
 /**
  * Trace `fn` on `inputs` (pytrees of tensors and plain values) into a graph. Tensor leaves become

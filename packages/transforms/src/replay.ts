@@ -1,6 +1,7 @@
 import { AutogradError } from "@aotjs/autograd";
 import type { Graph, Value } from "@aotjs/ir";
 import { dispatch, type Tensor } from "@aotjs/tensor";
+import { withRegion } from "@aotjs/tracer";
 
 /**
  * A graph as a function on Tensors: each node is dispatched again, so replaying under the tracer
@@ -16,12 +17,15 @@ export function replayGraph(graph: Graph): (...inputs: Tensor[]) => Tensor[] {
     }
     const env = new Map<Value, Tensor>(graph.inputs.map((v, i) => [v, inputs[i]!]));
     for (const node of graph.nodes) {
+      // A replay under the tracer (decompose) keeps each node's checkpoint region.
       env.set(
         node.output,
-        dispatch(
-          node.op,
-          node.inputs.map((v) => env.get(v)!),
-          node.attrs as never,
+        withRegion(node.region, () =>
+          dispatch(
+            node.op,
+            node.inputs.map((v) => env.get(v)!),
+            node.attrs as never,
+          ),
         ),
       );
     }
