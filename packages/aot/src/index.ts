@@ -1,6 +1,10 @@
 // Importing @aotjs/aot installs autograd (it runs compiled graphs inside the eager tape).
 import "@aotjs/autograd";
 
+// Activation checkpointing lives with the tape it thins out; re-exported beside aotFunction,
+// whose partitioner honours its regions.
+export { checkpoint } from "@aotjs/autograd";
+
 // `decompositions` in the options is a table of these (from @aotjs/transforms, with decompose).
 export { type Decomposition, type DecompositionTable, defaultDecompositions } from "@aotjs/transforms";
 export * from "./aot-export.js";
