@@ -56,6 +56,19 @@ export function html(text: string): string {
 }
 
 /**
+ * Text or an attribute value for SVG the drawer writes itself (not through Graphviz): printable,
+ * with the five XML specials as entities. Backslashes stay as they are; no Graphviz reads it.
+ */
+export function xml(text: string): string {
+  return printable(text)
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+}
+
+/**
  * A DOT double-quoted string. The DOT lexer only treats `\"` specially; Graphviz later expands
  * `\N`, `\G`, ... and `\\`, so each backslash is doubled to stay a backslash. A newline becomes
  * `\n`, Graphviz's line break, rather than a raw line break in the DOT text.

@@ -9,6 +9,12 @@ import { dotToSvg } from "./render.js";
 export { type DrawOptions, inputKinds } from "./describe.js";
 export { toDot } from "./dot.js";
 export {
+  type FrontierChartOptions,
+  type FrontierPointLike,
+  niceTicks,
+  renderFrontierSvg,
+} from "./frontier.js";
+export {
   type PartitionLike,
   type PartitionSummary,
   partitionSummary,

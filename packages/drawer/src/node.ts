@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import type { Compiler, Graph, TensorMeta } from "@aotjs/ir";
 import type { DrawOptions } from "./describe.js";
 import { toDot } from "./dot.js";
+import { type FrontierChartOptions, type FrontierPointLike, renderFrontierSvg } from "./frontier.js";
 import { renderSvg } from "./index.js";
 import { type PartitionLike, partitionToDot, renderPartitionSvg } from "./partition.js";
 
@@ -37,6 +38,16 @@ export async function drawPartition(
     file,
     wantsDot(file) ? partitionToDot(result, options) : await renderPartitionSvg(result, options),
   );
+  return file;
+}
+
+/** Draw the memory/recompute trade-off chart (see `renderFrontierSvg`) to `file`; returns the path. */
+export async function drawFrontier(
+  points: readonly FrontierPointLike[],
+  file: string,
+  options: FrontierChartOptions = {},
+): Promise<string> {
+  await writeText(file, renderFrontierSvg(points, options));
   return file;
 }
 
