@@ -6,19 +6,30 @@
 // peak RSS (VmHWM, reset through /proc/self/clear_refs after a warm-up step) over a loop of steps,
 // with ORT's CPU arena off and glibc's mmap threshold fixed so freed tensors return to the OS.
 // Linux only; elsewhere the measured column is left empty.
+//
+// It also draws the trade-off curve (paretoFrontier at seven budgets from 1 to 0) as an SVG chart:
+// to the path given as the first argument, else to a temp folder; it prints the path.
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { aotModule } from "@aotjs/aot";
 import { type OrtModule, onnxCompiler } from "@aotjs/backend-onnx";
-import { formatBytes } from "@aotjs/ir";
+import { drawFrontier } from "@aotjs/drawer/node";
+import { formatBytes, type Graph } from "@aotjs/ir";
 import { F, gptMini } from "@aotjs/nn";
-import { estimatePeakMemory, type MemoryBudgetResult, memoryBudgetPartition } from "@aotjs/partitioner";
+import {
+  estimatePeakMemory,
+  type MemoryBudgetResult,
+  memoryBudgetPartition,
+  paretoFrontier,
+} from "@aotjs/partitioner";
 import { manualSeed, randint, type Tensor } from "@aotjs/tensor";
 import * as ort from "onnxruntime-node";
 
 if (process.env.MALLOC_MMAP_THRESHOLD_ === undefined && process.platform === "linux") {
   // Rerun with a fixed mmap threshold (glibc otherwise keeps freed big blocks) and gc exposed.
-  const r = spawnSync(process.execPath, [...process.execArgv, "--expose-gc", process.argv[1]!], {
+  const r = spawnSync(process.execPath, [...process.execArgv, "--expose-gc", ...process.argv.slice(1)], {
     stdio: "inherit",
     env: { ...process.env, MALLOC_MMAP_THRESHOLD_: "65536" },
   });
@@ -42,6 +53,7 @@ const status = (key: string): number | undefined => {
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
 const rows: string[][] = [];
+let joint: { graph: Graph; numForwardOutputs?: number } | undefined;
 for (const budget of [1, 0.5, 0.1]) {
   manualSeed(0);
   const model = gptMini(config);
@@ -53,6 +65,7 @@ for (const budget of [1, 0.5, 0.1]) {
     fwCompiler: compiler,
     bwCompiler: compiler,
     partitionFn: (g, o) => {
+      joint ??= { graph: g, ...o };
       result = memoryBudgetPartition(g, { ...o, budget });
       return result;
     },
@@ -111,4 +124,20 @@ const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.
 for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join("  "));
 console.log(
   "peak = live bytes the step adds beyond the parameters and inputs; RSS = process peak RSS over 8 steps",
+);
+
+// The whole curve, from the joint graph the first run partitioned.
+const t0 = performance.now();
+// Seven budgets rather than the default eleven: each exact solve on this graph takes seconds.
+const frontier = paretoFrontier(joint!.graph, {
+  numForwardOutputs: joint!.numForwardOutputs,
+  budgets: [1, 0.8, 0.6, 0.4, 0.2, 0.1, 0],
+});
+const solveMs = performance.now() - t0;
+const file = resolve(process.argv[2] ?? join(tmpdir(), "aotjs-examples", "frontier-gptmini.svg"));
+await drawFrontier(frontier, file, {
+  title: `gptMini (${config.nLayer} layers, d=${config.dModel}, batch ${batch}x${config.seqLen}): saved vs recompute`,
+});
+console.log(
+  `frontier: ${frontier.length} budgets solved in ${solveMs.toFixed(0)} ms; chart written to ${file}`,
 );

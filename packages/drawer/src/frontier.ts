@@ -104,7 +104,7 @@ export function renderFrontierSvg(
   ];
   // Grid and tick labels first, so the curve draws over them.
   out.push('<g class="aot-frontier-x-axis">');
-  for (const t of niceTicks(x0, x1)) {
+  for (const t of niceTicks(x0, x1, 8)) {
     const x = num(MARGIN.left + ((t - x0) / (x1 - x0)) * plotW);
     out.push(
       `<line x1="${x}" y1="${MARGIN.top}" x2="${x}" y2="${bottom}" stroke="#e6e6e6"/>`,
@@ -117,7 +117,7 @@ export function renderFrontierSvg(
     "</g>",
     '<g class="aot-frontier-y-axis">',
   );
-  for (const t of niceTicks(y0, y1)) {
+  for (const t of niceTicks(y0, y1, 8)) {
     const y = num(MARGIN.top + plotH - ((t - y0) / (y1 - y0)) * plotH);
     out.push(
       `<line x1="${MARGIN.left}" y1="${y}" x2="${MARGIN.left + plotW}" y2="${y}" stroke="#e6e6e6"/>`,
