@@ -117,3 +117,17 @@ test("aotModule: checkpointed transformer blocks save only the blocks' boundarie
   );
   expect(fromRegions.length).toBeLessThanOrEqual(2);
 });
+
+test("regions survive a symbolic capture (dynamic: true)", async () => {
+  const inputs = mlpInputs();
+  const want = await gradsOf(mlpLoss(false), inputs);
+  const compiled = aotFunction(mlpLoss(true), { dynamic: true });
+  const got = await gradsOf(compiled, inputs);
+  got.grads.forEach((g, i) => {
+    expect(g.sub(want.grads[i]!).abs().amax().item(), `grad ${i}`).toBeLessThan(1e-12);
+  });
+  const forward = compiled.lastGraphs.forward!;
+  expect(forward.symbolic).toBeDefined();
+  expect(forward.nodes.some((n) => n.region !== undefined)).toBe(true);
+  expect(savedInner(forward)).toEqual([]);
+});

@@ -124,6 +124,7 @@ export function graphJsonSchema(): object {
             attrs: { type: "object" },
             dtype: { enum: [...dtypes] },
             shape,
+            region: { type: "integer", minimum: 1 },
           },
           allOf: perOp,
         },

@@ -37,6 +37,8 @@ export interface GraphJSON {
     attrs: Readonly<Record<string, JSONAttr>>;
     dtype: string;
     shape: readonly number[];
+    /** The node's checkpoint region (`Node.region`), when it has one. */
+    region?: number;
   }[];
   /** `value` names the input or node an output returns; `role` says what it is. */
   readonly outputs: readonly { value: string; role: OutputRole }[];
@@ -84,6 +86,7 @@ export function toJSON(graph: Graph): GraphJSON {
       ) as Record<string, JSONAttr>,
       dtype: n.meta.dtype,
       shape: [...n.meta.shape],
+      ...(n.region === undefined ? {} : { region: n.region }),
     })),
     outputs: graph.outputs.map((v, k) => ({ value: v.name, role: graph.signature.outputs[k]! })),
     ...(graph.symbolic ? { symbolic: symbolicToJSON(graph.symbolic) } : {}),
@@ -185,7 +188,12 @@ export function fromJSON(json: unknown): Graph {
   const pending = expectArray(root.nodes, "$.nodes").map((raw, i) => {
     const path = `$.nodes[${i}]`;
     const o = expectObject(raw, path);
-    expectKnownFields(o, ["name", "op", "inputs", "attrs", "dtype", "shape"], path);
+    expectKnownFields(o, ["name", "op", "inputs", "attrs", "dtype", "shape", "region"], path);
+    if (o.region !== undefined && !(Number.isSafeInteger(o.region) && (o.region as number) >= 1))
+      throw new IRError(
+        `a checkpoint region must be an integer >= 1, got ${JSON.stringify(o.region)}`,
+        `${path}.region`,
+      );
     const name = expectName(o.name, `${path}.name`);
     claim(name, `${path}.name`);
     if (!isOpName(o.op))
@@ -202,7 +210,8 @@ export function fromJSON(json: unknown): Graph {
         return [k, spec?.kind === "float" ? decodeFloat(v) : v];
       }),
     );
-    return { path, name, op: o.op, inputs, attrs, meta: readMeta(o, path) };
+    const region = o.region as number | undefined;
+    return { path, name, op: o.op, inputs, attrs, meta: readMeta(o, path), region };
   });
   for (const node of pending) {
     node.inputs.forEach((ref, j) => {
@@ -220,6 +229,7 @@ export function fromJSON(json: unknown): Graph {
   type Pending = (typeof pending)[number];
   const byName = new Map(pending.map((n) => [n.name, n]));
   const build = (n: Pending): void => {
+    b.region = n.region;
     const v = b.opNamed(
       n.op,
       n.inputs.map((r) => values.get(r)!),
@@ -278,6 +288,7 @@ export function fromJSON(json: unknown): Graph {
       );
     return { value: v, role };
   });
+  b.region = undefined;
   b.output(outputs.map((o) => o.value));
   const plain = b.build();
   if (!v1) {

@@ -59,7 +59,11 @@ export function printGraph(graph: Graph): string {
     const symbolicAttrs = graph.symbolic?.attrs[node.name] ?? {};
     const attrs = nonDefaultAttrs(node).map(([k, v]): [string, unknown] => [k, symbolicAttrs[k] ?? v]);
     if (attrs.length) args.push(`{${attrs.map(([k, v]) => `${k}: ${formatAttr(v)}`).join(", ")}}`);
-    lines.push(`  const ${node.name}: ${typeOf(node.output)} = ${node.op}(${argList(args, "  ", 90)});`);
+    // A checkpoint region shows, so a printed joint or backward graph says what will be recomputed.
+    const region = node.region === undefined ? "" : ` // checkpoint region ${node.region}`;
+    lines.push(
+      `  const ${node.name}: ${typeOf(node.output)} = ${node.op}(${argList(args, "  ", 90)});${region}`,
+    );
   }
   for (const m of graph.mutations) {
     lines.push(

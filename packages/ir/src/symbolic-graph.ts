@@ -184,6 +184,7 @@ function instantiate(graph: Graph, symbolic: SymbolicShapes, bindings: ReadonlyM
           ),
         }
       : node.attrs;
+    b.region = node.region; // checkpoint regions survive a symbolic capture
     map.set(
       node.output,
       b.op(
@@ -194,6 +195,7 @@ function instantiate(graph: Graph, symbolic: SymbolicShapes, bindings: ReadonlyM
       ),
     );
   }
+  b.region = undefined;
   b.output(
     graph.outputs.map((v) => map.get(v)!),
     graph.signature.outputs,

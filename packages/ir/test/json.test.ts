@@ -243,6 +243,21 @@ describe("round trip", () => {
   });
 });
 
+test("checkpoint regions survive a round trip; a bad one is refused with its path", () => {
+  const b = new GraphBuilder("g");
+  const x = b.input("x", meta([2]));
+  b.region = 3;
+  const y = b.op("exp", [x]);
+  b.region = undefined;
+  b.output([b.op("neg", [y])]);
+  const json = JSON.stringify(b.build());
+  expect(validate(JSON.parse(json)), schemaErrors()).toBe(true);
+  expect(fromJSON(json).nodes.map((n) => n.region)).toEqual([3, undefined]);
+  const bad = json.replace('"region":3', '"region":0');
+  expect(validate(JSON.parse(bad))).toBe(false);
+  expect(() => fromJSON(bad)).toThrow(/\$\.nodes\[0\]\.region.*integer >= 1|integer >= 1/);
+});
+
 describe("JSON Schema", () => {
   test(`the shipped schema is graphJsonSchema(), written out`, () => {
     expect(shipped, "schema/graph.schema.json is stale: run `pnpm --filter @aotjs/ir run schema`").toEqual(

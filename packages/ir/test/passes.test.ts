@@ -324,3 +324,19 @@ describe("lint on hand-constructed graphs", () => {
     expect(errorOf(graph([], [x], [x, c.output]))).toBe("lint 'g': input 'c' has a producer node");
   });
 });
+
+test("passes keep checkpoint regions (Node.region): CSE keeps the first copy's, rewrites tag what replaces a node", () => {
+  const b = new GraphBuilder("g");
+  const x = b.input("x", meta([2]));
+  b.region = 1;
+  const a = b.op("exp", [x]);
+  b.region = undefined;
+  const c = b.op("exp", [x]);
+  b.output([b.op("add", [a, c])]);
+  const g = cse(b.build());
+  expect(g.nodes.map((n) => [n.op, n.region])).toEqual([
+    ["exp", 1],
+    ["add", undefined],
+  ]);
+  expect(g.code).toContain("exp(x); // checkpoint region 1");
+});
