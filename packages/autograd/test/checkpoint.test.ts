@@ -1,7 +1,7 @@
 // Eager checkpoint(). Oracle: the same function without checkpoint (PyTorch's contract: equal
 // gradients), plus counting how often the function runs (once forward, once more in backward).
-import { bernoulli, manualSeed, randn, type Tensor } from "@aotjs/tensor";
-import { describe, expect, test } from "vitest";
+import { bernoulli, manualSeed, randn, Tensor } from "@aotjs/tensor";
+import { describe, expect, test, vi } from "vitest";
 import { AutogradError, checkpoint, gradSync, noGrad } from "../src/index.js";
 import { expectClose } from "./support.js";
 
@@ -61,6 +61,27 @@ describe("checkpoint (eager)", () => {
     expectClose(g1!, expected, "first backward", 1e-12);
     expectClose(g2!, expected, "second backward", 1e-12);
     expect(runs).toBe(3); // forward, then one rerun per backward
+  });
+
+  test("the forward keeps no tensor from inside the region (only the argument's snapshot)", () => {
+    // Oracle: a tape node snapshots what it saves with detach(); count the snapshots taken while
+    // the forward runs, with and without checkpoint.
+    const x = randn([3], { ...f64, requiresGrad: true });
+    const block = (h: Tensor) => h.exp().mul(h).sin();
+    const spy = vi.spyOn(Tensor.prototype, "detach");
+    try {
+      block(x);
+      const plain = spy.mock.calls.length;
+      spy.mockClear();
+      const out = checkpoint(block, x);
+      expect(plain).toBeGreaterThanOrEqual(6); // three ops, inputs and output each
+      expect(spy.mock.calls.length).toBe(1); // x, for the rerun
+      spy.mockClear();
+      gradSync([out.sum()], [x]);
+      expect(spy.mock.calls.length).toBeGreaterThanOrEqual(6); // the rerun hands them out
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   test("a function that does different work when rerun is refused, naming the op", () => {
