@@ -1,6 +1,7 @@
-// Memory you can dial: gptMini training steps on ONNX Runtime under three memory budgets. For
-// each: the saved activation bytes, the estimated recompute time, the estimated peak memory
-// (simulated value lifetimes) against the measured one, and the step time.
+// Memory you can dial: gptMini training steps on ONNX Runtime under three memory budgets, then
+// with every transformer block checkpointed (checkpoint() regions). For each: the saved
+// activation bytes, the estimated recompute time, the estimated peak memory (simulated value
+// lifetimes) against the measured one, and the step time.
 //
 // Measured peak: onnxruntime-node exposes no allocation statistics, so this reads the process's
 // peak RSS (VmHWM, reset through /proc/self/clear_refs after a warm-up step) over a loop of steps,
@@ -13,7 +14,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { aotModule } from "@aotjs/aot";
+import { aotModule, checkpoint } from "@aotjs/aot";
 import { type OrtModule, onnxCompiler } from "@aotjs/backend-onnx";
 import { drawFrontier } from "@aotjs/drawer/node";
 import { formatBytes, type Graph } from "@aotjs/ir";
@@ -54,9 +55,18 @@ const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
 const rows: string[][] = [];
 let joint: { graph: Graph; numForwardOutputs?: number } | undefined;
-for (const budget of [1, 0.5, 0.1]) {
+// The last run checkpoints every transformer block instead (min-cut, budget 1): the backward
+// recomputes each block from its input, as HF Transformers' gradient checkpointing.
+const runs = [{ budget: 1 }, { budget: 0.5 }, { budget: 0.1 }, { budget: 1, blocks: true }];
+for (const { budget, blocks } of runs) {
   manualSeed(0);
   const model = gptMini(config);
+  if (blocks) {
+    for (const block of model.transformer.h) {
+      const forward = block.forward.bind(block);
+      block.forward = (x: Tensor) => checkpoint(forward, x);
+    }
+  }
   const idx = randint(0, config.vocab, [batch, config.seqLen]);
   const targets = randint(0, config.vocab, [batch * config.seqLen]);
   let result: MemoryBudgetResult | undefined;
@@ -65,7 +75,7 @@ for (const budget of [1, 0.5, 0.1]) {
     fwCompiler: compiler,
     bwCompiler: compiler,
     partitionFn: (g, o) => {
-      joint ??= { graph: g, ...o };
+      if (!blocks) joint ??= { graph: g, ...o };
       result = memoryBudgetPartition(g, { ...o, budget });
       return result;
     },
@@ -98,7 +108,7 @@ for (const budget of [1, 0.5, 0.1]) {
   const estimated = est.peakBytes - est.inputBytes;
   times.sort((a, b) => a - b);
   rows.push([
-    budget.toFixed(1),
+    blocks ? `${budget.toFixed(1)}, blocks checkpointed` : budget.toFixed(1),
     formatBytes(result!.memory.savedBytes),
     `${result!.memory.recomputeMs.toFixed(2)} ms`,
     formatBytes(estimated),

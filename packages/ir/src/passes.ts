@@ -67,7 +67,9 @@ export function cse(graph: Graph): Graph {
   let changed = false;
   const out = rewriteGraph(graph, (node, inputs, b) => {
     // NaN equals NaN here, and -0 differs from 0 (JSON.stringify alone would write both as 0).
-    const key = JSON.stringify([node.op, inputs.map(id), node.attrs], (_, v) =>
+    // The checkpoint region is part of the key: merging a node of one region into another's
+    // would make the second read the first's inner value, which the partitioner must then save.
+    const key = JSON.stringify([node.op, inputs.map(id), node.attrs, node.region ?? 0], (_, v) =>
       Object.is(v, -0) ? "-0" : typeof v === "number" && !Number.isFinite(v) ? String(v) : v,
     );
     const hit = seen.get(key);

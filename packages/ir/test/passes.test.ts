@@ -325,17 +325,20 @@ describe("lint on hand-constructed graphs", () => {
   });
 });
 
-test("passes keep checkpoint regions (Node.region): CSE keeps the first copy's, rewrites tag what replaces a node", () => {
+test("passes keep checkpoint regions (Node.region); CSE merges within a region, never across", () => {
   const b = new GraphBuilder("g");
   const x = b.input("x", meta([2]));
   b.region = 1;
   const a = b.op("exp", [x]);
+  const a2 = b.op("exp", [x]);
   b.region = undefined;
   const c = b.op("exp", [x]);
-  b.output([b.op("add", [a, c])]);
+  b.output([b.op("add", [b.op("add", [a, a2]), c])]);
   const g = cse(b.build());
   expect(g.nodes.map((n) => [n.op, n.region])).toEqual([
     ["exp", 1],
+    ["exp", undefined],
+    ["add", undefined],
     ["add", undefined],
   ]);
   expect(g.code).toContain("exp(x); // checkpoint region 1");

@@ -44,7 +44,7 @@ export {
   solveBudget,
   solveExact,
 } from "./recompute-solver.js";
-export { checkpointInner } from "./regions.js";
+export { checkpointInner, checkpointInputs } from "./regions.js";
 export {
   type GraphSummary,
   type PartitionReport,

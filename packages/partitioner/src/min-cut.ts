@@ -9,7 +9,7 @@ import {
 } from "./joint.js";
 import { FlowNetwork } from "./maxflow.js";
 import { type RecomputePolicy, recomputePredicate } from "./policy.js";
-import { checkpointInner, inRegion } from "./regions.js";
+import { checkpointInner, checkpointInputs, inRegion } from "./regions.js";
 
 export interface MinCutOptions extends PartitionOptions {
   /**
@@ -97,6 +97,7 @@ export function chooseSavedValues(a: JointAnalysis, options: MinCutOptions): Val
   const canRecompute = new Uint8Array(n);
   const fusible = new Uint8Array(n);
   const inner = checkpointInner(a);
+  const regionInputs = checkpointInputs(a);
   for (let i = numInputs; i < n; i++) {
     const node = values[i]!.producer!;
     canRecompute[i] = (inRegion(a, i) ? !mustSave(node) : recomputable(node)) ? 1 : 0;
@@ -131,6 +132,10 @@ export function chooseSavedValues(a: JointAnalysis, options: MinCutOptions): Val
 
   const banned = (i: number): boolean => {
     if (i < numInputs || !forwardRequired[i] || isLiteral[i]) return false;
+    // What a checkpoint region reads from outside it is kept, as PyTorch's checkpoint keeps its
+    // arguments: without this, min-cut (which weighs bytes, not time) would recompute a chain of
+    // checkpointed blocks all the way from the graph inputs.
+    if (regionInputs[i]) return true;
     // A region decides for itself: recompute, unless a mustSave policy keeps the value.
     if (inRegion(a, i)) return !canRecompute[i];
     if (!canRecompute[i] || dist[i]! > maxDist) return true;

@@ -23,6 +23,29 @@ export function checkpointInner(a: JointAnalysis): Uint8Array {
   return inner;
 }
 
+/**
+ * A checkpoint region's inputs: forward values (graph inputs aside) that a node of some region
+ * reads although they were computed outside it (by code before the region, or by the region
+ * before it). Min-cut saves them rather than recompute them, as PyTorch's checkpoint keeps its
+ * arguments; so consecutive checkpointed blocks save their boundaries and recompute the inside.
+ */
+export function checkpointInputs(a: JointAnalysis): Uint8Array {
+  const { values, users, numInputs, tangentDependent, isLiteral } = a;
+  const n = values.length;
+  const boundary = new Uint8Array(n);
+  for (let i = numInputs; i < n; i++) {
+    if (tangentDependent[i] || isLiteral[i]) continue;
+    const region = values[i]!.producer!.region;
+    boundary[i] = users[i]!.some((u) => {
+      const r = values[u]!.producer!.region;
+      return r !== undefined && r !== region;
+    })
+      ? 1
+      : 0;
+  }
+  return boundary;
+}
+
 /** Whether the node of value `i` was traced inside a checkpoint region. */
 export const inRegion = (a: JointAnalysis, i: number): boolean =>
   i >= a.numInputs && a.values[i]!.producer!.region !== undefined;

@@ -79,6 +79,22 @@ describe.each(partitions)("%s", (_, partition) => {
   });
 });
 
+test("consecutive checkpointed blocks: min-cut saves each block's input (the boundary), nothing inside", () => {
+  const chain = (x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor): Tensor => {
+    const block = (h: Tensor) => F.linear(F.gelu(F.linear(h, w1, b1)), w2, b2).tanh();
+    const y = checkpoint(block, checkpoint(block, x).mul(2)); // the boundary is computed outside
+    return y.mul(y).sum();
+  };
+  const j = joint(chain, mlpMetas);
+  const inner = innerNames(j);
+  const r = minCutRematerializationPartition(j.graph, { numForwardOutputs: j.numForwardOutputs });
+  const saved = r.savedValues.filter((v) => !v.isInput);
+  expect(saved.filter((v) => inner.has(v.name))).toEqual([]);
+  // The mul between the blocks is the second block's input: saved, not recomputed from x.
+  expect(saved.some((v) => v.producer?.op === "mul" && v.producer.region === undefined)).toBe(true);
+  checkPartition(j, r);
+});
+
 test("mustSave overrides inside a region: selective checkpointing keeps the matmuls", () => {
   const j = joint(mlp(true), mlpMetas);
   const options = { numForwardOutputs: j.numForwardOutputs, mustSave: ["matmul"] as const };
