@@ -17,6 +17,7 @@ import { capture, type PartitionFn } from "./capture.js";
 import { CompiledFunction } from "./compiled-function.js";
 import { AotError } from "./executable.js";
 
+/** Options of `aotExport`: the target's ops, the partitioner, names, and for a module how to call it. */
 export interface AotExportOptions {
   /**
    * The backend the graphs are for: its supported ops and decompositions (nothing falls back to
@@ -66,6 +67,7 @@ export interface TensorSpec {
   readonly shape: readonly number[];
 }
 
+/** What feeds an exported graph input: a parameter, a buffer, the user's input, the RNG seed/offset, or a constant. */
 export type ExportInputKind = "parameter" | "buffer" | "user_input" | "rng_seed" | "rng_offset" | "constant";
 
 export interface ExportInput extends TensorSpec {

@@ -53,6 +53,7 @@ export interface AotOptions extends TargetOptions {
   readonly dynamic?: DynamicMode;
 }
 
+/** Counters of a compiled function's cache: calls, compiles, hits, recompiles and why, fallback reports. */
 export interface AotStats {
   readonly calls: number;
   readonly compiles: number;
@@ -69,8 +70,10 @@ export interface AotStats {
   readonly recompileReasons: readonly string[];
 }
 
+/** What `aotFunction` returns: an async function with the same arguments, plus stats, the last graphs, and dispose. */
 export interface AotFunction<A extends unknown[], R> {
   (...args: A): Promise<R>;
+  /** The cache counters so far. */
   stats(): AotStats;
   /** The graphs compiled for the most recent signature (for inspection and tests). */
   readonly lastGraphs: { forward?: Graph; backward?: Graph; inference?: Graph; joint?: Graph };

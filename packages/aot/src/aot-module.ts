@@ -72,23 +72,29 @@ export class AotModule<M extends Module> {
     );
   }
 
+  /** Runs the compiled module on `inputs` (as `module.forward` would) with its current parameters and buffers. */
   forward(...inputs: Parameters<M["forward"]>): Promise<Awaited<ReturnType<M["forward"]>>> {
     const state = Object.fromEntries([...this.module.namedParameters(), ...this.module.namedBuffers()]);
     return this.#fn(state, ...inputs) as Promise<Awaited<ReturnType<M["forward"]>>>;
   }
 
+  /** The wrapped module's parameters (what an optimizer takes). */
   parameters(): Tensor[] {
     return this.module.parameters();
   }
+  /** The wrapped module's parameters with their state-dict names. */
   namedParameters(): [string, Tensor][] {
     return this.module.namedParameters();
   }
+  /** The wrapped module's buffers with their state-dict names. */
   namedBuffers(): [string, Tensor][] {
     return this.module.namedBuffers();
   }
+  /** The wrapped module's buffers (BatchNorm's running statistics, ...). */
   buffers(): Tensor[] {
     return this.module.buffers();
   }
+  /** Clears the `.grad` of the wrapped module's parameters. */
   zeroGrad(): void {
     this.module.zeroGrad();
   }
@@ -106,26 +112,31 @@ export class AotModule<M extends Module> {
   ): LoadStateDictResult {
     return this.module.loadStateDict(dict, options);
   }
+  /** Sets training mode on the wrapped module (train and eval compile separate graphs). */
   train(mode = true): this {
     this.module.train(mode);
     return this;
   }
+  /** `train(false)`. */
   eval(): this {
     return this.train(false);
   }
   get training(): boolean {
     return this.module.training;
   }
+  /** The compile cache counters. */
   stats(): AotStats {
     return this.#fn.stats();
   }
   get lastGraphs() {
     return this.#fn.lastGraphs;
   }
+  /** Frees every compiled executable and empties the cache. */
   dispose(): Promise<void> {
     return this.#fn.dispose();
   }
 }
 
+/** Compiles `module` ahead of time; see `AotModule`. */
 export const aotModule = <M extends Module>(module: M, options: AotOptions = {}): AotModule<M> =>
   new AotModule(module, options);

@@ -114,6 +114,7 @@ export function topologicalSort(nodes: readonly Node[]): Node[] {
   return order;
 }
 
+/** Counts of a graph: inputs, nodes, outputs, and nodes per op. */
 export interface GraphStats {
   readonly numInputs: number;
   readonly numNodes: number;
@@ -133,6 +134,7 @@ export interface GraphStats {
   readonly totalBytes: number;
 }
 
+/** The counts of `graph`. */
 export function graphStats(graph: Graph): GraphStats {
   const opCounts: Partial<Record<OpName, number>> = {};
   const categoryCounts: Partial<Record<OpCategory, number>> = {};

@@ -1,7 +1,9 @@
 export { ModuleList, Sequential } from "./containers.js";
 export { NNError } from "./errors.js";
+/** The functional API, like `torch.nn.functional`: stateless layers, activations and losses. */
 export * as F from "./functional/index.js";
 export * as functional from "./functional/index.js";
+/** Parameter initializers, like `torch.nn.init`: each fills a tensor in place and returns it. */
 export * as init from "./init.js";
 export { Dropout, GELU, ReLU, Sigmoid, SiLU, Softmax, Tanh } from "./layers/activation.js";
 export { CausalSelfAttention, type CausalSelfAttentionOptions } from "./layers/attention.js";

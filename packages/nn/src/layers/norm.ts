@@ -4,6 +4,7 @@ import * as F from "../functional/index.js";
 import { Module, Parameter } from "../module.js";
 import { type LayerOptions, layerError, positiveInt } from "./common.js";
 
+/** Options of `BatchNorm1d`/`BatchNorm2d`, as in PyTorch: eps, momentum, affine, running statistics. */
 export interface BatchNormOptions extends Pick<LayerOptions, "dtype"> {
   readonly eps?: number;
   /** Weight of the new batch in the running averages (default 0.1); null: a cumulative average. */
@@ -84,6 +85,7 @@ export class BatchNorm1d extends BatchNorm {
   protected readonly ranks = [2, 3];
 }
 
+/** Options of `LayerNorm`: eps, and whether it learns a weight and a bias. */
 export interface LayerNormOptions extends Pick<LayerOptions, "dtype"> {
   readonly eps?: number;
   readonly elementwiseAffine?: boolean;
