@@ -24,6 +24,7 @@ export {
   type BatchNormOptions,
   LayerNorm,
   type LayerNormOptions,
+  type RunningStat,
 } from "./layers/norm.js";
 export { Block, GPT, type GptConfig, GptTransformer, gptMini, MLP } from "./models/gpt.js";
 export { type Activation, type MlpOptions, mlp } from "./models/mlp.js";
