@@ -3,6 +3,7 @@ import type { LoadStateDictResult, Module, StateDict } from "@aotjs/nn";
 import { functionalCall } from "@aotjs/nn";
 import type { Tensor } from "@aotjs/tensor";
 import { type AotFunction, type AotOptions, type AotStats, aotFunction } from "./aot-function.js";
+import { resolveInputNames } from "./input-names.js";
 
 /**
  * `layer1.0.bn1.running_mean` -> `layer1_0_bn1_running_mean`: graph input names are identifiers,
@@ -47,12 +48,16 @@ export class AotModule<M extends Module> {
       (state: Record<string, Tensor>, ...inputs: unknown[]) => functionalCall(module, state, inputs),
       {
         ...options,
+        // The state keeps its state-dict names; the user's `inputNames` name the inputs after it.
         inputNames: (count) => {
           const names = stateRoles().map((r) => inputNameOf(r.path));
-          return uniqueNames([
-            ...names,
-            ...Array.from({ length: count - names.length }, (_, i) => `input_${i + 1}`),
-          ]);
+          const user = resolveInputNames(
+            options.inputNames,
+            count - names.length,
+            (i) => `input_${i + 1}`,
+            "aotModule",
+          );
+          return uniqueNames([...names, ...user]);
         },
         // Train and eval trace different graphs (BatchNorm, Dropout).
         cacheKey: () => `${module.training ? "train" : "eval"}|${options.cacheKey?.() ?? ""}`,
