@@ -26,19 +26,43 @@ export function uniqueNames(names: readonly string[]): string[] {
 }
 
 /**
+ * Makes instances callable. The constructor returns `call` with the subclass's prototype, so the
+ * subclass's fields (private ones too) are installed on that function object, and its methods
+ * and getters work on it as on any instance.
+ */
+class Callable {
+  constructor(call: (...args: never[]) => unknown) {
+    // biome-ignore lint/correctness/noConstructorReturn: returning the function object is the point.
+    return Object.setPrototypeOf(call, new.target.prototype);
+  }
+}
+
+/** Calling an `AotModule` is `forward`: `compiled(x)` as `model(x)` in PyTorch. */
+export interface AotModule<M extends Module> {
+  // biome-ignore lint/style/useShorthandFunctionType: a type alias could not merge with the class.
+  (...inputs: Parameters<M["forward"]>): Promise<Awaited<ReturnType<M["forward"]>>>;
+}
+
+/**
  * functorch's `aot_module`: the module's parameters and buffers are lifted to graph inputs under
  * their own names, with roles `parameter` and `buffer` and their module paths, so one compiled
- * graph serves every parameter value. `forward` returns a
- * Promise; `backward()` fills the parameters' `.grad`, and in-place buffer updates (BatchNorm's
- * running statistics) are written back to the module after each call.
+ * graph serves every parameter value. Call it like the module, `await compiled(x)`, or
+ * `await compiled.forward(x)`: both return a Promise of what the module's forward returns.
+ * `backward()` fills the parameters' `.grad`, and in-place buffer updates (BatchNorm's running
+ * statistics) are written back to the module after each call. `parameters()`, `train()`/`eval()`,
+ * `stateDict()` and the rest answer for the wrapped module.
  */
-export class AotModule<M extends Module> {
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above.
+export class AotModule<M extends Module> extends Callable {
   readonly #fn: AotFunction<[Record<string, Tensor>, ...unknown[]], unknown>;
+  readonly module: M;
 
-  constructor(
-    readonly module: M,
-    options: AotOptions = {},
-  ) {
+  constructor(module: M, options: AotOptions = {}) {
+    // The instance is this very function (see Callable), so it calls its own forward.
+    const call = (...inputs: Parameters<M["forward"]>) =>
+      (call as unknown as AotModule<M>).forward(...inputs);
+    super(call);
+    this.module = module;
     // The state's leaves come first, in this order: forward() builds the state object the same way.
     const stateRoles = (): Extract<PrimalRole, { path: string }>[] => [
       ...module.namedParameters().map(([path]) => ({ kind: "parameter" as const, path })),
@@ -142,6 +166,6 @@ export class AotModule<M extends Module> {
   }
 }
 
-/** Compiles `module` ahead of time; see `AotModule`. */
+/** Compiles `module` ahead of time; the result is callable, `await compiled(x)`: see `AotModule`. */
 export const aotModule = <M extends Module>(module: M, options: AotOptions = {}): AotModule<M> =>
   new AotModule(module, options);
