@@ -284,7 +284,7 @@ export class TfjsExecutable implements Executable {
     return results;
   }
 
-  /** Frees the tfjs tensors this executable holds (constants, ...). */
+  /** Frees the tfjs tensors of the graph's constants; `run` after it is an error. */
   dispose(): void {
     this.#disposed = true;
     for (const t of this.#constants) t.dispose();

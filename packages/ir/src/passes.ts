@@ -114,7 +114,7 @@ export function topologicalSort(nodes: readonly Node[]): Node[] {
   return order;
 }
 
-/** Counts of a graph: inputs, nodes, outputs, and nodes per op. */
+/** Counts of a graph: inputs, nodes, outputs, nodes per op and per category, bytes per value. */
 export interface GraphStats {
   readonly numInputs: number;
   readonly numNodes: number;
