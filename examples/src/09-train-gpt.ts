@@ -41,7 +41,7 @@ const bar = trainingBar(steps);
 try {
   for (let step = 0; step < steps; step++) {
     const [x, y] = sampleBatch();
-    const logits = (await compiled.forward(x)) as Tensor;
+    const logits = await compiled(x); // as model(x) in PyTorch; compiled.forward(x) is the same
     const loss = F.crossEntropy(logits.reshape([-1, chars.length]), y.reshape([-1]));
     opt.zeroGrad();
     await loss.backward();
