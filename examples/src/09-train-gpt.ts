@@ -6,6 +6,7 @@ import { onnxCompiler } from "@aotjs/backend-onnx/node";
 import { AdamW, F, gptMini } from "@aotjs/nn";
 import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { manualSeed, noGrad, randint, type Tensor, tensor } from "@aotjs/tensor";
+import { trainingBar } from "./progress.js";
 
 const text =
   "a graph is captured once and compiled once; the forward runs now, the backward runs later. " +
@@ -36,16 +37,20 @@ function sampleBatch(): [Tensor, Tensor] {
 const steps = 150;
 const losses: number[] = [];
 const t0 = performance.now();
-for (let step = 0; step < steps; step++) {
-  const [x, y] = sampleBatch();
-  const logits = (await compiled.forward(x)) as Tensor;
-  const loss = F.crossEntropy(logits.reshape([-1, chars.length]), y.reshape([-1]));
-  opt.zeroGrad();
-  await loss.backward();
-  opt.step();
-  losses.push(loss.item() as number);
-  if (step % 25 === 0 || step === steps - 1)
-    console.log(`step ${String(step).padStart(3)}  loss ${losses[step]!.toFixed(3)}`);
+const bar = trainingBar(steps);
+try {
+  for (let step = 0; step < steps; step++) {
+    const [x, y] = sampleBatch();
+    const logits = await compiled(x); // as model(x) in PyTorch; compiled.forward(x) is the same
+    const loss = F.crossEntropy(logits.reshape([-1, chars.length]), y.reshape([-1]));
+    opt.zeroGrad();
+    await loss.backward();
+    opt.step();
+    losses.push(loss.item());
+    bar.update(step + 1, losses[step]!);
+  }
+} finally {
+  bar.stop();
 }
 const ms = (performance.now() - t0) / steps;
 console.log(`${ms.toFixed(1)} ms per step (capture, ORT sessions and the first step included)`);
@@ -58,7 +63,7 @@ for (let i = 0; i < 40; i++) {
   const logits = (await noGrad(() =>
     compiled.forward(tensor([context.slice(-seqLen)], { dtype: "int64" })),
   )) as Tensor;
-  const next = logits.select(1, -1).argmax({ dim: -1 }).item() as number;
+  const next = logits.select(1, -1).argmax({ dim: -1 }).item();
   generated += chars[next];
   context = [...context, next];
 }

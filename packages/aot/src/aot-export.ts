@@ -16,7 +16,9 @@ import { resolveOps } from "./backend.js";
 import { capture, type PartitionFn } from "./capture.js";
 import { CompiledFunction } from "./compiled-function.js";
 import { AotError } from "./executable.js";
+import { type InputNames, resolveInputNames } from "./input-names.js";
 
+/** Options of `aotExport`: the target's ops, the partitioner, names, and for a module how to call it. */
 export interface AotExportOptions {
   /**
    * The backend the graphs are for: its supported ops and decompositions (nothing falls back to
@@ -30,10 +32,11 @@ export interface AotExportOptions {
   /** Splits the joint graph; default `minCutRematerializationPartition`, as aotFunction. */
   readonly partitionFn?: PartitionFn;
   /**
-   * Names of a function's flattened tensor inputs (default `primals_1..n`). For a module, the
-   * parameters and buffers are named after their state-dict names and the inputs `input_1..n`.
+   * Names of a function's flattened tensor inputs (default `primals_1..n`): a list, or a function
+   * of their count, as in `aotFunction`. For a module they name the user inputs (default
+   * `input_1..n`); its parameters and buffers are named after their state-dict names.
    */
-  readonly inputNames?: readonly string[];
+  readonly inputNames?: InputNames;
   /** Trace a joint forward+backward graph even if no input requires grad? Default: only when one does. */
   readonly trainable?: boolean;
   /**
@@ -66,6 +69,7 @@ export interface TensorSpec {
   readonly shape: readonly number[];
 }
 
+/** What feeds an exported graph input: a parameter, a buffer, the user's input, the RNG seed/offset, or a constant. */
 export type ExportInputKind = "parameter" | "buffer" | "user_input" | "rng_seed" | "rng_offset" | "constant";
 
 export interface ExportInput extends TensorSpec {
@@ -187,14 +191,12 @@ export function aotExport(
   const callee = isModule && options.call ? new CallModule(fnOrModule, options.call) : fnOrModule;
   const prefix = callee instanceof CallModule ? "target." : "";
   const leaves = [...state.map(([, t]) => t), ...exampleInputs];
-  const userNames = isModule
-    ? exampleInputs.map((_, i) => options.inputNames?.[i] ?? `input_${i + 1}`)
-    : (options.inputNames ?? exampleInputs.map((_, i) => primalName(i)));
-  if (userNames.length !== exampleInputs.length) {
-    throw new AotError(
-      `aotExport: ${userNames.length} input names for ${exampleInputs.length} example inputs`,
-    );
-  }
+  const userNames = resolveInputNames(
+    options.inputNames,
+    exampleInputs.length,
+    isModule ? (i) => `input_${i + 1}` : primalName,
+    "aotExport",
+  );
   const names = uniqueNames([...state.map(([n]) => inputNameOf(n)), ...userNames]);
   const roles = [
     ...state.map(([path, , kind]): PrimalRole => ({ kind, path })),

@@ -17,6 +17,7 @@ import {
   planSymbols,
 } from "./dynamic.js";
 import { describeFallback, type FallbackReport } from "./fallback.js";
+import { type InputNames, resolveInputNames } from "./input-names.js";
 import {
   type CallSignature,
   cacheLimitWarning,
@@ -35,8 +36,11 @@ export interface AotOptions extends TargetOptions {
    * default (save every forward value the backward reads).
    */
   readonly partitionFn?: PartitionFn;
-  /** Names of the flattened tensor inputs, given their count. Default `primals_1..n`. */
-  readonly inputNames?: (count: number) => readonly string[];
+  /**
+   * Names of the flattened tensor inputs (default `primals_1..n`; for `aotModule`, of its user
+   * inputs, default `input_1..n`): a list, or a function of their count. See `InputNames`.
+   */
+  readonly inputNames?: InputNames;
   /** Extra cache-key text for state the arguments don't show (a module's training flag). */
   readonly cacheKey?: () => string;
   /**
@@ -53,6 +57,7 @@ export interface AotOptions extends TargetOptions {
   readonly dynamic?: DynamicMode;
 }
 
+/** Counters of a compiled function's cache: calls, compiles, hits, recompiles and why, fallback reports. */
 export interface AotStats {
   readonly calls: number;
   readonly compiles: number;
@@ -69,8 +74,10 @@ export interface AotStats {
   readonly recompileReasons: readonly string[];
 }
 
+/** What `aotFunction` returns: an async function with the same arguments, plus stats, the last graphs, and dispose. */
 export interface AotFunction<A extends unknown[], R> {
   (...args: A): Promise<R>;
+  /** The cache counters so far. */
   stats(): AotStats;
   /** The graphs compiled for the most recent signature (for inspection and tests). */
   readonly lastGraphs: { forward?: Graph; backward?: Graph; inference?: Graph; joint?: Graph };
@@ -148,7 +155,7 @@ export function aotFunction<A extends unknown[], R>(
   ): Entry {
     // A tensor passed several times is one graph input, named after its first position.
     const first = leaves.map((_, u) => slots.indexOf(u));
-    const allNames = options.inputNames?.(slots.length) ?? slots.map((_, i) => primalName(i));
+    const allNames = resolveInputNames(options.inputNames, slots.length, primalName, "aotFunction");
     const allRoles =
       internals.inputRoles?.(slots.length) ??
       slots.map((_, index): PrimalRole => ({ kind: "user_input", index }));

@@ -3,6 +3,7 @@ import type { LoadStateDictResult, Module, StateDict } from "@aotjs/nn";
 import { functionalCall } from "@aotjs/nn";
 import type { Tensor } from "@aotjs/tensor";
 import { type AotFunction, type AotOptions, type AotStats, aotFunction } from "./aot-function.js";
+import { resolveInputNames } from "./input-names.js";
 
 /**
  * `layer1.0.bn1.running_mean` -> `layer1_0_bn1_running_mean`: graph input names are identifiers,
@@ -25,19 +26,43 @@ export function uniqueNames(names: readonly string[]): string[] {
 }
 
 /**
+ * Makes instances callable. The constructor returns `call` with the subclass's prototype, so the
+ * subclass's fields (private ones too) are installed on that function object, and its methods
+ * and getters work on it as on any instance.
+ */
+class Callable {
+  constructor(call: (...args: never[]) => unknown) {
+    // biome-ignore lint/correctness/noConstructorReturn: returning the function object is the point.
+    return Object.setPrototypeOf(call, new.target.prototype);
+  }
+}
+
+/** Calling an `AotModule` is `forward`: `compiled(x)` as `model(x)` in PyTorch. */
+export interface AotModule<M extends Module> {
+  // biome-ignore lint/style/useShorthandFunctionType: a type alias could not merge with the class.
+  (...inputs: Parameters<M["forward"]>): Promise<Awaited<ReturnType<M["forward"]>>>;
+}
+
+/**
  * functorch's `aot_module`: the module's parameters and buffers are lifted to graph inputs under
  * their own names, with roles `parameter` and `buffer` and their module paths, so one compiled
- * graph serves every parameter value. `forward` returns a
- * Promise; `backward()` fills the parameters' `.grad`, and in-place buffer updates (BatchNorm's
- * running statistics) are written back to the module after each call.
+ * graph serves every parameter value. Call it like the module, `await compiled(x)`, or
+ * `await compiled.forward(x)`: both return a Promise of what the module's forward returns.
+ * `backward()` fills the parameters' `.grad`, and in-place buffer updates (BatchNorm's running
+ * statistics) are written back to the module after each call. `parameters()`, `train()`/`eval()`,
+ * `stateDict()` and the rest answer for the wrapped module.
  */
-export class AotModule<M extends Module> {
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above.
+export class AotModule<M extends Module> extends Callable {
   readonly #fn: AotFunction<[Record<string, Tensor>, ...unknown[]], unknown>;
+  readonly module: M;
 
-  constructor(
-    readonly module: M,
-    options: AotOptions = {},
-  ) {
+  constructor(module: M, options: AotOptions = {}) {
+    // The instance is this very function (see Callable), so it calls its own forward.
+    const call = (...inputs: Parameters<M["forward"]>) =>
+      (call as unknown as AotModule<M>).forward(...inputs);
+    super(call);
+    this.module = module;
     // The state's leaves come first, in this order: forward() builds the state object the same way.
     const stateRoles = (): Extract<PrimalRole, { path: string }>[] => [
       ...module.namedParameters().map(([path]) => ({ kind: "parameter" as const, path })),
@@ -47,12 +72,16 @@ export class AotModule<M extends Module> {
       (state: Record<string, Tensor>, ...inputs: unknown[]) => functionalCall(module, state, inputs),
       {
         ...options,
+        // The state keeps its state-dict names; the user's `inputNames` name the inputs after it.
         inputNames: (count) => {
           const names = stateRoles().map((r) => inputNameOf(r.path));
-          return uniqueNames([
-            ...names,
-            ...Array.from({ length: count - names.length }, (_, i) => `input_${i + 1}`),
-          ]);
+          const user = resolveInputNames(
+            options.inputNames,
+            count - names.length,
+            (i) => `input_${i + 1}`,
+            "aotModule",
+          );
+          return uniqueNames([...names, ...user]);
         },
         // Train and eval trace different graphs (BatchNorm, Dropout).
         cacheKey: () => `${module.training ? "train" : "eval"}|${options.cacheKey?.() ?? ""}`,
@@ -72,23 +101,29 @@ export class AotModule<M extends Module> {
     );
   }
 
+  /** Runs the compiled module on `inputs` (as `module.forward` would) with its current parameters and buffers. */
   forward(...inputs: Parameters<M["forward"]>): Promise<Awaited<ReturnType<M["forward"]>>> {
     const state = Object.fromEntries([...this.module.namedParameters(), ...this.module.namedBuffers()]);
     return this.#fn(state, ...inputs) as Promise<Awaited<ReturnType<M["forward"]>>>;
   }
 
+  /** The wrapped module's parameters (what an optimizer takes). */
   parameters(): Tensor[] {
     return this.module.parameters();
   }
+  /** The wrapped module's parameters with their state-dict names. */
   namedParameters(): [string, Tensor][] {
     return this.module.namedParameters();
   }
+  /** The wrapped module's buffers with their state-dict names. */
   namedBuffers(): [string, Tensor][] {
     return this.module.namedBuffers();
   }
+  /** The wrapped module's buffers (BatchNorm's running statistics, ...). */
   buffers(): Tensor[] {
     return this.module.buffers();
   }
+  /** Clears the `.grad` of the wrapped module's parameters. */
   zeroGrad(): void {
     this.module.zeroGrad();
   }
@@ -106,26 +141,31 @@ export class AotModule<M extends Module> {
   ): LoadStateDictResult {
     return this.module.loadStateDict(dict, options);
   }
+  /** Sets training mode on the wrapped module (train and eval compile separate graphs). */
   train(mode = true): this {
     this.module.train(mode);
     return this;
   }
+  /** `train(false)`. */
   eval(): this {
     return this.train(false);
   }
   get training(): boolean {
     return this.module.training;
   }
+  /** The compile cache counters. */
   stats(): AotStats {
     return this.#fn.stats();
   }
   get lastGraphs() {
     return this.#fn.lastGraphs;
   }
+  /** Frees every compiled executable and empties the cache. */
   dispose(): Promise<void> {
     return this.#fn.dispose();
   }
 }
 
+/** Compiles `module` ahead of time; the result is callable, `await compiled(x)`: see `AotModule`. */
 export const aotModule = <M extends Module>(module: M, options: AotOptions = {}): AotModule<M> =>
   new AotModule(module, options);

@@ -5,6 +5,7 @@ import { aotFunction } from "./aot-function.js";
 import { nop } from "./compilers.js";
 import { AotError } from "./executable.js";
 
+/** Options of `aotOptimizer`: the compiler of the step graph and the multi-tensor threshold. */
 export interface AotOptimizerOptions {
   /** Compiles the step's graph. Default `nop`: the reference interpreter. */
   readonly compiler?: Compiler;
@@ -19,6 +20,7 @@ export interface AotOptimizerOptions {
   readonly flattenBelow?: number;
 }
 
+/** Counters of a compiled optimizer: steps run, compiles, cache hits and size. */
 export interface AotOptimizerStats {
   /** Compiled steps run (steps with no gradient at all do nothing and are not counted). */
   readonly steps: number;
@@ -27,6 +29,7 @@ export interface AotOptimizerStats {
   readonly cacheSize: number;
 }
 
+/** What `aotOptimizer` returns: the wrapped optimizer's step compiled into one graph. */
 export interface AotOptimizer {
   /**
    * One optimizer step, compiled: updates every parameter that has a grad, and the optimizer's
@@ -36,6 +39,7 @@ export interface AotOptimizer {
   step(): Promise<void>;
   /** `optimizer.zeroGrad(setToNone)`. */
   zeroGrad(setToNone?: boolean): void;
+  /** The step counters so far. */
   stats(): AotOptimizerStats;
   /** The graph the most recent step compiled (for inspection and tests). */
   readonly lastGraph: Graph | undefined;

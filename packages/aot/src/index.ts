@@ -27,3 +27,4 @@ export { nop, printGraph } from "./compilers.js";
 export { type DynamicMode, markDynamic } from "./dynamic.js";
 export { AotError } from "./executable.js";
 export type { FallbackNode, FallbackPiece, FallbackReport } from "./fallback.js";
+export type { InputNames } from "./input-names.js";

@@ -18,7 +18,9 @@ import { derivativeRules, notDifferentiable } from "./rules/index.js";
 export { AutogradError } from "./errors.js";
 
 // ---- the tape ----
+/** Gradients, one per input or output of a tape node; `null` for none (zero). */
 export type GradList = readonly (Tensor | null)[];
+/** A tape node's backward: gradients of its outputs in, gradients of its inputs out (sync or async). */
 export type BackwardFn = (gradOutputs: GradList) => GradList | Promise<GradList>;
 
 /** Where a tensor's gradient goes: the node output that made it, or the leaf itself. */
@@ -45,6 +47,7 @@ export class TapeNode implements GradFn {
   get released(): boolean {
     return this.#backward === undefined;
   }
+  /** Runs the node's backward once (or again with `retain`), then frees it unless retained. */
   run(gradOutputs: GradList, retain: boolean): GradList | Promise<GradList> {
     const fn = this.#backward;
     if (!fn) {
@@ -435,6 +438,7 @@ export function backwardSync(t: Tensor, gradient?: Tensor, options: { retainGrap
   );
 }
 
+/** Options of `grad`/`gradAsync`: the output gradients, retaining the graph, unused inputs. */
 export interface GradOptions {
   readonly gradOutputs?: readonly (Tensor | undefined)[];
   readonly retainGraph?: boolean;
@@ -487,6 +491,7 @@ export function gradSyncWithUsage(
   return { grads: collect(captured, inputs, options), used: inputs.map((t) => captured.has(t)) };
 }
 
+/** `grad` that awaits compiled (async) nodes on the tape: the gradients of `outputs` with respect to `inputs`. */
 export async function gradAsync(
   outputs: readonly Tensor[],
   inputs: readonly Tensor[],

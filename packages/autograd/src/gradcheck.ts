@@ -2,6 +2,7 @@ import { formatMeta, isFloating, TensorData } from "@aotjs/ir";
 import { Tensor, zerosLike } from "@aotjs/tensor";
 import { AutogradError, gradSync, noGrad } from "./engine.js";
 
+/** Options of `gradcheck`: finite-difference step, tolerances, and whether a failure throws. */
 export interface GradcheckOptions {
   readonly eps?: number;
   readonly atol?: number;
@@ -19,6 +20,7 @@ export interface GradcheckWorst {
   readonly numeric: number;
 }
 
+/** What `gradcheck` found: whether analytic and numeric gradients agree, and the worst mismatch. */
 export interface GradcheckResult {
   readonly passed: boolean;
   /** The element with the largest |analytic - numeric| - (atol + rtol * |numeric|). */

@@ -3,6 +3,7 @@ import { type Tensor, zerosLike } from "@aotjs/tensor";
 import { flatten, type PyTree, unflatten } from "@aotjs/tracer";
 import { AutogradError, enableGrad, gradAsync, gradSync } from "./engine.js";
 
+/** Options of the functional transforms (`grad`, `valueAndGrad`): which arguments to differentiate. */
 export interface TransformOptions {
   /** Which positional arguments to differentiate with respect to (JAX's argnums). Default 0. */
   readonly argnums?: number | readonly number[];

@@ -9,6 +9,7 @@ import type { BackendTraits } from "./lower/index.js";
 /** `auto`: tensorflow (tfjs-node) where installed, else wasm, else cpu. Any registered name also works. */
 export type TfjsBackendName = "auto" | "tensorflow" | "wasm" | "cpu" | (string & {});
 
+/** Options of `tfjsCompiler`: which TF.js backend runs the graphs and where its wasm files are. */
 export interface TfjsCompilerOptions {
   /** Which TF.js backend runs the graphs. Default `auto`. */
   readonly backend?: TfjsBackendName;

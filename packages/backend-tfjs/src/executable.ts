@@ -159,6 +159,7 @@ export class TfjsExecutable implements Executable {
     return { node: s.node, label, inputs: s.inputs, kernel: asHostKernel(kernel) };
   }
 
+  /** Runs the graph on tfjs and returns its outputs as TensorData. */
   run(inputs: readonly TensorData[]): TensorData[] | Promise<TensorData[]> {
     if (this.#disposed) throw new TfjsBackendError(`graph '${this.graph.name}': run after dispose`);
     this.#checkInputs(inputs);
@@ -283,6 +284,7 @@ export class TfjsExecutable implements Executable {
     return results;
   }
 
+  /** Frees the tfjs tensors of the graph's constants; `run` after it is an error. */
   dispose(): void {
     this.#disposed = true;
     for (const t of this.#constants) t.dispose();

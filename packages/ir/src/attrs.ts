@@ -19,8 +19,10 @@ export type AttrSpec =
   | { readonly kind: "dtype"; readonly default?: DType; readonly allowed?: readonly DType[] }
   | { readonly kind: "enum"; readonly values: readonly string[]; readonly default?: string };
 
+/** An op's attributes: a spec per name. */
 export type AttrSchema = { readonly [name: string]: AttrSpec };
 
+/** The TypeScript type of an attribute value of spec `S` (number, number[], boolean, DType or one enum string). */
 export type AttrValue<S extends AttrSpec> = S extends { kind: "int" | "float" }
   ? number
   : S extends { kind: "ints" }
@@ -47,14 +49,20 @@ export type AttrsInput<S extends AttrSchema> = {
 
 /** Spec constructors; `const` type parameters keep enum values as literal types. */
 export const attr = {
+  /** An integer attribute (with an optional default and minimum). */
   int: <const O extends { default?: number; min?: number }>(o: O = {} as O) =>
     ({ kind: "int", ...o }) as const,
+  /** A list-of-integers attribute (with an optional default, length and minimum). */
   ints: <const O extends { default?: readonly number[]; length?: number; min?: number }>(o: O = {} as O) =>
     ({ kind: "ints", ...o }) as const,
+  /** A float attribute (with an optional default). */
   float: <const O extends { default?: number }>(o: O = {} as O) => ({ kind: "float", ...o }) as const,
+  /** A boolean attribute (with an optional default). */
   bool: <const O extends { default?: boolean }>(o: O = {} as O) => ({ kind: "bool", ...o }) as const,
+  /** A dtype attribute (with an optional default and allowed set). */
   dtype: <const O extends { default?: DType; allowed?: readonly DType[] }>(o: O = {} as O) =>
     ({ kind: "dtype", ...o }) as const,
+  /** An attribute that is one of `values` (with an optional default). */
   enum: <const V extends readonly string[], const O extends { default?: V[number] }>(
     values: V,
     o: O = {} as O,

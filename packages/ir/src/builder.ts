@@ -14,6 +14,7 @@ import {
 } from "./signature.js";
 import { isValidShape, type TensorMeta } from "./tensor-data.js";
 
+/** Whether `name` is an identifier, as every graph value name must be. */
 export const isValidName = (name: unknown): name is string =>
   typeof name === "string" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
 
@@ -116,6 +117,7 @@ export class GraphBuilder {
     this.#names.add(name);
   }
 
+  /** Adds a graph input named `name` of `meta`, with a role (default: the next user input). */
   input(name: string, meta: TensorMeta, role?: InputRole): Value {
     if (!isValidShape(meta?.shape) || !isDType(meta?.dtype)) {
       throw new IRError(`input '${name}': invalid meta ${JSON.stringify(meta)}`);
@@ -207,6 +209,7 @@ export class GraphBuilder {
     };
   }
 
+  /** Finishes the graph (outputs must be set) and verifies it. */
   build(): Graph {
     if (!this.#outputs)
       throw new IRError(`graph '${this.name}' has no outputs: call output([...]) before build()`);

@@ -9,7 +9,9 @@ import type { TensorData, TensorMeta } from "./tensor-data.js";
  * (sessions, device memory); calling `run` after it is an error.
  */
 export interface Executable {
+  /** Runs the graph: inputs and outputs in graph order. */
   run(inputs: readonly TensorData[]): TensorData[] | Promise<TensorData[]>;
+  /** Frees what the executable holds; `run` after it is an error. */
   dispose?(): void | Promise<void>;
   /**
    * True when `run` takes every size a symbolic graph's guards allow (ONNX `dim_param`, an eager
@@ -37,6 +39,7 @@ export type CompilerRole = "forward" | "backward" | "inference";
  * A table of these is what `@aotjs/transforms` calls a `DecompositionTable`.
  */
 export type OpDecomposition<K extends OpName, T = any> = (inputs: readonly T[], attrs: OpAttrs<K>) => T;
+/** A decomposition per op name, for a backend to offer in place of ops it lacks. */
 export type OpDecompositions<T = any> = { readonly [K in OpName]?: OpDecomposition<K, T> };
 
 /**
@@ -72,5 +75,6 @@ export function configureBackend<Options>(backend: Backend<Options>, options: Op
   };
 }
 
+/** Whether `x` is an `Executable` (has a `run` method) rather than a graph. */
 export const isExecutable = (x: unknown): x is Executable =>
   typeof x === "object" && x !== null && typeof (x as Executable).run === "function";

@@ -27,8 +27,10 @@ export interface Roofline {
   readonly bytesPerMs: number;
 }
 
+/** The roofline used when nothing is measured: rough CPU throughput of this project's reference machine. */
 export const DEFAULT_ROOFLINE: Roofline = { flopsPerMs: 150e6, bytesPerMs: 10e6 };
 
+/** The estimated cost of one node: flops, bytes moved, milliseconds, and where the time came from. */
 export interface NodeCost {
   readonly name: string;
   readonly op: string;
@@ -40,6 +42,7 @@ export interface NodeCost {
   readonly source: "measured node" | "measured op" | "roofline";
 }
 
+/** The estimated cost of a graph: per node and in total. */
 export interface GraphCost {
   readonly nodes: readonly NodeCost[];
   readonly byName: ReadonlyMap<string, NodeCost>;
@@ -47,6 +50,7 @@ export interface GraphCost {
   readonly ms: number;
 }
 
+/** Options of `estimateCost`: measured costs to prefer, and the roofline for the rest. */
 export interface EstimateCostOptions {
   readonly measured?: MeasuredCosts;
   readonly roofline?: Roofline;

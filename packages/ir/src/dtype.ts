@@ -14,8 +14,10 @@ import { IRError } from "./errors.js";
  */
 export type DType = "float32" | "float64" | "int32" | "int64" | "bool";
 
+/** Every dtype the IR has. */
 export const dtypes: readonly DType[] = ["float32", "float64", "int32", "int64", "bool"];
 
+/** A dtype's category: floating, integral, or bool. */
 export type DTypeKind = "float" | "int" | "bool";
 
 /** The typed array that stores each dtype. int64 uses BigInt64Array so no value is ever rounded. */
@@ -26,16 +28,21 @@ export interface TypedArrayOf {
   int64: BigInt64Array;
   bool: Uint8Array;
 }
+/** The typed array of any dtype (Float32Array, ..., BigInt64Array for int64, Uint8Array for bool). */
 export type TypedArray = TypedArrayOf[DType];
 
 interface DTypeInfo {
+  /** Bytes per element. */
   readonly itemsize: number;
+  /** Floating, integral or bool. */
   readonly kind: DTypeKind;
   /** Short name used by the printer, as in `f32[3,4]`. */
   readonly short: string;
+  /** The name of the typed array class that stores it. */
   readonly arrayType: string;
 }
 
+/** Per dtype: item size, kind, short name and typed array class. */
 export const dtypeInfo: { readonly [D in DType]: DTypeInfo } = {
   float32: { itemsize: 4, kind: "float", short: "f32", arrayType: "Float32Array" },
   float64: { itemsize: 8, kind: "float", short: "f64", arrayType: "Float64Array" },
@@ -45,11 +52,16 @@ export const dtypeInfo: { readonly [D in DType]: DTypeInfo } = {
 };
 
 // `Object.hasOwn`, not `in`: "constructor", "toString", ... are not dtypes.
+/** Whether `x` is a dtype name. */
 export const isDType = (x: unknown): x is DType => typeof x === "string" && Object.hasOwn(dtypeInfo, x);
+/** Bytes per element of `dtype`. */
 export const itemsize = (dtype: DType): number => dtypeInfo[dtype].itemsize;
+/** Whether `dtype` is float32 or float64. */
 export const isFloating = (dtype: DType): boolean => dtypeInfo[dtype].kind === "float";
+/** Whether `dtype` is int32 or int64. */
 export const isIntegral = (dtype: DType): boolean => dtypeInfo[dtype].kind === "int";
 
+/** A zeroed typed array of `length` elements of `dtype`. */
 export function allocate<D extends DType>(dtype: D, length: number): TypedArrayOf[D] {
   switch (dtype) {
     case "float32":

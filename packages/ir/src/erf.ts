@@ -6,25 +6,32 @@
 // W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23 (1969),
 // coefficients as in Netlib SPECFUN's CALERF (the published 18 digits, written as the doubles they
 // round to); relative error below 1e-15 on every interval.
+/** Numerator coefficients of erf on |x| <= 0.5. */
 export const ERF_A = [
   3.1611237438705655, 113.86415415105016, 377.485237685302, 3209.3775891384694, 0.18577770618460315,
 ];
+/** Denominator coefficients of erf on |x| <= 0.5. */
 export const ERF_B = [23.601290952344122, 244.02463793444417, 1282.6165260773723, 2844.236833439171];
+/** Numerator coefficients of erfc on 0.5 < |x| <= 4. */
 export const ERFC_C = [
   0.5641884969886701, 8.883149794388377, 66.11919063714163, 298.6351381974001, 881.952221241769,
   1712.0476126340707, 2051.0783778260716, 1230.3393547979972, 2.1531153547440383e-8,
 ];
+/** Denominator coefficients of erfc on 0.5 < |x| <= 4. */
 export const ERFC_D = [
   15.744926110709835, 117.6939508913125, 537.1811018620099, 1621.3895745666903, 3290.7992357334597,
   4362.619090143247, 3439.3676741437216, 1230.3393548037495,
 ];
+/** Numerator coefficients of erfc on |x| > 4. */
 export const ERFC_P = [
   0.30532663496123236, 0.36034489994980445, 0.12578172611122926, 0.016083785148742275, 0.0006587491615298378,
   0.016315387137302097,
 ];
+/** Denominator coefficients of erfc on |x| > 4. */
 export const ERFC_Q = [
   2.568520192289822, 1.8729528499234604, 0.5279051029514285, 0.06051834131244132, 0.0023352049762686918,
 ];
+/** 1 / sqrt(pi), as a double. */
 export const ONE_OVER_SQRT_PI = 0.5641895835477563;
 
 /** exp(-y^2) without the rounding error of squaring y: split y into a 1/16-grid part and the rest. */

@@ -23,6 +23,7 @@ export class Value {
     return this.producer === undefined;
   }
 
+  /** `name: f32[3,4]`, as the printer shows a value. */
   toString(): string {
     return `${this.name}: ${formatMeta(this.meta)}`;
   }
@@ -149,6 +150,7 @@ export class Graph {
     return this.#users.get(value) ?? [];
   }
 
+  /** The value named `name`; throws if there is none. */
   value(name: string): Value {
     const v = this.values.find((x) => x.name === name);
     if (!v) throw new IRError(`graph '${this.name}' has no value named '${name}'`);
@@ -166,10 +168,12 @@ export class Graph {
     return this;
   }
 
+  /** The versioned JSON form (`JSON.stringify(graph)` uses it). */
   toJSON(): GraphJSON {
     return toJSON(this);
   }
 
+  /** The graph as readable code, as `graph.code`. */
   toString(): string {
     return this.code;
   }

@@ -14,6 +14,7 @@ import {
 import { type SymbolicShapesJSON, symbolicFromJSON, symbolicToJSON, withSymbolic } from "./symbolic-graph.js";
 import { formatMeta, isValidShape, sameMeta, type TensorMeta } from "./tensor-data.js";
 
+/** The `format` field of a graph's JSON form. */
 export const GRAPH_FORMAT = "aotjs.graph";
 /** Version 2 carries the signature (a role per input and output); version 1 is still read. */
 export const GRAPH_FORMAT_VERSION = 2;
@@ -25,6 +26,7 @@ export const GRAPH_FORMAT_VERSION = 2;
 export type JSONFloat = number | "Infinity" | "-Infinity" | "NaN" | "-0";
 export type JSONAttr = JSONFloat | boolean | string | readonly number[];
 
+/** A graph's JSON form: format and version, inputs, nodes, outputs, signature, symbolic shapes. */
 export interface GraphJSON {
   readonly format: typeof GRAPH_FORMAT;
   readonly version: typeof GRAPH_FORMAT_VERSION;

@@ -119,6 +119,7 @@ export function topologicalSort(nodes: readonly Node[]): Node[] {
   return order;
 }
 
+/** Counts of a graph: inputs, nodes, outputs, nodes per op and per category, bytes per value. */
 export interface GraphStats {
   readonly numInputs: number;
   readonly numNodes: number;
@@ -138,6 +139,7 @@ export interface GraphStats {
   readonly totalBytes: number;
 }
 
+/** The counts of `graph`. */
 export function graphStats(graph: Graph): GraphStats {
   const opCounts: Partial<Record<OpName, number>> = {};
   const categoryCounts: Partial<Record<OpCategory, number>> = {};

@@ -50,8 +50,11 @@ export interface GraphSignature {
   readonly outputs: readonly OutputRole[];
 }
 
+/** The kind of an input role (user_input, parameter, buffer, tangent, ...). */
 export type InputRoleKind = InputRole["kind"];
+/** The kind of an output role (user_output, mutation, saved, gradient). */
 export type OutputRoleKind = OutputRole["kind"];
+/** Every input role kind. */
 export const inputRoleKinds: readonly InputRoleKind[] = [
   "user_input",
   "parameter",
@@ -62,6 +65,7 @@ export const inputRoleKinds: readonly InputRoleKind[] = [
   "constant",
   "saved",
 ];
+/** Every output role kind. */
 export const outputRoleKinds: readonly OutputRoleKind[] = ["user_output", "mutation", "saved", "gradient"];
 
 /**
@@ -69,8 +73,10 @@ export const outputRoleKinds: readonly OutputRoleKind[] = ["user_output", "mutat
  * PyTorch's spelling. Built here only; nothing reads a role back out of a name.
  */
 export const primalName = (position: number): string => `primals_${position + 1}`;
+/** The conventional name of the tangent input at `position`: `tangents_1`, ... */
 export const tangentName = (position: number): string => `tangents_${position + 1}`;
 
+/** Whether an input role is a forward input (user input, parameter, buffer, constant, RNG). */
 export const isPrimalRole = (role: InputRole): role is PrimalRole =>
   role.kind === "user_input" || role.kind === "parameter" || role.kind === "buffer";
 
@@ -118,6 +124,7 @@ export function describeInputRole(role: InputRole): string {
   }
 }
 
+/** An output role for people: `user output 0`, `gradient of weight`, ... */
 export function describeOutputRole(role: OutputRole): string {
   switch (role.kind) {
     case "user_output":
@@ -221,6 +228,7 @@ export function readInputRole(x: unknown, path = "role"): InputRole {
   }
 }
 
+/** Parses an output role from JSON; throws, naming `path`, on a malformed one. */
 export function readOutputRole(x: unknown, path = "role"): OutputRole {
   const o = readFields(x, outputRoleKinds, path);
   const kind = o.kind as OutputRoleKind;

@@ -333,6 +333,7 @@ export function checkSymbolic(graph: Graph): void {
 
 // ---- JSON form: dims as numbers or strings (`"784*B"`) ----
 
+/** The JSON form of a graph's symbolic shapes: symbols, and dims as numbers or strings (`"784*B"`). */
 export interface SymbolicShapesJSON {
   readonly symbols: readonly SymbolInfo[];
   readonly shapes: Readonly<Record<string, readonly (number | string)[]>>;
@@ -348,6 +349,7 @@ const dimFromJSON = (x: unknown, path: string): Dim => {
   throw new ShapeError(`${path}: a dim is a number or a string like "784*B"`);
 };
 
+/** Symbolic shapes to their JSON form. */
 export function symbolicToJSON(s: SymbolicShapes): SymbolicShapesJSON {
   return {
     symbols: s.symbols.map((x) => ({ ...x })),
@@ -363,6 +365,7 @@ export function symbolicToJSON(s: SymbolicShapes): SymbolicShapesJSON {
   };
 }
 
+/** Symbolic shapes from their JSON form; throws, naming `path`, on a malformed one. */
 export function symbolicFromJSON(x: unknown, path = "$.symbolic"): SymbolicShapes {
   const o = x as Partial<SymbolicShapesJSON> | null;
   if (typeof o !== "object" || o === null || !Array.isArray(o.symbols))

@@ -21,6 +21,7 @@ export interface Poly {
   readonly terms: readonly Monomial[];
 }
 
+/** A symbolic size: a ratio of polynomials of symbols (denominator 1 for a plain polynomial). */
 export interface SymExpr {
   readonly num: Poly;
   /** `1` for a plain polynomial. */
@@ -47,18 +48,23 @@ function normalize(terms: readonly Monomial[]): Poly {
   return { terms: out };
 }
 
+/** The constant polynomial `n`. */
 export const constPoly = (n: number): Poly => normalize([{ coef: n, vars: [] }]);
+/** The polynomial of one symbol. */
 export const symPoly = (name: string): Poly => ({ terms: [{ coef: 1, vars: [[name, 1]] }] });
 const ONE = constPoly(1);
 
+/** `a + b`. */
 export function addPoly(a: Poly, b: Poly): Poly {
   return normalize([...a.terms, ...b.terms]);
 }
 
+/** `k * a`. */
 export function scalePoly(a: Poly, k: number): Poly {
   return normalize(a.terms.map((t) => ({ coef: t.coef * k, vars: t.vars })));
 }
 
+/** `a * b`. */
 export function mulPoly(a: Poly, b: Poly): Poly {
   const terms: Monomial[] = [];
   for (const x of a.terms)
@@ -70,6 +76,7 @@ export function mulPoly(a: Poly, b: Poly): Poly {
   return normalize(terms);
 }
 
+/** Whether two polynomials are equal. */
 export const polyEquals = (a: Poly, b: Poly): boolean => formatPoly(a) === formatPoly(b);
 
 /** The constant a polynomial is, or undefined when it has a symbol. */
@@ -80,11 +87,13 @@ export const polyConstant = (p: Poly): number | undefined =>
       ? p.terms[0]!.coef
       : undefined;
 
+/** The symbols a polynomial uses, added to `into`. */
 export function polySymbols(p: Poly, into = new Set<string>()): Set<string> {
   for (const t of p.terms) for (const [n] of t.vars) into.add(n);
   return into;
 }
 
+/** The polynomial's value with `bindings` for its symbols. */
 export function evalPoly(p: Poly, bindings: ReadonlyMap<string, number>): number {
   let total = 0;
   for (const t of p.terms) {
@@ -119,8 +128,11 @@ export function formatPoly(p: Poly, times = "*"): string {
 
 // ---- expressions (ratios) ----
 
+/** The expression `num / den`. */
 export const symExpr = (num: Poly, den: Poly = ONE): SymExpr => ({ num, den });
+/** The expression of one symbol. */
 export const sym = (name: string): SymExpr => symExpr(symPoly(name));
+/** Whether `d` is a symbolic expression (not a number). */
 export const isSymExpr = (d: unknown): d is SymExpr =>
   typeof d === "object" && d !== null && "num" in d && "den" in d;
 
@@ -135,6 +147,7 @@ export function simplify(e: SymExpr): Dim | SymExpr {
   return e;
 }
 
+/** The symbols a size uses, added to `into`. */
 export function dimSymbols(d: Dim, into = new Set<string>()): Set<string> {
   if (typeof d !== "number") {
     polySymbols(d.num, into);
@@ -143,10 +156,12 @@ export function dimSymbols(d: Dim, into = new Set<string>()): Set<string> {
   return into;
 }
 
+/** A size's value with `bindings` for its symbols. */
 export function evalExpr(d: Dim, bindings: ReadonlyMap<string, number>): number {
   return typeof d === "number" ? d : evalPoly(d.num, bindings) / evalPoly(d.den, bindings);
 }
 
+/** Whether two sizes are equal (as numbers, or as expressions). */
 export function dimEquals(a: Dim, b: Dim): boolean {
   if (typeof a === "number" || typeof b === "number") return a === b;
   return formatDim(a) === formatDim(b);
@@ -241,6 +256,7 @@ export const MARKER_SETS: readonly (readonly number[])[] = [
   [30011, 50021, 70001, 90001, 110017, 130003],
   [40009, 60013, 80021, 100003, 120011, 140009],
 ];
+/** How many distinct symbols one trace can carry (one marker size each). */
 export const MAX_SYMBOLS = MARKER_SETS[0]!.length;
 
 /** Offsets from a multiple of a marker that still read as symbolic (`T - 1` from a shifted slice). */

@@ -7,6 +7,7 @@ export interface TensorMeta {
   readonly dtype: DType;
 }
 
+/** The number of elements of a shape: the product of its sizes. */
 export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** Bytes a value of this meta occupies: what the partitioner weighs and `graphStats` sums. */
@@ -28,13 +29,16 @@ export function formatBytes(bytes: number): string {
 export const formatMeta = (meta: TensorMeta): string =>
   `${dtypeInfo[meta.dtype]?.short ?? String(meta.dtype)}[${meta.shape.join(",")}]`;
 
+/** Whether two metas have equal dtype and shape. */
 export const sameMeta = (a: TensorMeta, b: TensorMeta): boolean =>
   a.dtype === b.dtype && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
 
+/** Whether `shape` is an array of non-negative integers. */
 export function isValidShape(shape: unknown): shape is number[] {
   return Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0);
 }
 
+/** A TensorMeta of `shape` and `dtype` (float32 by default). */
 export function meta(shape: readonly number[], dtype: DType = "float32"): TensorMeta {
   if (!isValidShape(shape)) throw new IRError(`meta: shape must be non-negative integers, got [${shape}]`);
   if (!isDType(dtype)) throw new IRError(`meta: unknown dtype '${String(dtype)}'`);
@@ -71,6 +75,7 @@ export class TensorData<D extends DType = DType> implements TensorMeta {
     this.data = data;
   }
 
+  /** A zero-filled TensorData of `dtype` and `shape`. */
   static zeros<D extends DType>(dtype: D, shape: readonly number[]): TensorData<D> {
     return new TensorData(dtype, shape, allocate(dtype, numel(shape)));
   }

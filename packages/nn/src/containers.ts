@@ -16,6 +16,7 @@ abstract class IndexedModules<T extends Module> extends Module {
   get length(): number {
     return Object.keys(this).filter((k) => /^\d+$/.test(k)).length;
   }
+  /** The module at `index` (negative counts from the end). */
   at(index: number): T {
     const i = index < 0 ? index + this.length : index;
     const m = (this as unknown as Record<number, T>)[i];
@@ -25,10 +26,12 @@ abstract class IndexedModules<T extends Module> extends Module {
       );
     return m;
   }
+  /** Adds `m` at the end, registered under the next index. */
   append(m: T): this {
     this.#set(this.length, m);
     return this;
   }
+  /** Iterates over the modules in order. */
   *[Symbol.iterator](): Iterator<T> {
     for (let i = 0; i < this.length; i++) yield this.at(i);
   }

@@ -1,7 +1,9 @@
 export { ModuleList, Sequential } from "./containers.js";
 export { NNError } from "./errors.js";
+/** The functional API, like `torch.nn.functional`: stateless layers, activations and losses. */
 export * as F from "./functional/index.js";
 export * as functional from "./functional/index.js";
+/** Parameter initializers, like `torch.nn.init`: each fills a tensor in place and returns it. */
 export * as init from "./init.js";
 export { Dropout, GELU, ReLU, Sigmoid, SiLU, Softmax, Tanh } from "./layers/activation.js";
 export { CausalSelfAttention, type CausalSelfAttentionOptions } from "./layers/attention.js";
@@ -22,6 +24,7 @@ export {
   type BatchNormOptions,
   LayerNorm,
   type LayerNormOptions,
+  type RunningStat,
 } from "./layers/norm.js";
 export { Block, GPT, type GptConfig, GptTransformer, gptMini, MLP } from "./models/gpt.js";
 export { type Activation, type MlpOptions, mlp } from "./models/mlp.js";

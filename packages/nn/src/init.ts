@@ -6,10 +6,12 @@ import { type Generator, rand, randn, type Tensor } from "@aotjs/tensor";
 import { describe, NNError } from "./errors.js";
 import { withoutGrad } from "./internal.js";
 
+/** Options of the random initializers: the generator to draw from. */
 export interface InitOptions {
   readonly generator?: Generator;
 }
 
+/** The nonlinearity a gain is computed for, as in `torch.nn.init.calculate_gain`. */
 export type Nonlinearity =
   | "linear"
   | "conv1d"
@@ -20,6 +22,7 @@ export type Nonlinearity =
   | "relu"
   | "leaky_relu"
   | "selu";
+/** Whether Kaiming init preserves the variance of the forward (`fan_in`) or backward (`fan_out`) pass. */
 export type FanMode = "fan_in" | "fan_out";
 
 const fill = (t: Tensor, value: () => Tensor): Tensor => withoutGrad([t], () => t.copy_(value()));
@@ -61,6 +64,7 @@ export function calculateFanInAndFanOut(t: Tensor): { fanIn: number; fanOut: num
   return { fanIn: t.shape[1]! * receptive, fanOut: t.shape[0]! * receptive };
 }
 
+/** Fills `t` in place from U(a, b). */
 export function uniform(t: Tensor, a = 0, b = 1, options: InitOptions = {}): Tensor {
   needFloat(t, "uniform");
   return fill(t, () =>
@@ -70,6 +74,7 @@ export function uniform(t: Tensor, a = 0, b = 1, options: InitOptions = {}): Ten
   );
 }
 
+/** Fills `t` in place from N(mean, std^2). */
 export function normal(t: Tensor, mean = 0, std = 1, options: InitOptions = {}): Tensor {
   needFloat(t, "normal");
   return fill(t, () => {
@@ -79,12 +84,16 @@ export function normal(t: Tensor, mean = 0, std = 1, options: InitOptions = {}):
   });
 }
 
+/** Fills `t` in place with `value`. */
 export function constant(t: Tensor, value: number): Tensor {
   return withoutGrad([t], () => t.fill_(value));
 }
+/** Fills `t` in place with zeros. */
 export const zeros = (t: Tensor): Tensor => constant(t, 0);
+/** Fills `t` in place with ones. */
 export const ones = (t: Tensor): Tensor => constant(t, 1);
 
+/** Options of the Kaiming initializers: negative slope, fan mode, nonlinearity. */
 export interface KaimingOptions extends InitOptions {
   /** The negative slope for leaky_relu (torch's `a`). */
   readonly a?: number;
@@ -116,6 +125,7 @@ export function xavierUniform(t: Tensor, options: InitOptions & { gain?: number 
   return uniform(t, -a, a, options);
 }
 
+/** Fills `t` in place from Glorot's normal distribution, like `torch.nn.init.xavier_normal_`. */
 export function xavierNormal(t: Tensor, options: InitOptions & { gain?: number } = {}): Tensor {
   const { fanIn, fanOut } = calculateFanInAndFanOut(t);
   return normal(t, 0, (options.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut)), options);

@@ -104,8 +104,10 @@ function uniqueBy<T>(items: readonly [string, T][]): [string, T][] {
   });
 }
 
+/** Tensors by state name (`layer1.0.conv1.weight`), as `Module.stateDict()` returns them. */
 export type StateDict = Record<string, Tensor>;
 
+/** What `loadStateDict` could not match: the module's names missing from the dict, and the dict's names the module lacks. */
 export interface LoadStateDictResult {
   readonly missingKeys: string[];
   readonly unexpectedKeys: string[];
@@ -160,6 +162,7 @@ export class Module {
     self[name] = tensor;
   }
 
+  /** The parameters of this module and its descendants, with their dotted names; a shared one once. */
   namedParameters(): [string, Parameter][] {
     return uniqueBy(
       slots(this)
@@ -167,9 +170,11 @@ export class Module {
         .map((s) => [s.name, s.tensor as Parameter]),
     );
   }
+  /** The parameters of this module and its descendants (what an optimizer takes). */
   parameters(): Parameter[] {
     return this.namedParameters().map(([, p]) => p);
   }
+  /** The buffers of this module and its descendants, with their dotted names. */
   namedBuffers(): [string, Tensor][] {
     return uniqueBy(
       slots(this)
@@ -177,12 +182,15 @@ export class Module {
         .map((s) => [s.name, s.tensor]),
     );
   }
+  /** The buffers of this module and its descendants. */
   buffers(): Tensor[] {
     return this.namedBuffers().map(([, b]) => b);
   }
+  /** The direct submodules with their field names. */
   namedChildren(): [string, Module][] {
     return uniqueBy(members(this).children);
   }
+  /** The direct submodules. */
   children(): Module[] {
     return this.namedChildren().map(([, m]) => m);
   }
@@ -199,9 +207,11 @@ export class Module {
     visit(this, "");
     return out;
   }
+  /** This module and all its descendants, in depth-first order. */
   modules(): Module[] {
     return this.namedModules().map(([, m]) => m);
   }
+  /** The descendant at a dotted path (`layer1.0`); throws if there is none. */
   getSubmodule(path: string): Module {
     const found = this.namedModules().find(([n]) => n === path);
     if (!found) throw new NNError(`${this.constructor.name}.getSubmodule: no submodule '${path}'`);
@@ -215,10 +225,12 @@ export class Module {
     return this;
   }
 
+  /** Sets training mode (Dropout, BatchNorm) on this module and its descendants. */
   train(mode = true): this {
     for (const m of this.modules()) m.training = mode;
     return this;
   }
+  /** `train(false)`: evaluation mode. */
   eval(): this {
     return this.train(false);
   }
@@ -228,6 +240,7 @@ export class Module {
     for (const p of this.parameters()) p.grad = null;
   }
 
+  /** The total number of parameter elements (optionally only those that require grad). */
   numParameters(options: { trainableOnly?: boolean } = {}): number {
     return this.parameters()
       .filter((p) => !options.trainableOnly || p.requiresGrad)
@@ -328,6 +341,7 @@ export class Module {
   extraRepr(): string {
     return "";
   }
+  /** A PyTorch-style printout of the module tree. */
   toString(): string {
     const name = this.constructor.name;
     const children = this.namedChildren();
@@ -338,6 +352,7 @@ export class Module {
   }
 }
 
+/** Options of `functionalCall`: whether every tensor must be given, and tied weights. */
 export interface FunctionalCallOptions {
   /** Every parameter and buffer must be given (default false: missing ones use the module's own). */
   readonly strict?: boolean;

@@ -30,8 +30,11 @@ export interface OpCall<K extends OpName = OpName> {
  */
 export interface DispatchHandler {
   readonly name: string;
+  /** Handles an op application; call `next(call)` to pass it down. */
   op?(call: OpCall, next: (call: OpCall) => Tensor): Tensor;
+  /** Handles an in-place update; call `next` to pass it down. */
   mutate?(target: Tensor, value: Tensor, next: (target: Tensor, value: Tensor) => void): void;
+  /** Handles a new Tensor object standing for the same value; call `next` to pass it down. */
   alias?(source: Tensor, result: Tensor, next: (source: Tensor, result: Tensor) => void): void;
 }
 
@@ -44,17 +47,21 @@ export interface DispatchHandler {
 const layers: DispatchHandler[] = [];
 const modes: DispatchHandler[] = [];
 
+/** Adds a layer (e.g. autograd) to the dispatcher once per name; layers run before modes. */
 export function registerLayer(layer: DispatchHandler): void {
   if (!layers.some((l) => l.name === layer.name)) layers.push(layer);
 }
+/** Removes the layer of that name, if registered. */
 export function unregisterLayer(name: string): void {
   const i = layers.findIndex((l) => l.name === name);
   if (i >= 0) layers.splice(i, 1);
 }
 
+/** Pushes a mode (e.g. tracing) as the innermost; prefer `withMode`, which always pops. */
 export function pushMode(mode: DispatchHandler): void {
   modes.push(mode);
 }
+/** Pops `mode`, which must be the innermost one. */
 export function popMode(mode: DispatchHandler): void {
   if (modes[modes.length - 1] !== mode) {
     throw new TensorError(
@@ -77,6 +84,7 @@ export function withMode<T>(mode: DispatchHandler, fn: () => T): T {
   popMode(mode);
   return result;
 }
+/** The modes now pushed, outermost first. */
 export const activeModes = (): readonly DispatchHandler[] => [...modes];
 
 const chain = (): DispatchHandler[] => [...layers, ...[...modes].reverse()];
@@ -139,6 +147,7 @@ export function dispatchMutate(target: Tensor, value: Tensor): void {
   );
 }
 
+/** Tells the dispatcher that `result` stands for the same value as `source` (as `detach()` does). */
 export function dispatchAlias(source: Tensor, result: Tensor): void {
   run("alias", (_source: Tensor, _result: Tensor) => {}, [source, result]);
 }

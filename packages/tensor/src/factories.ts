@@ -4,10 +4,12 @@ import type { Nested } from "./format.js";
 import { defaultGenerator, type Generator } from "./random.js";
 import { Tensor, TensorError } from "./tensor.js";
 
+/** Options of the tensor factories: dtype (float32 by default) and whether the new tensor requires grad. */
 export interface FactoryOptions {
   readonly dtype?: DType;
   readonly requiresGrad?: boolean;
 }
+/** Options of the random factories: also the generator to draw from. */
 export interface RandomOptions extends FactoryOptions {
   readonly generator?: Generator;
 }
@@ -100,6 +102,7 @@ export function tensor(
   return finish(new Tensor(out), options);
 }
 
+/** A tensor of `shape` filled with `value`, like `torch.full`. */
 export function full(
   shape: readonly number[],
   value: number | boolean,
@@ -109,13 +112,18 @@ export function full(
   const dtype = options.dtype ?? (typeof value === "boolean" ? "bool" : "float32");
   return finish(dispatch("full", [], { shape, value: Number(value), dtype }), options);
 }
+/** A tensor of `shape` filled with zeros. */
 export const zeros = (shape: readonly number[], options: FactoryOptions = {}): Tensor =>
   full(shape, 0, { dtype: "float32", ...options });
+/** A tensor of `shape` filled with ones. */
 export const ones = (shape: readonly number[], options: FactoryOptions = {}): Tensor =>
   full(shape, 1, { dtype: "float32", ...options });
+/** A tensor of `t`'s shape (and dtype unless given) filled with `value`. */
 export const fullLike = (t: Tensor, value: number, options: FactoryOptions = {}): Tensor =>
   full(t.shape, value, { dtype: t.dtype, ...options });
+/** Zeros of `t`'s shape and dtype. */
 export const zerosLike = (t: Tensor, options: FactoryOptions = {}): Tensor => fullLike(t, 0, options);
+/** Ones of `t`'s shape and dtype. */
 export const onesLike = (t: Tensor, options: FactoryOptions = {}): Tensor => fullLike(t, 1, options);
 
 /** torch.arange(end) or arange(start, end, step); integer arguments give int64, as in torch. */
@@ -135,6 +143,7 @@ export function linspace(start: number, end: number, steps: number, options: Fac
   return finish(idx.mul(step).add(start).to(dtype), options);
 }
 
+/** The `n` x `m` identity matrix. */
 export function eye(n: number, m = n, options: FactoryOptions = {}): Tensor {
   const rows = arange(n).unsqueeze(1);
   return finish(rows.eq(arange(m)).to(options.dtype ?? "float32"), options);

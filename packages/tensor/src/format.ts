@@ -1,6 +1,7 @@
 import { formatMeta, type TensorData } from "@aotjs/ir";
 import type { Tensor } from "./tensor.js";
 
+/** A tensor's values as nested arrays (what `toArray()` returns). */
 export type Nested = number | boolean | Nested[];
 
 export function toNested(t: TensorData): Nested {

@@ -5,6 +5,7 @@
  */
 let gradEnabled = true;
 
+/** Whether autograd records ops now (false inside `noGrad`). */
 export const isGradEnabled = (): boolean => gradEnabled;
 
 /** Run `fn` with grad mode set to `enabled`; restored when `fn` returns, throws, or its promise settles. */
@@ -29,4 +30,5 @@ export function setGradEnabled<T>(enabled: boolean, fn: () => T): T {
 
 /** Nothing inside records a tape (optimizer steps, init, evaluation). */
 export const noGrad = <T>(fn: () => T): T => setGradEnabled(false, fn);
+/** Runs `fn` with gradient recording on, also inside `noGrad`, like `torch.enable_grad`. */
 export const enableGrad = <T>(fn: () => T): T => setGradEnabled(true, fn);

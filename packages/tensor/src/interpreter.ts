@@ -62,6 +62,7 @@ export class Interpreter {
     for (const v of graph.outputs) this.#lastUse.set(v, Number.POSITIVE_INFINITY);
   }
 
+  /** Runs the graph on `inputs` with the reference kernels and returns its outputs. */
   run(inputs: readonly TensorData[]): TensorData[] {
     const g = this.graph;
     if (g.symbolic) return this.#specialized(inputs).run(inputs);
@@ -107,5 +108,6 @@ export class Interpreter {
   }
 }
 
+/** Runs `graph` once on `inputs` with the reference kernels (the semantics every backend must match). */
 export const interpret = (graph: Graph, inputs: readonly TensorData[]): TensorData[] =>
   new Interpreter(graph).run(inputs);

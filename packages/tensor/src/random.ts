@@ -12,6 +12,7 @@ export class Generator {
   #seed = Generator.defaultSeed;
   #offset = 0;
 
+  /** Reseeds this generator and restarts its stream. */
   manualSeed(seed: number): this {
     if (!Number.isSafeInteger(seed) || seed < 0)
       throw new TensorError(`manualSeed: seed must be a non-negative safe integer, got ${seed}`);
@@ -58,6 +59,7 @@ const rngTensors = new WeakMap<Tensor, RngState>();
 /** Lets a tracer turn a random op's seed and offset into graph inputs (RNG functionalization). */
 export const rngStateOf = (t: Tensor): RngState | undefined => rngTensors.get(t);
 
+/** The generator random factories use unless given one. */
 export const defaultGenerator = new Generator();
 
 /** Seed the default generator, as torch.manual_seed. */

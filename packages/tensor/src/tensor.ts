@@ -25,16 +25,19 @@ export interface GradFn {
   readonly name: string;
 }
 
+/** Options of `Tensor.backward`. */
 export interface BackwardOptions {
   readonly retainGraph?: boolean;
 }
 
 /** The engine `backward()` delegates to; `@aotjs/autograd` installs one. */
 export interface AutogradEngine {
+  /** Backpropagates from this tensor (a scalar unless `gradient` is given) into the `.grad` of the leaves; await it. */
   backward(tensor: Tensor, gradient: Tensor | undefined, options: BackwardOptions): Promise<void>;
 }
 
 let engine: AutogradEngine | undefined;
+/** Installs (or with `undefined` removes) the engine that `backward()` delegates to; `@aotjs/autograd` calls it on import. */
 export const setAutogradEngine = (e: AutogradEngine | undefined): void => {
   engine = e;
 };
@@ -128,6 +131,7 @@ export class Tensor implements TensorMeta, PointwiseMethods {
     this.#data = "data" in data ? (data as TensorData) : undefined;
   }
 
+  /** A fake tensor: metadata only, no values (what tracing runs on). */
   static fake(meta: TensorMeta): Tensor {
     return new Tensor({ shape: meta.shape, dtype: meta.dtype });
   }
@@ -141,9 +145,11 @@ export class Tensor implements TensorMeta, PointwiseMethods {
   get meta(): TensorMeta {
     return { shape: this.shape, dtype: this.dtype };
   }
+  /** The number of elements: the product of the shape. */
   numel(): number {
     return numel(this.shape);
   }
+  /** The shape, or with `dim` the size of that dimension (negative counts from the end), like `torch.Tensor.size`. */
   size(dim?: number): number | readonly number[] {
     if (dim === undefined) return this.shape;
     const d = normalizeDim(dim, this.ndim, "size");
@@ -160,6 +166,7 @@ export class Tensor implements TensorMeta, PointwiseMethods {
     }
     this.#requiresGrad = value;
   }
+  /** Sets `requiresGrad` in place and returns this tensor, like `torch.Tensor.requires_grad_`. */
   requiresGrad_(value = true): this {
     this.requiresGrad = value;
     return this;
@@ -267,122 +274,161 @@ export class Tensor implements TensorMeta, PointwiseMethods {
     }
     return this.#assign(result, op);
   }
+  /** In place: `this += alpha * other`; keeps this tensor's dtype. */
   add_(other: TensorLike, alpha = 1): this {
     return this.#arith("add_", this.add(alpha === 1 ? other : ew.arith("mul", other, alpha)));
   }
+  /** In place: `this -= other`. */
   sub_(other: TensorLike): this {
     return this.#arith("sub_", this.sub(other));
   }
+  /** In place: `this *= other`. */
   mul_(other: TensorLike): this {
     return this.#arith("mul_", this.mul(other));
   }
+  /** In place: `this /= other`. */
   div_(other: TensorLike): this {
     return this.#arith("div_", this.div(other));
   }
+  /** In place: copies `src` (broadcast and cast to this tensor's shape and dtype) into this tensor. */
   copy_(src: Tensor): this {
     return this.#assign(src);
   }
+  /** In place: sets every element to `value`. */
   fill_(value: number | boolean): this {
     return this.#assign(ew.where(true, value, this).expand(this.shape));
   }
+  /** In place: sets every element to zero. */
   zero_(): this {
     return this.fill_(0);
   }
 
   // ---- elementwise ----
+  /** Elementwise `-x`. */
   neg(): Tensor {
     return ew.numericUnary("neg", this);
   }
+  /** Elementwise `|x|`. */
   abs(): Tensor {
     return ew.numericUnary("abs", this);
   }
+  /** Elementwise sign: -1, 0 or 1. */
   sign(): Tensor {
     return ew.numericUnary("sign", this);
   }
+  /** Elementwise `max(x, 0)`. */
   relu(): Tensor {
     return ew.numericUnary("relu", this);
   }
+  /** Elementwise `e^x`. */
   exp(): Tensor {
     return ew.floatUnary("exp", this);
   }
+  /** Elementwise natural logarithm. */
   log(): Tensor {
     return ew.floatUnary("log", this);
   }
+  /** Elementwise square root. */
   sqrt(): Tensor {
     return ew.floatUnary("sqrt", this);
   }
+  /** Elementwise `1 / sqrt(x)`. */
   rsqrt(): Tensor {
     return ew.floatUnary("rsqrt", this);
   }
+  /** Elementwise `1 / x`. */
   reciprocal(): Tensor {
     return ew.floatUnary("reciprocal", this);
   }
+  /** Elementwise sine. */
   sin(): Tensor {
     return ew.floatUnary("sin", this);
   }
+  /** Elementwise cosine. */
   cos(): Tensor {
     return ew.floatUnary("cos", this);
   }
+  /** Elementwise hyperbolic tangent. */
   tanh(): Tensor {
     return ew.floatUnary("tanh", this);
   }
+  /** Elementwise logistic sigmoid `1 / (1 + e^-x)`. */
   sigmoid(): Tensor {
     return ew.floatUnary("sigmoid", this);
   }
+  /** Elementwise Gauss error function. */
   erf(): Tensor {
     return ew.floatUnary("erf", this);
   }
+  /** Elementwise `x * x`. */
   square(): Tensor {
     return this.mul(this);
   }
+  /** Elementwise logical not; the result is bool. */
   logicalNot(): Tensor {
     return ew.anyUnary("logicalNot", this);
   }
+  /** Elementwise `this + other`, with broadcasting and dtype promotion. */
   add(other: TensorLike): Tensor {
     return ew.arith("add", this, other);
   }
+  /** Elementwise `this - other`, with broadcasting and dtype promotion. */
   sub(other: TensorLike): Tensor {
     return ew.arith("sub", this, other);
   }
+  /** Elementwise `this * other`, with broadcasting and dtype promotion. */
   mul(other: TensorLike): Tensor {
     return ew.arith("mul", this, other);
   }
+  /** Elementwise true division `this / other` (integers promote to float). */
   div(other: TensorLike): Tensor {
     return ew.div(this, other);
   }
+  /** Elementwise `this ** exponent`. */
   pow(exponent: TensorLike): Tensor {
     return ew.arith("pow", this, exponent);
   }
+  /** Elementwise maximum of `this` and `other`. */
   maximum(other: TensorLike): Tensor {
     return ew.arith("maximum", this, other);
   }
+  /** Elementwise minimum of `this` and `other`. */
   minimum(other: TensorLike): Tensor {
     return ew.arith("minimum", this, other);
   }
+  /** Elementwise clamp into `[min, max]`; either bound may be omitted. */
   clamp(min?: number, max?: number): Tensor {
     return ew.clamp(this, min, max);
   }
+  /** Elementwise `this == other`; the result is bool. */
   eq(other: TensorLike): Tensor {
     return ew.compare("eq", this, other);
   }
+  /** Elementwise `this != other`; the result is bool. */
   ne(other: TensorLike): Tensor {
     return ew.compare("ne", this, other);
   }
+  /** Elementwise `this < other`; the result is bool. */
   lt(other: TensorLike): Tensor {
     return ew.compare("lt", this, other);
   }
+  /** Elementwise `this <= other`; the result is bool. */
   le(other: TensorLike): Tensor {
     return ew.compare("le", this, other);
   }
+  /** Elementwise `this > other`; the result is bool. */
   gt(other: TensorLike): Tensor {
     return ew.compare("gt", this, other);
   }
+  /** Elementwise `this >= other`; the result is bool. */
   ge(other: TensorLike): Tensor {
     return ew.compare("ge", this, other);
   }
+  /** Elementwise logical and; the result is bool. */
   logicalAnd(other: TensorLike): Tensor {
     return ew.logical("logicalAnd", this, other);
   }
+  /** Elementwise logical or; the result is bool. */
   logicalOr(other: TensorLike): Tensor {
     return ew.logical("logicalOr", this, other);
   }
@@ -390,58 +436,75 @@ export class Tensor implements TensorMeta, PointwiseMethods {
   where(condition: TensorLike, other: TensorLike): Tensor {
     return ew.where(condition, this, other);
   }
+  /** This tensor cast to `dtype` (itself when it already has it). */
   to(dtype: DType): Tensor {
     return ew.cast(this, dtype);
   }
+  /** This tensor cast to float32. */
   float(): Tensor {
     return this.to("float32");
   }
+  /** This tensor cast to float64. */
   double(): Tensor {
     return this.to("float64");
   }
+  /** This tensor cast to int32. */
   int(): Tensor {
     return this.to("int32");
   }
+  /** This tensor cast to int64. */
   long(): Tensor {
     return this.to("int64");
   }
+  /** This tensor cast to bool. */
   bool(): Tensor {
     return this.to("bool");
   }
 
   // ---- reductions ----
+  /** Sum over `dim` (all dimensions by default). */
   sum(options?: red.ReduceOptions): Tensor {
     return red.sum(this, options);
   }
+  /** Mean over `dim` (all dimensions by default). */
   mean(options?: red.ReduceOptions): Tensor {
     return red.mean(this, options);
   }
+  /** Maximum over `dim` (all dimensions by default). */
   amax(options?: red.ReduceOptions): Tensor {
     return red.extreme("amax", this, options);
   }
+  /** Minimum over `dim` (all dimensions by default). */
   amin(options?: red.ReduceOptions): Tensor {
     return red.extreme("amin", this, options);
   }
+  /** Index of the maximum over `dim` (of the flattened tensor by default); int64. */
   argmax(options?: { dim?: number; keepdim?: boolean }): Tensor {
     return red.argmax(this, options);
   }
+  /** Variance over `dim`, with Bessel's `correction` (default 1, like torch). */
   var(options?: red.ReduceOptions & { correction?: number }): Tensor {
     return red.variance(this, options);
   }
+  /** Standard deviation over `dim`, with Bessel's `correction` (default 1, like torch). */
   std(options?: red.ReduceOptions & { correction?: number }): Tensor {
     return red.variance(this, options).sqrt();
   }
+  /** Softmax along `dim`. */
   softmax(dim: number): Tensor {
     return red.softmax(this, dim);
   }
+  /** Log of the softmax along `dim`, computed stably. */
   logSoftmax(dim: number): Tensor {
     return red.logSoftmax(this, dim);
   }
+  /** `log(sum(exp(x)))` over `dim`, computed stably. */
   logsumexp(options?: red.ReduceOptions): Tensor {
     return red.logsumexp(this, options);
   }
 
   // ---- layout ----
+  /** The same elements in a new shape; one entry may be -1. */
   reshape(shape: readonly number[]): Tensor {
     return sh.reshape(this, shape);
   }
@@ -449,9 +512,11 @@ export class Tensor implements TensorMeta, PointwiseMethods {
   view(shape: readonly number[]): Tensor {
     return sh.reshape(this, shape);
   }
+  /** The dimensions reordered by `dims`. */
   permute(dims: readonly number[]): Tensor {
     return sh.permute(this, dims);
   }
+  /** Dimensions `dim0` and `dim1` swapped. */
   transpose(dim0: number, dim1: number): Tensor {
     return sh.transpose(this, dim0, dim1);
   }
@@ -469,40 +534,52 @@ export class Tensor implements TensorMeta, PointwiseMethods {
       this.shape.map((_, i) => this.ndim - 1 - i),
     );
   }
+  /** A broadcast view to `shape` (size-1 dimensions repeat; -1 keeps a size). */
   expand(shape: readonly number[]): Tensor {
     return sh.expand(this, shape);
   }
+  /** This tensor broadcast to `other`'s shape. */
   expandAs(other: Tensor): Tensor {
     requireTensor(other, "expandAs", "other");
     return sh.expand(this, other.shape);
   }
+  /** A new size-1 dimension inserted at `dim`. */
   unsqueeze(dim: number): Tensor {
     return sh.unsqueeze(this, dim);
   }
+  /** Size-1 dimensions removed (all, or only those in `dim`). */
   squeeze(dim?: number | readonly number[]): Tensor {
     return sh.squeeze(this, dim);
   }
+  /** Dimensions `startDim..endDim` merged into one. */
   flatten(startDim = 0, endDim = -1): Tensor {
     return sh.flatten(this, startDim, endDim);
   }
+  /** Elements `start..end` (exclusive) with `step` along `dim`, like `x[start:end:step]`. */
   slice(dim: number, start?: number, end?: number, step = 1): Tensor {
     return sh.slice(this, dim, start, end, step);
   }
+  /** `length` elements from `start` along `dim`. */
   narrow(dim: number, start: number, length: number): Tensor {
     return sh.narrow(this, dim, start, length);
   }
+  /** The slice at `index` along `dim`, with that dimension removed. */
   select(dim: number, index: number): Tensor {
     return sh.select(this, dim, index);
   }
+  /** Pieces along `dim`: of `sizes` each (the last may be smaller), or of the listed sizes. */
   split(sizes: number | readonly number[], dim = 0): Tensor[] {
     return sh.split(this, sizes, dim);
   }
+  /** `chunks` nearly equal pieces along `dim`. */
   chunk(chunks: number, dim = 0): Tensor[] {
     return sh.chunk(this, chunks, dim);
   }
+  /** Values picked along `dim` at `index`, like `torch.gather`. */
   gather(dim: number, index: Tensor): Tensor {
     return sh.gather(this, dim, index);
   }
+  /** A copy with `src` added at `index` along `dim`, like `torch.scatter_add`. */
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
     return sh.scatterAdd(this, dim, index, src);
   }
@@ -512,6 +589,7 @@ export class Tensor implements TensorMeta, PointwiseMethods {
   }
 
   // ---- matrix ----
+  /** Matrix product with NumPy-style batching and broadcasting, like `torch.matmul`. */
   matmul(other: Tensor): Tensor {
     return nn.matmul(this, other);
   }

@@ -17,6 +17,7 @@ export type PyTree =
   | readonly PyTree[]
   | { readonly [key: string]: PyTree };
 
+/** The structure of a pytree (arrays, objects, leaves, constants) without its tensors. */
 export type TreeSpec =
   | { readonly kind: "leaf" }
   | { readonly kind: "array"; readonly children: readonly TreeSpec[] }
@@ -64,6 +65,7 @@ export function flatten(tree: unknown): { leaves: Tensor[]; spec: TreeSpec } {
   return { leaves, spec };
 }
 
+/** Rebuilds the pytree of `spec` with `leaves` in place of its tensors. */
 export function unflatten(spec: TreeSpec, leaves: readonly Tensor[]): PyTree {
   let next = 0;
   const build = (s: TreeSpec): PyTree => {
@@ -87,6 +89,7 @@ export function unflatten(spec: TreeSpec, leaves: readonly Tensor[]): PyTree {
   return tree;
 }
 
+/** How many tensor leaves a pytree of `spec` holds. */
 export const countLeaves = (spec: TreeSpec): number =>
   spec.kind === "leaf"
     ? 1

@@ -34,6 +34,7 @@ export class TraceError extends AotjsError {
   override name = "TraceError";
 }
 
+/** Options of `makeFx`: graph name, input names and roles, RNG functionalization. */
 export interface TraceOptions {
   /** The graph's name (what `graph.code` prints after `function`). Defaults to the function's name. */
   readonly name?: string;
@@ -65,6 +66,7 @@ export interface RngInputs {
   readonly consumed: number;
 }
 
+/** A trace: the graph, and the pytree structures of its inputs and outputs. */
 export interface TraceResult {
   readonly graph: Graph;
   /** Structure of the arguments; the graph's first inputs are its leaves, in order. */

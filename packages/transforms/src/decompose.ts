@@ -6,6 +6,7 @@ import { replayGraph } from "./replay.js";
 
 /** A decomposition: the op rewritten with Tensor operations (which dispatch other ops). */
 export type Decomposition<K extends OpName> = (inputs: readonly Tensor[], attrs: OpAttrs<K>) => Tensor;
+/** Per op, a rewrite into smaller ops (written against the Tensor API). */
 export type DecompositionTable = { readonly [K in OpName]?: Decomposition<K> };
 
 /**

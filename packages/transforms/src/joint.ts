@@ -42,6 +42,7 @@ export interface JointGraphInfo {
   readonly rng?: RngInputs;
 }
 
+/** Options of `jointGraph`: the graph name, and names and roles of the primal inputs. */
 export interface JointGraphOptions {
   readonly name?: string;
   /** Input names for the primals (identifiers); default `primals_1..n`. */

@@ -16,21 +16,26 @@ export interface Snippet {
   readonly check: boolean;
 }
 
-/** The READMEs with snippets: the root's, and each package's and tool's. */
+/** Folders that hold no README of ours: dependencies, build output, generated files. */
+const skipped = new Set(["node_modules", "dist", "coverage", "out", "scratch"]);
+
+/**
+ * Every README.md of the repository (the root's, each package's, tool's and example's, at any
+ * depth), found by walking the tree rather than listed, so a new one is covered without an edit.
+ */
 export function readmes(root: string): string[] {
-  const inDirs = ["packages", "tools"].flatMap((dir) =>
-    readdirSync(join(root, dir), { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .map((d) => join(root, dir, d.name, "README.md")),
-  );
-  return [join(root, "README.md"), ...inDirs].filter((f) => {
-    try {
-      readFileSync(f);
-      return true;
-    } catch {
-      return false;
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const d of readdirSync(dir, { withFileTypes: true })) {
+      const hidden = d.name.startsWith("."); // names-are-not-roles: a folder's name (.git, .turbo)
+      if (d.isDirectory() && !hidden && !skipped.has(d.name)) walk(join(dir, d.name));
+      else if (d.isFile() && d.name === "README.md") found.push(join(dir, d.name));
     }
-  });
+  };
+  walk(root);
+  // The root's first, then by path, so failures list in a stable order.
+  const top = join(root, "README.md");
+  return [top, ...found.filter((f) => f !== top).sort()].filter((f) => found.includes(f));
 }
 
 /** Every ```ts block of one README, with where it starts and what to do with it. */

@@ -28,6 +28,14 @@ describe("README snippets", () => {
     expect(new Set(snippets.map((s) => s.readme)).size).toBeGreaterThan(8);
   });
 
+  test("READMEs are found at any depth, an example's too", () => {
+    const found = readmes(root).map((f) => f.slice(root.length + 1));
+    expect(found[0]).toBe("README.md");
+    expect(found).toContain("packages/aot/README.md");
+    expect(found).toContain("examples/third-party-backend/README.md");
+    expect(found.some((f) => f.includes("node_modules"))).toBe(false);
+  });
+
   test("every snippet type-checks as written", () => {
     const config = ts.readConfigFile(join(root, "tsconfig.base.json"), ts.sys.readFile).config;
     const { options } = ts.convertCompilerOptionsFromJson(config.compilerOptions, root);

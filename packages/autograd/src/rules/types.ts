@@ -1,6 +1,7 @@
 import type { OpAttrs, OpName } from "@aotjs/ir";
 import type { Tensor } from "@aotjs/tensor";
 
+/** What a derivative rule sees: the op's inputs, attributes, output, and which inputs need grad. */
 export interface RuleContext<K extends OpName> {
   readonly inputs: readonly Tensor[];
   readonly output: Tensor;
@@ -22,5 +23,6 @@ export type DerivativeRule<K extends OpName> = (
 /** The entry for ops with no derivative: comparisons, argmax, creation and random ops. */
 export const notDifferentiable = "notDifferentiable" as const;
 
+/** A derivative-table entry: the op's rule, or `notDifferentiable`. */
 export type RuleEntry<K extends OpName> = DerivativeRule<K> | typeof notDifferentiable;
 export type RulesFor<K extends OpName> = { readonly [P in K]: RuleEntry<P> };

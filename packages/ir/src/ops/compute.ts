@@ -75,6 +75,7 @@ interface PoolAttrs {
   readonly ceilMode: boolean;
 }
 
+/** The output shape of a 2-D pooling of `x` with `a`. */
 export function pool2dShape(x: TensorMeta, a: PoolAttrs): number[] {
   requireRank(x, "x", 4);
   const [n, c, h, w] = x.shape as [number, number, number, number];

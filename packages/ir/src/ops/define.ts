@@ -10,6 +10,7 @@ import { formatMeta, type TensorMeta } from "../tensor-data.js";
  */
 export type OpCategory = "pointwise" | "reduction" | "layout" | "compute-heavy" | "random" | "creation";
 
+/** A catalog entry: category, input names, attribute schema, shape and dtype rule. */
 export interface OpDef<S extends AttrSchema = AttrSchema> {
   readonly category: OpCategory;
   /** Input names, for docs and errors. With `variadic`, the one name repeats (at least once). */
@@ -35,6 +36,7 @@ export type PointwiseKind = "unary" | "binary" | "ternary" | "cast";
  */
 export type OpDomain = "float" | "numeric" | "bool" | "any";
 
+/** The dtype kinds each input domain accepts. */
 export const domainKinds: { readonly [D in OpDomain]: readonly DTypeKind[] } = {
   float: ["float"],
   numeric: ["float", "int"],
@@ -64,6 +66,7 @@ export const definePointwise = <
 /** Which compute-heavy tables hold an op: matrix products, convolutions, or pooling. */
 export type ComputeKind = "matmul" | "conv" | "pool";
 
+/** A compute-heavy catalog entry, tagged with its kind (matmul, conv, pool). */
 export interface ComputeOpDef<S extends AttrSchema = AttrSchema, K extends ComputeKind = ComputeKind>
   extends OpDef<S> {
   readonly category: "compute-heavy";

@@ -20,7 +20,9 @@ export const catalog = {
   ...compositeOps,
 };
 
+/** The type of the op catalog, one entry per op. */
 export type Catalog = typeof catalog;
+/** The name of any op in the catalog. */
 export type OpName = keyof Catalog;
 /** The attributes a node of op K stores (defaults filled). */
 export type OpAttrs<K extends OpName> = Attrs<Catalog[K]["attrs"]>;
@@ -29,12 +31,17 @@ export type OpAttrsInput<K extends OpName> = AttrsInput<Catalog[K]["attrs"]>;
 
 /** The catalog's groups by file, for tables that split by kind (kernels, rules, lowerings). */
 export type PointwiseOpName = keyof typeof pointwiseOps;
+/** A reduction op's name. */
 export type ReductionOpName = keyof typeof reductionOps;
+/** A layout (view, shape) op's name. */
 export type LayoutOpName = keyof typeof layoutOps;
+/** A compute-heavy op's name. */
 export type ComputeOpName = keyof typeof computeOps;
+/** A creation op's name (full, arange, ...). */
 export type CreationOpName = keyof typeof creationOps;
 /** Ops with a default decomposition into core ops, kept whole for backends that run them natively. */
 export type CompositeOpName = keyof typeof compositeOps;
+/** Every composite op's name. */
 export const compositeOpNames = Object.keys(compositeOps) as CompositeOpName[];
 
 type PointwiseOps = typeof pointwiseOps;
@@ -65,24 +72,35 @@ type ComputeOps = typeof computeOps;
 export type ComputeOpNameOf<K extends ComputeKind> = {
   [N in ComputeOpName]: ComputeOps[N]["kind"] extends K ? N : never;
 }[ComputeOpName];
+/** A matrix-product op's name. */
 export type MatmulOpName = ComputeOpNameOf<"matmul">;
+/** A convolution op's name. */
 export type ConvOpName = ComputeOpNameOf<"conv">;
+/** A pooling op's name. */
 export type PoolOpName = ComputeOpNameOf<"pool">;
 
 const pointwiseOpNames = Object.keys(pointwiseOps) as PointwiseOpName[];
 const pointwiseOfKind = <K extends PointwiseKind>(kind: K) =>
   pointwiseOpNames.filter((n) => pointwiseOps[n].kind === kind) as PointwiseOpNameOf<K>[];
+/** Every unary pointwise op's name. */
 export const unaryOpNames: readonly UnaryOpName[] = pointwiseOfKind("unary");
+/** Every binary pointwise op's name. */
 export const binaryOpNames: readonly BinaryOpName[] = pointwiseOfKind("binary");
+/** Every ternary pointwise op's name. */
 export const ternaryOpNames: readonly TernaryOpName[] = pointwiseOfKind("ternary");
 const computeOpNames = Object.keys(computeOps) as ComputeOpName[];
 const computeOfKind = <K extends ComputeKind>(kind: K) =>
   computeOpNames.filter((n) => computeOps[n].kind === kind) as ComputeOpNameOf<K>[];
+/** Every matrix-product op's name. */
 export const matmulOpNames: readonly MatmulOpName[] = computeOfKind("matmul");
+/** Every convolution op's name. */
 export const convOpNames: readonly ConvOpName[] = computeOfKind("conv");
+/** Every pooling op's name. */
 export const poolOpNames: readonly PoolOpName[] = computeOfKind("pool");
 
+/** Every op name in the catalog. */
 export const opNames = Object.keys(catalog) as OpName[];
+/** Whether `x` names an op in the catalog. */
 export const isOpName = (x: unknown): x is OpName => typeof x === "string" && Object.hasOwn(catalog, x);
 
 export { conv2dShape, pool2dShape, windowOutputSize } from "./compute.js";

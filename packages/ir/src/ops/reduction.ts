@@ -2,6 +2,7 @@ import { attr } from "../attrs.js";
 import type { DTypeKind } from "../dtype.js";
 import { checkDims, defineOp, fail, requireKind } from "./define.js";
 
+/** `shape` with `dims` reduced: removed, or kept as 1 with `keepdim`. */
 export function reducedShape(shape: readonly number[], dims: readonly number[], keepdim: boolean): number[] {
   checkDims(dims, shape.length);
   const out: number[] = [];

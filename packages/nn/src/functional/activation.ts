@@ -1,12 +1,16 @@
 import { bernoulli, type Generator, type Tensor, where } from "@aotjs/tensor";
 import { describe, NNError } from "../errors.js";
 
+/** `max(x, 0)` elementwise. */
 export const relu = (x: Tensor): Tensor => x.relu();
+/** The logistic sigmoid elementwise. */
 export const sigmoid = (x: Tensor): Tensor => x.sigmoid();
+/** The hyperbolic tangent elementwise. */
 export const tanh = (x: Tensor): Tensor => x.tanh();
 /** x * sigmoid(x) (swish). */
 export const silu = (x: Tensor): Tensor => x.mul(x.sigmoid());
 
+/** GELU's form: exact (`"none"`, with erf) or the tanh approximation. */
 export type GeluApproximate = "none" | "tanh";
 
 /**
@@ -22,9 +26,12 @@ export function gelu(x: Tensor, approximate: GeluApproximate = "none"): Tensor {
   throw new NNError(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
 }
 
+/** Softmax of `x` along `dim`. */
 export const softmax = (x: Tensor, dim: number): Tensor => x.softmax(dim);
+/** Log-softmax of `x` along `dim`, computed stably. */
 export const logSoftmax = (x: Tensor, dim: number): Tensor => x.logSoftmax(dim);
 
+/** Options of `dropout`: the generator the mask is drawn from. */
 export interface DropoutOptions {
   readonly generator?: Generator;
 }

@@ -26,9 +26,11 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   return bias ? y.add(bias) : y;
 }
 
+/** One size for both spatial dimensions, or `[height, width]`. */
 export type Pair = number | readonly [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === "number" ? [v, v] : [v[0], v[1]]);
 
+/** Options of `conv2d`, as in `torch.nn.functional.conv2d`: stride, padding, dilation, groups. */
 export interface Conv2dOptions {
   readonly stride?: Pair;
   /** Zero padding per side, or 'valid' (none) / 'same' (output size = input size; stride 1 only). */
@@ -64,6 +66,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   return bias ? y.add(bias.reshape([1, -1, 1, 1])) : y;
 }
 
+/** Options of the 2-D poolings: stride, padding, ceil mode. */
 export interface PoolOptions {
   /** Defaults to the kernel size, as in PyTorch. */
   readonly stride?: Pair;
@@ -77,6 +80,7 @@ const batched = (x: Tensor, op: string, fn: (x4: Tensor) => Tensor): Tensor => {
   return fn(x);
 };
 
+/** 2-D max pooling over an NCHW input, like `torch.nn.functional.max_pool2d`. */
 export function maxPool2d(
   x: Tensor,
   kernelSize: Pair,
@@ -86,6 +90,7 @@ export function maxPool2d(
   return batched(x, "maxPool2d", (x4) => maxPool2dOp(x4, o));
 }
 
+/** 2-D average pooling over an NCHW input, like `torch.nn.functional.avg_pool2d`. */
 export function avgPool2d(
   x: Tensor,
   kernelSize: Pair,
@@ -249,6 +254,7 @@ export function embedding(indices: Tensor, weight: Tensor, paddingIdx?: number |
   return where(pad, out.detach(), out);
 }
 
+/** Dimensions `startDim..endDim` of `x` merged into one. */
 export const flatten = (x: Tensor, startDim = 0, endDim = -1): Tensor => x.flatten(startDim, endDim);
 
 /**

@@ -2,8 +2,10 @@ import { warnOnce } from "@aotjs/ir";
 import { type Tensor, where } from "@aotjs/tensor";
 import { describe, fmtShape, NNError } from "../errors.js";
 
+/** How a loss reduces over the batch: mean, sum, or none (per element). */
 export type Reduction = "mean" | "sum" | "none";
 
+/** Options of `nllLoss`: reduction, ignored class index, class weights. */
 export interface NllLossOptions {
   readonly reduction?: Reduction;
   /** Targets equal to this contribute nothing and are left out of the mean (default -100). */
@@ -12,6 +14,7 @@ export interface NllLossOptions {
   readonly weight?: Tensor | null;
 }
 
+/** Options of `crossEntropy`: those of `nllLoss`, plus label smoothing. */
 export interface CrossEntropyOptions extends NllLossOptions {
   /** Mix the target with the uniform distribution: (1 - s) * target + s / C. */
   readonly labelSmoothing?: number;

@@ -81,6 +81,7 @@ export class Conv2d extends Module {
   }
 }
 
+/** Options of `MaxPool2d`: stride (default the kernel size), padding, dilation, ceil mode. */
 export interface MaxPool2dOptions {
   readonly stride?: Pair;
   readonly padding?: Pair;
@@ -104,6 +105,7 @@ export class MaxPool2d extends Module {
   }
 }
 
+/** Options of `AvgPool2d`: stride (default the kernel size), padding, ceil mode, whether padding counts. */
 export interface AvgPool2dOptions {
   readonly stride?: Pair;
   readonly padding?: Pair;

@@ -4,31 +4,41 @@ import * as F from "../functional/index.js";
 import { Module, Parameter } from "../module.js";
 import { type LayerOptions, layerError, positiveInt } from "./common.js";
 
-export interface BatchNormOptions extends Pick<LayerOptions, "dtype"> {
+/** Options of `BatchNorm1d`/`BatchNorm2d`, as in PyTorch: eps, momentum, affine, running statistics. */
+export interface BatchNormOptions<Track extends boolean = boolean> extends Pick<LayerOptions, "dtype"> {
   readonly eps?: number;
   /** Weight of the new batch in the running averages (default 0.1); null: a cumulative average. */
   readonly momentum?: number | null;
   readonly affine?: boolean;
-  readonly trackRunningStats?: boolean;
+  /** Keep running mean and variance for eval (default true); without them eval uses batch statistics. */
+  readonly trackRunningStats?: Track;
 }
+
+/**
+ * The type of a BatchNorm's running statistics: a `Tensor` when it tracks them (the default, so
+ * `bn.running_mean` needs no `!`), `null` with `trackRunningStats: false`, and either when that
+ * option is a `boolean` only known at run time.
+ */
+export type RunningStat<Track extends boolean> = Track extends true ? Tensor : null;
 
 /**
  * Batch normalisation over dim 1, as torch's _BatchNorm. Buffer names are PyTorch's
  * (`running_mean`, `running_var`, `num_batches_tracked`) so checkpoints load by name.
  */
-abstract class BatchNorm extends Module {
+abstract class BatchNorm<Track extends boolean> extends Module {
   readonly numFeatures: number;
   readonly eps: number;
   readonly momentum: number | null;
   weight: Parameter | null;
   bias: Parameter | null;
-  declare running_mean: Tensor | null;
-  declare running_var: Tensor | null;
-  declare num_batches_tracked: Tensor | null;
+  // PyTorch's Optional[Tensor], narrowed by the constructor's `trackRunningStats` (see RunningStat).
+  declare running_mean: RunningStat<Track>;
+  declare running_var: RunningStat<Track>;
+  declare num_batches_tracked: RunningStat<Track>;
 
   protected abstract readonly ranks: readonly number[];
 
-  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+  constructor(numFeatures: number, options: BatchNormOptions<Track> = {}) {
     super();
     this.numFeatures = positiveInt("numFeatures", this.constructor.name, numFeatures);
     this.eps = options.eps ?? 1e-5;
@@ -49,19 +59,23 @@ abstract class BatchNorm extends Module {
       const want = this.ranks.map((r) => `[N, ${this.numFeatures}${rest(r)}]`).join(" or ");
       throw layerError(this, `batchNorm: input ${describe(x)} must be ${want}`);
     }
-    const track = this.running_mean !== null && this.running_var !== null;
+    // Widened: TypeScript does not narrow a conditional type by a null check.
+    const runningMean: Tensor | null = this.running_mean;
+    const runningVar: Tensor | null = this.running_var;
+    const batches: Tensor | null = this.num_batches_tracked;
+    const track = runningMean !== null && runningVar !== null;
     let momentum: number | Tensor = this.momentum ?? 0;
-    if (this.training && track && this.num_batches_tracked) {
-      this.num_batches_tracked.add_(1);
+    if (this.training && track && batches) {
+      batches.add_(1);
       // Cumulative moving average: the n-th batch gets weight 1/n.
-      if (this.momentum === null) momentum = this.num_batches_tracked.to(x.dtype).reciprocal();
+      if (this.momentum === null) momentum = batches.to(x.dtype).reciprocal();
     }
     const useBatchStats = this.training || !track;
     const updateRunning = !this.training || track;
     return F.batchNorm(
       x,
-      updateRunning ? this.running_mean : null,
-      updateRunning ? this.running_var : null,
+      updateRunning ? runningMean : null,
+      updateRunning ? runningVar : null,
       this.weight,
       this.bias,
       useBatchStats,
@@ -74,16 +88,20 @@ abstract class BatchNorm extends Module {
   }
 }
 
-/** BatchNorm over [N, C, H, W]. */
-export class BatchNorm2d extends BatchNorm {
+/**
+ * BatchNorm over [N, C, H, W]. `running_mean`/`running_var`/`num_batches_tracked` are typed
+ * `Tensor` unless constructed with `trackRunningStats: false` (then `null`).
+ */
+export class BatchNorm2d<Track extends boolean = true> extends BatchNorm<Track> {
   protected readonly ranks = [4];
 }
 
-/** BatchNorm over [N, C] or [N, C, L]. */
-export class BatchNorm1d extends BatchNorm {
+/** BatchNorm over [N, C] or [N, C, L]; running statistics typed as in `BatchNorm2d`. */
+export class BatchNorm1d<Track extends boolean = true> extends BatchNorm<Track> {
   protected readonly ranks = [2, 3];
 }
 
+/** Options of `LayerNorm`: eps, and whether it learns a weight and a bias. */
 export interface LayerNormOptions extends Pick<LayerOptions, "dtype"> {
   readonly eps?: number;
   readonly elementwiseAffine?: boolean;

@@ -126,4 +126,5 @@ export class GPT extends Module {
   }
 }
 
+/** A small GPT (nanoGPT's architecture) of `config`. */
 export const gptMini = (config: GptConfig): GPT => new GPT(config);

@@ -5,6 +5,7 @@ import type { LayerOptions } from "../layers/common.js";
 import { Linear } from "../layers/linear.js";
 import type { Module } from "../module.js";
 
+/** The activation between an MLP's layers: a name, or a factory of a module. */
 export type Activation = "relu" | "gelu" | "tanh" | "sigmoid" | "silu" | (() => Module);
 
 export interface MlpOptions extends LayerOptions {

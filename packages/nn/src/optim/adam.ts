@@ -2,6 +2,7 @@ import { type Tensor, zerosLike } from "@aotjs/tensor";
 import { NNError } from "../errors.js";
 import { Optimizer, type ParamGroup, type Params, type Scalar, scaled } from "./optimizer.js";
 
+/** Options of `Adam`/`AdamW`, as in PyTorch: lr, betas, eps, weight decay, amsgrad, maximize. */
 export interface AdamOptions {
   readonly lr?: number;
   readonly betas?: readonly [number, number];

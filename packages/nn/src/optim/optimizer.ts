@@ -120,6 +120,7 @@ export abstract class Optimizer<O extends object> {
     );
   }
 
+  /** One update of every parameter that has a grad, per the optimizer's rule. */
   step(): void {
     const todo = this.paramsWithGrad();
     withoutGrad(

@@ -2,6 +2,7 @@ import type { Tensor } from "@aotjs/tensor";
 import { NNError } from "../errors.js";
 import { Optimizer, type ParamGroup, type Params, type Scalar, scaled } from "./optimizer.js";
 
+/** Options of `SGD`, as in PyTorch: lr, momentum, dampening, weight decay, Nesterov, maximize. */
 export interface SGDOptions {
   readonly lr: number;
   readonly momentum?: number;

@@ -50,6 +50,7 @@ export function where(condition: TensorLike, a: TensorLike, b: TensorLike): Tens
   ]);
 }
 
+/** `x` cast to `dtype`. */
 export const cast = (x: Tensor, dtype: DType): Tensor =>
   x.dtype === dtype ? x : dispatch("cast", [x], { dtype });
 

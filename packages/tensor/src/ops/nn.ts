@@ -26,6 +26,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return out;
 }
 
+/** Options of `conv2d`: stride, padding, dilation and groups, as in `torch.nn.functional.conv2d`. */
 export interface Conv2dOptions {
   readonly stride?: number | readonly number[];
   readonly padding?: number | readonly number[];
@@ -44,6 +45,7 @@ const convAttrs = (o: Conv2dOptions, op: string) => ({
 export const conv2d = (x: Tensor, weight: Tensor, options: Conv2dOptions = {}): Tensor =>
   dispatch("conv2d", [x, weight], convAttrs(options, "conv2d"));
 
+/** The gradient of `conv2d` with respect to its input. */
 export const conv2dBackwardInput = (
   gradOutput: Tensor,
   weight: Tensor,
@@ -55,6 +57,7 @@ export const conv2dBackwardInput = (
     inputShape,
   });
 
+/** The gradient of `conv2d` with respect to its weight. */
 export const conv2dBackwardWeight = (
   gradOutput: Tensor,
   x: Tensor,
@@ -84,25 +87,31 @@ const poolAttrs = (o: Pool2dOptions, op: string) => {
   };
 };
 
+/** Options of `maxPool2d`: kernel, stride, padding, dilation. */
 export type MaxPool2dOptions = Pool2dOptions & { readonly dilation?: number | readonly number[] };
 const maxPoolAttrs = (o: MaxPool2dOptions, op: string) => ({
   ...poolAttrs(o, op),
   dilation: pair(o.dilation ?? 1, "dilation", op),
 });
 
+/** 2-D max pooling over an NCHW tensor. */
 export const maxPool2d = (x: Tensor, options: MaxPool2dOptions): Tensor =>
   dispatch("maxPool2d", [x], maxPoolAttrs(options, "maxPool2d"));
+/** The gradient of `maxPool2d` with respect to its input. */
 export const maxPool2dBackward = (gradOutput: Tensor, x: Tensor, options: MaxPool2dOptions): Tensor =>
   dispatch("maxPool2dBackward", [gradOutput, x], maxPoolAttrs(options, "maxPool2dBackward"));
 
+/** Options of `avgPool2d`: kernel, stride, padding, and whether padding counts in the average. */
 export type AvgPool2dOptions = Pool2dOptions & { readonly countIncludePad?: boolean };
 const avgPoolAttrs = (o: AvgPool2dOptions, op: string) => ({
   ...poolAttrs(o, op),
   countIncludePad: o.countIncludePad ?? true,
 });
 
+/** 2-D average pooling over an NCHW tensor. */
 export const avgPool2d = (x: Tensor, options: AvgPool2dOptions): Tensor =>
   dispatch("avgPool2d", [x], avgPoolAttrs(options, "avgPool2d"));
+/** The gradient of `avgPool2d` with respect to its input. */
 export const avgPool2dBackward = (
   gradOutput: Tensor,
   inputShape: readonly number[],

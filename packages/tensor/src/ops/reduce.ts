@@ -2,6 +2,7 @@ import { dispatch } from "../dispatch.js";
 import { type Tensor, TensorError } from "../tensor.js";
 import { normalizeDim, normalizeDims, toFloat } from "./operands.js";
 
+/** Options of the reductions: the dimension(s) to reduce (all by default) and whether to keep them as size 1. */
 export interface ReduceOptions {
   /** A dim or dims to reduce (negative counts from the end); all dims when left out. */
   readonly dim?: number | readonly number[];
@@ -64,6 +65,7 @@ export function softmax(x: Tensor, dim: number): Tensor {
   return normalizeAlong("softmax", x, dim);
 }
 
+/** Log of the softmax of `x` along `dim`, computed stably. */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   return normalizeAlong("logSoftmax", x, dim);
 }
@@ -75,6 +77,7 @@ function normalizeAlong(op: "softmax" | "logSoftmax", x: Tensor, dim: number): T
   return dispatch(op, [toFloat(x).reshape([1])], { dim: 0 }).reshape([]);
 }
 
+/** `log(sum(exp(x)))` over `dim`, computed stably. */
 export function logsumexp(x: Tensor, { dim, keepdim = false }: ReduceOptions = {}): Tensor {
   const dims = normalizeDims(dim, x.shape.length, "logsumexp");
   // As torch: an infinite max is replaced by 0 so all -inf gives -inf and a +inf gives inf (not NaN).

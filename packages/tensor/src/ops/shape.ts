@@ -147,6 +147,7 @@ export function split(x: Tensor, sizes: number | readonly number[], dim = 0): Te
   });
 }
 
+/** `chunks` nearly equal pieces of `x` along `dim`. */
 export const chunk = (x: Tensor, chunks: number, dim = 0): Tensor[] => {
   const d = normalizeDim(dim, x.shape.length, "chunk");
   if (!Number.isInteger(chunks) || chunks < 1)
@@ -154,6 +155,7 @@ export const chunk = (x: Tensor, chunks: number, dim = 0): Tensor[] => {
   return split(x, Math.ceil(x.shape[d]! / chunks), d);
 };
 
+/** The tensors joined along an existing dimension `dim`. */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0)
     throw new TensorError("cat: expected a non-empty list of tensors");
@@ -168,6 +170,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   return dispatch("concat", same, { dim: d });
 }
 
+/** The tensors (of equal shape) stacked along a new dimension `dim`. */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0)
     throw new TensorError("stack: expected a non-empty list of tensors");
@@ -186,10 +189,12 @@ export function pad(x: Tensor, before: readonly number[], after: readonly number
   return dispatch("pad", [x], { before, after, value });
 }
 
+/** Values of `x` picked along `dim` at `index`, like `torch.gather`. */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   return dispatch("gather", [x, index], { dim: normalizeDim(dim, x.shape.length, "gather") });
 }
 
+/** A copy of `x` with `src` added at `index` along `dim`, like `torch.scatter_add`. */
 export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   requireTensor(src, "scatterAdd", "src");
   return dispatch("scatterAdd", [x, index, src.to(x.dtype)], {
