@@ -115,7 +115,9 @@ export interface SavedTensors {
  * can find the same op again; `pack` replaces keeping the op's tensors by a way to get them back.
  */
 export interface SavedTensorHooks {
+  /** Called for every op dispatched inside the region; returns its index in dispatch order. */
   seen(call: OpCall, out: Tensor): number;
+  /** Called where a tape node would keep its tensors; returns how to get them back in backward. */
   pack(index: number, call: OpCall): () => SavedTensors;
 }
 

@@ -22,6 +22,7 @@ import { type OnnxProfile, summarizeOrtProfile } from "./profile.js";
 /** The part of the onnxruntime API the compiler uses: onnxruntime-node, or onnxruntime-web in a browser. */
 export interface OrtModule {
   readonly InferenceSession: {
+    /** Creates a session from an ONNX model's bytes (ORT's `InferenceSession.create`). */
     create(model: Uint8Array, options?: Ort.InferenceSession.SessionOptions): Promise<Ort.InferenceSession>;
   };
   readonly Tensor: typeof Ort.Tensor;
@@ -51,6 +52,7 @@ export interface OrtRuntime {
   explainLoadFailure?(ort: OrtModule, graph: Graph, error: unknown): Promise<OnnxBackendError | undefined>;
 }
 
+/** Options of `onnxCompiler`: the model's (opset, formulations) and the session's (threads, providers, profile). */
 export interface OnnxCompilerOptions extends Omit<OnnxModelOptions, "initializers"> {
   /**
    * Threads inside one op. Default: the machine's available parallelism for graphs averaging at

@@ -73,5 +73,6 @@ export function deviceTensorOf(t: TensorData): Ort.Tensor | undefined {
   return tensors.has(t) ? held(t).tensor : undefined;
 }
 
+/** Whether `t` is a value left in GPU memory by a WebGPU session (read it with `download()`). */
 export const isDeviceTensorData = (t: unknown): t is DeviceTensorData =>
   t instanceof TensorData && tensors.has(t);

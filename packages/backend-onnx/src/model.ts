@@ -29,11 +29,14 @@ import { sha256 } from "./sha256.js";
 /** The aotjs version recorded in every model's metadata (this package's version). */
 export const AOTJS_VERSION: string = pkg.version;
 
+/** The ONNX opset models are written for unless `opset` says otherwise (17: what Debian's onnx checker knows). */
 export const DEFAULT_OPSET = 17;
 /** The opsets the lowering is written and tested for, and the IR version each is paired with. */
 const IR_VERSION_FOR_OPSET: Readonly<Record<number, number>> = { 17: 8, 18: 8, 19: 9, 20: 9, 21: 10, 22: 10 };
+/** The opsets `opset` may name. */
 export const SUPPORTED_OPSETS: readonly number[] = Object.keys(IR_VERSION_FOR_OPSET).map(Number);
 
+/** How a graph becomes an ONNX model: opset, initializers, runtime checks, formulations, metadata. */
 export interface OnnxModelOptions {
   /**
    * The ai.onnx opset, 17 to 22. Default 17 (IR version 8), which onnxruntime-web, older runtimes

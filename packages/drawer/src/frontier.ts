@@ -18,6 +18,7 @@ export interface FrontierPointLike {
   readonly budget?: number;
 }
 
+/** Title, size and axis labels of `renderFrontierSvg`'s chart. */
 export interface FrontierChartOptions {
   /** Shown above the plot (say, the model's name). Default "Memory budget frontier". */
   readonly title?: string;

@@ -18,6 +18,7 @@ export interface PartitionLike {
   readonly numForwardOutputs: number;
 }
 
+/** What a partition saves and recomputes, in the form the drawer labels it. */
 export interface PartitionSummary {
   readonly saved: readonly { name: string; meta: TensorMeta; bytes: number; isInput: boolean }[];
   readonly savedBytes: number;
@@ -35,6 +36,7 @@ const safeBytes = (meta: TensorMeta): number => {
   }
 };
 
+/** The saved values (with bytes) and recomputed nodes of a partition result. */
 export function partitionSummary(result: PartitionLike): PartitionSummary {
   const saved = result.savedValues.map((v) => ({
     name: v.name,
@@ -140,6 +142,7 @@ export function partitionToDot(result: PartitionLike, options: DrawOptions = {})
   return `${lines.join("\n")}\n`;
 }
 
+/** The forward and backward graphs side by side, saved values marked, as SVG (Graphviz layout). */
 export function renderPartitionSvg(result: PartitionLike, options: DrawOptions = {}): Promise<string> {
   return dotToSvg(partitionToDot(result, options));
 }

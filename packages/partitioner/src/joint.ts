@@ -71,6 +71,10 @@ export interface JointAnalysis {
   readonly isLiteral: Uint8Array;
 }
 
+/**
+ * The facts every partitioner needs about a joint graph: which nodes are forward, which
+ * backward, what each output is, what may be recomputed. Shared so partitioners agree on them.
+ */
 export function analyzeJoint(graph: Graph, options: PartitionOptions = {}): JointAnalysis {
   const roles = graph.signature.outputs;
   const forwardOutputs: Value[] = [];

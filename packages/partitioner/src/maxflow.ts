@@ -33,6 +33,7 @@ export class FlowNetwork {
     return this.#to.length / 2;
   }
 
+  /** A directed edge of the given capacity (Infinity: never cut). */
   addEdge(from: number, to: number, capacity: number): void {
     if (!(capacity >= 0))
       throw new PartitionError(`FlowNetwork: capacity of ${from} -> ${to} is ${capacity}`);

@@ -237,6 +237,7 @@ export interface FrontierOptions extends MemoryBudgetOptions {
   readonly budgets?: readonly number[];
 }
 
+/** The budgets `paretoFrontier` solves at when none are given: 1, 0.9, ..., 0. */
 export const DEFAULT_FRONTIER_BUDGETS: readonly number[] = [
   1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0,
 ];

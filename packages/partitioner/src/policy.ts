@@ -29,9 +29,11 @@ export const RECOMPUTABLE_CATEGORIES: readonly OpCategory[] = [
   "creation",
 ];
 
+/** The default recompute policy: pointwise, view, layout, reduction and creation ops (min-cut's list). */
 export const defaultRecomputable = (node: Node): boolean =>
   RECOMPUTABLE_CATEGORIES.includes(catalog[node.op].category);
 
+/** A recompute policy as a predicate over nodes (undefined: `defaultRecomputable`). */
 export function recomputePredicate(policy: RecomputePolicy | undefined): (node: Node) => boolean {
   if (policy === undefined) return defaultRecomputable;
   if (typeof policy === "function") return policy;

@@ -198,6 +198,7 @@ function bound(p: RecomputeProblem, objective: Objective, cap: number, fix: Int8
   return { lower, feasible: under, over };
 }
 
+/** Limits of the exact recompute-set solver. */
 export interface SolveOptions {
   /** Branch-and-bound nodes before giving up (a `RecomputeSearchLimit` error). Default 20000. */
   readonly maxNodes?: number;

@@ -12,6 +12,7 @@ import {
 import type { PartitionResult } from "./joint.js";
 import { estimatePeakMemory, type PeakMemory } from "./peak-memory.js";
 
+/** One value a partition saves for the backward, with its size. */
 export interface SavedValueInfo {
   readonly name: string;
   readonly meta: TensorMeta;
@@ -20,6 +21,7 @@ export interface SavedValueInfo {
   readonly isInput: boolean;
 }
 
+/** Counts of one partitioned graph: inputs, outputs, nodes, nodes per op. */
 export interface GraphSummary {
   readonly numInputs: number;
   readonly numOutputs: number;
@@ -27,6 +29,7 @@ export interface GraphSummary {
   readonly opCounts: GraphStats["opCounts"];
 }
 
+/** What `partitionReport` finds: saved values and bytes, recompute cost, peak memory, per-graph counts. */
 export interface PartitionReport {
   readonly saved: readonly SavedValueInfo[];
   readonly savedBytes: number;
@@ -42,6 +45,7 @@ export interface PartitionReport {
   readonly peak: PeakMemory;
   /** A readable table of all of the above. */
   format(): string;
+  /** The same as `format()`, so a report prints in template strings. */
   toString(): string;
 }
 
