@@ -2,12 +2,14 @@ import {
   type AnyNode,
   broadcastShapes,
   describeNode,
+  formatDim,
   formatMeta,
   type Graph,
   messageOf,
   type Node,
   sameMeta,
   type TensorData,
+  type TensorMeta,
   type Value,
 } from "@aotjs/ir";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -23,6 +25,7 @@ import { type Formulations, LoweringContext, type RuntimeCheck } from "./context
 import { OnnxBackendError } from "./errors.js";
 import { lowerings, MIN_OPSET_FOR_RANDOM } from "./lower/index.js";
 import { binaryLowerings } from "./lower/pointwise.js";
+import { NotSymbolicError, SymbolicSizes } from "./lower/symbolic-shape.js";
 import { tensorDataProto, valueInfo } from "./proto.js";
 import { sha256 } from "./sha256.js";
 
@@ -65,6 +68,13 @@ export interface OnnxModelOptions {
   /** Extra metadata_props entries. */
   readonly metadata?: Readonly<Record<string, string>>;
   readonly docString?: string;
+  /**
+   * For a symbolic graph (`graph.symbolic`): write its symbolic dims as ONNX `dim_param`s and
+   * compute every size that depends on a symbol at run time, so one model runs at every size the
+   * guards allow. Throws `NotSymbolicError` where a lowering needs a size as a static number.
+   * Default false: the model is the graph at its hints. No effect on a static graph.
+   */
+  readonly symbolic?: boolean;
 }
 
 /** A lowered graph: the ModelProto and how its inputs and outputs map to the graph's. */
@@ -84,6 +94,8 @@ export interface LoweredModel {
   readonly checks: readonly RuntimeCheck[];
   /** sha256 of the graph's JSON form: what metadata_props records as `aotjs.graph_sha256`. */
   readonly graphHash: string;
+  /** True when the model takes every size of a symbolic graph (see `OnnxModelOptions.symbolic`). */
+  readonly symbolic: boolean;
 }
 
 const RANDOM_OPS = new Set(["uniform", "bernoulli"]);
@@ -178,7 +190,28 @@ function chooseOpset(graph: Graph, requested: number | undefined): number {
  * an earlier output goes through an Identity named `<name>__out<i>` (ONNX outputs are distinct
  * node results).
  */
-export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): LoweredModel {
+export function lowerGraph(symbolicGraph: Graph, options: OnnxModelOptions = {}): LoweredModel {
+  const frozenNames = new Set(Object.keys(options.initializers ?? {}));
+  const sizes =
+    options.symbolic && symbolicGraph.symbolic
+      ? new SymbolicSizes(
+          symbolicGraph,
+          new Set(symbolicGraph.inputs.filter((v) => !frozenNames.has(v.name)).map((v) => v.name)),
+        )
+      : undefined;
+  // A symbolic graph is lowered at its marker sizes; its model's types come from its symbolic dims.
+  const graph = sizes?.graph ?? symbolicGraph;
+  const symbolicDims = symbolicGraph.symbolic?.shapes;
+  const info = (name: string, meta: TensorMeta, of = name) => {
+    const dims = sizes && symbolicDims?.[of];
+    return dims
+      ? valueInfo(
+          name,
+          meta,
+          dims.map((d) => (typeof d === "number" ? d : formatDim(d))),
+        )
+      : valueInfo(name, meta);
+  };
   if (graph.outputs.length === 0)
     throw new OnnxBackendError(`graph '${graph.name}' has no outputs; an ONNX model needs at least one`);
   const opset = chooseOpset(graph, options.opset);
@@ -189,7 +222,9 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
     const input = graph.inputs.find((v) => v.name === name);
     if (!input)
       throw new OnnxBackendError(`graph '${graph.name}' has no input '${name}' to turn into an initializer`);
-    if (!sameMeta(input.meta, t)) {
+    if (sizes && symbolicDims?.[name])
+      throw new NotSymbolicError(`graph '${graph.name}': initializer '${name}' has a symbolic shape`);
+    if (!sameMeta(symbolicGraph.inputs.find((v) => v.name === name)!.meta, t)) {
       throw new OnnxBackendError(
         `initializer for input '${name}' is ${formatMeta(t)}, the graph says ${formatMeta(input.meta)}`,
       );
@@ -201,6 +236,7 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
     options.runtimeChecks ?? false,
     options.formulations,
   );
+  ctx.symbolic = sizes;
   const outputSet = new Set(graph.outputs);
   for (const node of graph.nodes) {
     const producer = node.inputs[0]?.producer;
@@ -258,10 +294,11 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
     return renamed;
   });
 
-  const graphJson = JSON.stringify(graph.toJSON());
+  sizes?.checkAttributes(ctx.nodes);
+  const graphJson = JSON.stringify(symbolicGraph.toJSON());
   const graphHash = sha256(graphJson);
   const outputs = graph.outputs.flatMap((v, i) =>
-    outputNames[i] === undefined ? [] : [valueInfo(outputNames[i]!, v.meta)],
+    outputNames[i] === undefined ? [] : [info(outputNames[i]!, v.meta, v.name)],
   );
   const checkOutputs = ctx.checks.map((c) => valueInfo(c.flag, { shape: [], dtype: "bool" }));
   const outputNameSet = new Set(outputNames);
@@ -275,12 +312,12 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
       name: graph.name,
       node: ctx.nodes,
       initializer: [...[...frozen].map(([name, t]) => tensorDataProto(name, t)), ...ctx.initializers],
-      input: graph.inputs.filter((v) => !frozen.has(v.name)).map((v) => valueInfo(v.name, v.meta)),
+      input: graph.inputs.filter((v) => !frozen.has(v.name)).map((v) => info(v.name, v.meta)),
       output: [...outputs, ...checkOutputs],
       // Every IR value's meta, so a reader (and the checker's shape inference) sees the graph's types.
       valueInfo: graph.nodes
         .filter((n) => !outputNameSet.has(n.name) && !elided.has(n) && !ctx.aliases.has(n.name))
-        .map((n) => valueInfo(n.name, n.meta)),
+        .map((n) => info(n.name, n.meta)),
     }),
     metadataProps: Object.entries({
       "aotjs.version": AOTJS_VERSION,
@@ -290,7 +327,17 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
       ...options.metadata,
     }).map(([key, value]) => create(StringStringEntryProtoSchema, { key, value })),
   });
-  return { model, opset, irVersion, inputNames, outputNames, passThrough, checks: ctx.checks, graphHash };
+  return {
+    model,
+    opset,
+    irVersion,
+    inputNames,
+    outputNames,
+    passThrough,
+    checks: ctx.checks,
+    graphHash,
+    symbolic: sizes !== undefined,
+  };
 }
 
 /** The serialized ModelProto of `graph` (see `lowerGraph` and `OnnxModelOptions`). */
