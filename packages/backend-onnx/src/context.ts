@@ -2,7 +2,7 @@ import { type AnyNode, describeNode, type TensorMeta, type Value } from "@aotjs/
 import { create } from "@bufbuild/protobuf";
 import { type NodeProto, NodeProtoSchema, type TensorProto } from "onnx-buf";
 import { OnnxBackendError } from "./errors.js";
-import { NotSymbolicError, type SymbolicSizes } from "./lower/symbolic-shape.js";
+import type { SymbolicSizes } from "./lower/symbolic-shape.js";
 import { type Attr, attribute, type OnnxType, tensorProto, typedArrayOf } from "./proto.js";
 
 /** What makes two ONNX nodes compute the same thing: op type, inputs, attributes, output count. */
@@ -188,10 +188,7 @@ export class LoweringContext {
 
   /** An unnamed TensorProto, for attributes (ConstantOfShape's `value`). */
   tensorProto(dtype: OnnxType, shape: readonly number[], values: ArrayLike<number | bigint>): TensorProto {
-    if (this.symbolic && Array.from(values).some((v) => this.symbolic!.dependsOnSymbols(v)))
-      throw new NotSymbolicError(
-        `cannot lower ${describeNode(this.node)} symbolically: a size-dependent value lands in a tensor attribute`,
-      );
+    this.symbolic?.checkTensorAttribute(this, shape, values);
     return tensorProto("", dtype, shape, typedArrayOf(dtype, Array.from(values)));
   }
 

@@ -183,6 +183,54 @@ function chooseOpset(graph: Graph, requested: number | undefined): number {
   return Math.max(requested ?? DEFAULT_OPSET, random ? MIN_OPSET_FOR_RANDOM : 0);
 }
 
+/** Every node of `graph` lowered into a new context (see `lowerGraph`). */
+function lowerNodes(graph: Graph, opset: number, options: OnnxModelOptions, sizes?: SymbolicSizes) {
+  const ctx = new LoweringContext(
+    opset,
+    graph.values.map((v) => v.name),
+    options.runtimeChecks ?? false,
+    options.formulations,
+  );
+  ctx.symbolic = sizes;
+  const outputSet = new Set(graph.outputs);
+  for (const node of graph.nodes) {
+    const producer = node.inputs[0]?.producer;
+    if (
+      node.op === "permute" &&
+      swapsLastTwo(node.attrs.dims) &&
+      producer?.op === "matmul" &&
+      graph.users(producer.output).length === 1 &&
+      !outputSet.has(producer.output)
+    ) {
+      ctx.transposedMatmuls.set(node, producer as AnyNode);
+    }
+  }
+  const sliced = sliceIndexedNodes(graph);
+  const expands = droppedExpands(graph, outputSet, sliced);
+  for (const [node, index] of sliced) ctx.sliceIndexed.set(node, index);
+  const elided = new Set([...ctx.transposedMatmuls.values(), ...[...expands.keys()].map((v) => v.producer!)]);
+  for (const node of graph.nodes) {
+    if (elided.has(node)) continue;
+    ctx.begin(node);
+    let result: string;
+    try {
+      result = (lowerings[node.op] as (c: LoweringContext, n: typeof node, i: string[]) => string)(
+        ctx,
+        node,
+        node.inputs.map((v) => ctx.nameOf(expands.get(v) ?? v)),
+      );
+    } catch (e) {
+      if (e instanceof OnnxBackendError) throw e;
+      throw new OnnxBackendError(`cannot lower ${describeNode(node)} to ONNX: ${messageOf(e)}`, { cause: e });
+    }
+    if (result === node.name) continue;
+    if (outputSet.has(node.output)) ctx.op("Identity", [result], {}, node.name);
+    else ctx.aliases.set(node.name, result);
+  }
+
+  return { ctx, elided, outputSet };
+}
+
 /**
  * Lower every node of `graph` to standard ONNX (ai.onnx domain only) and assemble a ModelProto.
  * Values keep their graph names: inputs, node results and outputs are named as in the graph, and
@@ -230,48 +278,10 @@ export function lowerGraph(symbolicGraph: Graph, options: OnnxModelOptions = {})
       );
     }
   }
-  const ctx = new LoweringContext(
-    opset,
-    graph.values.map((v) => v.name),
-    options.runtimeChecks ?? false,
-    options.formulations,
-  );
-  ctx.symbolic = sizes;
-  const outputSet = new Set(graph.outputs);
-  for (const node of graph.nodes) {
-    const producer = node.inputs[0]?.producer;
-    if (
-      node.op === "permute" &&
-      swapsLastTwo(node.attrs.dims) &&
-      producer?.op === "matmul" &&
-      graph.users(producer.output).length === 1 &&
-      !outputSet.has(producer.output)
-    ) {
-      ctx.transposedMatmuls.set(node, producer as AnyNode);
-    }
-  }
-  const sliced = sliceIndexedNodes(graph);
-  const expands = droppedExpands(graph, outputSet, sliced);
-  for (const [node, index] of sliced) ctx.sliceIndexed.set(node, index);
-  const elided = new Set([...ctx.transposedMatmuls.values(), ...[...expands.keys()].map((v) => v.producer!)]);
-  for (const node of graph.nodes) {
-    if (elided.has(node)) continue;
-    ctx.begin(node);
-    let result: string;
-    try {
-      result = (lowerings[node.op] as (c: LoweringContext, n: typeof node, i: string[]) => string)(
-        ctx,
-        node,
-        node.inputs.map((v) => ctx.nameOf(expands.get(v) ?? v)),
-      );
-    } catch (e) {
-      if (e instanceof OnnxBackendError) throw e;
-      throw new OnnxBackendError(`cannot lower ${describeNode(node)} to ONNX: ${messageOf(e)}`, { cause: e });
-    }
-    if (result === node.name) continue;
-    if (outputSet.has(node.output)) ctx.op("Identity", [result], {}, node.name);
-    else ctx.aliases.set(node.name, result);
-  }
+  // Lowered once at each marker set: the first records every constant, the second compares.
+  if (sizes) sizes.recorded(lowerNodes(sizes.twin, opset, options, sizes).ctx.nodes);
+  const { ctx, elided } = lowerNodes(graph, opset, options, sizes);
+  sizes?.checkAttributes(ctx.nodes);
 
   const inputNames = graph.inputs.filter((v) => !frozen.has(v.name)).map((v) => v.name);
   const passThrough = graph.outputs.map((v) => {
@@ -294,7 +304,6 @@ export function lowerGraph(symbolicGraph: Graph, options: OnnxModelOptions = {})
     return renamed;
   });
 
-  sizes?.checkAttributes(ctx.nodes);
   const graphJson = JSON.stringify(symbolicGraph.toJSON());
   const graphHash = sha256(graphJson);
   const outputs = graph.outputs.flatMap((v, i) =>

@@ -119,7 +119,7 @@ export const creationLowerings: LoweringsFor<CreationOp> = {
   full: (ctx, node) => {
     const { shape, value, dtype } = node.attrs;
     // A value computed from sizes (a mean's -count in its backward) cannot sit in an attribute.
-    if (ctx.symbolic?.dependsOnSymbols(value)) {
+    if (ctx.symbolic?.attrIsSymbolic(node.name, "value")) {
       const v = ctx.constant(dtype, [], [value]);
       return shape.length === 0
         ? ctx.op("Identity", [v], {}, ctx.out)
