@@ -200,8 +200,21 @@ export class SymbolicSizes {
         continue;
       }
       flush();
-      const num = this.#cast(ctx, this.#poly(ctx, d.num), dtype);
-      pieces.push(isOne(d.den) ? num : ctx.op("Div", [num, this.#cast(ctx, this.#poly(ctx, d.den), dtype)]));
+      if (isOne(d.den)) {
+        pieces.push(this.#cast(ctx, this.#poly(ctx, d.num), dtype));
+        continue;
+      }
+      // A ratio in float64, then rounded once, as the constant it replaces was: sizes past 2^24
+      // are not exact in float32.
+      const ratio = ctx.op("Div", [
+        this.#cast(ctx, this.#poly(ctx, d.num), "float64"),
+        this.#cast(ctx, this.#poly(ctx, d.den), "float64"),
+      ]);
+      pieces.push(
+        dtype === "float64"
+          ? ratio
+          : ctx.op("Cast", [ratio], { to: { int: CAST_TO[dtype as keyof typeof CAST_TO] } }),
+      );
     }
     flush();
     const flat = pieces.length === 1 ? pieces[0]! : ctx.op("Concat", pieces, { axis: { int: 0 } });
