@@ -9,7 +9,7 @@ import { F, mlp } from "@aotjs/nn";
 import { manualSeed, randn, type Tensor } from "@aotjs/tensor";
 import * as ort from "onnxruntime-node";
 import { expect, test } from "vitest";
-import { writeArtifacts } from "../src/node.js";
+import { lowerGraph, NotSymbolicError, writeArtifacts } from "../src/node.js";
 
 const close = (got: ArrayLike<number>, want: ArrayLike<number>, tol: number) => {
   expect(got.length).toBe(want.length);
@@ -70,4 +70,17 @@ test("a dynamicBatch export trains at batch 3 and 11 from one pair of ONNX files
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("a symbolic graph that cannot be one model for every size says why (NotSymbolicError)", () => {
+  const net = mlp([16, 4]);
+  const exported = aotExport(net, [randn([8, 16])], { dynamicBatch: true });
+  const input = exported.forward.inputs.find((v) => exported.forward.symbolic?.shapes[v.name])!;
+  // The only input carrying B becomes an initializer: nothing is left to read B from.
+  expect(() =>
+    lowerGraph(exported.forward, { symbolic: true, initializers: { [input.name]: randn([8, 16]).toData() } }),
+  ).toThrow(NotSymbolicError);
+  // Without `symbolic`, the same graph lowers at its hints, as before.
+  expect(lowerGraph(exported.forward).symbolic).toBe(false);
+  expect(lowerGraph(exported.forward, { symbolic: true }).symbolic).toBe(true);
 });
