@@ -13,7 +13,7 @@ import { Tensor } from "@aotjs/tensor";
 import type { DecompositionTable } from "@aotjs/transforms";
 import { inputNameOf, uniqueNames } from "./aot-module.js";
 import { resolveOps } from "./backend.js";
-import { capture, type PartitionFn } from "./capture.js";
+import { capture, type PartitionFn, type SymbolicPlan } from "./capture.js";
 import { CompiledFunction } from "./compiled-function.js";
 import { AotError } from "./executable.js";
 import { type InputNames, resolveInputNames } from "./input-names.js";
@@ -45,6 +45,12 @@ export interface AotExportOptions {
    * still lifted to inputs under their own names. Default `module.forward(...exampleInputs)`.
    */
   readonly call?: (module: Module, ...inputs: Tensor[]) => unknown;
+  /**
+   * Export with a symbolic batch: dim 0 of every user input is the symbol `B` (they must agree),
+   * so the graphs carry `symbolic` shapes and `writeArtifacts` writes ONNX models with
+   * `dim_param` "B" that plain onnxruntime runs at any batch size. Default false.
+   */
+  readonly dynamicBatch?: boolean;
 }
 
 /** Runs `call(target, ...inputs)` as its forward, so functionalCall can swap the target's state in. */
@@ -212,6 +218,7 @@ export function aotExport(
         )
       : callee(...xs);
   const trainable = options.trainable ?? leaves.some((t) => t.requiresGrad);
+  const symbolic = options.dynamicBatch ? batchPlan(state.length, exampleInputs) : undefined;
   const ops = resolveOps(options, "aotExport");
   const compiled = new CompiledFunction(
     capture(flatFn, leaves, trainable, {
@@ -220,6 +227,7 @@ export function aotExport(
       supported: ops.supported,
       partitionFn: options.partitionFn ?? minCutRematerializationPartition,
       who: "aotExport",
+      ...(symbolic ? { symbolic } : {}),
       ...(ops.decompositions ? { decompositions: ops.decompositions } : {}),
     }),
   );
@@ -229,6 +237,25 @@ export function aotExport(
     ...(captured.backward ? { backward: captured.backward, joint: captured.joint! } : {}),
     signature: exportSignature(compiled),
     constants: captured.constants,
+  };
+}
+
+/** Dim 0 of every user input as `B` (`dynamicBatch`). */
+function batchPlan(stateCount: number, inputs: readonly Tensor[]): SymbolicPlan {
+  const batch = inputs.find((t) => t.ndim > 0)?.shape[0];
+  if (batch === undefined) throw new AotError("aotExport: dynamicBatch needs a user input with a batch dim");
+  inputs.forEach((t, i) => {
+    if (t.ndim === 0 || t.shape[0] !== batch)
+      throw new AotError(
+        `aotExport: dynamicBatch makes dim 0 of every user input the batch B, but input ${i} has shape [${t.shape}] and input 0's batch is ${batch}`,
+      );
+  });
+  return {
+    symbols: [{ name: "B", hint: batch, min: 1 }],
+    dims: [
+      ...Array.from({ length: stateCount }, () => []),
+      ...inputs.map((t) => t.shape.map((_, d) => (d === 0 ? "B" : undefined))),
+    ],
   };
 }
 

@@ -170,13 +170,13 @@ export function capture(
  * partitioners keep the joint's names); `withSymbolic` checks every entry against the graph.
  */
 function inheritSymbolic(graph: Graph, joint: SymbolicShapes): Graph {
-  const names = new Set(graph.values.map((v) => v.name));
-  const pick = <T>(table: Readonly<Record<string, T>>) =>
+  const pick = <T>(table: Readonly<Record<string, T>>, names: ReadonlySet<string>) =>
     Object.fromEntries(Object.entries(table).filter(([name]) => names.has(name)));
+  // A node of the joint may be an input here (a saved value): its attributes stay behind.
   return withSymbolic(graph, {
     symbols: joint.symbols,
-    shapes: pick(joint.shapes),
-    attrs: pick(joint.attrs),
+    shapes: pick(joint.shapes, new Set(graph.values.map((v) => v.name))),
+    attrs: pick(joint.attrs, new Set(graph.nodes.map((n) => n.name))),
   });
 }
 

@@ -1,5 +1,6 @@
 // Exports a fixed set of models (an MLP, resnet18's forward and backward graphs at 1x3x64x64, a
-// small GPT's forward and backward graphs) to a temporary folder and runs the official ONNX
+// small GPT's forward and backward graphs, and symbolic-batch exports of the three: dim_param "B"
+// and sizes computed at run time) to a temporary folder and runs the official ONNX
 // checker on each: `onnx.checker.check_model(onnx.load(p), full_check=True)` from Debian's
 // python3-onnx (1.12, which validates IR 8 / opset 17). `.ci/run` runs this before the tests.
 //
@@ -46,6 +47,30 @@ const gptExport = aotExport(gpt, [idx, targets], {
 });
 await writeArtifacts(gptExport, join(dir, "gpt"));
 files.push(join(dir, "gpt", "forward.onnx"), join(dir, "gpt", "backward.onnx"));
+
+// Symbolic batch (aotExport's dynamicBatch): the same models with dim_param "B".
+const symbolic: [string, ReturnType<typeof aotExport>][] = [
+  [
+    "mlp-symbolic",
+    aotExport(net, [randn([8, 16]), randn([8, 4])], {
+      call: (m, x, y) => F.mseLoss(m.forward(x!), y!),
+      dynamicBatch: true,
+    }),
+  ],
+  ["resnet18-symbolic", aotExport(resnet, [randn([2, 3, 64, 64])], { dynamicBatch: true })],
+  [
+    "gpt-symbolic",
+    aotExport(gpt, [idx, targets], {
+      call: (m, tokens, labels) =>
+        F.crossEntropy(m.forward(tokens!).reshape([-1, 32]), labels!.reshape([-1])),
+      dynamicBatch: true,
+    }),
+  ],
+];
+for (const [name, exported] of symbolic) {
+  await writeArtifacts(exported, join(dir, name));
+  files.push(join(dir, name, "forward.onnx"), join(dir, name, "backward.onnx"));
+}
 
 // argv, not a shell string: paths go to Python untouched.
 const r = spawnSync(PYTHON, ["-c", CHECK, ...files], { encoding: "utf8" });

@@ -1,8 +1,10 @@
 import {
   type AnyNode,
+  bindSymbols,
   type DType,
   describeNode,
   type Executable,
+  evalExpr,
   formatMeta,
   type Graph,
   graphFlops,
@@ -16,6 +18,7 @@ import { ModelProtoSchema } from "onnx-buf";
 import type * as Ort from "onnxruntime-common";
 import { deviceTensorData, deviceTensorOf, isDeviceTensorData } from "./device-tensor.js";
 import { OnnxBackendError } from "./errors.js";
+import { NotSymbolicError } from "./lower/symbolic-shape.js";
 import { type LoweredModel, lowerGraph, type OnnxModelOptions } from "./model.js";
 import { type OnnxProfile, summarizeOrtProfile } from "./profile.js";
 
@@ -123,6 +126,13 @@ export interface OnnxCompilerOptions extends Omit<OnnxModelOptions, "initializer
    * per IR op and per IR node. `skip` leaves out the first runs (warm-up), default 1.
    */
   readonly profile?: boolean | { readonly skip?: number };
+  /**
+   * Lower a symbolic graph to one model with `dim_param`s that serves every size (the executable
+   * is then `symbolic` and aot compiles the graph once). Default true. Where a graph cannot be
+   * lowered so (see `NotSymbolicError`), the model is the graph at its hints, the executable is
+   * not `symbolic`, `symbolicFallback` says why, and aot compiles once per size instead.
+   */
+  readonly symbolic?: boolean;
 }
 
 /** `onnxCompiler`'s result: a `Compiler` that also reports the profiles of what it compiled. */
@@ -159,6 +169,8 @@ function wrapOrtError(graph: Graph, what: string, e: unknown): OnnxBackendError 
  * result arrays, wrapped in TensorData (no copy either).
  */
 export class OnnxExecutable implements Executable {
+  /** True when one session serves every size of a symbolic graph. */
+  readonly symbolic: boolean;
   #session: Ort.InferenceSession | undefined;
   /** Runs in flight, and what `dispose` waits on until there are none. */
   #running = 0;
@@ -185,7 +197,10 @@ export class OnnxExecutable implements Executable {
     profile?: { readonly read: () => Promise<unknown>; readonly skip: number },
     /** The execution providers the session was created with (`["webgpu"]`, `["wasm"]`, `["cpu"]`). */
     readonly executionProviders: readonly string[] = ["cpu"],
+    /** Why a symbolic graph was compiled at its hints only (see `OnnxCompilerOptions.symbolic`). */
+    readonly symbolicFallback?: string,
   ) {
+    this.symbolic = lowered.symbolic;
     this.#session = session;
     this.#profile = profile;
     const onnxInputs = new Set(lowered.inputNames);
@@ -228,6 +243,7 @@ export class OnnxExecutable implements Executable {
     }
     // No prototype: an input named `__proto__` must become a key, not the object's prototype.
     const feeds: Record<string, Ort.Tensor> = Object.create(null);
+    const outputMetas = this.symbolic ? this.#symbolicMetas(inputs) : undefined;
     this.#inputs.forEach(({ name, meta }, i) => {
       const t = inputs[i];
       if (!(t instanceof TensorData)) {
@@ -237,8 +253,8 @@ export class OnnxExecutable implements Executable {
       }
       if (
         t.dtype !== meta.dtype ||
-        t.shape.length !== meta.shape.length ||
-        t.shape.some((d, k) => d !== meta.shape[k])
+        (!outputMetas &&
+          (t.shape.length !== meta.shape.length || t.shape.some((d, k) => d !== meta.shape[k])))
       ) {
         throw new OnnxBackendError(
           `graph '${g.name}': input ${i} '${name}' expects ${formatMeta(meta)}, got ${formatMeta(t)}${usersOf(g, name)}`,
@@ -262,7 +278,8 @@ export class OnnxExecutable implements Executable {
         throw new OnnxBackendError(`graph '${g.name}': ${describeNode(check.node)} failed: ${check.message}`);
       }
     }
-    return this.#outputs.map(({ name, input, meta }) => {
+    return this.#outputs.map(({ name, input, meta: hinted }, i) => {
+      const meta = outputMetas?.[i] ?? hinted;
       // A graph input returned as an output (a saved weight): the caller's own TensorData, no copy.
       if (name === undefined) return inputs[input!]!;
       const r = results[name];
@@ -278,6 +295,24 @@ export class OnnxExecutable implements Executable {
       }
       if (r.location === "gpu-buffer") return deviceTensorData(r, meta, `graph '${g.name}' output '${name}'`);
       return new TensorData(meta.dtype, meta.shape, r.data as never);
+    });
+  }
+
+  /** Each output's meta at the sizes of this call's inputs (which this checks against the guards). */
+  #symbolicMetas(inputs: readonly TensorData[]): TensorMeta[] {
+    const g = this.graph;
+    let bindings: Map<string, number>;
+    try {
+      bindings = bindSymbols(
+        g,
+        inputs.map((t) => t?.shape ?? []),
+      );
+    } catch (e) {
+      throw new OnnxBackendError(`graph '${g.name}': ${messageOf(e)}`, { cause: e });
+    }
+    return g.outputs.map((v) => {
+      const dims = g.symbolic?.shapes[v.name];
+      return dims ? { dtype: v.meta.dtype, shape: dims.map((d) => evalExpr(d, bindings)) } : v.meta;
     });
   }
 
@@ -391,11 +426,20 @@ export function createOnnxCompiler(options: OnnxCompilerOptions, runtime: OrtRun
         `graph '${graph.name}': profile needs onnxruntime-node's profiler: import onnxCompiler from "@aotjs/backend-onnx/node" (onnxruntime-web prints its profile to the console instead)`,
       );
     }
-    const lowered = lowerGraph(graph, {
+    const lowerOptions = {
       ...options,
       runtimeChecks: options.runtimeChecks ?? true,
       omitPassThroughOutputs: true,
-    });
+    };
+    let lowered: LoweredModel;
+    let fallback: string | undefined;
+    try {
+      lowered = lowerGraph(graph, { ...lowerOptions, symbolic: options.symbolic ?? true });
+    } catch (e) {
+      if (!(e instanceof NotSymbolicError)) throw e;
+      fallback = e.message;
+      lowered = lowerGraph(graph, { ...lowerOptions, symbolic: false });
+    }
     const bytes = toBinary(ModelProtoSchema, lowered.model);
     options.onModel?.(bytes, graph);
     const ort = options.ort ?? (await runtime.load());
@@ -442,6 +486,7 @@ export function createOnnxCompiler(options: OnnxCompilerOptions, runtime: OrtRun
       ort,
       recording && { read: recording.read, skip },
       providers,
+      fallback,
     );
     if (recording) profiled.push(exe);
     return exe;

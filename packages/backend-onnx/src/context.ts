@@ -2,6 +2,7 @@ import { type AnyNode, describeNode, type TensorMeta, type Value } from "@aotjs/
 import { create } from "@bufbuild/protobuf";
 import { type NodeProto, NodeProtoSchema, type TensorProto } from "onnx-buf";
 import { OnnxBackendError } from "./errors.js";
+import type { SymbolicSizes } from "./lower/symbolic-shape.js";
 import { type Attr, attribute, type OnnxType, tensorProto, typedArrayOf } from "./proto.js";
 
 /** What makes two ONNX nodes compute the same thing: op type, inputs, attributes, output count. */
@@ -74,6 +75,8 @@ export class LoweringContext {
   readonly #emitted = new Map<string, readonly string[]>();
   #node: AnyNode | undefined;
   #step = 0;
+  /** Set when lowering a symbolic graph: constants derived from sizes become runtime values. */
+  symbolic: SymbolicSizes | undefined;
 
   constructor(
     readonly opset: number,
@@ -166,6 +169,11 @@ export class LoweringContext {
    * the scalar 1 a hundred nodes use is stored once.
    */
   constant(dtype: OnnxType, shape: readonly number[], values: ArrayLike<number | bigint>): string {
+    return this.symbolic?.constant(this, dtype, shape, values) ?? this.staticConstant(dtype, shape, values);
+  }
+
+  /** An initializer even in a symbolic graph: for values known not to depend on the symbols. */
+  staticConstant(dtype: OnnxType, shape: readonly number[], values: ArrayLike<number | bigint>): string {
     const data = typedArrayOf(dtype, Array.from(values));
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     // Small constants are shared by content; a large one (a divisor map) is rarely repeated.
@@ -180,6 +188,7 @@ export class LoweringContext {
 
   /** An unnamed TensorProto, for attributes (ConstantOfShape's `value`). */
   tensorProto(dtype: OnnxType, shape: readonly number[], values: ArrayLike<number | bigint>): TensorProto {
+    this.symbolic?.checkTensorAttribute(this, shape, values);
     return tensorProto("", dtype, shape, typedArrayOf(dtype, Array.from(values)));
   }
 

@@ -1,11 +1,13 @@
 import {
   type DType,
+  formatDim,
   formatMeta,
   type Graph,
   type InputRole,
   type OutputRole,
   sameMeta,
   type TensorData,
+  type Value,
 } from "@aotjs/ir";
 import { toBinary } from "@bufbuild/protobuf";
 import { ModelProtoSchema } from "onnx-buf";
@@ -23,7 +25,7 @@ export async function exportOnnx(
   path: string,
   options: OnnxModelOptions = {},
 ): Promise<Uint8Array> {
-  const bytes = toBinary(ModelProtoSchema, lowerGraph(graph, options).model);
+  const bytes = toBinary(ModelProtoSchema, lowerGraph(graph, { symbolic: true, ...options }).model);
   await (await fs()).writeFile(path, bytes);
   return bytes;
 }
@@ -65,6 +67,8 @@ export interface ArtifactFile {
     readonly name: string;
     readonly dtype: DType;
     readonly shape: readonly number[];
+    /** A symbolic model's dims: a string is a `dim_param` ("B"); `shape` holds the export's example sizes. */
+    readonly dims?: readonly (number | string)[];
     readonly role: InputRole;
   }[];
   /** `value` is the graph value an output carries (it differs from `name` for a renamed output). */
@@ -73,6 +77,7 @@ export interface ArtifactFile {
     readonly value: string;
     readonly dtype: DType;
     readonly shape: readonly number[];
+    readonly dims?: readonly (number | string)[];
     readonly role: OutputRole;
   }[];
 }
@@ -98,6 +103,10 @@ export interface Manifest {
 
 function describeFile(file: string, graph: Graph, lowered: LoweredModel, bytes: Uint8Array): ArtifactFile {
   const inputs = new Set(lowered.inputNames);
+  const dims = (v: Value) => {
+    const d = lowered.symbolic ? graph.symbolic?.shapes[v.name] : undefined;
+    return d ? { dims: d.map((x) => (typeof x === "number" ? x : formatDim(x))) } : {};
+  };
   return {
     file,
     sha256: sha256(bytes),
@@ -107,7 +116,15 @@ function describeFile(file: string, graph: Graph, lowered: LoweredModel, bytes: 
     // Inputs baked in as initializers (captured constants) are not session inputs.
     inputs: graph.inputs.flatMap((v, i) =>
       inputs.has(v.name)
-        ? [{ name: v.name, dtype: v.meta.dtype, shape: [...v.meta.shape], role: graph.signature.inputs[i]! }]
+        ? [
+            {
+              name: v.name,
+              dtype: v.meta.dtype,
+              shape: [...v.meta.shape],
+              ...dims(v),
+              role: graph.signature.inputs[i]!,
+            },
+          ]
         : [],
     ),
     outputs: graph.outputs.map((v, i) => ({
@@ -115,6 +132,7 @@ function describeFile(file: string, graph: Graph, lowered: LoweredModel, bytes: 
       value: v.name,
       dtype: v.meta.dtype,
       shape: [...v.meta.shape],
+      ...dims(v),
       role: graph.signature.outputs[i]!,
     })),
   };
@@ -137,7 +155,8 @@ export async function writeArtifacts(
   const { weights, ...modelOptions } = options;
   const initializers = Object.fromEntries((exported.constants ?? []).map((c) => [c.name, c.value]));
   const write = async (file: string, graph: Graph, frozen: Record<string, TensorData>) => {
-    const lowered = lowerGraph(graph, { ...modelOptions, initializers: frozen });
+    // A symbolic export (aotExport's dynamicBatch) must stay symbolic: there is no per-size fallback.
+    const lowered = lowerGraph(graph, { symbolic: true, ...modelOptions, initializers: frozen });
     const bytes = toBinary(ModelProtoSchema, lowered.model);
     await writeFile(await joinPath(dir, file), bytes);
     return describeFile(file, graph, lowered, bytes);

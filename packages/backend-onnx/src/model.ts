@@ -2,12 +2,14 @@ import {
   type AnyNode,
   broadcastShapes,
   describeNode,
+  formatDim,
   formatMeta,
   type Graph,
   messageOf,
   type Node,
   sameMeta,
   type TensorData,
+  type TensorMeta,
   type Value,
 } from "@aotjs/ir";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -23,6 +25,7 @@ import { type Formulations, LoweringContext, type RuntimeCheck } from "./context
 import { OnnxBackendError } from "./errors.js";
 import { lowerings, MIN_OPSET_FOR_RANDOM } from "./lower/index.js";
 import { binaryLowerings } from "./lower/pointwise.js";
+import { NotSymbolicError, SymbolicSizes } from "./lower/symbolic-shape.js";
 import { tensorDataProto, valueInfo } from "./proto.js";
 import { sha256 } from "./sha256.js";
 
@@ -68,6 +71,13 @@ export interface OnnxModelOptions {
   /** Extra metadata_props entries. */
   readonly metadata?: Readonly<Record<string, string>>;
   readonly docString?: string;
+  /**
+   * For a symbolic graph (`graph.symbolic`): write its symbolic dims as ONNX `dim_param`s and
+   * compute every size that depends on a symbol at run time, so one model runs at every size the
+   * guards allow. Throws `NotSymbolicError` where a lowering needs a size as a static number.
+   * Default false: the model is the graph at its hints. No effect on a static graph.
+   */
+  readonly symbolic?: boolean;
 }
 
 /** A lowered graph: the ModelProto and how its inputs and outputs map to the graph's. */
@@ -87,6 +97,8 @@ export interface LoweredModel {
   readonly checks: readonly RuntimeCheck[];
   /** sha256 of the graph's JSON form: what metadata_props records as `aotjs.graph_sha256`. */
   readonly graphHash: string;
+  /** True when the model takes every size of a symbolic graph (see `OnnxModelOptions.symbolic`). */
+  readonly symbolic: boolean;
 }
 
 const RANDOM_OPS = new Set(["uniform", "bernoulli"]);
@@ -174,36 +186,15 @@ function chooseOpset(graph: Graph, requested: number | undefined): number {
   return Math.max(requested ?? DEFAULT_OPSET, random ? MIN_OPSET_FOR_RANDOM : 0);
 }
 
-/**
- * Lower every node of `graph` to standard ONNX (ai.onnx domain only) and assemble a ModelProto.
- * Values keep their graph names: inputs, node results and outputs are named as in the graph, and
- * helper values are `<node>__<what>`. An output that is a graph input, an initializer or repeats
- * an earlier output goes through an Identity named `<name>__out<i>` (ONNX outputs are distinct
- * node results).
- */
-export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): LoweredModel {
-  if (graph.outputs.length === 0)
-    throw new OnnxBackendError(`graph '${graph.name}' has no outputs; an ONNX model needs at least one`);
-  const opset = chooseOpset(graph, options.opset);
-  const irVersion = IR_VERSION_FOR_OPSET[opset]!;
-  // A Map, not the options object: an initializer may be named `__proto__`.
-  const frozen = new Map(Object.entries(options.initializers ?? {}));
-  for (const [name, t] of frozen) {
-    const input = graph.inputs.find((v) => v.name === name);
-    if (!input)
-      throw new OnnxBackendError(`graph '${graph.name}' has no input '${name}' to turn into an initializer`);
-    if (!sameMeta(input.meta, t)) {
-      throw new OnnxBackendError(
-        `initializer for input '${name}' is ${formatMeta(t)}, the graph says ${formatMeta(input.meta)}`,
-      );
-    }
-  }
+/** Every node of `graph` lowered into a new context (see `lowerGraph`). */
+function lowerNodes(graph: Graph, opset: number, options: OnnxModelOptions, sizes?: SymbolicSizes) {
   const ctx = new LoweringContext(
     opset,
     graph.values.map((v) => v.name),
     options.runtimeChecks ?? false,
     options.formulations,
   );
+  ctx.symbolic = sizes;
   const outputSet = new Set(graph.outputs);
   for (const node of graph.nodes) {
     const producer = node.inputs[0]?.producer;
@@ -240,6 +231,61 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
     else ctx.aliases.set(node.name, result);
   }
 
+  return { ctx, elided, outputSet };
+}
+
+/**
+ * Lower every node of `graph` to standard ONNX (ai.onnx domain only) and assemble a ModelProto.
+ * Values keep their graph names: inputs, node results and outputs are named as in the graph, and
+ * helper values are `<node>__<what>`. An output that is a graph input, an initializer or repeats
+ * an earlier output goes through an Identity named `<name>__out<i>` (ONNX outputs are distinct
+ * node results).
+ */
+export function lowerGraph(symbolicGraph: Graph, options: OnnxModelOptions = {}): LoweredModel {
+  const frozenNames = new Set(Object.keys(options.initializers ?? {}));
+  const sizes =
+    options.symbolic && symbolicGraph.symbolic
+      ? new SymbolicSizes(
+          symbolicGraph,
+          new Set(symbolicGraph.inputs.filter((v) => !frozenNames.has(v.name)).map((v) => v.name)),
+        )
+      : undefined;
+  // A symbolic graph is lowered at its marker sizes; its model's types come from its symbolic dims.
+  const graph = sizes?.graph ?? symbolicGraph;
+  const symbolicDims = symbolicGraph.symbolic?.shapes;
+  const info = (name: string, meta: TensorMeta, of = name) => {
+    const dims = sizes && symbolicDims?.[of];
+    return dims
+      ? valueInfo(
+          name,
+          meta,
+          dims.map((d) => (typeof d === "number" ? d : formatDim(d))),
+        )
+      : valueInfo(name, meta);
+  };
+  if (graph.outputs.length === 0)
+    throw new OnnxBackendError(`graph '${graph.name}' has no outputs; an ONNX model needs at least one`);
+  const opset = chooseOpset(graph, options.opset);
+  const irVersion = IR_VERSION_FOR_OPSET[opset]!;
+  // A Map, not the options object: an initializer may be named `__proto__`.
+  const frozen = new Map(Object.entries(options.initializers ?? {}));
+  for (const [name, t] of frozen) {
+    const input = graph.inputs.find((v) => v.name === name);
+    if (!input)
+      throw new OnnxBackendError(`graph '${graph.name}' has no input '${name}' to turn into an initializer`);
+    if (sizes && symbolicDims?.[name])
+      throw new NotSymbolicError(`graph '${graph.name}': initializer '${name}' has a symbolic shape`);
+    if (!sameMeta(symbolicGraph.inputs.find((v) => v.name === name)!.meta, t)) {
+      throw new OnnxBackendError(
+        `initializer for input '${name}' is ${formatMeta(t)}, the graph says ${formatMeta(input.meta)}`,
+      );
+    }
+  }
+  // Lowered once at each marker set: the first records every constant, the second compares.
+  if (sizes) sizes.recorded(lowerNodes(sizes.twin, opset, options, sizes).ctx.nodes);
+  const { ctx, elided } = lowerNodes(graph, opset, options, sizes);
+  sizes?.checkAttributes(ctx.nodes);
+
   const inputNames = graph.inputs.filter((v) => !frozen.has(v.name)).map((v) => v.name);
   const passThrough = graph.outputs.map((v) => {
     const k = graph.inputs.indexOf(v);
@@ -261,10 +307,10 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
     return renamed;
   });
 
-  const graphJson = JSON.stringify(graph.toJSON());
+  const graphJson = JSON.stringify(symbolicGraph.toJSON());
   const graphHash = sha256(graphJson);
   const outputs = graph.outputs.flatMap((v, i) =>
-    outputNames[i] === undefined ? [] : [valueInfo(outputNames[i]!, v.meta)],
+    outputNames[i] === undefined ? [] : [info(outputNames[i]!, v.meta, v.name)],
   );
   const checkOutputs = ctx.checks.map((c) => valueInfo(c.flag, { shape: [], dtype: "bool" }));
   const outputNameSet = new Set(outputNames);
@@ -278,12 +324,12 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
       name: graph.name,
       node: ctx.nodes,
       initializer: [...[...frozen].map(([name, t]) => tensorDataProto(name, t)), ...ctx.initializers],
-      input: graph.inputs.filter((v) => !frozen.has(v.name)).map((v) => valueInfo(v.name, v.meta)),
+      input: graph.inputs.filter((v) => !frozen.has(v.name)).map((v) => info(v.name, v.meta)),
       output: [...outputs, ...checkOutputs],
       // Every IR value's meta, so a reader (and the checker's shape inference) sees the graph's types.
       valueInfo: graph.nodes
         .filter((n) => !outputNameSet.has(n.name) && !elided.has(n) && !ctx.aliases.has(n.name))
-        .map((n) => valueInfo(n.name, n.meta)),
+        .map((n) => info(n.name, n.meta)),
     }),
     metadataProps: Object.entries({
       "aotjs.version": AOTJS_VERSION,
@@ -293,7 +339,17 @@ export function lowerGraph(graph: Graph, options: OnnxModelOptions = {}): Lowere
       ...options.metadata,
     }).map(([key, value]) => create(StringStringEntryProtoSchema, { key, value })),
   });
-  return { model, opset, irVersion, inputNames, outputNames, passThrough, checks: ctx.checks, graphHash };
+  return {
+    model,
+    opset,
+    irVersion,
+    inputNames,
+    outputNames,
+    passThrough,
+    checks: ctx.checks,
+    graphHash,
+    symbolic: sizes !== undefined,
+  };
 }
 
 /** The serialized ModelProto of `graph` (see `lowerGraph` and `OnnxModelOptions`). */

@@ -62,7 +62,7 @@ export function attribute(name: string, a: Attr): AttributeProto {
   return create(AttributeProtoSchema, { name, type: AttrType.TENSOR, t: a.tensor });
 }
 
-export function tensorType(dtype: OnnxType, shape: readonly number[]): TypeProto {
+export function tensorType(dtype: OnnxType, shape: readonly (number | string)[]): TypeProto {
   return create(TypeProtoSchema, {
     value: {
       case: "tensorType",
@@ -70,7 +70,12 @@ export function tensorType(dtype: OnnxType, shape: readonly number[]): TypeProto
         elemType: onnxDataType[dtype],
         shape: create(TensorShapeProtoSchema, {
           dim: shape.map((d) =>
-            create(TensorShapeProto_DimensionSchema, { value: { case: "dimValue", value: BigInt(d) } }),
+            create(TensorShapeProto_DimensionSchema, {
+              value:
+                typeof d === "string"
+                  ? { case: "dimParam", value: d }
+                  : { case: "dimValue", value: BigInt(d) },
+            }),
           ),
         }),
       }),
@@ -78,8 +83,12 @@ export function tensorType(dtype: OnnxType, shape: readonly number[]): TypeProto
   });
 }
 
-export const valueInfo = (name: string, meta: TensorMeta): ValueInfoProto =>
-  create(ValueInfoProtoSchema, { name, type: tensorType(meta.dtype, meta.shape) });
+export const valueInfo = (
+  name: string,
+  meta: TensorMeta,
+  /** Dims to write instead of the meta's: a string is a `dim_param` (a symbolic size). */
+  dims: readonly (number | string)[] = meta.shape,
+): ValueInfoProto => create(ValueInfoProtoSchema, { name, type: tensorType(meta.dtype, dims) });
 
 /**
  * Raw little-endian bytes of a typed array. The typed arrays are already little-endian on every

@@ -132,6 +132,8 @@ export function symbolize(
     const ra = na.attrs as Record<string, unknown>;
     const rb = nb.attrs as Record<string, unknown>;
     for (const key of Object.keys(ra)) {
+      // Equal in both traces: no size went into it, whatever it reads as (1e-5 = 1/(2*T - 42)).
+      if (ra[key] === rb[key] || JSON.stringify(ra[key]) === JSON.stringify(rb[key])) continue;
       const da = decodeAttr(ra[key], markers[0]);
       const db = decodeAttr(rb[key], markers[1]);
       const same =

@@ -322,7 +322,23 @@ export function decodeNumber(v: number, markers: ReadonlyMap<string, number>): D
   }
   const w = 1 / (v - 1);
   if (nearInteger(w)) {
-    const q = decodeInteger(Math.round(w), markers);
+    // v - 1 loses the low bits of a large P/(P - 1) (BatchNorm's n/(n - 1) at n = 12544*B): of
+    // the integers q whose ratio (q + 1)/q rounds to v, take the one whose q + 1 has the smallest
+    // offset: sizes are monomials, so n/(n - 1) and not (n + 1)/n, which rounds the same.
+    const r = Math.round(w);
+    const span = Math.min(1024, Math.ceil(Math.abs(w) * 1e-6));
+    let q = decodeInteger(r, markers);
+    let offset = Number.POSITIVE_INFINITY;
+    for (let k = -span; k <= span; k++) {
+      if ((r + k + 1) / (r + k) !== v) continue;
+      const p = decodeInteger(r + k, markers);
+      if (!symbolic(p)) continue;
+      const c = Math.abs((p.terms.find((t) => t.vars.length === 0)?.coef ?? 0) + 1);
+      if (c < offset) {
+        offset = c;
+        q = p;
+      }
+    }
     if (symbolic(q)) return symExpr(addPoly(q, ONE), q);
   }
   return v;

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import {
   bindSymbols,
   type Dim,
+  decodeNumber,
   formatDim,
   fromJSON,
   type Graph,
@@ -41,6 +42,14 @@ describe("expressions", () => {
     ] as const)
       expect(formatDim(parseDim(text)), text).toBe(canonical);
     expect(() => parseDim("B +")).toThrow(ShapeError);
+  });
+});
+
+describe("decoding numbers a trace computed", () => {
+  const markers = new Map([["B", 30011]]);
+  it("reads a large n/(n - 1), whose low bits float64 loses, as n/(n - 1)", () => {
+    const n = 12544 * 30011;
+    expect(formatDim(decodeNumber(n / (n - 1), markers))).toBe("12544*B/(12544*B - 1)");
   });
 });
 

@@ -3,6 +3,7 @@ import { kernels } from "./kernels.js";
 import { malloc } from "./malloc.js";
 import { onnx } from "./onnx.js";
 import { partition } from "./partition.js";
+import { symbolic } from "./symbolic.js";
 import { tfjs } from "./tfjs.js";
 import { train } from "./train.js";
 import { web } from "./web.js";
@@ -14,6 +15,7 @@ export const suites: Record<string, () => Promise<void>> = {
   malloc,
   onnx,
   partition,
+  symbolic,
   tfjs,
   train,
   web,

@@ -118,6 +118,13 @@ function uniform24(rng: Rng, seed: string, ctr: string): string {
 export const creationLowerings: LoweringsFor<CreationOp> = {
   full: (ctx, node) => {
     const { shape, value, dtype } = node.attrs;
+    // A value computed from sizes (a mean's -count in its backward) cannot sit in an attribute.
+    if (ctx.symbolic?.attrIsSymbolic(node.name, "value")) {
+      const v = ctx.constant(dtype, [], [value]);
+      return shape.length === 0
+        ? ctx.op("Identity", [v], {}, ctx.out)
+        : ctx.op("Expand", [v, ctx.ints(shape)], {}, ctx.out);
+    }
     return ctx.op(
       "ConstantOfShape",
       [ctx.ints(shape)],
