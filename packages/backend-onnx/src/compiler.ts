@@ -1,14 +1,13 @@
 import {
   type AnyNode,
-  bindSymbols,
   type DType,
   describeNode,
   type Executable,
-  evalExpr,
   formatMeta,
   type Graph,
   graphFlops,
   messageOf,
+  outputMetasAt,
   TensorData,
   type TensorMeta,
   type Value,
@@ -300,20 +299,14 @@ export class OnnxExecutable implements Executable {
 
   /** Each output's meta at the sizes of this call's inputs (which this checks against the guards). */
   #symbolicMetas(inputs: readonly TensorData[]): TensorMeta[] {
-    const g = this.graph;
-    let bindings: Map<string, number>;
     try {
-      bindings = bindSymbols(
-        g,
+      return outputMetasAt(
+        this.graph,
         inputs.map((t) => t?.shape ?? []),
       );
     } catch (e) {
-      throw new OnnxBackendError(`graph '${g.name}': ${messageOf(e)}`, { cause: e });
+      throw new OnnxBackendError(`graph '${this.graph.name}': ${messageOf(e)}`, { cause: e });
     }
-    return g.outputs.map((v) => {
-      const dims = g.symbolic?.shapes[v.name];
-      return dims ? { dtype: v.meta.dtype, shape: dims.map((d) => evalExpr(d, bindings)) } : v.meta;
-    });
   }
 
   /**

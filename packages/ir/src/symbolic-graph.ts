@@ -270,6 +270,15 @@ export function bindSymbols(graph: Graph, shapes: readonly (readonly number[])[]
   return bindings;
 }
 
+/** Each output's meta at the sizes `shapes` give the graph's inputs; `bindSymbols` checks the guards first. */
+export function outputMetasAt(graph: Graph, shapes: readonly (readonly number[])[]): TensorMeta[] {
+  const bindings = bindSymbols(graph, shapes);
+  return graph.outputs.map((v) => ({
+    dtype: v.meta.dtype,
+    shape: symbolicShape(graph, v).map((d) => evalExpr(d, bindings)),
+  }));
+}
+
 /**
  * The invariants of a graph's `SymbolicShapes` (lint runs this): symbols are distinct identifiers
  * with integer hints at least their `min`; every symbolic entry names a value or node of the

@@ -29,7 +29,7 @@ export const RECOMPUTABLE_CATEGORIES: readonly OpCategory[] = [
   "creation",
 ];
 
-/** The default recompute policy: pointwise, view, layout, reduction and creation ops (min-cut's list). */
+/** The default recompute policy: pointwise, layout, reduction and creation ops (`RECOMPUTABLE_CATEGORIES`). */
 export const defaultRecomputable = (node: Node): boolean =>
   RECOMPUTABLE_CATEGORIES.includes(catalog[node.op].category);
 
