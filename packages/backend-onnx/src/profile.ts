@@ -20,7 +20,10 @@ export interface OnnxProfile {
   readonly runs: number;
   /** Median wall time of ORT's `model_run`, ms. */
   readonly runMs: number;
-  /** Sum of kernel times per run, ms; `runMs - kernelMs` is ORT's own overhead between kernels. */
+  /**
+   * Median over the runs of each run's summed kernel times, ms (a median as `runMs` is, so one
+   * slow run moves neither); `runMs - kernelMs` is ORT's own overhead between kernels.
+   */
   readonly kernelMs: number;
   /** By ONNX op type as ORT ran it (after its fusions: FusedMatMul, Gemm, ReorderInput, ...). */
   readonly byOpType: readonly ProfileRow[];
@@ -79,6 +82,7 @@ export function summarizeOrtProfile(graph: Graph, events: readonly TraceEvent[],
   const byNode = new Map<string, { ms: number; detail: string }>();
   const counts = new Map<string, number>();
   let all = 0;
+  const perRun = kept.map(() => 0);
   const add = (m: Map<string, { ms: number; detail: string }>, key: string, ms: number, detail: string) => {
     const row = m.get(key) ?? { ms: 0, detail };
     row.ms += ms;
@@ -92,21 +96,26 @@ export function summarizeOrtProfile(graph: Graph, events: readonly TraceEvent[],
     const node = irNodeOf(e.name.slice(0, -KERNEL.length), ir);
     const irOp = node === undefined ? `(${opType})` : ir.get(node)!;
     all += ms;
+    const run = kept.findIndex((r) => (e.ts ?? 0) <= (r.ts ?? 0) + (r.dur ?? 0));
+    if (run >= 0) perRun[run] += ms;
     add(byOpType, opType, ms, "");
     add(byIrOp, irOp, ms, "");
     add(byNode, node ?? `(${opType})`, ms, node === undefined ? "ORT" : irOp);
     for (const key of [`t:${opType}`, `o:${irOp}`]) counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   const n = Math.max(1, kept.length);
-  const perRun = (key: string) => `${Math.round((counts.get(key) ?? 0) / n)} kernels`;
-  for (const [k, v] of byOpType) v.detail = perRun(`t:${k}`);
-  for (const [k, v] of byIrOp) v.detail = perRun(`o:${k}`);
-  const walls = kept.map((r) => (r.dur ?? 0) / 1000).sort((a, b) => a - b);
+  const kernelsPerRun = (key: string) => `${Math.round((counts.get(key) ?? 0) / n)} kernels`;
+  for (const [k, v] of byOpType) v.detail = kernelsPerRun(`t:${k}`);
+  for (const [k, v] of byIrOp) v.detail = kernelsPerRun(`o:${k}`);
+  const median = (xs: readonly number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return sorted.length ? sorted[Math.floor(sorted.length / 2)]! : 0;
+  };
   return {
     graph: graph.name,
     runs: kept.length,
-    runMs: walls.length ? walls[Math.floor(walls.length / 2)]! : 0,
-    kernelMs: all / n,
+    runMs: median(kept.map((r) => (r.dur ?? 0) / 1000)),
+    kernelMs: median(perRun),
     byOpType: rows(byOpType, all, n),
     byIrOp: rows(byIrOp, all, n),
     byNode: rows(byNode, all, n),

@@ -92,6 +92,30 @@ describe("profile", () => {
     });
   });
 
+  test("runMs and kernelMs are medians over the runs: one slow run moves neither", () => {
+    // Oracle: the synthetic trace's own numbers (kernel sums 1, 1 and 50 ms in runs of 2, 2, 60 ms).
+    const kernel = (ts: number, dur: number) => ({
+      cat: "Node",
+      name: "hidden_kernel_time",
+      ts,
+      dur,
+      args: { op_name: "MatMul" },
+    });
+    const run = (ts: number, dur: number) => ({ cat: "Session", name: "model_run", ts, dur });
+    const p = summarizeOrtProfile(graph(), [
+      run(0, 2000),
+      kernel(10, 1000),
+      run(5000, 2000),
+      kernel(5010, 1000),
+      run(10_000, 60_000),
+      kernel(10_010, 50_000),
+    ]);
+    expect(p.runs).toBe(3);
+    expect(p.runMs).toBeCloseTo(2, 6);
+    expect(p.kernelMs).toBeCloseTo(1, 6);
+    expect(p.runMs).toBeGreaterThanOrEqual(p.kernelMs);
+  });
+
   test("profile() without the option is an error naming the graph", async () => {
     const g = graph();
     const exe = await onnxCompiler({ intraOpNumThreads: 1 })(g, g.inputMetas);
