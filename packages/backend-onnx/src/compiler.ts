@@ -1,8 +1,10 @@
 import {
   type AnyNode,
+  bindSymbols,
   type DType,
   describeNode,
   type Executable,
+  evalExpr,
   formatMeta,
   type Graph,
   graphFlops,
@@ -17,7 +19,7 @@ import { ModelProtoSchema } from "onnx-buf";
 import type * as Ort from "onnxruntime-common";
 import { deviceTensorData, deviceTensorOf, isDeviceTensorData } from "./device-tensor.js";
 import { OnnxBackendError } from "./errors.js";
-import { NotSymbolicError } from "./lower/symbolic-shape.js";
+import { NotSymbolicError, type SizeLimit } from "./lower/symbolic-shape.js";
 import { type LoweredModel, lowerGraph, type OnnxModelOptions } from "./model.js";
 import { type OnnxProfile, summarizeOrtProfile } from "./profile.js";
 
@@ -187,6 +189,9 @@ export class OnnxExecutable implements Executable {
   readonly #wrapped = new WeakMap<TensorData, Ort.Tensor>();
   readonly #profile: { readonly read: () => Promise<unknown>; readonly skip: number } | undefined;
   #profileResult: Promise<OnnxProfile> | undefined;
+  readonly #compileWider: (() => Promise<OnnxExecutable>) | undefined;
+  /** The executable for sizes past `lowered.sizeLimits`, compiled on the first such call. */
+  #wider: Promise<OnnxExecutable> | undefined;
 
   constructor(
     readonly graph: Graph,
@@ -198,7 +203,10 @@ export class OnnxExecutable implements Executable {
     readonly executionProviders: readonly string[] = ["cpu"],
     /** Why a symbolic graph was compiled at its hints only (see `OnnxCompilerOptions.symbolic`). */
     readonly symbolicFallback?: string,
+    /** Compiles the model for every size, for calls past `lowered.sizeLimits`. */
+    wider?: () => Promise<OnnxExecutable>,
   ) {
+    this.#compileWider = wider;
     this.symbolic = lowered.symbolic;
     this.#session = session;
     this.#profile = profile;
@@ -227,6 +235,8 @@ export class OnnxExecutable implements Executable {
         !this.executionProviders.includes("webgpu") && inputs.some(isDeviceTensorData)
           ? await Promise.all(inputs.map((t) => (isDeviceTensorData(t) ? t.download() : t)))
           : inputs;
+      const past = this.#compileWider && this.#pastLimit(onHost);
+      if (past) return await (await this.#widerExecutable()).run(onHost);
       return await this.#runOn(session, onHost);
     } finally {
       if (--this.#running === 0) this.#drained?.();
@@ -297,6 +307,29 @@ export class OnnxExecutable implements Executable {
     });
   }
 
+  /** The first size limit this call's sizes are past, if any. */
+  #pastLimit(inputs: readonly TensorData[]): SizeLimit | undefined {
+    let bindings: ReadonlyMap<string, number>;
+    try {
+      bindings = bindSymbols(
+        this.graph,
+        inputs.map((t) => t?.shape ?? []),
+      );
+    } catch (e) {
+      throw new OnnxBackendError(`graph '${this.graph.name}': ${messageOf(e)}`, { cause: e });
+    }
+    return this.lowered.sizeLimits.find((l) => evalExpr(l.size, bindings) > l.atMost);
+  }
+
+  #widerExecutable(): Promise<OnnxExecutable> {
+    // A failed compile is not kept: the next call past the limits tries again.
+    this.#wider ??= this.#compileWider!().catch((e: unknown) => {
+      this.#wider = undefined;
+      throw e;
+    });
+    return this.#wider;
+  }
+
   /** Each output's meta at the sizes of this call's inputs (which this checks against the guards). */
   #symbolicMetas(inputs: readonly TensorData[]): TensorMeta[] {
     try {
@@ -349,6 +382,7 @@ export class OnnxExecutable implements Executable {
       await this.#profile.read().catch(() => undefined);
     }
     await session?.release();
+    await (await this.#wider?.catch(() => undefined))?.dispose();
   }
 }
 
@@ -409,7 +443,8 @@ const locationOf = (graph: Graph, options: OnnxCompilerOptions) => {
  */
 export function createOnnxCompiler(options: OnnxCompilerOptions, runtime: OrtRuntime): OnnxCompiler {
   const profiled: OnnxExecutable[] = [];
-  const compile = async (graph: Graph): Promise<OnnxExecutable> => {
+  // nearHints: a symbolic model specialized for sizes like its hints, with a wider one for the rest.
+  const compile = async (graph: Graph, nearHints = true): Promise<OnnxExecutable> => {
     for (const v of graph.inputs) {
       if (!ORT_TYPES.includes(v.meta.dtype))
         throw new OnnxBackendError(`graph '${graph.name}': input '${v.name}' has dtype ${v.meta.dtype}`);
@@ -427,7 +462,7 @@ export function createOnnxCompiler(options: OnnxCompilerOptions, runtime: OrtRun
     let lowered: LoweredModel;
     let fallback: string | undefined;
     try {
-      lowered = lowerGraph(graph, { ...lowerOptions, symbolic: options.symbolic ?? true });
+      lowered = lowerGraph(graph, { ...lowerOptions, symbolic: options.symbolic ?? true, nearHints });
     } catch (e) {
       if (!(e instanceof NotSymbolicError)) throw e;
       fallback = e.message;
@@ -480,11 +515,12 @@ export function createOnnxCompiler(options: OnnxCompilerOptions, runtime: OrtRun
       recording && { read: recording.read, skip },
       providers,
       fallback,
+      lowered.sizeLimits.length ? () => compile(graph, false) : undefined,
     );
     if (recording) profiled.push(exe);
     return exe;
   };
-  return Object.assign(compile, {
+  return Object.assign((graph: Graph) => compile(graph), {
     profiles: () => Promise.all(profiled.filter((e) => e.live).map((e) => e.profile())),
   });
 }

@@ -16,7 +16,7 @@ export type { Formulations, RuntimeCheck } from "./context.js";
 export { type DeviceTensorData, isDeviceTensorData } from "./device-tensor.js";
 export { OnnxBackendError } from "./errors.js";
 export { lowerings } from "./lower/index.js";
-export { NotSymbolicError } from "./lower/symbolic-shape.js";
+export { NotSymbolicError, type SizeLimit } from "./lower/symbolic-shape.js";
 export { measuredCosts, type ProfiledGraph } from "./measured-costs.js";
 export {
   AOTJS_VERSION,

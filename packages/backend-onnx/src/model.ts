@@ -25,7 +25,7 @@ import { type Formulations, LoweringContext, type RuntimeCheck } from "./context
 import { OnnxBackendError } from "./errors.js";
 import { lowerings, MIN_OPSET_FOR_RANDOM } from "./lower/index.js";
 import { binaryLowerings } from "./lower/pointwise.js";
-import { NotSymbolicError, SymbolicSizes } from "./lower/symbolic-shape.js";
+import { NotSymbolicError, type SizeLimit, SymbolicSizes } from "./lower/symbolic-shape.js";
 import { tensorDataProto, valueInfo } from "./proto.js";
 import { sha256 } from "./sha256.js";
 
@@ -78,6 +78,14 @@ export interface OnnxModelOptions {
    * Default false: the model is the graph at its hints. No effect on a static graph.
    */
   readonly symbolic?: boolean;
+  /**
+   * With `symbolic`: make the lowerings that pick a method by a size (a float sum of at most
+   * LONG_SUM values is one ReduceSum, a longer one is blocked and finished in float64) choose at
+   * the hints, as a static model would, and list in `sizeLimits` the sizes those choices hold for.
+   * Whoever runs the model must check them; `onnxCompiler` does. Default false: every choice holds
+   * at every size (a symbolic float sum is always blocked), as an exported model needs.
+   */
+  readonly nearHints?: boolean;
 }
 
 /** A lowered graph: the ModelProto and how its inputs and outputs map to the graph's. */
@@ -99,6 +107,8 @@ export interface LoweredModel {
   readonly graphHash: string;
   /** True when the model takes every size of a symbolic graph (see `OnnxModelOptions.symbolic`). */
   readonly symbolic: boolean;
+  /** With `nearHints`: the sizes the model was specialized for (empty: it serves every size). */
+  readonly sizeLimits: readonly SizeLimit[];
 }
 
 const RANDOM_OPS = new Set(["uniform", "bernoulli"]);
@@ -248,6 +258,7 @@ export function lowerGraph(symbolicGraph: Graph, options: OnnxModelOptions = {})
       ? new SymbolicSizes(
           symbolicGraph,
           new Set(symbolicGraph.inputs.filter((v) => !frozenNames.has(v.name)).map((v) => v.name)),
+          options.nearHints,
         )
       : undefined;
   // A symbolic graph is lowered at its marker sizes; its model's types come from its symbolic dims.
@@ -349,6 +360,7 @@ export function lowerGraph(symbolicGraph: Graph, options: OnnxModelOptions = {})
     checks: ctx.checks,
     graphHash,
     symbolic: sizes !== undefined,
+    sizeLimits: sizes?.limits ?? [],
   };
 }
 

@@ -99,7 +99,14 @@ export function floatReduction(ctx: LoweringContext, x: string, r: FloatReductio
   // ORT's ReduceMean of nothing is 0; the reference (and PyTorch) give 0/0 = NaN.
   if (count === 0 && r.mean)
     return ctx.op("Expand", [ctx.scalar(r.dtype, Number.NaN), ctx.ints(reducedShape(r))], {}, out);
-  if (count <= LONG_SUM || r.shape.includes(0))
+  // A symbolic model compiled for sizes near its hints sums as the hints' count needs.
+  const long =
+    ctx.symbolic?.exceeds(
+      r.dims.map((d) => r.shape[d]!),
+      LONG_SUM,
+      `${ctx.node.op} node '${ctx.node.name}' sums in one ReduceSum`,
+    ) ?? count > LONG_SUM;
+  if (!long || r.shape.includes(0))
     return ctx.reduce(r.mean ? "ReduceMean" : "ReduceSum", x, r.dims, r.keepdim, out);
   return blockedSum(ctx, x, r, count, out);
 }

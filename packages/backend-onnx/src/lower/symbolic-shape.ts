@@ -4,13 +4,16 @@ import {
   decodeNumber,
   describeNode,
   dimEquals,
+  evalPoly,
   formatDim,
   type Graph,
   isSymExpr,
   MARKER_SETS,
   mulPoly,
   type Poly,
+  polyConstant,
   type SymExpr,
+  scalePoly,
   specialize,
   symExpr,
   symPoly,
@@ -27,6 +30,19 @@ import { CAST_TO } from "./types.js";
  * catches it and compiles the graph at its hints instead, so aot compiles once per size.
  */
 export class NotSymbolicError extends OnnxBackendError {}
+
+/**
+ * A size a symbolic model was specialized for: a lowering that picks its method by a size (a
+ * short float sum's one ReduceSum) chose at the hints, and that choice holds while `size` is at
+ * most `atMost`. A runner evaluates `size` at each call's symbols and, past the limit, runs a
+ * model lowered without such choices (`onnxCompiler` does).
+ */
+export interface SizeLimit {
+  readonly size: Dim;
+  readonly atMost: number;
+  /** What chose by the size: the node and its method. */
+  readonly why: string;
+}
 
 /**
  * How a symbolic graph is lowered without teaching every lowering about symbols: the graph is
@@ -57,16 +73,22 @@ export class SymbolicSizes {
   #reference: readonly NodeProto[] = [];
   /** ONNX nodes emitted to compute sizes, which the recording lowering does not have. */
   readonly #helpers = new Set<NodeProto>();
+  readonly #hints: ReadonlyMap<string, number>;
+  /** With `atHints`: the sizes this lowering's choices hold for. */
+  readonly limits: SizeLimit[] = [];
 
   constructor(
     readonly symbolicGraph: Graph,
     onnxInputs: ReadonlySet<string>,
+    /** Make size-dependent choices at the hints and record their `limits` (see `choose`). */
+    readonly atHints = false,
   ) {
     const symbols = symbolicGraph.symbolic?.symbols ?? [];
     if (symbols.length > MARKER_SETS[0]!.length)
       throw new NotSymbolicError(`graph '${symbolicGraph.name}' has ${symbols.length} symbols`);
     this.markers = new Map(symbols.map((s, i) => [s.name, MARKER_SETS[0]![i]!]));
     this.#twinMarkers = new Map(symbols.map((s, i) => [s.name, MARKER_SETS[1]![i]!]));
+    this.#hints = new Map(symbols.map((s) => [s.name, s.hint]));
     for (const v of symbolicGraph.inputs) {
       if (!onnxInputs.has(v.name)) continue;
       (symbolicGraph.symbolic?.shapes[v.name] ?? []).forEach((d, axis) => {
@@ -89,6 +111,29 @@ export class SymbolicSizes {
   recorded(nodes: readonly NodeProto[]): void {
     this.#recording = false;
     this.#reference = nodes;
+  }
+
+  /**
+   * Whether the product of `dims` (sizes in the graph being lowered) exceeds `limit`, for a
+   * lowering that picks its method by it. Undefined when the product is static, or without
+   * `atHints`: the caller then compares the marker sizes, which are large, so it takes the method
+   * that holds at every size. With `atHints` the choice is made at the hints, and a choice for
+   * "at most" is recorded as a `SizeLimit`.
+   */
+  exceeds(dims: readonly number[], limit: number, why: string): boolean | undefined {
+    if (!this.atHints) return undefined;
+    const markers = this.#recording ? this.#twinMarkers : this.markers;
+    let product = constPoly(1);
+    for (const n of dims) {
+      const d = this.#decode(n, markers);
+      if (typeof d === "number") product = scalePoly(product, d);
+      else if (isOne(d.den)) product = mulPoly(product, d.num);
+      else return undefined;
+    }
+    if (polyConstant(product) !== undefined) return undefined;
+    if (evalPoly(product, this.#hints) > limit) return true;
+    if (!this.#recording) this.limits.push({ size: symExpr(product), atMost: limit, why });
+    return false;
   }
 
   #decode(v: number | bigint, markers: ReadonlyMap<string, number>): Dim {
