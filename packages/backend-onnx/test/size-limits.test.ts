@@ -60,7 +60,12 @@ describe("symbolic sums near the hints", () => {
           created++;
           const s = await ort.InferenceSession.create(bytes, options);
           const release = s.release.bind(s);
-          return Object.assign(s, { release: () => (released++, release()) });
+          return Object.assign(s, {
+            release: () => {
+              released++;
+              return release();
+            },
+          });
         },
       },
     };
@@ -79,9 +84,9 @@ describe("symbolic sums near the hints", () => {
         return s;
       });
       expect(sum!.shape).toEqual([3]);
-      want.forEach((w, c) =>
-        expect(Math.abs((sum!.data as Float32Array)[c]! - w) / w, `B=${b} col ${c}`).toBeLessThan(2e-7),
-      );
+      want.forEach((w, c) => {
+        expect(Math.abs((sum!.data as Float32Array)[c]! - w) / w, `B=${b} col ${c}`).toBeLessThan(2e-7);
+      });
       const m = (want[0]! + want[1]! + want[2]!) / (3 * b);
       expect(Math.abs((mean!.data as Float32Array)[0]! - m) / m, `B=${b} mean`).toBeLessThan(2e-7);
     };
