@@ -316,7 +316,7 @@ export class OnnxExecutable implements Executable {
         inputs.map((t) => t?.shape ?? []),
       );
     } catch (e) {
-      throw new OnnxBackendError(`graph '${this.graph.name}': ${messageOf(e)}`, { cause: e });
+      throw new OnnxBackendError(messageOf(e), { cause: e }); // it names the graph
     }
     return this.lowered.sizeLimits.find((l) => evalExpr(l.size, bindings) > l.atMost);
   }
@@ -338,7 +338,7 @@ export class OnnxExecutable implements Executable {
         inputs.map((t) => t?.shape ?? []),
       );
     } catch (e) {
-      throw new OnnxBackendError(`graph '${this.graph.name}': ${messageOf(e)}`, { cause: e });
+      throw new OnnxBackendError(messageOf(e), { cause: e }); // it names the graph
     }
   }
 

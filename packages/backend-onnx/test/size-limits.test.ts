@@ -99,6 +99,10 @@ describe("symbolic sums near the hints", () => {
     await check(5001);
     await check(3);
     expect(created).toBe(2);
+    // A size the guards refuse is an error naming the graph, the guard and the input, once.
+    await expect(exe.run([new TensorData("float32", [0, 3], new Float32Array(0))])).rejects.toThrow(
+      /^graph 'colsum': guard B >= 1 failed: B = 0 \(from input 0 'x' dim 0\)$/,
+    );
     await exe.dispose();
     expect(released).toBe(2);
   });

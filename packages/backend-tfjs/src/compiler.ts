@@ -5,6 +5,7 @@ import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { TfjsBackendError } from "./errors.js";
 import { restoreBackend, switchBackend, TfjsExecutable } from "./executable.js";
 import type { BackendTraits } from "./lower/index.js";
+import { TfjsSymbolicExecutable } from "./symbolic.js";
 
 /** `auto`: tensorflow (tfjs-node) where installed, else wasm, else cpu. Any registered name also works. */
 export type TfjsBackendName = "auto" | "tensorflow" | "wasm" | "cpu" | (string & {});
@@ -175,7 +176,8 @@ const traitsOf = (name: string): BackendTraits => ({ name, fastTransposedMatMul:
 /**
  * A `Compiler` that lowers each graph to TF.js ops on the chosen backend and returns an Executable.
  * The backend is global TF.js state: each run switches to its own backend if another is active and
- * switches back afterwards, so executables for different backends can share a process.
+ * switches back afterwards, so executables for different backends can share a process. A symbolic
+ * graph gets one `symbolic` executable for every size (see `TfjsSymbolicExecutable`).
  */
 export function tfjsCompiler(options: TfjsCompilerOptions = {}): Compiler {
   let backend: Promise<string> | undefined;
@@ -187,7 +189,8 @@ export function tfjsCompiler(options: TfjsCompilerOptions = {}): Compiler {
     const name = await backend;
     const previous = await switchBackend(name);
     try {
-      return new TfjsExecutable(graph, traitsOf(name));
+      const traits = traitsOf(name);
+      return graph.symbolic ? new TfjsSymbolicExecutable(graph, traits) : new TfjsExecutable(graph, traits);
     } finally {
       restoreBackend(previous, name);
     }

@@ -10,3 +10,4 @@ export {
 export { TfjsBackendError } from "./errors.js";
 export { TfjsExecutable } from "./executable.js";
 export { type LoweringsFor, lowerings } from "./lower/index.js";
+export { SPECIALIZATION_LIMIT, TfjsSymbolicExecutable } from "./symbolic.js";
