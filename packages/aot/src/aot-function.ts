@@ -289,7 +289,9 @@ export function aotFunction<A extends unknown[], R>(
         continue;
       }
       noteCompile(signature, names, [...notes, `symbolic: ${describePlan(plan, names)}`]);
-      const record = { plan, signature, entry: fresh };
+      // The capture adds the guards the function put on its sizes (`sizeAtMost`).
+      const guarded = { ...plan, symbols: fresh.fn.forward.symbolic?.symbols ?? plan.symbols };
+      const record = { plan: guarded, signature, entry: fresh };
       symbolicEntries.push(record);
       fresh.ready.catch(() => {
         const i = symbolicEntries.indexOf(record);

@@ -14,7 +14,7 @@ import {
   withSymbolic,
 } from "@aotjs/ir";
 import type { PartitionOptions, PartitionResult } from "@aotjs/partitioner";
-import { Tensor } from "@aotjs/tensor";
+import { Tensor, withSizeBounds } from "@aotjs/tensor";
 import { flatten, type RngInputs, type TreeSpec, trace } from "@aotjs/tracer";
 import { type DecompositionTable, decompose, type JointGraphInfo, jointGraphInfo } from "@aotjs/transforms";
 import { AotError } from "./executable.js";
@@ -111,10 +111,31 @@ export function capture(
         return name === undefined || !markers ? n : markers.get(name)!;
       }),
     }));
+  // A bound the function puts on a symbol's size (`sizeAtMost`) becomes that symbol's guard: at
+  // a marker the bound holds if it holds at the hint, so the function fails as it would eagerly.
+  const bounds = new Map<string, number>();
+  const boundAt = (markers: ReadonlyMap<string, number>) => {
+    const symbolOf = new Map([...markers].map(([name, n]) => [n, name]));
+    const hint = new Map(plan!.symbols.map((s) => [s.name, s.hint]));
+    return (size: number, max: number) => {
+      const name = symbolOf.get(size);
+      if (name === undefined) return undefined;
+      bounds.set(name, Math.min(max, bounds.get(name) ?? max));
+      return hint.get(name)! <= max;
+    };
+  };
   const twice = <T>(traceAt: (metas: TensorMeta[]) => T): T[] =>
-    plan ? markerSets.map((m) => traceAt(metasAt(m))) : [traceAt(metasAt())];
+    plan
+      ? markerSets.map((m) => withSizeBounds(boundAt(m), () => traceAt(metasAt(m))))
+      : [traceAt(metasAt())];
   const readSymbols = (graphs: Graph[]): Graph =>
-    plan ? symbolize([graphs[0]!, graphs[1]!], [markerSets[0]!, markerSets[1]!], plan.symbols) : graphs[0]!;
+    plan
+      ? symbolize(
+          [graphs[0]!, graphs[1]!],
+          [markerSets[0]!, markerSets[1]!],
+          plan.symbols.map((s) => (bounds.has(s.name) ? { ...s, max: bounds.get(s.name)! } : s)),
+        )
+      : graphs[0]!;
   if (!needsGrad) {
     const traces = twice((metas) => {
       const traced = noGrad(() =>

@@ -80,7 +80,7 @@ export function fitsPlan(plan: SymbolicPlan, compiled: CallSignature, call: Call
   )
     return false;
   const bound = new Map<string, number>();
-  const min = new Map(plan.symbols.map((s) => [s.name, s.min]));
+  const range = new Map(plan.symbols.map((s) => [s.name, s]));
   return call.leaves.every((y, leaf) => {
     const x = compiled.leaves[leaf]!;
     if (x.dtype !== y.dtype || x.requiresGrad !== y.requiresGrad || x.shape.length !== y.shape.length)
@@ -91,7 +91,8 @@ export function fitsPlan(plan: SymbolicPlan, compiled: CallSignature, call: Call
       const seen = bound.get(name);
       if (seen !== undefined && seen !== n) return false;
       bound.set(name, n);
-      return n >= min.get(name)!;
+      const s = range.get(name)!;
+      return n >= s.min && (s.max === undefined || n <= s.max);
     });
   });
 }

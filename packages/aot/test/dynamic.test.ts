@@ -1,8 +1,8 @@
 // Symbolic shapes in aotFunction on the reference interpreter: "auto", `dynamic: true`,
-// markDynamic, and a failed symbolic compile leaving nothing cached. Oracle: the same function
+// markDynamic, a size bound (sizeAtMost) as a guard, and a failed symbolic compile leaving nothing cached. Oracle: the same function
 // run eagerly on the reference kernels, for outputs and gradients.
 import type { Graph } from "@aotjs/ir";
-import { randn, type Tensor } from "@aotjs/tensor";
+import { randn, sizeAtMost, type Tensor } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
 import { aotFunction, markDynamic } from "../src/index.js";
 import { expectClose } from "./support.js";
@@ -49,6 +49,28 @@ describe("dynamic shapes", () => {
     await check(nf, 2);
     expect(nf.stats()).toMatchObject({ compiles: 1, cacheHits: 1 });
     expect(nf.stats().recompileReasons).toEqual(["first call; symbolic: input 0 dim 0 as B"]);
+  });
+
+  it("a bound written with sizeAtMost becomes the guard B <= 10; past it the function's own check fails", async () => {
+    const bounded = (x: Tensor, w: Tensor) => {
+      if (!sizeAtMost(x.shape[0]!, 10)) throw new Error(`at most 10 rows, got ${x.shape[0]}`);
+      return f(x, w);
+    };
+    const nf = aotFunction(bounded, { dynamic: true });
+    for (const b of [8, 5, 10]) await check(nf, b);
+    expect(nf.stats()).toMatchObject({ compiles: 1, cacheHits: 2 });
+    expect(nf.lastGraphs.forward!.code).toMatch(/^\/\/ symbols: B >= 1 and <= 10 \(hint 8\)/);
+    await expect(nf(randn([11, 4], rg), randn([4, 3], rg))).rejects.toThrow("at most 10 rows, got 11");
+    // The same bound with <= refuses the trace's stand-in size, so the batch stays static.
+    const plain = aotFunction(
+      (x: Tensor, w: Tensor) => {
+        if (x.shape[0]! > 10) throw new Error("too many rows");
+        return f(x, w);
+      },
+      { dynamic: true },
+    );
+    await check(plain, 8);
+    expect(plain.stats().recompileReasons[0]).toMatch(/symbolic input 0 dim 0 as B.* failed: while tracing 'joint': too many rows; compiled static$/);
   });
 
   it("a symbolic compile that fails leaves no cache entry", async () => {

@@ -136,12 +136,12 @@ describe("symbolic batch on ORT", () => {
 });
 
 describe("symbolic sequence length on ORT", () => {
-  // aot traces symbolic sizes at large prime marker sizes (T = 50021 and 60013), which GPT's
-  // `T <= seqLen` check must let through: a long position table makes it.
+  // aot traces symbolic sizes at large prime marker sizes; GPT's `T <= seqLen` check, written
+  // with sizeAtMost, becomes the guard T <= 32 rather than refusing the marker.
   test("gptMini, dynamic: true: sequence lengths 16, 9, 32 share one session per graph", async () => {
     const vocab = 17;
     manualSeed(5);
-    const make = () => gptMini({ vocab, dModel: 32, nHead: 4, nLayer: 2, seqLen: 65536 });
+    const make = () => gptMini({ vocab, dModel: 32, nHead: 4, nLayer: 2, seqLen: 32 });
     const eager = make();
     const compiledModel = make();
     compiledModel.loadStateDict(eager.stateDict());
@@ -163,10 +163,19 @@ describe("symbolic sequence length on ORT", () => {
           expect(maxRel(p.grad!, want.get(name)!.grad!), `T=${t}: ${name}.grad`).toBeLessThanOrEqual(1e-4);
       }
       expect(am.stats()).toMatchObject({ compiles: 1, cacheHits: 2 });
+      expect(am.lastGraphs.forward!.symbolic!.symbols).toEqual([
+        { name: "B", hint: 2, min: 1 },
+        { name: "T", hint: 16, min: 1, max: 32 },
+      ]);
       expect(executables.map((e) => [e.symbolic, e.symbolicFallback])).toEqual([
         [true, undefined],
         [true, undefined],
       ]);
+      expect(sessions).toBe(2);
+      // Past the guard the entry does not fit, and compiling at that size fails as eager does.
+      await expect(am.forward(randint(0, vocab, [2, 33], { dtype: "int64" }))).rejects.toThrow(
+        "with T <= seqLen 32",
+      );
       expect(sessions).toBe(2);
     } finally {
       await am.dispose();

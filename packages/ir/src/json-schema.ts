@@ -150,7 +150,12 @@ export function graphJsonSchema(): object {
               type: "object",
               required: ["name", "hint", "min"],
               additionalProperties: false,
-              properties: { name, hint: { type: "integer" }, min: { type: "integer" } },
+              properties: {
+                name,
+                hint: { type: "integer" },
+                min: { type: "integer" },
+                max: { type: "integer" },
+              },
             },
           },
           shapes: { type: "object", additionalProperties: { type: "array", items: symbolicDim } },

@@ -50,7 +50,7 @@ export function printGraph(graph: Graph): string {
   const inputRoles = roles ? signature.inputs.map(describeInputRole) : undefined;
   const header = graph.symbolic
     ? [
-        `// symbols: ${graph.symbolic.symbols.map((x) => `${x.name} >= ${x.min} (hint ${x.hint})`).join(", ")}`,
+        `// symbols: ${graph.symbolic.symbols.map((x) => `${x.name} >= ${x.min}${x.max === undefined ? "" : ` and <= ${x.max}`} (hint ${x.hint})`).join(", ")}`,
       ]
     : [];
   const lines = [...header, `function ${graph.name}(${argList(params, "", 80, inputRoles)}) {`];

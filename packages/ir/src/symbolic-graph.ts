@@ -20,6 +20,8 @@ export interface SymbolInfo {
   readonly hint: number;
   /** Guard: the symbol's value must be at least this (1: no empty batches). */
   readonly min: number;
+  /** Guard: the symbol's value must be at most this (a model's `sizeAtMost`, GPT's T <= seqLen); absent: no bound. */
+  readonly max?: number;
 }
 
 /** A symbolic attribute: a number attribute, or one entry per element of a number-list attribute. */
@@ -257,6 +259,10 @@ export function bindSymbols(graph: Graph, shapes: readonly (readonly number[])[]
       throw new ShapeError(
         `${who}: guard ${s.name} >= ${s.min} failed: ${s.name} = ${value} (from ${where.get(s.name)})`,
       );
+    if (s.max !== undefined && value > s.max)
+      throw new ShapeError(
+        `${who}: guard ${s.name} <= ${s.max} failed: ${s.name} = ${value} (from ${where.get(s.name)})`,
+      );
   }
   // Compound input dims (none today) must agree with what the plain ones bound.
   graph.inputs.forEach((v, i) => {
@@ -296,6 +302,10 @@ export function checkSymbolic(graph: Graph): void {
     if (!Number.isSafeInteger(sym.hint) || !Number.isSafeInteger(sym.min) || sym.hint < sym.min)
       throw new ShapeError(
         `${who}: symbol ${sym.name} has hint ${sym.hint} below its guard ${sym.name} >= ${sym.min}`,
+      );
+    if (sym.max !== undefined && (!Number.isSafeInteger(sym.max) || sym.hint > sym.max))
+      throw new ShapeError(
+        `${who}: symbol ${sym.name} has hint ${sym.hint} above its guard ${sym.name} <= ${sym.max}`,
       );
     declared.add(sym.name);
   }
@@ -382,9 +392,14 @@ export function symbolicFromJSON(x: unknown, path = "$.symbolic"): SymbolicShape
   if (typeof o !== "object" || o === null || !Array.isArray(o.symbols))
     throw new ShapeError(`${path}: expected { symbols, shapes, attrs }`);
   const symbols = o.symbols.map((s, i) => {
-    if (typeof s?.name !== "string" || typeof s.hint !== "number" || typeof s.min !== "number")
-      throw new ShapeError(`${path}.symbols[${i}]: expected { name, hint, min }`);
-    return { name: s.name, hint: s.hint, min: s.min };
+    if (
+      typeof s?.name !== "string" ||
+      typeof s.hint !== "number" ||
+      typeof s.min !== "number" ||
+      (s.max !== undefined && typeof s.max !== "number")
+    )
+      throw new ShapeError(`${path}.symbols[${i}]: expected { name, hint, min, max? }`);
+    return { name: s.name, hint: s.hint, min: s.min, ...(s.max !== undefined ? { max: s.max } : {}) };
   });
   const shapes = Object.fromEntries(
     Object.entries(o.shapes ?? {}).map(([k, ds]) => [

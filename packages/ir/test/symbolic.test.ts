@@ -104,15 +104,42 @@ function buildAt(markers: ReadonlyMap<string, number>): Graph {
   return g.build();
 }
 
-function symbolicMlp(hint = 8): Graph {
+function symbolicMlp(hint = 8, max?: number): Graph {
   const markers = MARKER_SETS.map((set) => new Map([["B", set[0]!]])) as [
     Map<string, number>,
     Map<string, number>,
   ];
-  return symbolize([buildAt(markers[0]), buildAt(markers[1])], markers, [{ name: "B", hint, min: 1 }]);
+  return symbolize([buildAt(markers[0]), buildAt(markers[1])], markers, [
+    { name: "B", hint, min: 1, ...(max === undefined ? {} : { max }) },
+  ]);
 }
 
 describe("symbolic graphs", () => {
+  it("an upper bound (sizeAtMost) is a guard: checked, printed, kept by JSON and the schema", () => {
+    const g = symbolicMlp(8, 32);
+    expect(g.code.split("\n")[0]).toBe("// symbols: B >= 1 and <= 32 (hint 8)");
+    expect([
+      ...bindSymbols(g, [
+        [32, 4],
+        [4, 10],
+      ]),
+    ]).toEqual([["B", 32]]);
+    expect(() =>
+      bindSymbols(g, [
+        [33, 4],
+        [4, 10],
+      ]),
+    ).toThrow("graph 'mlp': guard B <= 32 failed: B = 33 (from input 0 'x' dim 0)");
+    const json = JSON.parse(JSON.stringify(toJSON(g)));
+    expect(json.symbolic.symbols).toEqual([{ name: "B", hint: 8, min: 1, max: 32 }]);
+    expect(fromJSON(json).code).toBe(g.code);
+    const ajv = new Ajv2020({ allErrors: true });
+    const schema = JSON.parse(readFileSync(new URL("../schema/graph.schema.json", import.meta.url), "utf8"));
+    expect(ajv.validate(schema, json), ajv.errorsText(ajv.errors)).toBe(true);
+    // A hint past its own bound is no valid graph.
+    expect(() => symbolicMlp(40, 32)).toThrow("symbol B has hint 40 above its guard B <= 32");
+  });
+
   it("symbolize reads shapes and attributes back; the printer shows them", () => {
     const g = symbolicMlp();
     // Oracle: the graph above, written with B by hand.

@@ -19,6 +19,7 @@ export { type Kernel, type KernelsFor, kernels } from "./kernels/index.js";
 export { runKernel } from "./kernels/run.js";
 export * from "./ops/functional.js";
 export { defaultGenerator, Generator, manualSeed, type RngState, rngStateOf } from "./random.js";
+export { type SizeBoundHook, sizeAtMost, withSizeBounds } from "./size-guards.js";
 export {
   type AutogradEngine,
   accumulateGrad,

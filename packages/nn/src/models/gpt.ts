@@ -1,4 +1,4 @@
-import { arange, type Tensor } from "@aotjs/tensor";
+import { arange, sizeAtMost, type Tensor } from "@aotjs/tensor";
 import { ModuleList } from "../containers.js";
 import { describe, NNError } from "../errors.js";
 import * as init from "../init.js";
@@ -115,7 +115,12 @@ export class GPT extends Module {
 
   override forward(idx: Tensor): Tensor {
     const { seqLen } = this.config;
-    if (idx.ndim !== 2 || (idx.dtype !== "int64" && idx.dtype !== "int32") || idx.shape[1]! > seqLen) {
+    // sizeAtMost, not <=: under a symbolic T this becomes aot's guard T <= seqLen.
+    if (
+      idx.ndim !== 2 ||
+      (idx.dtype !== "int64" && idx.dtype !== "int32") ||
+      !sizeAtMost(idx.shape[1]!, seqLen)
+    ) {
       throw new NNError(`GPT: idx ${describe(idx)} must be int64 [B, T] with T <= seqLen ${seqLen}`);
     }
     const t = this.transformer;
