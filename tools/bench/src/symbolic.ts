@@ -15,7 +15,16 @@ interface Case {
   readonly input: () => Tensor;
   readonly loss: (out: Tensor) => Tensor;
   readonly runs: number;
+  /** Also time `dynamic: true` (every dim of the input symbolic: gptMini's batch and length). */
+  readonly allDims?: boolean;
 }
+
+type Mode = "static" | "batch" | "all";
+const modeName: Record<Mode, string> = {
+  static: "static",
+  batch: "symbolic batch (dim_param B)",
+  all: "symbolic batch and length (B, T)",
+};
 
 const cases = (): Case[] => {
   const V = 27;
@@ -40,16 +49,17 @@ const cases = (): Case[] => {
       input: () => randint(0, V, [16, 32], { dtype: "int64" }),
       loss: (out) => F.crossEntropy(out.reshape([-1, V]), randint(0, V, [16 * 32], { dtype: "int64" })),
       runs: 30,
+      allDims: true,
     },
   ];
 };
 
-function setup(c: Case, symbolic: boolean) {
+function setup(c: Case, mode: Mode) {
   manualSeed(1);
   const model = c.make();
   const x = c.input();
   // "auto" with the batch marked: the batch is symbolic from the first call, every other dim static.
-  if (symbolic) markDynamic(x, 0);
+  if (mode === "batch") markDynamic(x, 0);
   const onnx = onnxCompiler();
   const kinds: boolean[] = [];
   const compiler = async (g: Graph, metas: readonly TensorMeta[]) => {
@@ -57,7 +67,7 @@ function setup(c: Case, symbolic: boolean) {
     kinds.push(exe.symbolic);
     return exe;
   };
-  const dynamic: DynamicMode = symbolic ? "auto" : false;
+  const dynamic: DynamicMode = mode === "static" ? false : mode === "batch" ? "auto" : true;
   const compiled = aotModule(model, { fwCompiler: compiler, dynamic });
   const opt = new SGD(model.parameters(), { lr: 0.01 });
   const lossOf = c.loss;
@@ -74,20 +84,21 @@ function setup(c: Case, symbolic: boolean) {
 
 export async function symbolic(): Promise<void> {
   for (const c of cases()) {
-    const variants = [false, true].map((s) => ({ s, ...setup(c, s), times: [] as number[] }));
+    const modes: Mode[] = c.allDims ? ["static", "batch", "all"] : ["static", "batch"];
+    const variants = modes.map((m) => ({ m, s: m !== "static", ...setup(c, m), times: [] as number[] }));
     for (const v of variants) await v.step();
     for (let round = 0; round < 3; round++)
       for (const v of variants) v.times.push(...(await timesMs(v.step, { runs: c.runs, warmup: 3 })));
-    const [st, sy] = variants.map((v) => median(v.times));
+    const [st, ...sy] = variants.map((v) => median(v.times));
     table(
       variants.map((v) => ({
-        [c.title]: v.s ? "symbolic batch (dim_param B)" : "static",
+        [c.title]: modeName[v.m],
         "ORT sessions": `${v.kinds.length} (${v.kinds.every((k) => k === v.s) ? (v.s ? "symbolic" : "static") : "mixed"})`,
         "median ms/step": median(v.times).toFixed(2),
         "vs static": `${((100 * median(v.times)) / st!).toFixed(1)}%`,
       })),
     );
-    console.log(`symbolic/static: ${(sy! / st!).toFixed(3)}\n`);
+    console.log(`symbolic/static: ${sy.map((t) => (t / st!).toFixed(3)).join(", ")}\n`);
     for (const v of variants) await v.dispose();
   }
 }
