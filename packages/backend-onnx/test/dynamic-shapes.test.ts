@@ -4,6 +4,7 @@
 // the loss and every parameter's gradient equal eager's (oracle: an eager twin of the model with
 // equal state, run on the reference kernels). gptMini does the same over sequence lengths.
 import { aotModule, type DynamicMode } from "@aotjs/aot";
+import { maxScaledDiff } from "@aotjs/conformance";
 import type { Graph, TensorMeta } from "@aotjs/ir";
 import { F, gptMini, type Module, mlp, resnet18 } from "@aotjs/nn";
 import { manualSeed, randint, randn, type Tensor } from "@aotjs/tensor";
@@ -35,16 +36,7 @@ afterEach(() => {
 });
 const BATCHES = [8, 5, 3, 8, 7];
 
-function maxRel(a: Tensor, b: Tensor): number {
-  const x = a.toData().data as Float32Array;
-  const y = b.toData().data as Float32Array;
-  expect(x.length).toBe(y.length);
-  let scale = 1e-6;
-  for (const v of y) scale = Math.max(scale, Math.abs(v));
-  let worst = 0;
-  for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!) / scale);
-  return worst;
-}
+const maxRel = (a: Tensor, b: Tensor) => maxScaledDiff(a.toData(), b.toData());
 
 async function trainBoth(
   make: () => Module,

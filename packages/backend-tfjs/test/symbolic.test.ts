@@ -6,6 +6,7 @@
 // size; inconsistent sizes fail naming the graph, the inputs and their shapes; the per-size plans
 // stay within SPECIALIZATION_LIMIT (oracle: tf.memory().numTensors, which counts their constants).
 import { aotModule, type DynamicMode } from "@aotjs/aot";
+import { maxScaledDiff } from "@aotjs/conformance";
 import {
   type Graph,
   GraphBuilder,
@@ -31,17 +32,7 @@ beforeAll(async () => {
   await tf.setBackend("cpu");
 });
 
-/** Largest |a - b| over the largest |b|: float32 rounding of a sum scales with its biggest term. */
-function maxRel(a: Tensor, b: Tensor): number {
-  const x = a.toData().data as Float32Array;
-  const y = b.toData().data as Float32Array;
-  expect(x.length).toBe(y.length);
-  let scale = 1e-6;
-  for (const v of y) scale = Math.max(scale, Math.abs(v));
-  let worst = 0;
-  for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!) / scale);
-  return worst;
-}
+const maxRel = (a: Tensor, b: Tensor) => maxScaledDiff(a.toData(), b.toData());
 
 describe("an MLP through aotModule at batch sizes 8, 5, 3, 8, 7 (cpu)", () => {
   const tfjs = tfjsCompiler({ backend: "cpu" });

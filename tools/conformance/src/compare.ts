@@ -66,3 +66,19 @@ export function compareTensors(
   }
   return worst;
 }
+
+/**
+ * The largest |actual - expected| over the largest |expected| (at least 1e-6): one number for a
+ * whole float tensor, as tolerances on a model's outputs and gradients are stated (float32
+ * rounding of a sum scales with its biggest term). Shapes must hold as many elements.
+ */
+export function maxScaledDiff(actual: TensorData, expected: TensorData): number {
+  const a = actual.data as ArrayLike<number>;
+  const e = expected.data as ArrayLike<number>;
+  if (a.length !== e.length) throw new Error(`maxScaledDiff: ${a.length} values against ${e.length}`);
+  let scale = 1e-6;
+  for (let i = 0; i < e.length; i++) scale = Math.max(scale, Math.abs(e[i]!));
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - e[i]!) / scale);
+  return worst;
+}

@@ -4,7 +4,7 @@
 
 export * from "@aotjs/op-samples";
 export { type BackendCheckOptions, checkBackend, UnsupportedByBackend } from "./backend.js";
-export { compareTensors, type Mismatch } from "./compare.js";
+export { compareTensors, type Mismatch, maxScaledDiff } from "./compare.js";
 export { checkGraphPerNode, type NodeMismatch } from "./per-node.js";
 export {
   type CaseResult,
