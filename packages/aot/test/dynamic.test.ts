@@ -70,7 +70,9 @@ describe("dynamic shapes", () => {
       { dynamic: true },
     );
     await check(plain, 8);
-    expect(plain.stats().recompileReasons[0]).toMatch(/symbolic input 0 dim 0 as B.* failed: while tracing 'joint': too many rows; compiled static$/);
+    expect(plain.stats().recompileReasons[0]).toMatch(
+      /symbolic input 0 dim 0 as B.* failed: while tracing 'joint': too many rows; compiled static$/,
+    );
   });
 
   it("a symbolic compile that fails leaves no cache entry", async () => {
