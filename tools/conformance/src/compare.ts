@@ -1,5 +1,5 @@
 // The comparison every conformance check makes: a backend's output against the reference's.
-import { isFloating, type TensorData, type TypedArray } from "@aotjs/ir";
+import { IRError, isFloating, type TensorData, type TypedArray } from "@aotjs/ir";
 
 /** Where two tensors differ, and by how much; `undefined` from `compareTensors` means they agree. */
 export interface Mismatch {
@@ -75,7 +75,7 @@ export function compareTensors(
 export function maxScaledDiff(actual: TensorData, expected: TensorData): number {
   const a = actual.data as ArrayLike<number>;
   const e = expected.data as ArrayLike<number>;
-  if (a.length !== e.length) throw new Error(`maxScaledDiff: ${a.length} values against ${e.length}`);
+  if (a.length !== e.length) throw new IRError(`maxScaledDiff: ${a.length} values against ${e.length}`);
   let scale = 1e-6;
   for (let i = 0; i < e.length; i++) scale = Math.max(scale, Math.abs(e[i]!));
   let worst = 0;
