@@ -107,7 +107,7 @@ type TypedArrayCtor = new (buffer: ArrayBufferLike, byteOffset: number, length: 
  * The tensors' values as one vector. When they already are consecutive views of one buffer (as a
  * previous compiled step leaves its parameters and state), that buffer is reused without a copy.
  */
-function concat(tensors: readonly Tensor[], dtype: DType): TensorData {
+function concat(tensors: readonly Tensor[], dtype: DType, spare?: TypedArray): TensorData {
   const arrays = tensors.map((t) => t.data());
   const first = arrays[0]!;
   let contiguous = true;
@@ -122,7 +122,7 @@ function concat(tensors: readonly Tensor[], dtype: DType): TensorData {
     const Ctor = first.constructor as TypedArrayCtor;
     return new TensorData(dtype, [length], new Ctor(first.buffer, first.byteOffset, length) as never);
   }
-  const out = allocate(dtype, length);
+  const out = spare?.length === length ? spare : allocate(dtype, length);
   let offset = 0;
   for (const a of arrays) {
     (out as Float64Array).set(a as Float64Array, offset);
@@ -165,6 +165,12 @@ export function aotOptimizer<O extends object>(
     throw new AotError(`aotOptimizer: flattenBelow must be a number >= 0, got ${options.flattenBelow}`);
   }
   let inputNames: readonly string[] = [];
+  /**
+   * Each flat bucket's gradient vector from the last step, written over by the next: gradients
+   * arrive as separate arrays every step, and a fresh 0.4 MB vector per step (gptMini) cost more
+   * to allocate (page faults, garbage collection) than to fill.
+   */
+  let spareGrads: (TypedArray | undefined)[] = [];
 
   const traced = (args: StepArgs): Created[] =>
     args.buckets.map((b) => {
@@ -246,11 +252,11 @@ export function aotOptimizer<O extends object>(
       buckets: buckets.map((b, i) => {
         const ms = b.members;
         const dtype = ms[0]!.param.dtype;
-        const pick = (get: (m: Member) => Tensor): Tensor =>
-          b.flat ? new Tensor(concat(ms.map(get), dtype)) : get(ms[0]!);
+        const pick = (get: (m: Member) => Tensor, spare?: TypedArray): Tensor =>
+          b.flat ? new Tensor(concat(ms.map(get), dtype, spare)) : get(ms[0]!);
         const param = pick((m) => m.param);
         name(`param_${i}`);
-        const grad = pick((m) => m.grad);
+        const grad = pick((m) => m.grad, spareGrads[i]);
         name(`grad_${i}`);
         const state: Record<string, Tensor> = {};
         for (const k of ms[0]!.stateKeys) {
@@ -308,6 +314,19 @@ export function aotOptimizer<O extends object>(
     });
   }
 
+  /** The flat gradient vectors nothing kept: no parameter or state took the vector (or a view of it). */
+  function reusableGrads(buckets: readonly Bucket[], args: StepArgs, outs: readonly Created[]) {
+    const kept = new Set<ArrayBufferLike>();
+    args.buckets.forEach((a, i) => {
+      for (const t of [a.param, ...Object.values(a.state), ...Object.values(outs[i]!)])
+        kept.add(t.data().buffer);
+    });
+    return args.buckets.map((a, i) => {
+      const g = a.grad.data();
+      return buckets[i]!.flat && !kept.has(g.buffer) ? g : undefined;
+    });
+  }
+
   async function run(todo: readonly GradParam[]): Promise<void> {
     if (todo.length === 0) return;
     // Plain-number state (Adam's step) advances while planning, as in eager; undo it on failure.
@@ -325,6 +344,7 @@ export function aotOptimizer<O extends object>(
       const { pending } = noGrad(() => ({ pending: compiled(args) }));
       const outs = await pending;
       noGrad(() => writeBack(buckets, args, before, outs));
+      spareGrads = reusableGrads(buckets, args, outs);
       steps++;
     } catch (e) {
       for (const [param, saved] of previous) {

@@ -1,6 +1,6 @@
 // aotOptimizer on the reference interpreter (nop): the compiled step runs the same kernels on the
 // same values as eager `step()`, which is the oracle, so parameters and state must be bit-equal.
-import { Parameter, SGD } from "@aotjs/nn";
+import { Optimizer, Parameter, SGD } from "@aotjs/nn";
 import { randn, Tensor, tensor } from "@aotjs/tensor";
 import { describe, expect, test } from "vitest";
 import { AotError, aotOptimizer, nop } from "../src/index.js";
@@ -9,7 +9,45 @@ import { optimizerSuite } from "./support-optimizer.js";
 
 optimizerSuite({ name: "the interpreter", compiler: () => nop, tol: { float32: 0, float64: 0 } });
 
+/** p -= lr * (grad + last grad), keeping the grad itself (no copy) as state: it aliases the step's input. */
+class LastGradSGD extends Optimizer<{ lr: number }> {
+  override readonly elementwise = true;
+  structure() {
+    return {};
+  }
+  advance(_s: Record<string, unknown>, o: { lr: number }) {
+    return { negLr: -o.lr };
+  }
+  update(p: Tensor, grad: Tensor, state: Record<string, unknown>, _s: unknown, c: Record<string, unknown>) {
+    const last = state.last as Tensor | undefined;
+    p.add_((last ? grad.add(last) : grad).mul(c.negLr as Tensor));
+    state.last = grad;
+  }
+}
+
 describe("aotOptimizer graphs", () => {
+  test("a state that keeps the step's own (flattened) gradient is not overwritten by the next step's", async () => {
+    const make = () => [
+      new Parameter(tensor([1, 2, 3], { dtype: "float32" })),
+      new Parameter(tensor([4, 5], { dtype: "float32" })),
+    ];
+    const [eagerPs, compiledPs] = [make(), make()];
+    const eager = new LastGradSGD(eagerPs, { lr: 0.5 });
+    const compiled = aotOptimizer(new LastGradSGD(compiledPs, { lr: 0.5 }));
+    for (let step = 0; step < 4; step++) {
+      eagerPs.forEach((p, i) => {
+        p.grad = randn(p.shape);
+        compiledPs[i]!.grad = new Tensor(p.grad.toData());
+      });
+      eager.step();
+      await compiled.step();
+      compiledPs.forEach((p, i) => {
+        expect(maxRelDiff(p, eagerPs[i]!), `step ${step}: param ${i}`).toBe(0);
+      });
+    }
+    await compiled.dispose();
+  });
+
   const model = () => [new Parameter(randn([3, 2])), new Parameter(randn([4])), new Parameter(randn([5, 5]))];
 
   test("hyper-parameters are 0-d inputs, not constants", async () => {
