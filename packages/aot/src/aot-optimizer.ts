@@ -107,7 +107,11 @@ type TypedArrayCtor = new (buffer: ArrayBufferLike, byteOffset: number, length: 
  * The tensors' values as one vector. When they already are consecutive views of one buffer (as a
  * previous compiled step leaves its parameters and state), that buffer is reused without a copy.
  */
-function concat(tensors: readonly Tensor[], dtype: DType, spare?: TypedArray): TensorData {
+function concat(
+  tensors: readonly Tensor[],
+  dtype: DType,
+  spare?: (length: number) => TypedArray | undefined,
+): TensorData {
   const arrays = tensors.map((t) => t.data());
   const first = arrays[0]!;
   let contiguous = true;
@@ -122,7 +126,7 @@ function concat(tensors: readonly Tensor[], dtype: DType, spare?: TypedArray): T
     const Ctor = first.constructor as TypedArrayCtor;
     return new TensorData(dtype, [length], new Ctor(first.buffer, first.byteOffset, length) as never);
   }
-  const out = spare?.length === length ? spare : allocate(dtype, length);
+  const out = spare?.(length) ?? allocate(dtype, length);
   let offset = 0;
   for (const a of arrays) {
     (out as Float64Array).set(a as Float64Array, offset);
@@ -166,11 +170,12 @@ export function aotOptimizer<O extends object>(
   }
   let inputNames: readonly string[] = [];
   /**
-   * Each flat bucket's gradient vector from the last step, written over by the next: gradients
-   * arrive as separate arrays every step, and a fresh 0.4 MB vector per step (gptMini) cost more
-   * to allocate (page faults, garbage collection) than to fill.
+   * The last step's flat gradient vectors, by dtype and length, written over by the next step:
+   * gradients arrive as separate arrays every step, and a fresh 0.4 MB vector per step (gptMini)
+   * cost more to allocate (page faults, garbage collection) than to fill.
    */
-  let spareGrads: (TypedArray | undefined)[] = [];
+  let spareGrads = new Map<string, TypedArray[]>();
+  const spareKey = (dtype: DType, length: number) => `${dtype}:${length}`;
 
   const traced = (args: StepArgs): Created[] =>
     args.buckets.map((b) => {
@@ -252,11 +257,16 @@ export function aotOptimizer<O extends object>(
       buckets: buckets.map((b, i) => {
         const ms = b.members;
         const dtype = ms[0]!.param.dtype;
-        const pick = (get: (m: Member) => Tensor, spare?: TypedArray): Tensor =>
-          b.flat ? new Tensor(concat(ms.map(get), dtype, spare)) : get(ms[0]!);
+        const pick = (
+          get: (m: Member) => Tensor,
+          spare?: (length: number) => TypedArray | undefined,
+        ): Tensor => (b.flat ? new Tensor(concat(ms.map(get), dtype, spare)) : get(ms[0]!));
         const param = pick((m) => m.param);
         name(`param_${i}`);
-        const grad = pick((m) => m.grad, spareGrads[i]);
+        const grad = pick(
+          (m) => m.grad,
+          (length) => spareGrads.get(spareKey(dtype, length))?.pop(),
+        );
         name(`grad_${i}`);
         const state: Record<string, Tensor> = {};
         for (const k of ms[0]!.stateKeys) {
@@ -314,17 +324,25 @@ export function aotOptimizer<O extends object>(
     });
   }
 
-  /** The flat gradient vectors nothing kept: no parameter or state took the vector (or a view of it). */
+  /**
+   * The flat gradient vectors this step allocated and nothing kept: not the members' own grads
+   * (already contiguous, so not copied), and no parameter or state took the vector or a view of it.
+   */
   function reusableGrads(buckets: readonly Bucket[], args: StepArgs, outs: readonly Created[]) {
     const kept = new Set<ArrayBufferLike>();
     args.buckets.forEach((a, i) => {
-      for (const t of [a.param, ...Object.values(a.state), ...Object.values(outs[i]!)])
+      const members = buckets[i]!.members.map((m) => m.grad);
+      for (const t of [...members, a.param, ...Object.values(a.state), ...Object.values(outs[i]!)])
         kept.add(t.data().buffer);
     });
-    return args.buckets.map((a, i) => {
+    const spare = new Map<string, TypedArray[]>();
+    args.buckets.forEach((a, i) => {
       const g = a.grad.data();
-      return buckets[i]!.flat && !kept.has(g.buffer) ? g : undefined;
+      if (!buckets[i]!.flat || kept.has(g.buffer)) return;
+      const key = spareKey(a.grad.dtype, g.length);
+      spare.set(key, [...(spare.get(key) ?? []), g]);
     });
+    return spare;
   }
 
   async function run(todo: readonly GradParam[]): Promise<void> {

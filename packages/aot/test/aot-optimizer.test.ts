@@ -1,5 +1,7 @@
 // aotOptimizer on the reference interpreter (nop): the compiled step runs the same kernels on the
 // same values as eager `step()`, which is the oracle, so parameters and state must be bit-equal.
+
+import { TensorData } from "@aotjs/ir";
 import { Optimizer, Parameter, SGD } from "@aotjs/nn";
 import { randn, Tensor, tensor } from "@aotjs/tensor";
 import { describe, expect, test } from "vitest";
@@ -26,6 +28,64 @@ class LastGradSGD extends Optimizer<{ lr: number }> {
 }
 
 describe("aotOptimizer graphs", () => {
+  test("a reused gradient vector is never handed to a bucket of another dtype", async () => {
+    // Oracle: eager SGD. Step 0 flattens only the float64 pair, step 1 only the float32 pair, of equal length.
+    const make = () => [
+      new Parameter(randn([3], { dtype: "float64" })),
+      new Parameter(randn([2], { dtype: "float64" })),
+      new Parameter(randn([3])),
+      new Parameter(randn([2])),
+    ];
+    const eagerPs = make();
+    const compiledPs = eagerPs.map((p) => new Parameter(new Tensor(p.toData())));
+    const eager = new SGD(eagerPs, { lr: 0.5 });
+    const compiled = aotOptimizer(new SGD(compiledPs, { lr: 0.5 }));
+    for (const [step, withGrad] of [
+      [0, [0, 1]],
+      [1, [2, 3]],
+      [2, [0, 1, 2, 3]],
+    ] as const) {
+      eagerPs.forEach((p, i) => {
+        p.grad = (withGrad as readonly number[]).includes(i) ? randn(p.shape, { dtype: p.dtype }) : null;
+        compiledPs[i]!.grad = p.grad && new Tensor(p.grad.toData());
+      });
+      eager.step();
+      await compiled.step();
+      compiledPs.forEach((p, i) => {
+        expect(p.dtype, `step ${step}: param ${i}`).toBe(eagerPs[i]!.dtype);
+        expect(p.data().constructor, `step ${step}: param ${i}`).toBe(eagerPs[i]!.data().constructor);
+        expect(maxRelDiff(p, eagerPs[i]!), `step ${step}: param ${i}`).toBe(0);
+      });
+    }
+    await compiled.dispose();
+  });
+
+  test("gradients that already are views of one buffer are not written over by the next step", async () => {
+    const ps = [
+      new Parameter(tensor([1, 2, 3], { dtype: "float32" })),
+      new Parameter(tensor([4, 5], { dtype: "float32" })),
+    ];
+    const opt = aotOptimizer(new SGD(ps, { lr: 0.5 }));
+    const shared = new Float32Array([1, 1, 1, 1, 1]);
+    const setGrads = () => {
+      ps[0]!.grad = new Tensor(new TensorData("float32", [3], shared.subarray(0, 3)));
+      ps[1]!.grad = new Tensor(new TensorData("float32", [2], shared.subarray(3, 5)));
+    };
+    setGrads();
+    await opt.step();
+    const other = [ps[0]!.grad!, ps[1]!.grad!];
+    ps[0]!.grad = randn([3]);
+    ps[1]!.grad = randn([2]);
+    await opt.step();
+    // The caller's shared buffer still holds its gradients.
+    expect([...shared]).toEqual([1, 1, 1, 1, 1]);
+    expect(other.map((g) => g.toArray())).toEqual([
+      [1, 1, 1],
+      [1, 1],
+    ]);
+    await opt.dispose();
+  });
+
   test("a state that keeps the step's own (flattened) gradient is not overwritten by the next step's", async () => {
     const make = () => [
       new Parameter(tensor([1, 2, 3], { dtype: "float32" })),
