@@ -1,6 +1,6 @@
 import {
   type DType,
-  formatDim,
+  dimToJSON,
   formatMeta,
   type Graph,
   type InputRole,
@@ -105,7 +105,7 @@ function describeFile(file: string, graph: Graph, lowered: LoweredModel, bytes: 
   const inputs = new Set(lowered.inputNames);
   const dims = (v: Value) => {
     const d = lowered.symbolic ? graph.symbolic?.shapes[v.name] : undefined;
-    return d ? { dims: d.map((x) => (typeof x === "number" ? x : formatDim(x))) } : {};
+    return d ? { dims: d.map(dimToJSON) } : {};
   };
   return {
     file,

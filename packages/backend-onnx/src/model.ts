@@ -2,7 +2,7 @@ import {
   type AnyNode,
   broadcastShapes,
   describeNode,
-  formatDim,
+  dimToJSON,
   formatMeta,
   type Graph,
   messageOf,
@@ -266,13 +266,7 @@ export function lowerGraph(symbolicGraph: Graph, options: OnnxModelOptions = {})
   const symbolicDims = symbolicGraph.symbolic?.shapes;
   const info = (name: string, meta: TensorMeta, of = name) => {
     const dims = sizes && symbolicDims?.[of];
-    return dims
-      ? valueInfo(
-          name,
-          meta,
-          dims.map((d) => (typeof d === "number" ? d : formatDim(d))),
-        )
-      : valueInfo(name, meta);
+    return dims ? valueInfo(name, meta, dims.map(dimToJSON)) : valueInfo(name, meta);
   };
   if (graph.outputs.length === 0)
     throw new OnnxBackendError(`graph '${graph.name}' has no outputs; an ONNX model needs at least one`);

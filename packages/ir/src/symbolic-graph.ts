@@ -363,7 +363,8 @@ export interface SymbolicShapesJSON {
   >;
 }
 
-const dimToJSON = (d: Dim): number | string => (typeof d === "number" ? d : formatDim(d));
+/** A dim as JSON and ONNX write it: a number, or its expression as text (`"784*B"`, an ONNX `dim_param`). */
+export const dimToJSON = (d: Dim): number | string => (typeof d === "number" ? d : formatDim(d));
 const dimFromJSON = (x: unknown, path: string): Dim => {
   if (typeof x === "number") return x;
   if (typeof x === "string") return parseDim(x);

@@ -74,14 +74,14 @@ export class SymbolicSizes {
   /** ONNX nodes emitted to compute sizes, which the recording lowering does not have. */
   readonly #helpers = new Set<NodeProto>();
   readonly #hints: ReadonlyMap<string, number>;
-  /** With `atHints`: the sizes this lowering's choices hold for. */
+  /** With `nearHints`: the sizes this lowering's choices hold for. */
   readonly limits: SizeLimit[] = [];
 
   constructor(
     readonly symbolicGraph: Graph,
     onnxInputs: ReadonlySet<string>,
-    /** Make size-dependent choices at the hints and record their `limits` (see `choose`). */
-    readonly atHints = false,
+    /** Make size-dependent choices at the hints and record their `limits` (see `exceeds`). */
+    readonly nearHints = false,
   ) {
     const symbols = symbolicGraph.symbolic?.symbols ?? [];
     if (symbols.length > MARKER_SETS[0]!.length)
@@ -116,12 +116,12 @@ export class SymbolicSizes {
   /**
    * Whether the product of `dims` (sizes in the graph being lowered) exceeds `limit`, for a
    * lowering that picks its method by it. Undefined when the product is static, or without
-   * `atHints`: the caller then compares the marker sizes, which are large, so it takes the method
-   * that holds at every size. With `atHints` the choice is made at the hints, and a choice for
+   * `nearHints`: the caller then compares the marker sizes, which are large, so it takes the method
+   * that holds at every size. With `nearHints` the choice is made at the hints, and a choice for
    * "at most" is recorded as a `SizeLimit`.
    */
   exceeds(dims: readonly number[], limit: number, why: string): boolean | undefined {
-    if (!this.atHints) return undefined;
+    if (!this.nearHints) return undefined;
     const markers = this.#recording ? this.#twinMarkers : this.markers;
     let product = constPoly(1);
     for (const n of dims) {
