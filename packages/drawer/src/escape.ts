@@ -46,26 +46,24 @@ export function truncate(text: string, max: number): string {
  * name's backslashes as written. Graphviz re-escapes the text when it writes SVG.
  */
 export function html(text: string): string {
-  return printable(text)
-    .replace(/\\/g, "\\\\")
+  return entities(printable(text).replace(/\\/g, "\\\\"));
+}
+
+/** The five XML specials as entities. */
+const entities = (text: string): string =>
+  text
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")
     .replace(/"/g, "&quot;")
     .replace(/'/g, "&#39;");
-}
 
 /**
  * Text or an attribute value for SVG the drawer writes itself (not through Graphviz): printable,
  * with the five XML specials as entities. Backslashes stay as they are; no Graphviz reads it.
  */
 export function xml(text: string): string {
-  return printable(text)
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
+  return entities(printable(text));
 }
 
 /**
