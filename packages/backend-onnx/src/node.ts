@@ -70,10 +70,9 @@ export async function profileFolder(graph: Graph): Promise<{ prefix: string; rea
 const nodeRuntime: OrtRuntime = {
   load: async () => (await loadNodeOrt()).ort,
   async sessionDefaults(_ort, graph, options) {
-    // A caller-supplied runtime gets what the platform reports; onnxruntime-node the machine's cores.
-    const available = options.ort
-      ? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency
-      : (await loadNodeOrt()).threads;
+    // Under Node every runtime gets the machine's cores, a caller-supplied one too: Node 20 has no
+    // navigator, and leaving the count to ORT ran a session passed onnxruntime-node at one thread.
+    const available = options.ort ? (await import("node:os")).availableParallelism() : (await loadNodeOrt()).threads;
     const threads = sessionThreads(graph, options, available);
     return { executionProviders: ["cpu"], ...(threads !== undefined ? { intraOpNumThreads: threads } : {}) };
   },
