@@ -72,7 +72,9 @@ const nodeRuntime: OrtRuntime = {
   async sessionDefaults(_ort, graph, options) {
     // Under Node every runtime gets the machine's cores, a caller-supplied one too: Node 20 has no
     // navigator, and leaving the count to ORT ran a session passed onnxruntime-node at one thread.
-    const available = options.ort ? (await import("node:os")).availableParallelism() : (await loadNodeOrt()).threads;
+    const available = options.ort
+      ? (await import("node:os")).availableParallelism()
+      : (await loadNodeOrt()).threads;
     const threads = sessionThreads(graph, options, available);
     return { executionProviders: ["cpu"], ...(threads !== undefined ? { intraOpNumThreads: threads } : {}) };
   },
