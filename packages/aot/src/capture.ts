@@ -6,6 +6,7 @@ import {
   MARKER_SETS,
   type OpName,
   type PrimalRole,
+  padSumsToConcat,
   type SymbolInfo,
   type SymbolicShapes,
   symbolize,
@@ -95,7 +96,7 @@ export function capture(
     outputSpec = out.spec;
     return out.leaves;
   };
-  const simplify = (g: Graph) => cse(dce(decompose(g, o.supported, o.decompositions)));
+  const simplify = (g: Graph) => cse(padSumsToConcat(dce(decompose(g, o.supported, o.decompositions))));
   const leafRequiresGrad = leaves.map((t) => t.requiresGrad);
   const common = { leafRoles: o.roles, leafRequiresGrad };
   const plan = o.symbolic;

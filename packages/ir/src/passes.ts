@@ -2,21 +2,32 @@ import { GraphBuilder } from "./builder.js";
 import { IRError } from "./errors.js";
 import { type AnyNode, Graph, type Node, type Value } from "./graph.js";
 import { catalog, type OpCategory, type OpName } from "./ops/index.js";
+import { dimEquals } from "./symbolic.js";
 import { byteSize, type TensorMeta } from "./tensor-data.js";
 
 /**
  * Rebuild `graph` node by node. `rewrite` gets each node with its inputs already mapped into the
  * new graph and returns the value that replaces the node's result, or `undefined` to copy the node
- * unchanged. Inputs and outputs keep their names and roles. The base of every pass here and of
- * decompositions elsewhere.
+ * unchanged; `mapped` gives the new value of any earlier value of `graph`. Inputs and outputs keep
+ * their names and roles. The base of every pass here and of decompositions elsewhere.
  */
 export function rewriteGraph(
   graph: Graph,
-  rewrite: (node: AnyNode, inputs: Value[], b: GraphBuilder) => Value | undefined,
+  rewrite: (
+    node: AnyNode,
+    inputs: Value[],
+    b: GraphBuilder,
+    mapped: (v: Value) => Value,
+  ) => Value | undefined,
   name = graph.name,
 ): Graph {
   const b = new GraphBuilder(name);
   const map = new Map<Value, Value>();
+  const mapped = (v: Value) => {
+    const m = map.get(v);
+    if (!m) throw new IRError(`rewriteGraph '${graph.name}': value '${v.name}' is read before it is defined`);
+    return m;
+  };
   graph.inputs.forEach((v, i) => {
     map.set(v, b.input(v.name, v.meta, graph.signature.inputs[i]));
   });
@@ -24,7 +35,7 @@ export function rewriteGraph(
     const inputs = node.inputs.map((v) => map.get(v)!);
     // Whatever replaces a node belongs to its checkpoint region, so regions survive rewrites.
     b.region = node.region;
-    const replaced = rewrite(node, inputs, b);
+    const replaced = rewrite(node, inputs, b, mapped);
     map.set(node.output, replaced ?? b.op(node.op, inputs, node.attrs as never, node.name));
   }
   b.region = undefined;
@@ -82,6 +93,71 @@ export function cse(graph: Graph): Graph {
     return v;
   });
   return changed ? dce(out) : graph;
+}
+
+/**
+ * A sum of zero-pads that tile one dim is the concatenation of what they pad:
+ * `add(add(pad(a, [0,0,128]), pad(b, [0,0,64], [0,0,64])), pad(c, after [0,0,128]))` is
+ * `concat([c, b, a], 2)`. Reverse mode writes this for every split tensor (each slice's gradient is
+ * a pad; gptMini's fused q, k, v projection gets two adds over three pads per layer), where one
+ * Concat moves a third of the bytes. Exact: each element adds zeros to one value (only a -0 may come
+ * back as 0, as torch.cat would not make it).
+ */
+export function padSumsToConcat(graph: Graph): Graph {
+  type Piece = { x: Value; dim: number; at: number };
+  // Memoized: add trees share subtrees (add(s, s) chains), which a plain recursion revisits.
+  const memo = new Map<Value, Piece[] | undefined>();
+  const pieces = (v: Value): Piece[] | undefined => {
+    if (!memo.has(v)) memo.set(v, piecesOf(v));
+    return memo.get(v);
+  };
+  /** The zero-pad pieces summed into `v`, or undefined where `v` is not such a sum. */
+  const piecesOf = (v: Value): Piece[] | undefined => {
+    const n = v.producer;
+    if (n?.op === "pad") {
+      const { before, after, value } = n.attrs as { before: number[]; after: number[]; value: number };
+      const padded = before.flatMap((b, d) => (b !== 0 || after[d] !== 0 ? [d] : []));
+      const width = n.inputs[0]!.meta.shape[padded[0]!];
+      if (value !== 0 || padded.length !== 1 || typeof width !== "number" || width < 1) return undefined;
+      return [{ x: n.inputs[0]!, dim: padded[0]!, at: before[padded[0]!]! }];
+    }
+    const sameShape = (x: Value) =>
+      x.meta.shape.length === v.meta.shape.length &&
+      x.meta.shape.every((d, i) => dimEquals(d, v.meta.shape[i]!));
+    if (n?.op !== "add" || !n.inputs.every(sameShape)) return undefined;
+    const l = pieces(n.inputs[0]!);
+    const r = l && pieces(n.inputs[1]!);
+    // Pieces at least 1 wide tile a dim of size d with at most d of them; more must overlap (and
+    // add(s, s) chains would double the list at every level).
+    const limit = l && v.meta.shape[l[0]!.dim];
+    if (!l || !r || typeof limit !== "number" || l.length + r.length > limit) return undefined;
+    return [...l, ...r];
+  };
+  const tiling = (v: Value) => {
+    const found = pieces(v);
+    if (!found || found.length < 2) return undefined;
+    const dim = found[0]!.dim;
+    if (found.some((p) => p.dim !== dim)) return undefined;
+    const ps = [...found].sort((a, b) => a.at - b.at);
+    let end = 0;
+    for (const p of ps) {
+      const size = p.x.meta.shape[dim];
+      if (p.at !== end || typeof size !== "number") return undefined;
+      end += size;
+    }
+    return end === v.meta.shape[dim] ? { inputs: ps.map((p) => p.x), dim } : undefined;
+  };
+  const plans = new Map<Node, { inputs: Value[]; dim: number }>();
+  for (const n of graph.nodes) {
+    const plan = n.op === "add" ? tiling(n.output) : undefined;
+    if (plan) plans.set(n, plan);
+  }
+  if (plans.size === 0) return graph;
+  const out = rewriteGraph(graph, (node, _inputs, b, mapped) => {
+    const plan = plans.get(node);
+    return plan && b.op("concat", plan.inputs.map(mapped), { dim: plan.dim });
+  });
+  return dce(out);
 }
 
 /**

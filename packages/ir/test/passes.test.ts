@@ -12,6 +12,7 @@ import {
   lint,
   meta,
   Node,
+  padSumsToConcat,
   ShapeError,
   topologicalSort,
   Value,
@@ -342,4 +343,90 @@ test("passes keep checkpoint regions (Node.region); CSE merges within a region, 
     ["add", undefined],
   ]);
   expect(g.code).toContain("exp(x); // checkpoint region 1");
+});
+
+describe("padSumsToConcat", () => {
+  /** add(add(pad(a), pad(b)), pad(c)) over [2, 6] with the pieces at the given columns. */
+  const summed = (pieces: { at: number; width: number; value?: number }[], total = 6) => {
+    const b = new GraphBuilder("g");
+    const xs = pieces.map((p, i) => b.input(`x${i}`, meta([2, p.width])));
+    const pads = pieces.map((p, i) =>
+      b.op(
+        "pad",
+        [xs[i]!],
+        { before: [0, p.at], after: [0, total - p.at - p.width], value: p.value ?? 0 },
+        `pad${i}`,
+      ),
+    );
+    b.output([pads.slice(1).reduce((acc, p, i) => b.op("add", [acc, p], {}, `add${i}`), pads[0]!)]);
+    return { g: b.build(), xs };
+  };
+
+  test("zero-pads that tile one dim become one concat of what they pad, in order along the dim", () => {
+    const { g, xs } = summed([
+      { at: 4, width: 2 },
+      { at: 1, width: 3 },
+      { at: 0, width: 1 },
+    ]);
+    const out = padSumsToConcat(g).lint();
+    expect(out.nodes.map((n) => n.op)).toEqual(["concat"]);
+    const concat = out.nodes[0]!;
+    expect(concat.inputs.map((v) => v.name)).toEqual([xs[2]!.name, xs[1]!.name, xs[0]!.name]);
+    expect(concat.attrs).toEqual({ dim: 1 });
+    expect(out.outputs[0]!.meta).toEqual(g.outputs[0]!.meta);
+  });
+
+  test.each([
+    [
+      "a gap",
+      [
+        { at: 0, width: 2 },
+        { at: 3, width: 3 },
+      ],
+    ],
+    [
+      "an overlap",
+      [
+        { at: 0, width: 3 },
+        { at: 2, width: 4 },
+      ],
+    ],
+    [
+      "a pad value other than 0",
+      [
+        { at: 0, width: 2, value: 1 },
+        { at: 2, width: 4 },
+      ],
+    ],
+  ])("leaves the graph alone with %s", (_, pieces) => {
+    const { g } = summed(pieces);
+    expect(padSumsToConcat(g)).toBe(g);
+  });
+
+  test("an add tree that shares its subtrees is read once per value, not once per path", () => {
+    // 60 levels of s = add(s, s) over a pad: 2^60 paths, 60 values.
+    const b = new GraphBuilder("g");
+    let s = b.op("pad", [b.input("x", meta([2, 1]))], { before: [0, 1], after: [0, 0] });
+    for (let i = 0; i < 60; i++) s = b.op("add", [s, s]);
+    b.output([s]);
+    const g = b.build();
+    expect(padSumsToConcat(g)).toBe(g);
+  });
+
+  test("leaves pads along two dims, and adds that broadcast, alone", () => {
+    const b = new GraphBuilder("g");
+    const x = b.input("x", meta([1, 1]));
+    const corner = b.op("pad", [x], { before: [1, 1], after: [0, 0] });
+    b.output([b.op("add", [corner, b.op("pad", [x], { before: [0, 0], after: [1, 1] })])]);
+    const twoDims = b.build();
+    expect(padSumsToConcat(twoDims)).toBe(twoDims);
+    // [2, 1] padded to [2, 2] on either side, summed with a broadcast [2] row: not a tiling.
+    const c = new GraphBuilder("g");
+    const u = c.input("u", meta([2, 1]));
+    const left = c.op("pad", [u], { before: [0, 0], after: [0, 1] });
+    const right = c.op("pad", [u], { before: [0, 1], after: [0, 0] });
+    c.output([c.op("add", [c.op("add", [left, c.input("row", meta([2]))]), right])]);
+    const broadcast = c.build();
+    expect(padSumsToConcat(broadcast)).toBe(broadcast);
+  });
 });
