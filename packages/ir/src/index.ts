@@ -21,7 +21,15 @@ export { fromJSON, GRAPH_FORMAT, GRAPH_FORMAT_VERSION, type GraphJSON, toJSON } 
 export { graphJsonSchema } from "./json-schema.js";
 export { lint } from "./lint.js";
 export * from "./ops/index.js";
-export { cse, dce, type GraphStats, graphStats, padSumsToConcat, rewriteGraph, topologicalSort } from "./passes.js";
+export {
+  cse,
+  dce,
+  type GraphStats,
+  graphStats,
+  padSumsToConcat,
+  rewriteGraph,
+  topologicalSort,
+} from "./passes.js";
 export { printGraph } from "./printer.js";
 export { bernoulliMask, randomBits, uniform24, uniform53, uniformSamples } from "./random.js";
 export {
