@@ -23,22 +23,22 @@ export {
 } from "./export.js";
 export * from "./index.js";
 
-let nodeOrt: Promise<{ ort: OrtModule; threads: number }> | undefined;
+let nodeOrt: Promise<OrtModule> | undefined;
 
-/** onnxruntime-node, loaded on first use, and the thread count its sessions get by default. */
-function loadNodeOrt(): Promise<{ ort: OrtModule; threads: number }> {
-  nodeOrt ??= Promise.all([
-    import("onnxruntime-node").catch((e: unknown) => {
+/** onnxruntime-node, loaded on first use. */
+function loadNodeOrt(): Promise<OrtModule> {
+  nodeOrt ??= import("onnxruntime-node").then(
+    (m) => {
+      const mod = m as unknown as OrtModule & { default?: OrtModule };
+      return mod.InferenceSession ? mod : mod.default!;
+    },
+    (e: unknown) => {
       throw new OnnxBackendError(
         `onnxCompiler: onnxruntime-node could not be imported (${(e as Error)?.message ?? e}). Install it (npm install onnxruntime-node), or pass onnxCompiler({ ort })`,
         { cause: e },
       );
-    }),
-    import("node:os"),
-  ]).then(([m, os]) => {
-    const mod = m as unknown as OrtModule & { default?: OrtModule };
-    return { ort: mod.InferenceSession ? mod : mod.default!, threads: os.availableParallelism() };
-  });
+    },
+  );
   return nodeOrt;
 }
 
@@ -68,13 +68,11 @@ export async function profileFolder(graph: Graph): Promise<{ prefix: string; rea
 }
 
 const nodeRuntime: OrtRuntime = {
-  load: async () => (await loadNodeOrt()).ort,
+  load: loadNodeOrt,
   async sessionDefaults(_ort, graph, options) {
-    // Under Node every runtime gets the machine's cores, a caller-supplied one too: Node 20 has no
+    // Every runtime under Node gets the machine's cores, a caller-supplied one too: Node 20 has no
     // navigator, and leaving the count to ORT ran a session passed onnxruntime-node at one thread.
-    const available = options.ort
-      ? (await import("node:os")).availableParallelism()
-      : (await loadNodeOrt()).threads;
+    const available = (await import("node:os")).availableParallelism();
     const threads = sessionThreads(graph, options, available);
     return { executionProviders: ["cpu"], ...(threads !== undefined ? { intraOpNumThreads: threads } : {}) };
   },

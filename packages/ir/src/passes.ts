@@ -32,7 +32,7 @@ export function rewriteGraph(
     map.set(v, b.input(v.name, v.meta, graph.signature.inputs[i]));
   });
   for (const node of graph.nodes) {
-    const inputs = node.inputs.map((v) => map.get(v)!);
+    const inputs = node.inputs.map(mapped);
     // Whatever replaces a node belongs to its checkpoint region, so regions survive rewrites.
     b.region = node.region;
     const replaced = rewrite(node, inputs, b, mapped);
@@ -117,9 +117,11 @@ export function padSumsToConcat(graph: Graph): Graph {
     if (n?.op === "pad") {
       const { before, after, value } = n.attrs as { before: number[]; after: number[]; value: number };
       const padded = before.flatMap((b, d) => (b !== 0 || after[d] !== 0 ? [d] : []));
-      const width = n.inputs[0]!.meta.shape[padded[0]!];
-      if (value !== 0 || padded.length !== 1 || typeof width !== "number" || width < 1) return undefined;
-      return [{ x: n.inputs[0]!, dim: padded[0]!, at: before[padded[0]!]! }];
+      if (value !== 0 || padded.length !== 1) return undefined;
+      const [dim] = padded as [number];
+      const width = n.inputs[0]!.meta.shape[dim];
+      if (typeof width !== "number" || width < 1) return undefined;
+      return [{ x: n.inputs[0]!, dim, at: before[dim]! }];
     }
     const sameShape = (x: Value) =>
       x.meta.shape.length === v.meta.shape.length &&

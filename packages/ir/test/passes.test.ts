@@ -420,12 +420,12 @@ describe("padSumsToConcat", () => {
     b.output([b.op("add", [corner, b.op("pad", [x], { before: [0, 0], after: [1, 1] })])]);
     const twoDims = b.build();
     expect(padSumsToConcat(twoDims)).toBe(twoDims);
-    // [2, 1] padded to [2, 2] on either side, summed with a broadcast [2] row: not a tiling.
+    // A [2, 1] column padded to [2, 2] plus a [1, 1] one padded to a [1, 2] row that broadcasts:
+    // the pieces cover dim 1, but they are not one tiling (their concat would not even infer).
     const c = new GraphBuilder("g");
-    const u = c.input("u", meta([2, 1]));
-    const left = c.op("pad", [u], { before: [0, 0], after: [0, 1] });
-    const right = c.op("pad", [u], { before: [0, 1], after: [0, 0] });
-    c.output([c.op("add", [c.op("add", [left, c.input("row", meta([2]))]), right])]);
+    const left = c.op("pad", [c.input("u", meta([2, 1]))], { before: [0, 0], after: [0, 1] });
+    const row = c.op("pad", [c.input("w", meta([1, 1]))], { before: [0, 1], after: [0, 0] });
+    c.output([c.op("add", [left, row])]);
     const broadcast = c.build();
     expect(padSumsToConcat(broadcast)).toBe(broadcast);
   });
