@@ -16,6 +16,7 @@ import {
   markedDims,
   planSymbols,
 } from "./dynamic.js";
+import { AotError } from "./executable.js";
 import { describeFallback, type FallbackReport } from "./fallback.js";
 import { type InputNames, resolveInputNames } from "./input-names.js";
 import {
@@ -77,6 +78,14 @@ export interface AotStats {
 /** What `aotFunction` returns: an async function with the same arguments, plus stats, the last graphs, and dispose. */
 export interface AotFunction<A extends unknown[], R> {
   (...args: A): Promise<R>;
+  /**
+   * A call and its `loss.backward()` in one compiled graph, the joint graph unsplit (compiled with
+   * the forward compiler): the function must return one differentiable tensor, a 0-d loss (other
+   * outputs may be non-differentiable). Gradients accumulate into `.grad` as after
+   * `(await f(...args)).backward()`; the outputs come back with no grad_fn. Nothing crosses from
+   * a forward graph to a backward one, and one executable runs instead of two.
+   */
+  forwardBackward(...args: A): Promise<R>;
   /** The cache counters so far. */
   stats(): AotStats;
   /** The graphs compiled for the most recent signature (for inspection and tests). */
@@ -151,6 +160,7 @@ export function aotFunction<A extends unknown[], R>(
     slots: readonly number[],
     spec: TreeSpec,
     needsGrad: boolean,
+    joint: boolean,
     symbolic?: SymbolicPlan,
   ): Entry {
     // A tensor passed several times is one graph input, named after its first position.
@@ -179,12 +189,12 @@ export function aotFunction<A extends unknown[], R>(
         ...(target.decompositions ? { decompositions: target.decompositions } : {}),
       },
     );
-    const compiled = new CompiledFunction(captured);
+    const compiled = new CompiledFunction(captured, joint);
     const ready = compiled.compile(target.compilers).then(() => {
       Object.assign(lastGraphs, {
         inference: captured.backward ? undefined : captured.forward,
-        forward: captured.backward ? captured.forward : undefined,
-        backward: captured.backward,
+        forward: captured.backward && !joint ? captured.forward : undefined,
+        backward: joint ? undefined : captured.backward,
         joint: captured.joint,
       });
     });
@@ -195,23 +205,30 @@ export function aotFunction<A extends unknown[], R>(
 
   // Not async up to the RNG reservation: random counters are taken in call order, as eager
   // code would take them, even when the caller does not await right away.
-  const call = (...args: A): Promise<Awaited<R>> => {
+  const call = (...args: A): Promise<Awaited<R>> => begin(args, false);
+  const begin = (args: A, joint: boolean): Promise<Awaited<R>> => {
     try {
-      return start(args);
+      return start(args, joint);
     } catch (e) {
       return Promise.reject(e);
     }
   };
 
-  const start = (args: A): Promise<Awaited<R>> => {
+  const start = (args: A, joint: boolean): Promise<Awaited<R>> => {
     stats.calls++;
     const flat = flatten(args);
     const spec = flat.spec;
     const { leaves, slots } = dedupe(flat.leaves);
     const needsGrad = isGradEnabled() && leaves.some((t) => t.requiresGrad);
+    if (joint && !needsGrad) {
+      throw new AotError(
+        `forwardBackward: ${isGradEnabled() ? "no argument requires grad" : "grad mode is off"}, so there is nothing to differentiate; call the function itself`,
+      );
+    }
     const signature: CallSignature = {
       structure: specKey(spec),
       needsGrad,
+      joint,
       extra: options.cacheKey?.() ?? "",
       aliases: slots.length === leaves.length ? "" : `aliases ${slots}`,
       leaves: leaves.map((t) => ({ dtype: t.dtype, shape: t.shape, requiresGrad: t.requiresGrad })),
@@ -222,7 +239,7 @@ export function aotFunction<A extends unknown[], R>(
     if (entry) stats.cacheHits++;
     else {
       stats.compiles++;
-      entry = compileFor(signature, key, leaves, slots, spec, needsGrad);
+      entry = compileFor(signature, key, leaves, slots, spec);
     }
     const { convention } = entry.fn;
     const rng = { seed: 0, offset: 0 };
@@ -246,8 +263,8 @@ export function aotFunction<A extends unknown[], R>(
     leaves: readonly Tensor[],
     slots: readonly number[],
     spec: TreeSpec,
-    needsGrad: boolean,
   ): Entry => {
+    const { needsGrad, joint } = signature;
     const names = leafNames(slots);
     const roles = leafRoles(slots);
     const attempts: { dims: DimRef[]; previous?: CallSignature }[] = [];
@@ -283,7 +300,7 @@ export function aotFunction<A extends unknown[], R>(
       if (!plan) continue;
       let fresh: Entry;
       try {
-        fresh = createEntry(leaves, slots, spec, needsGrad, plan);
+        fresh = createEntry(leaves, slots, spec, needsGrad, joint, plan);
       } catch (e) {
         notes.push(`symbolic ${describePlan(plan, names)} failed: ${messageOf(e)}`);
         continue;
@@ -301,7 +318,7 @@ export function aotFunction<A extends unknown[], R>(
     }
     noteCompile(signature, names, notes.length ? [...notes, "compiled static"] : []);
     // A capture that throws caches nothing; the call rejects and the next one tries again.
-    const fresh = createEntry(leaves, slots, spec, needsGrad);
+    const fresh = createEntry(leaves, slots, spec, needsGrad, joint);
     entries.set(key, fresh);
     // So does a compile that fails; only this entry: after dispose() a new compile may hold the key.
     fresh.ready.catch(() => {
@@ -356,6 +373,7 @@ export function aotFunction<A extends unknown[], R>(
   };
 
   return Object.assign(call, {
+    forwardBackward: (...args: A): Promise<Awaited<R>> => begin(args, true),
     stats: (): AotStats => ({
       ...stats,
       cacheSize: entries.size + symbolicEntries.length,

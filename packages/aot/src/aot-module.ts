@@ -103,8 +103,21 @@ export class AotModule<M extends Module> extends Callable {
 
   /** Runs the compiled module on `inputs` (as `module.forward` would) with its current parameters and buffers. */
   forward(...inputs: Parameters<M["forward"]>): Promise<Awaited<ReturnType<M["forward"]>>> {
-    const state = Object.fromEntries([...this.module.namedParameters(), ...this.module.namedBuffers()]);
-    return this.#fn(state, ...inputs) as Promise<Awaited<ReturnType<M["forward"]>>>;
+    return this.#fn(this.#state(), ...inputs) as Promise<Awaited<ReturnType<M["forward"]>>>;
+  }
+
+  /**
+   * `forward` and the loss's `backward()` in one compiled graph, for a module whose forward
+   * returns a 0-d loss: the parameters' `.grad` accumulate as after
+   * `(await compiled(x, y)).backward()`, and the loss comes back with no grad_fn. See
+   * `AotFunction.forwardBackward`.
+   */
+  forwardBackward(...inputs: Parameters<M["forward"]>): Promise<Awaited<ReturnType<M["forward"]>>> {
+    return this.#fn.forwardBackward(this.#state(), ...inputs) as Promise<Awaited<ReturnType<M["forward"]>>>;
+  }
+
+  #state(): Record<string, Tensor> {
+    return Object.fromEntries([...this.module.namedParameters(), ...this.module.namedBuffers()]);
   }
 
   /** The wrapped module's parameters (what an optimizer takes). */

@@ -1,129 +1,16 @@
 import { enableGrad, noGrad, recordCustomNode } from "@aotjs/autograd";
-import {
-  type Compiler,
-  describeInputRole,
-  type Executable,
-  type Graph,
-  inputRoleKey,
-  isPrimalRole,
-  TensorData,
-} from "@aotjs/ir";
+import { type Compiler, type Executable, type Graph, TensorData } from "@aotjs/ir";
 import { Tensor, zerosLike } from "@aotjs/tensor";
 import { unflatten } from "@aotjs/tracer";
 import type { Captured } from "./capture.js";
+import {
+  type CallingConvention,
+  callingConvention,
+  type JointConvention,
+  type JointSource,
+  jointConvention,
+} from "./convention.js";
 import { AotError, compileGraph, runExecutable } from "./executable.js";
-
-/** Where one input of the forward (or inference) graph comes from at each call. */
-export type InputSource =
-  | { readonly kind: "leaf"; readonly leaf: number }
-  | { readonly kind: "rng_seed" }
-  | { readonly kind: "rng_offset" }
-  | { readonly kind: "constant"; readonly value: TensorData };
-
-/** Where one input of the backward graph comes from: a forward output, or an output's incoming gradient. */
-export type BackwardSource =
-  | { readonly kind: "saved"; readonly forwardOutput: number }
-  | { readonly kind: "tangent"; readonly differentiable: number };
-
-/**
- * How to call a captured function's graphs, computed once from their signatures (nothing here
- * slices outputs by counts or reads a name). Leaves are the distinct tensors of a call's
- * flattened arguments, in order.
- */
-export interface CallingConvention {
-  /** One per forward graph input. */
-  readonly inputs: readonly InputSource[];
-  /** `userOutputs[k]` is the forward output that is user output k. */
-  readonly userOutputs: readonly number[];
-  /** Forward outputs holding the new value of a leaf the function updated in place. */
-  readonly mutations: readonly { readonly leaf: number; readonly output: number }[];
-  readonly updatedLeaves: ReadonlySet<number>;
-  /** Random counters one call consumes; undefined when the function draws none. */
-  readonly rngConsumed?: number;
-  /** Absent for an inference graph. */
-  readonly backward?: {
-    /** The user outputs that take a tangent, in the order of the backward's tangent inputs. */
-    readonly differentiable: readonly number[];
-    /** One per backward graph input. */
-    readonly inputs: readonly BackwardSource[];
-    /**
-     * One per backward output: the leaf it is the gradient of, and whether backprop from the
-     * outputs reaches that leaf (when not, the gradient is zeros the graph made up, and eager
-     * autograd leaves `.grad` alone).
-     */
-    readonly gradients: readonly { readonly leaf: number; readonly used: boolean }[];
-  };
-}
-
-/** The convention of `captured`'s graphs, from their signatures; throws an `AotError` on a role it can't feed. */
-export function callingConvention(captured: Captured): CallingConvention {
-  const { forward, backward } = captured;
-  const leafByRole = new Map(captured.leafRoles.map((r, leaf) => [inputRoleKey(r), leaf]));
-  const leafOf = (graph: Graph, role: Parameters<typeof inputRoleKey>[0], what: string): number => {
-    const leaf = leafByRole.get(inputRoleKey(role));
-    if (leaf === undefined)
-      throw new AotError(
-        `graph '${graph.name}': ${what} is the ${describeInputRole(role)}, which no argument is`,
-      );
-    return leaf;
-  };
-  const inputs = forward.signature.inputs.map((role, i): InputSource => {
-    const what = `input ${i} '${forward.inputs[i]!.name}'`;
-    if (isPrimalRole(role)) return { kind: "leaf", leaf: leafOf(forward, role, what) };
-    if (role.kind === "rng_seed" || role.kind === "rng_offset") return { kind: role.kind };
-    if (role.kind === "constant") {
-      const constant = captured.constants[role.index];
-      if (constant) return { kind: "constant", value: constant.value };
-    }
-    throw new AotError(
-      `graph '${forward.name}': ${what} is the ${describeInputRole(role)}, which a call cannot feed`,
-    );
-  });
-  const userOutputs: number[] = [];
-  const mutations: { leaf: number; output: number }[] = [];
-  forward.signature.outputs.forEach((role, k) => {
-    if (role.kind === "user_output") userOutputs[role.index] = k;
-    else if (role.kind === "mutation") {
-      const source = inputs[role.input]!;
-      if (source.kind !== "leaf")
-        throw new AotError(`graph '${forward.name}': output ${k} updates an input that is not an argument`);
-      mutations.push({ leaf: source.leaf, output: k });
-    }
-  });
-  const convention = {
-    inputs,
-    userOutputs,
-    mutations,
-    updatedLeaves: new Set(mutations.map((m) => m.leaf)),
-    ...(captured.rng ? { rngConsumed: captured.rng.consumed } : {}),
-  };
-  if (!backward) return convention;
-
-  // gradUsed is one per primal that requires grad, in order: the leaves that require grad.
-  const usedByLeaf = new Map(
-    captured.leafRequiresGrad
-      .flatMap((r, leaf) => (r ? [leaf] : []))
-      .map((leaf, j) => [leaf, captured.gradUsed[j]!]),
-  );
-  const differentiable: number[] = [];
-  const backwardInputs = backward.signature.inputs.map((role, i): BackwardSource => {
-    if (role.kind === "saved") return { kind: "saved", forwardOutput: role.forwardOutput };
-    if (role.kind === "tangent") {
-      differentiable.push(role.output);
-      return { kind: "tangent", differentiable: differentiable.length - 1 };
-    }
-    throw new AotError(
-      `graph '${backward.name}': input ${i} '${backward.inputs[i]!.name}' is the ${describeInputRole(role)}; a backward graph takes saved values and tangents`,
-    );
-  });
-  const gradients = backward.signature.outputs.map((role, j) => {
-    if (role.kind !== "gradient")
-      throw new AotError(`graph '${backward.name}': output ${j} is not a gradient`);
-    const leaf = leafOf(backward, role.of, `output ${j} '${backward.outputs[j]!.name}'`);
-    return { leaf, used: usedByLeaf.get(leaf) ?? false };
-  });
-  return { ...convention, backward: { differentiable, inputs: backwardInputs, gradients } };
-}
 
 export interface Compilers {
   readonly forward: Compiler;
@@ -144,6 +31,20 @@ export interface RngState {
 
 const scalar = (v: number) => new TensorData("int64", [], BigInt64Array.of(BigInt(v)));
 
+/** What one graph input takes at a call: a leaf's current value, the RNG state, a fixed value. */
+function feed(src: JointSource, leaves: readonly Tensor[], rng: RngState): TensorData {
+  switch (src.kind) {
+    case "leaf":
+      return leaves[src.leaf]!.toData();
+    case "rng_seed":
+      return scalar(rng.seed);
+    case "rng_offset":
+      return scalar(rng.offset);
+    default:
+      return src.value;
+  }
+}
+
 /**
  * One compile-cache entry: a captured function's graphs, their calling convention, and (once
  * `compile` has run) their executables. `run` feeds the forward per the convention, records one
@@ -153,10 +54,18 @@ const scalar = (v: number) => new TensorData("int64", [], BigInt64Array.of(BigIn
  */
 export class CompiledFunction {
   readonly convention: CallingConvention;
+  /** Set for `forwardBackward`'s entries, which compile and run the joint graph instead. */
+  readonly joint?: JointConvention;
   #executables?: Executables;
+  #jointExecutable?: Executable;
 
-  constructor(readonly captured: Captured) {
+  /** `joint`: this entry serves `forwardBackward` (throws now unless the function returns one 0-d loss). */
+  constructor(
+    readonly captured: Captured,
+    joint = false,
+  ) {
     this.convention = callingConvention(captured);
+    if (joint) this.joint = jointConvention(captured, "forwardBackward");
   }
 
   get forward(): Graph {
@@ -168,7 +77,11 @@ export class CompiledFunction {
 
   /** Compile both graphs (or the inference graph); on failure nothing stays allocated. */
   async compile(compilers: Compilers): Promise<void> {
-    const { forward, backward } = this.captured;
+    const { forward, backward, joint } = this.captured;
+    if (this.joint) {
+      this.#jointExecutable = await compileGraph(compilers.forward, joint!, "joint");
+      return;
+    }
     if (!backward) {
       this.#executables = { forward: await compileGraph(compilers.inference, forward, "inference") };
       return;
@@ -187,15 +100,7 @@ export class CompiledFunction {
 
   /** The forward graph's inputs for one call: the leaves' current values, the RNG state, constants. */
   forwardInputs(leaves: readonly Tensor[], rng: RngState): TensorData[] {
-    return this.convention.inputs.map((src) =>
-      src.kind === "leaf"
-        ? leaves[src.leaf]!.toData()
-        : src.kind === "rng_seed"
-          ? scalar(rng.seed)
-          : src.kind === "rng_offset"
-            ? scalar(rng.offset)
-            : src.value,
-    );
+    return this.convention.inputs.map((src) => feed(src, leaves, rng));
   }
 
   /**
@@ -203,6 +108,7 @@ export class CompiledFunction {
    * await, so a later call may update them (see call-order.ts).
    */
   async run(leaves: readonly Tensor[], rng: RngState, inputsRead: () => void = () => {}): Promise<unknown> {
+    if (this.joint) return this.#runJoint(this.joint, leaves, rng, inputsRead);
     const exes = this.#executables;
     if (!exes)
       throw new AotError(`compiled function '${this.forward.name}': run() before compile() finished`);
@@ -247,9 +153,48 @@ export class CompiledFunction {
     );
   }
 
+  /**
+   * `forwardBackward`: the joint graph runs once with the loss's gradient fed as 1, then the
+   * loss's `backward()` reaches a tape node that hands eager autograd the gradients already
+   * computed, so `.grad` accumulates (and eager history upstream of the arguments is reached)
+   * exactly as after a call and `loss.backward()`. The outputs come back with no grad_fn: their
+   * backward has run.
+   */
+  async #runJoint(
+    jc: JointConvention,
+    leaves: readonly Tensor[],
+    rng: RngState,
+    inputsRead: () => void,
+  ): Promise<unknown> {
+    const exe = this.#jointExecutable;
+    const graph = this.captured.joint!;
+    if (!exe) throw new AotError(`compiled function '${graph.name}': run() before compile() finished`);
+    const inputs = jc.inputs.map((src) => feed(src, leaves, rng));
+    inputsRead();
+    const out = await runExecutable(exe, graph, inputs);
+    noGrad(() => {
+      for (const m of jc.mutations) leaves[m.leaf]!.copy_(new Tensor(out[m.output]!));
+    });
+    const grads: (Tensor | null)[] = leaves.map(() => null);
+    for (const g of jc.gradients) if (g.used) grads[g.leaf] = new Tensor(out[g.output]!);
+    // The loss's gradient is always 1 here: this tensor is ours, backward() below seeds it with 1,
+    // and nothing else can reach it. The graph was run with that same 1.
+    const loss = new Tensor(out[jc.userOutputs[jc.loss]!]!);
+    enableGrad(() => recordCustomNode("CompiledFunctionJointBackward", leaves, [loss], async () => grads));
+    await loss.backward();
+    return unflatten(
+      this.captured.outputSpec,
+      jc.userOutputs.map((k) => new Tensor(out[k]!)),
+    );
+  }
+
   /** Free the executables (ONNX sessions, ...). */
   async dispose(): Promise<void> {
     const exes = this.#executables;
-    await Promise.all([exes?.forward.dispose?.(), exes?.backward?.dispose?.()]);
+    await Promise.all([
+      exes?.forward.dispose?.(),
+      exes?.backward?.dispose?.(),
+      this.#jointExecutable?.dispose?.(),
+    ]);
   }
 }

@@ -74,6 +74,7 @@ export function fitsPlan(plan: SymbolicPlan, compiled: CallSignature, call: Call
   if (
     compiled.structure !== call.structure ||
     compiled.needsGrad !== call.needsGrad ||
+    compiled.joint !== call.joint ||
     compiled.extra !== call.extra ||
     compiled.aliases !== call.aliases ||
     compiled.leaves.length !== call.leaves.length

@@ -12,6 +12,8 @@ export interface CallSignature {
   /** The arguments' structure and non-tensor values (`specKey`). */
   readonly structure: string;
   readonly needsGrad: boolean;
+  /** Called through `forwardBackward`: one joint graph instead of a forward and a backward. */
+  readonly joint: boolean;
   /** The caller's extra key (a module's training flag). */
   readonly extra: string;
   /** How arguments alias each other ("" when no tensor is passed twice). */
@@ -23,6 +25,7 @@ export function callKey(s: CallSignature): string {
   return [
     s.structure,
     s.needsGrad,
+    s.joint ? "joint" : "",
     s.extra,
     s.aliases,
     ...s.leaves.map((t) => `${t.dtype}[${t.shape}]${t.requiresGrad ? "g" : ""}`),
@@ -51,6 +54,7 @@ export function sizeChanges(a: CallSignature, b: CallSignature): SizeChange[] | 
   if (
     a.structure !== b.structure ||
     a.needsGrad !== b.needsGrad ||
+    a.joint !== b.joint ||
     a.extra !== b.extra ||
     a.aliases !== b.aliases ||
     a.leaves.length !== b.leaves.length
@@ -93,6 +97,10 @@ function differences(a: CallSignature, b: CallSignature, names: readonly string[
   if (a.structure !== b.structure) out.push("the arguments' structure or non-tensor values changed");
   if (a.needsGrad !== b.needsGrad)
     out.push(`grad mode: ${a.needsGrad ? "grad" : "no grad"} -> ${b.needsGrad ? "grad" : "no grad"}`);
+  if (a.joint !== b.joint) {
+    const how = (joint: boolean) => (joint ? "forwardBackward" : "a call");
+    out.push(`called through ${how(a.joint)} -> ${how(b.joint)}`);
+  }
   if (a.extra !== b.extra) out.push(`cache key '${a.extra}' -> '${b.extra}'`);
   if (a.aliases !== b.aliases) out.push("which arguments are the same tensor changed");
   if (a.leaves.length !== b.leaves.length) {

@@ -8,7 +8,8 @@ import { defaultPartition } from "@aotjs/partitioner";
 import { defaultGenerator, manualSeed, randn, type Tensor, tensor } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
 import { type Captured, capture } from "../src/capture.js";
-import { CompiledFunction, callingConvention } from "../src/compiled-function.js";
+import { CompiledFunction } from "../src/compiled-function.js";
+import { callingConvention } from "../src/convention.js";
 import { AotError, nop } from "../src/index.js";
 import { expectClose } from "./support.js";
 

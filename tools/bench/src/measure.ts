@@ -23,6 +23,22 @@ export async function medianMs(
   return median(await timesMs(fn, options));
 }
 
+/**
+ * Median ms of each function, measured in alternating rounds (`runs` runs of each per round, after
+ * warm-up), so a shared machine's slow spells fall on all of them alike.
+ */
+export async function alternatingMs<K extends string>(
+  fns: Readonly<Record<K, () => unknown>>,
+  { rounds = 5, runs = 10, warmup = 5 } = {},
+): Promise<Record<K, number>> {
+  const keys = Object.keys(fns) as K[];
+  const times = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  for (let round = 0; round < rounds; round++) {
+    for (const k of keys) times[k].push(...(await timesMs(fns[k], { runs, warmup: round ? 1 : warmup })));
+  }
+  return Object.fromEntries(keys.map((k) => [k, median(times[k])])) as Record<K, number>;
+}
+
 export function table(rows: Record<string, string | number>[]): void {
   if (rows.length === 0) return;
   const cols = Object.keys(rows[0]!);

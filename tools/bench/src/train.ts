@@ -44,12 +44,14 @@ interface Config {
   readonly partition: PartitionName;
   /** The optimizer step compiled to ORT by aotOptimizer, or eager `opt.step()`. */
   readonly compiledOptimizer: boolean;
-  /** gptMini only: the cross-entropy inside the compiled module (the graph returns the loss). */
+  /** The cross-entropy inside the compiled module (the graph returns the loss). */
   readonly lossInGraph?: boolean;
+  /** With the loss in the graph: `forwardBackward`, one joint graph instead of forward + backward. */
+  readonly joint?: boolean;
 }
 
 const describeConfig = (c: Config, opt: string) =>
-  `aotjs on ORT, ${c.partition}, ${c.compiledOptimizer ? `aotOptimizer(${opt})` : `eager ${opt}`}${c.lossInGraph ? ", loss in graph" : ""}`;
+  `aotjs on ORT, ${c.joint ? "forwardBackward (joint graph)" : c.partition}, ${c.compiledOptimizer ? `aotOptimizer(${opt})` : `eager ${opt}`}${c.lossInGraph && !c.joint ? ", loss in graph" : ""}`;
 
 /** An aotModule on ORT and its optimizer step, eager or compiled. */
 function compiledStep(model: Module, c: Config, opt: Optimizer<object>) {
@@ -63,7 +65,8 @@ function compiledStep(model: Module, c: Config, opt: Optimizer<object>) {
   return {
     compiled,
     update: async () => (stepper ? stepper.step() : opt.step()),
-    graphs: () => [compiled.lastGraphs.forward!, compiled.lastGraphs.backward!],
+    graphs: () =>
+      c.joint ? [compiled.lastGraphs.joint!] : [compiled.lastGraphs.forward!, compiled.lastGraphs.backward!],
     dispose: async () => {
       await compiled.dispose();
       await stepper?.dispose();
@@ -80,11 +83,14 @@ export function resnetWorkload(): Workload {
       const images = randn([8, 3, 224, 224]);
       const labels = randint(0, 1000, [8]);
       const opt = new SGD(model.parameters(), { lr: 0.01 });
-      const { compiled, update, graphs, dispose } = compiledStep(model, c, opt);
+      const wrapped = c.lossInGraph ? new WithLoss(model, 1000) : model;
+      const { compiled, update, graphs, dispose } = compiledStep(wrapped, c, opt);
       return {
         step: async () => {
           opt.zeroGrad();
-          await F.crossEntropy((await compiled.forward(images)) as Tensor, labels).backward();
+          if (c.joint) await compiled.forwardBackward(images, labels);
+          else if (c.lossInGraph) await ((await compiled.forward(images, labels)) as Tensor).backward();
+          else await F.crossEntropy((await compiled.forward(images)) as Tensor, labels).backward();
           await update();
         },
         graphs,
@@ -99,6 +105,7 @@ export function resnetWorkload(): Workload {
       variant({ partition: "min-cut", compiledOptimizer: false }),
       variant({ partition: "default", compiledOptimizer: true }),
       variant({ partition: "min-cut", compiledOptimizer: true }),
+      variant({ partition: "default", compiledOptimizer: true, lossInGraph: true, joint: true }),
     ],
     torchScript: "resnet18_step.py",
     runs: 5,
@@ -106,17 +113,17 @@ export function resnetWorkload(): Workload {
   };
 }
 
-/** gptMini's loss as the module's forward, so the compiled graphs cover the cross-entropy too. */
-class GptLoss extends Module {
+/** A model's cross-entropy as the module's forward, so the compiled graphs cover the loss too. */
+class WithLoss extends Module {
   constructor(
-    readonly gpt: Module,
-    readonly vocab: number,
+    readonly net: Module,
+    readonly classes: number,
   ) {
     super();
   }
   override forward(x: Tensor, y: Tensor): Tensor {
-    const logits = this.gpt.forward(x) as Tensor;
-    return F.crossEntropy(logits.reshape([-1, this.vocab]), y.reshape([-1]));
+    const logits = this.net.forward(x) as Tensor;
+    return F.crossEntropy(logits.reshape([-1, this.classes]), y.reshape([-1]));
   }
 }
 
@@ -130,15 +137,20 @@ export function gptWorkload(): Workload {
       const x = randint(0, V, [16, 32], { dtype: "int64" });
       const y = randint(0, V, [16, 32], { dtype: "int64" });
       const opt = new AdamW(gpt.parameters(), { lr: 3e-3, weightDecay: 0.01 });
-      const model = c.lossInGraph ? new GptLoss(gpt, V) : gpt;
+      const model = c.lossInGraph ? new WithLoss(gpt, V) : gpt;
       const { compiled, update, graphs, dispose } = compiledStep(model, c, opt);
       return {
         step: async () => {
-          const loss = c.lossInGraph
-            ? ((await compiled.forward(x, y)) as Tensor)
-            : F.crossEntropy(((await compiled.forward(x)) as Tensor).reshape([-1, V]), y.reshape([-1]));
-          opt.zeroGrad();
-          await loss.backward();
+          if (c.joint) {
+            opt.zeroGrad();
+            await compiled.forwardBackward(x, y);
+          } else {
+            const loss = c.lossInGraph
+              ? ((await compiled.forward(x, y)) as Tensor)
+              : F.crossEntropy(((await compiled.forward(x)) as Tensor).reshape([-1, V]), y.reshape([-1]));
+            opt.zeroGrad();
+            await loss.backward();
+          }
           await update();
         },
         graphs,
@@ -153,6 +165,7 @@ export function gptWorkload(): Workload {
       variant({ partition: "min-cut", compiledOptimizer: true }),
       variant({ partition: "default", compiledOptimizer: true, lossInGraph: true }),
       variant({ partition: "min-cut", compiledOptimizer: true, lossInGraph: true }),
+      variant({ partition: "min-cut", compiledOptimizer: true, lossInGraph: true, joint: true }),
     ],
     torchScript: "gpt_mini_step.py",
     runs: 30,
