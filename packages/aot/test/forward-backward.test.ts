@@ -112,6 +112,46 @@ describe("forwardBackward", () => {
     expect(viaJoint[1]).toEqual(values(w.grad!));
   });
 
+  it("draws what a call draws: dropout's mask from the same seed", async () => {
+    const w = randn([6, 4], { requiresGrad: true });
+    const f = (x: Tensor, v: Tensor) => F.dropout(x.matmul(v).tanh(), 0.5, true).sum();
+    const compiled = aotFunction(f, { fwCompiler: nop, bwCompiler: nop });
+    const x = randn([3, 6]);
+    manualSeed(7);
+    await ((await compiled(x, w)) as Tensor).backward();
+    const split = values(w.grad!);
+    w.grad = null;
+    manualSeed(7);
+    await compiled.forwardBackward(x, w);
+    expect(values(w.grad!)).toEqual(split);
+    w.grad = null;
+    manualSeed(7); // eager, the oracle for the mask
+    await f(x, w).backward();
+    values(w.grad!).forEach((v, i) => {
+      expect(v).toBeCloseTo(split[i]!, 5);
+    });
+  });
+
+  it("serves every batch size from one symbolic joint graph (dynamic 'auto')", async () => {
+    const w = randn([6, 4], { requiresGrad: true });
+    const f = (x: Tensor, v: Tensor) => x.matmul(v).tanh().square().mean();
+    const compiled = aotFunction(f, { fwCompiler: nop, bwCompiler: nop });
+    for (const batch of [3, 5, 7]) {
+      const x = randn([batch, 6]);
+      await compiled.forwardBackward(x, w);
+      const joint = values(w.grad!);
+      w.grad = null;
+      await f(x, w).backward(); // oracle: eager autograd
+      values(w.grad!).forEach((v, i) => {
+        expect(joint[i]).toBeCloseTo(v, 6);
+      });
+      w.grad = null;
+    }
+    // The second size made the batch symbolic; the third fits that graph.
+    expect(compiled.stats()).toMatchObject({ compiles: 2, cacheHits: 1 });
+    expect(compiled.lastGraphs.joint!.symbolic).toBeDefined();
+  });
+
   it("refuses, naming what it got, a function without one 0-d differentiable output, and caches nothing", async () => {
     const w = randn([3, 2], { requiresGrad: true });
     const f = aotFunction((x: Tensor, v: Tensor) => x.matmul(v), { fwCompiler: nop });
