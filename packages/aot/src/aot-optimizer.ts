@@ -1,9 +1,12 @@
 import { allocate, type Compiler, type DType, type Graph, TensorData, type TypedArray } from "@aotjs/ir";
-import { type GradParam, Optimizer, type UpdateScalars, type UpdateStructure } from "@aotjs/nn";
+import { type Module, Optimizer, type UpdateScalars, type UpdateStructure } from "@aotjs/nn";
 import { noGrad, Tensor } from "@aotjs/tensor";
-import { aotFunction } from "./aot-function.js";
+import { flatten } from "@aotjs/tracer";
+import { type AotFunction, aotFunction } from "./aot-function.js";
+import { inputNameOf } from "./aot-module.js";
 import { nop } from "./compilers.js";
 import { AotError } from "./executable.js";
+import { type ModelArgs, modelArgs, traceTrainStep } from "./train-step.js";
 
 /** Options of `aotOptimizer`: the compiler of the step graph and the multi-tensor threshold. */
 export interface AotOptimizerOptions {
@@ -37,6 +40,15 @@ export interface AotOptimizer {
    * call order. Await it before reading parameters or running an eager `optimizer.step()`.
    */
   step(): Promise<void>;
+  /**
+   * A whole training step as ONE compiled graph: `module.forward(...inputs)`, which must return a
+   * 0-d loss, its backward, and this optimizer's update of every parameter of the module it holds
+   * that requires grad (each must reach the loss). Parameters, buffers and the optimizer's state
+   * end as after `loss.backward()` and `step()`; `.grad` is neither read nor written (there is
+   * no gradient to clip or accumulate: use `forwardBackward` and `step()` for that). Resolves to
+   * the loss, with no grad_fn. Steps run in call order with `step()`.
+   */
+  trainStep<M extends Module>(module: M, ...inputs: Parameters<M["forward"]>): Promise<Tensor>;
   /** `optimizer.zeroGrad(setToNone)`. */
   zeroGrad(setToNone?: boolean): void;
   /** The step counters so far. */
@@ -47,10 +59,18 @@ export interface AotOptimizer {
   dispose(): Promise<void>;
 }
 
+/** A parameter a step updates, and its group; `step()` brings the grad, `trainStep` computes it. */
+interface ToUpdate {
+  readonly group: number;
+  readonly param: Tensor;
+  readonly grad?: Tensor;
+}
+
 /** One parameter in a compiled step. */
 interface Member {
   readonly param: Tensor;
-  readonly grad: Tensor;
+  /** Absent in `trainStep`, where the graph computes it. */
+  readonly grad?: Tensor;
   readonly state: Record<string, unknown>;
   /** The state's tensor entries when the step starts, in the graph's input order. */
   readonly stateKeys: readonly string[];
@@ -75,7 +95,7 @@ interface ScalarClass {
 interface StepArgs {
   readonly buckets: readonly {
     readonly param: Tensor;
-    readonly grad: Tensor;
+    readonly grad?: Tensor;
     readonly state: Readonly<Record<string, Tensor>>;
     readonly scalars: number;
   }[];
@@ -83,6 +103,8 @@ interface StepArgs {
     readonly structure: UpdateStructure;
     readonly values: UpdateScalars<Tensor>;
   }[];
+  /** `trainStep`: the module's other state, where each bucket's members sit in it, its inputs. */
+  readonly model?: ModelArgs;
 }
 
 /** State tensors a bucket's update created or replaced (not those it changed in place). */
@@ -177,29 +199,54 @@ export function aotOptimizer<O extends object>(
   let spareGrads = new Map<string, TypedArray[]>();
   const spareKey = (dtype: DType, length: number) => `${dtype}:${length}`;
 
-  const traced = (args: StepArgs): Created[] =>
-    args.buckets.map((b) => {
-      const { structure, values } = args.scalars[b.scalars]!;
-      const state: Record<string, unknown> = { ...b.state };
-      optimizer.update(b.param, b.grad, state, structure, values);
-      const created: Created = {};
-      for (const [k, v] of Object.entries(state)) if (v instanceof Tensor && v !== b.state[k]) created[k] = v;
-      return created;
-    });
-  const compiled = aotFunction(traced, {
+  /** The rule on bucket `i` with gradient `grad`: the state tensors it created or replaced. */
+  const applyRule = (args: StepArgs, i: number, grad: Tensor): Created => {
+    const b = args.buckets[i]!;
+    const { structure, values } = args.scalars[b.scalars]!;
+    const state: Record<string, unknown> = { ...b.state };
+    optimizer.update(b.param, grad, state, structure, values);
+    const created: Created = {};
+    for (const [k, v] of Object.entries(state)) if (v instanceof Tensor && v !== b.state[k]) created[k] = v;
+    return created;
+  };
+  const compileOptions = {
     fwCompiler: options.compiler ?? nop,
-    inputNames: (count) => {
+    inputNames: (count: number) => {
       if (count !== inputNames.length) {
         throw new AotError(`aotOptimizer: ${count} graph inputs but ${inputNames.length} names (internal)`);
       }
       return inputNames;
     },
-  });
+  };
+  const compiled = aotFunction(
+    (args: StepArgs): Created[] => args.buckets.map((b, i) => applyRule(args, i, b.grad!)),
+    compileOptions,
+  );
+  /** Per module, `trainStep`'s compiled function: the forward is the module's own code. */
+  const trainSteps = new Map<Module, AotFunction<[StepArgs], { loss: Tensor; created: Created[] }>>();
+  const trainStepOf = (module: Module) => {
+    let fn = trainSteps.get(module);
+    if (!fn) {
+      fn = aotFunction(
+        (args: StepArgs) =>
+          traceTrainStep(
+            module,
+            args.buckets.map((b) => b.param),
+            args.model!,
+            (i, grad) => applyRule(args, i, grad),
+          ),
+        { ...compileOptions, cacheKey: () => (module.training ? "train" : "eval") },
+      );
+      trainSteps.set(module, fn);
+    }
+    return fn;
+  };
+  let last: AotFunction<never, unknown> | undefined;
   let steps = 0;
   let tail: Promise<void> = Promise.resolve();
 
   /** Group the parameters into buckets and hyper-parameter classes; advances plain-number state. */
-  function plan(todo: readonly GradParam[]): { buckets: Bucket[]; classes: ScalarClass[] } {
+  function plan(todo: readonly ToUpdate[]): { buckets: Bucket[]; classes: ScalarClass[] } {
     const classes: ScalarClass[] = [];
     const classIndex = new Map<string, number>();
     const buckets: Bucket[] = [];
@@ -244,7 +291,11 @@ export function aotOptimizer<O extends object>(
   }
 
   /** The traced function's arguments, and the graph's input names in the same (flatten) order. */
-  function argsOf(buckets: readonly Bucket[], classes: readonly ScalarClass[]): StepArgs {
+  function argsOf(
+    buckets: readonly Bucket[],
+    classes: readonly ScalarClass[],
+    train?: { module: Module; inputs: readonly unknown[] },
+  ): StepArgs {
     const names: string[] = [];
     const taken = new Set<string>();
     const name = (base: string) => {
@@ -263,17 +314,19 @@ export function aotOptimizer<O extends object>(
         ): Tensor => (b.flat ? new Tensor(concat(ms.map(get), dtype, spare)) : get(ms[0]!));
         const param = pick((m) => m.param);
         name(`param_${i}`);
-        const grad = pick(
-          (m) => m.grad,
-          (length) => spareGrads.get(spareKey(dtype, length))?.pop(),
-        );
-        name(`grad_${i}`);
+        const grad = train
+          ? undefined
+          : pick(
+              (m) => m.grad!,
+              (length) => spareGrads.get(spareKey(dtype, length))?.pop(),
+            );
+        if (grad) name(`grad_${i}`);
         const state: Record<string, Tensor> = {};
         for (const k of ms[0]!.stateKeys) {
           state[k] = pick((m) => m.state[k] as Tensor);
           name(`${k}_${i}`);
         }
-        return { param, grad, state, scalars: b.scalars };
+        return { param, ...(grad ? { grad } : {}), state, scalars: b.scalars };
       }),
       scalars: classes.map((c, i) => {
         const values: Record<string, Tensor> = {};
@@ -283,7 +336,22 @@ export function aotOptimizer<O extends object>(
         }
         return { structure: c.structure, values };
       }),
+      ...(train
+        ? {
+            model: modelArgs(
+              train.module,
+              buckets.map((b) => b.members.map((m) => m.param)),
+              train.inputs,
+            ),
+          }
+        : {}),
     };
+    if (args.model) {
+      for (const path of Object.keys(args.model.fixed)) name(inputNameOf(path));
+      flatten(train!.inputs).leaves.forEach((_, k) => {
+        name(`input_${k + 1}`);
+      });
+    }
     inputNames = names;
     return args;
   }
@@ -331,22 +399,26 @@ export function aotOptimizer<O extends object>(
   function reusableGrads(buckets: readonly Bucket[], args: StepArgs, outs: readonly Created[]) {
     const kept = new Set<ArrayBufferLike>();
     args.buckets.forEach((a, i) => {
-      const members = buckets[i]!.members.map((m) => m.grad);
+      const members = buckets[i]!.members.map((m) => m.grad!);
       for (const t of [...members, a.param, ...Object.values(a.state), ...Object.values(outs[i]!)])
         kept.add(t.data().buffer);
     });
     const spare = new Map<string, TypedArray[]>();
     args.buckets.forEach((a, i) => {
-      const g = a.grad.data();
+      const g = a.grad!.data();
       if (!buckets[i]!.flat || kept.has(g.buffer)) return;
-      const key = spareKey(a.grad.dtype, g.length);
+      const key = spareKey(a.grad!.dtype, g.length);
       spare.set(key, [...(spare.get(key) ?? []), g]);
     });
     return spare;
   }
 
-  async function run(todo: readonly GradParam[]): Promise<void> {
-    if (todo.length === 0) return;
+  /** One step; `train` makes it a whole training step, whose loss it returns. */
+  async function run(
+    todo: readonly ToUpdate[],
+    train?: { module: Module; inputs: readonly unknown[] },
+  ): Promise<Tensor | undefined> {
+    if (todo.length === 0) return undefined;
     // Plain-number state (Adam's step) advances while planning, as in eager; undo it on failure.
     const previous = new Map<Tensor, Record<string, unknown> | undefined>();
     for (const { param } of todo) {
@@ -355,15 +427,19 @@ export function aotOptimizer<O extends object>(
     }
     try {
       const { buckets, classes } = plan(todo);
-      const args = argsOf(buckets, classes);
+      const args = argsOf(buckets, classes, train);
       const before = args.buckets.map((a) => [a.param, ...Object.values(a.state)].map((t) => t.toData()));
+      const fn = train ? trainStepOf(train.module) : compiled;
+      last = fn as AotFunction<never, unknown>;
       // Grad mode is off only while the call picks its graph: noGrad over the promise itself
       // would keep it off for whatever else runs until the step finishes.
-      const { pending } = noGrad(() => ({ pending: compiled(args) }));
-      const outs = await pending;
+      const { pending } = noGrad(() => ({ pending: fn(args) }));
+      const result = await pending;
+      const outs = Array.isArray(result) ? result : result.created;
       noGrad(() => writeBack(buckets, args, before, outs));
-      spareGrads = reusableGrads(buckets, args, outs);
+      if (!train) spareGrads = reusableGrads(buckets, args, outs);
       steps++;
+      return Array.isArray(result) ? undefined : result.loss;
     } catch (e) {
       for (const [param, saved] of previous) {
         if (!saved) {
@@ -380,29 +456,56 @@ export function aotOptimizer<O extends object>(
 
   return {
     step(): Promise<void> {
-      let todo: GradParam[];
+      let todo: ToUpdate[];
       try {
         todo = optimizer.paramsWithGrad();
       } catch (e) {
         return Promise.reject(e);
       }
       const result = tail.then(() => run(todo));
-      tail = result.catch(() => {});
-      return result;
+      tail = result.then(
+        () => {},
+        () => {},
+      );
+      return result.then(() => {});
+    },
+    trainStep<M extends Module>(module: M, ...inputs: Parameters<M["forward"]>): Promise<Tensor> {
+      // The parameters the graph updates: the optimizer's that the module holds and that require
+      // grad (those that would get a grad from backward).
+      const held = new Set(module.parameters());
+      const todo: ToUpdate[] = [];
+      optimizer.paramGroups.forEach((g, group) => {
+        for (const param of g.params) if (held.has(param) && param.requiresGrad) todo.push({ group, param });
+      });
+      if (todo.length === 0) {
+        return Promise.reject(
+          new AotError(
+            `trainStep: no parameter of the optimizer is a parameter of ${module.constructor.name} that requires grad`,
+          ),
+        );
+      }
+      const result = tail.then(() => run(todo, { module, inputs }));
+      tail = result.then(
+        () => {},
+        () => {},
+      );
+      return result.then((loss) => loss!);
     },
     zeroGrad(setToNone = true): void {
       optimizer.zeroGrad(setToNone);
     },
     stats(): AotOptimizerStats {
-      const { compiles, cacheHits, cacheSize } = compiled.stats();
-      return { steps, compiles, cacheHits, cacheSize };
+      const all = [compiled, ...trainSteps.values()].map((f) => f.stats());
+      const sum = (k: "compiles" | "cacheHits" | "cacheSize") => all.reduce((a, s) => a + s[k], 0);
+      return { steps, compiles: sum("compiles"), cacheHits: sum("cacheHits"), cacheSize: sum("cacheSize") };
     },
     get lastGraph(): Graph | undefined {
-      return compiled.lastGraphs.inference;
+      return (last ?? compiled).lastGraphs.inference;
     },
     async dispose(): Promise<void> {
       await tail;
-      await compiled.dispose();
+      await Promise.all([compiled, ...trainSteps.values()].map((f) => f.dispose()));
+      trainSteps.clear();
     },
   };
 }

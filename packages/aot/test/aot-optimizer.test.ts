@@ -7,9 +7,15 @@ import { randn, Tensor, tensor } from "@aotjs/tensor";
 import { describe, expect, test } from "vitest";
 import { AotError, aotOptimizer, nop } from "../src/index.js";
 import { maxRelDiff, recordingCompiler } from "./support.js";
-import { optimizerSuite } from "./support-optimizer.js";
+import { optimizerSuite, trainStepSuite } from "./support-optimizer.js";
 
 optimizerSuite({ name: "the interpreter", compiler: () => nop, tol: { float32: 0, float64: 0 } });
+trainStepSuite({
+  name: "the interpreter",
+  compiler: () => nop,
+  tol: { float32: 0, float64: 0 },
+  trainTol: 1e-5,
+});
 
 /** p -= lr * (grad + last grad), keeping the grad itself (no copy) as state: it aliases the step's input. */
 class LastGradSGD extends Optimizer<{ lr: number }> {

@@ -3,7 +3,7 @@
 // The oracle everywhere is the optimizer's own eager `step()` on an equal copy of the parameters,
 // fed equal gradients.
 import type { Compiler, DType } from "@aotjs/ir";
-import { Adam, AdamW, type Optimizer, Parameter, SGD } from "@aotjs/nn";
+import { Adam, AdamW, F, Linear, Module, type Optimizer, Parameter, SGD } from "@aotjs/nn";
 import { manualSeed, randn, Tensor } from "@aotjs/tensor";
 import { describe, expect, test } from "vitest";
 import { type AotOptimizerOptions, aotOptimizer } from "../src/index.js";
@@ -280,5 +280,64 @@ export function optimizerSuite(suite: SuiteOptions): void {
         await compiled.dispose();
       }
     });
+  });
+}
+
+/** A small model whose forward is its loss: a Linear, a tanh, a Linear, mean squared error. */
+class RegressionLoss extends Module {
+  readonly fc1 = new Linear(5, 7);
+  readonly fc2 = new Linear(7, 2);
+  override forward(x: Tensor, y: Tensor): Tensor {
+    return F.mseLoss(this.fc2.forward((this.fc1.forward(x) as Tensor).tanh()) as Tensor, y);
+  }
+}
+
+/**
+ * `trainStep` (forward, backward and the update as one graph) against the eager loop it replaces:
+ * forward, `loss.backward()`, `step()` on an equal copy. The gradients come from different
+ * kernels here (the compiled graph against eager autograd), hence a tolerance of its own.
+ */
+export function trainStepSuite(suite: SuiteOptions & { readonly trainTol: number }): void {
+  describe(`aotOptimizer.trainStep on ${suite.name}`, () => {
+    for (const [layout, aot] of FLATTEN) {
+      for (const [name, make] of cases.filter(([n]) =>
+        ["SGD momentum", "AdamW", "Adam L2 weightDecay"].includes(n),
+      )) {
+        test(`${name}, ${layout}: ${STEPS} steps, losses, params and state as the eager loop`, async () => {
+          manualSeed(21);
+          const eagerModel = new RegressionLoss();
+          const model = new RegressionLoss();
+          model.loadStateDict(eagerModel.stateDict());
+          const eager = make([eagerModel.parameters()]);
+          const opt = make([model.parameters()]);
+          const compiled = aotOptimizer(opt, { compiler: suite.compiler(), ...aot });
+          const x = randn([6, 5]);
+          const y = randn([6, 2]);
+          try {
+            for (let s = 0; s < STEPS; s++) {
+              eager.zeroGrad();
+              const want = eagerModel.forward(x, y);
+              await want.backward();
+              eager.step();
+              const loss = await compiled.trainStep(model, x, y);
+              expect(maxRelDiff(loss, want), `step ${s} loss`).toBeLessThanOrEqual(suite.trainTol);
+              eagerModel.parameters().forEach((p, i) => {
+                const q = model.parameters()[i]!;
+                expect(maxRelDiff(q, p), `step ${s} param ${i}`).toBeLessThanOrEqual(suite.trainTol);
+                expectStateClose(
+                  opt.state.get(q)!,
+                  eager.state.get(p)!,
+                  suite.trainTol,
+                  `step ${s} param ${i}`,
+                );
+              });
+            }
+            expect(compiled.stats().steps).toBe(STEPS);
+          } finally {
+            await compiled.dispose();
+          }
+        });
+      }
+    }
   });
 }

@@ -48,10 +48,14 @@ interface Config {
   readonly lossInGraph?: boolean;
   /** With the loss in the graph: `forwardBackward`, one joint graph instead of forward + backward. */
   readonly joint?: boolean;
+  /** With the loss in the graph: `aotOptimizer(...).trainStep`, forward, backward and update as one graph. */
+  readonly trainStep?: boolean;
 }
 
 const describeConfig = (c: Config, opt: string) =>
-  `aotjs on ORT, ${c.joint ? "forwardBackward (joint graph)" : c.partition}, ${c.compiledOptimizer ? `aotOptimizer(${opt})` : `eager ${opt}`}${c.lossInGraph && !c.joint ? ", loss in graph" : ""}`;
+  c.trainStep
+    ? `aotjs on ORT, aotOptimizer(${opt}).trainStep (one graph)`
+    : `aotjs on ORT, ${c.joint ? "forwardBackward (joint graph)" : c.partition}, ${c.compiledOptimizer ? `aotOptimizer(${opt})` : `eager ${opt}`}${c.lossInGraph && !c.joint ? ", loss in graph" : ""}`;
 
 /** An aotModule on ORT and its optimizer step, eager or compiled. */
 function compiledStep(model: Module, c: Config, opt: Optimizer<object>) {
@@ -64,9 +68,14 @@ function compiledStep(model: Module, c: Config, opt: Optimizer<object>) {
   const stepper = c.compiledOptimizer ? aotOptimizer(opt, { compiler: onnxCompiler() }) : undefined;
   return {
     compiled,
+    stepper,
     update: async () => (stepper ? stepper.step() : opt.step()),
     graphs: () =>
-      c.joint ? [compiled.lastGraphs.joint!] : [compiled.lastGraphs.forward!, compiled.lastGraphs.backward!],
+      c.trainStep
+        ? [stepper!.lastGraph!]
+        : c.joint
+          ? [compiled.lastGraphs.joint!]
+          : [compiled.lastGraphs.forward!, compiled.lastGraphs.backward!],
     dispose: async () => {
       await compiled.dispose();
       await stepper?.dispose();
@@ -84,9 +93,13 @@ export function resnetWorkload(): Workload {
       const labels = randint(0, 1000, [8]);
       const opt = new SGD(model.parameters(), { lr: 0.01 });
       const wrapped = c.lossInGraph ? new WithLoss(model, 1000) : model;
-      const { compiled, update, graphs, dispose } = compiledStep(wrapped, c, opt);
+      const { compiled, stepper, update, graphs, dispose } = compiledStep(wrapped, c, opt);
       return {
         step: async () => {
+          if (c.trainStep) {
+            await stepper!.trainStep(wrapped, images, labels);
+            return;
+          }
           opt.zeroGrad();
           if (c.joint) await compiled.forwardBackward(images, labels);
           else if (c.lossInGraph) await ((await compiled.forward(images, labels)) as Tensor).backward();
@@ -106,6 +119,7 @@ export function resnetWorkload(): Workload {
       variant({ partition: "default", compiledOptimizer: true }),
       variant({ partition: "min-cut", compiledOptimizer: true }),
       variant({ partition: "default", compiledOptimizer: true, lossInGraph: true, joint: true }),
+      variant({ partition: "default", compiledOptimizer: true, lossInGraph: true, trainStep: true }),
     ],
     torchScript: "resnet18_step.py",
     runs: 5,
@@ -138,9 +152,13 @@ export function gptWorkload(): Workload {
       const y = randint(0, V, [16, 32], { dtype: "int64" });
       const opt = new AdamW(gpt.parameters(), { lr: 3e-3, weightDecay: 0.01 });
       const model = c.lossInGraph ? new WithLoss(gpt, V) : gpt;
-      const { compiled, update, graphs, dispose } = compiledStep(model, c, opt);
+      const { compiled, stepper, update, graphs, dispose } = compiledStep(model, c, opt);
       return {
         step: async () => {
+          if (c.trainStep) {
+            await stepper!.trainStep(model, x, y);
+            return;
+          }
           if (c.joint) {
             opt.zeroGrad();
             await compiled.forwardBackward(x, y);
@@ -166,6 +184,7 @@ export function gptWorkload(): Workload {
       variant({ partition: "default", compiledOptimizer: true, lossInGraph: true }),
       variant({ partition: "min-cut", compiledOptimizer: true, lossInGraph: true }),
       variant({ partition: "min-cut", compiledOptimizer: true, lossInGraph: true, joint: true }),
+      variant({ partition: "min-cut", compiledOptimizer: true, lossInGraph: true, trainStep: true }),
     ],
     torchScript: "gpt_mini_step.py",
     runs: 30,
