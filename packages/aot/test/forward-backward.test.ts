@@ -2,21 +2,14 @@
 // reference kernels (the module run without aot), and the same module through the split path
 // (a call, then loss.backward()), whose graphs come from the same joint graph.
 import { noGrad } from "@aotjs/autograd";
-import { BatchNorm2d, Conv2d, F, Linear, Module, mlp, Sequential } from "@aotjs/nn";
+import { BatchNorm2d, Conv2d, F, Linear, Module, mlp, Sequential, WithLoss } from "@aotjs/nn";
 import { manualSeed, randint, randn, type Tensor } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
 import { AotError, aotFunction, aotModule, nop } from "../src/index.js";
 import { values } from "./support.js";
 
 /** The loss as the module's forward, so the compiled graph covers it. */
-class MseLoss extends Module {
-  constructor(readonly net: Module) {
-    super();
-  }
-  override forward(x: Tensor, y: Tensor): Tensor {
-    return F.mseLoss(this.net.forward(x) as Tensor, y);
-  }
-}
+const mseLoss = (net: Module) => new WithLoss(net, F.mseLoss);
 
 /** Conv, BatchNorm (running statistics updated in place) and a cross-entropy loss. */
 class ConvLoss extends Module {
@@ -33,7 +26,7 @@ const grads = (m: Module) => m.parameters().map((p) => values(p.grad!));
 describe("forwardBackward", () => {
   it("leaves the gradients eager autograd and the split path leave, and returns the loss", async () => {
     manualSeed(1);
-    const model = new MseLoss(mlp([6, 8, 3]));
+    const model = mseLoss(mlp([6, 8, 3]));
     const x = randn([5, 6]);
     const y = randn([5, 3]);
     const eagerLoss = model.forward(x, y);
@@ -64,7 +57,7 @@ describe("forwardBackward", () => {
 
   it("accumulates into .grad like backward(), and caches the joint graph on the signature", async () => {
     manualSeed(2);
-    const model = new MseLoss(mlp([4, 5, 2]));
+    const model = mseLoss(mlp([4, 5, 2]));
     const compiled = aotModule(model, { fwCompiler: nop, bwCompiler: nop });
     const x = randn([3, 4]);
     const y = randn([3, 2]);

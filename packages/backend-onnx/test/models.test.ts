@@ -3,7 +3,7 @@
 import { aotExport, aotFunction, aotModule, inputNameOf } from "@aotjs/aot";
 import { checkGraph, checkGraphPerNode, convert, rng, uniform } from "@aotjs/conformance";
 import type { Graph, TensorData } from "@aotjs/ir";
-import { F, gptMini, Module, resnet18, SGD } from "@aotjs/nn";
+import { F, gptMini, type Module, resnet18, SGD, WithLoss } from "@aotjs/nn";
 import { interpret, manualSeed, randint, randn, type Tensor } from "@aotjs/tensor";
 import { describe, expect, test } from "vitest";
 import { onnxCompiler } from "../src/node.js";
@@ -124,20 +124,6 @@ describe("gptMini", () => {
 });
 
 describe("forwardBackward on ORT: the joint graph as one session", () => {
-  /** A model's loss as its forward, so the joint graph covers it. */
-  class WithLoss extends Module {
-    constructor(
-      readonly net: Module,
-      readonly classes: number,
-    ) {
-      super();
-    }
-    override forward(x: Tensor, y: Tensor): Tensor {
-      const out = this.net.forward(x) as Tensor;
-      return F.crossEntropy(out.reshape([-1, this.classes]), y.reshape([-1]));
-    }
-  }
-
   type Mode = "ORT, forwardBackward" | "ORT, call then backward" | "reference, forwardBackward";
   const steps = async (
     make: () => Module,
@@ -149,7 +135,7 @@ describe("forwardBackward on ORT: the joint graph as one session", () => {
     manualSeed(5);
     const net = make();
     const [x, y] = inputs();
-    const model = new WithLoss(net, classes);
+    const model = new WithLoss(net, (out, y) => F.crossEntropy(out.reshape([-1, classes]), y.reshape([-1])));
     const onOrt = mode.startsWith("ORT");
     const wrapped = aotModule(model, onOrt ? { fwCompiler: compiler, bwCompiler: compiler } : {});
     const opt = new SGD(model.parameters(), { lr });

@@ -1,3 +1,4 @@
+import type { Tensor } from "@aotjs/tensor";
 import { NNError } from "./errors.js";
 import { Module } from "./module.js";
 
@@ -55,5 +56,23 @@ export class ModuleList<T extends Module = Module> extends IndexedModules<T> {
   }
   override forward(): never {
     throw new NNError("ModuleList has no forward: iterate over it in the parent's forward");
+  }
+}
+
+/**
+ * A model and its loss as one module: `forward(input, target)` is `loss(model(input), target)`,
+ * so a compiled module's graph covers the loss too (`aotModule(...).forwardBackward`,
+ * `aotOptimizer(...).trainStep` need the forward to return the loss). The model's state keeps its
+ * names under `model.`.
+ */
+export class WithLoss<M extends Module = Module> extends Module {
+  constructor(
+    readonly model: M,
+    readonly loss: (output: Tensor, target: Tensor) => Tensor,
+  ) {
+    super();
+  }
+  override forward(input: Tensor, target: Tensor): Tensor {
+    return this.loss(this.model.forward(input) as Tensor, target);
   }
 }

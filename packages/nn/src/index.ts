@@ -1,4 +1,4 @@
-export { ModuleList, Sequential } from "./containers.js";
+export { ModuleList, Sequential, WithLoss } from "./containers.js";
 export { NNError } from "./errors.js";
 /** The functional API, like `torch.nn.functional`: stateless layers, activations and losses. */
 export * as F from "./functional/index.js";

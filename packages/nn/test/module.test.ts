@@ -13,6 +13,7 @@ import {
   Parameter,
   ReLU,
   Sequential,
+  WithLoss,
 } from "../src/index.js";
 
 const arr = (t: Tensor) => Array.from(t.data() as Float32Array, Number);
@@ -75,6 +76,15 @@ describe("Module registration", () => {
     expect(list.length).toBe(2);
     expect(Object.keys(list.stateDict())).toEqual(["0.weight", "0.bias", "1.weight", "1.bias"]);
     expect(() => list.forward()).toThrow(/ModuleList has no forward/);
+  });
+
+  test("WithLoss is the model's forward then the loss, and holds the model's state under model.", () => {
+    const net = new Linear(3, 2);
+    const withLoss = new WithLoss(net, (out, y) => out.sub(y).square().sum());
+    expect(Object.keys(withLoss.stateDict())).toEqual(["model.weight", "model.bias"]);
+    expect(withLoss.parameters()).toEqual(net.parameters());
+    const [x, y] = [randn([4, 3]), randn([4, 2])];
+    expect(arr(withLoss.call(x, y))).toEqual(arr(net.forward(x).sub(y).square().sum()));
   });
 
   test("train/eval reach every descendant; zeroGrad clears grads", () => {

@@ -17,7 +17,7 @@
 import { aotExport, aotModule } from "@aotjs/aot";
 import { onnxCompiler } from "@aotjs/backend-onnx/node";
 import { type Executable, GraphBuilder, meta, TensorData } from "@aotjs/ir";
-import { F, Module, mlp } from "@aotjs/nn";
+import { F, type Module, mlp, WithLoss } from "@aotjs/nn";
 import { manualSeed, randn, type Tensor } from "@aotjs/tensor";
 import { blockUntilReady, defaultDevice, init, jit, nn, numpy as np, tree, valueAndGrad } from "@jax-js/jax";
 import * as tf from "@tensorflow/tfjs";
@@ -34,14 +34,7 @@ const STEP_FLOPS = (() => {
 })();
 
 /** The loss as the module's forward, so one compiled graph pair covers the whole step. */
-class MseStep extends Module {
-  constructor(readonly net: Module) {
-    super();
-  }
-  override forward(x: Tensor, y: Tensor): Tensor {
-    return F.mseLoss(this.net.forward(x) as Tensor, y);
-  }
-}
+const mseStep = (net: Module) => new WithLoss(net, F.mseLoss);
 
 const f32 = (t: Tensor) => t.toData().data as Float32Array;
 
@@ -49,7 +42,7 @@ async function aotjsStep(
   model: Module,
   x: Tensor,
   y: Tensor,
-  compiled: ReturnType<typeof aotModule<MseStep>>,
+  compiled: ReturnType<typeof aotModule<WithLoss>>,
 ) {
   for (const p of model.parameters()) p.grad = null;
   const loss = await compiled.forward(x, y);
@@ -134,13 +127,13 @@ async function rawOrtStep(
   x: Tensor,
   y: Tensor,
 ): Promise<{ run: () => Promise<unknown>; dispose: () => Promise<void> }> {
-  const exported = aotExport(new MseStep(model), [x, y]);
+  const exported = aotExport(mseStep(model), [x, y]);
   const { forward, backward, signature } = exported;
   const [fw, bw] = [
     await onnxCompiler()(forward, forward.inputMetas),
     await onnxCompiler()(backward!, backward!.inputMetas),
   ] as Executable[];
-  const state = new Map(model.namedParameters().map(([n, p]) => [`net.${n}`, p]));
+  const state = new Map(model.namedParameters().map(([n, p]) => [`model.${n}`, p]));
   const data = [x, y];
   const inputs = signature.inputs.map((i) =>
     (i.target ? state.get(i.target)! : data[signature.userInputs.indexOf(i.name)]!).toData(),
@@ -175,7 +168,7 @@ export async function onnx(): Promise<void> {
     });
 
   // aotModule, forwardBackward and the raw sessions alternate, round by round.
-  const onOrt = aotModule(new MseStep(model), { fwCompiler: onnxCompiler(), bwCompiler: onnxCompiler() });
+  const onOrt = aotModule(mseStep(model), { fwCompiler: onnxCompiler(), bwCompiler: onnxCompiler() });
   const raw = await rawOrtStep(model, x, y);
   const ms = await alternatingMs({
     split: () => aotjsStep(model, x, y, onOrt),
@@ -210,7 +203,7 @@ export async function onnx(): Promise<void> {
   const tfRun = await tfStep(model, x, y);
   row("TF.js variableGrads, wasm", await medianMs(tfRun, { runs: 11, warmup: 3 }));
 
-  const onRef = aotModule(new MseStep(model));
+  const onRef = aotModule(mseStep(model));
   row(
     "aotjs on the reference interpreter",
     await medianMs(() => aotjsStep(model, x, y, onRef), { runs: 5, warmup: 3 }),

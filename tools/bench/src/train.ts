@@ -12,7 +12,7 @@ import { availableParallelism } from "node:os";
 import { aotModule, aotOptimizer } from "@aotjs/aot";
 import { onnxCompiler } from "@aotjs/backend-onnx/node";
 import type { Graph } from "@aotjs/ir";
-import { AdamW, F, gptMini, Module, type Optimizer, resnet18, SGD } from "@aotjs/nn";
+import { AdamW, F, gptMini, type Module, type Optimizer, resnet18, SGD, WithLoss } from "@aotjs/nn";
 import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { manualSeed, randint, randn, type Tensor } from "@aotjs/tensor";
 import { matmulConvFlops } from "./flops.js";
@@ -92,7 +92,7 @@ export function resnetWorkload(): Workload {
       const images = randn([8, 3, 224, 224]);
       const labels = randint(0, 1000, [8]);
       const opt = new SGD(model.parameters(), { lr: 0.01 });
-      const wrapped = c.lossInGraph ? new WithLoss(model, 1000) : model;
+      const wrapped = c.lossInGraph ? withCrossEntropy(model, 1000) : model;
       const { compiled, stepper, update, graphs, dispose } = compiledStep(wrapped, c, opt);
       return {
         step: async () => {
@@ -128,18 +128,8 @@ export function resnetWorkload(): Workload {
 }
 
 /** A model's cross-entropy as the module's forward, so the compiled graphs cover the loss too. */
-class WithLoss extends Module {
-  constructor(
-    readonly net: Module,
-    readonly classes: number,
-  ) {
-    super();
-  }
-  override forward(x: Tensor, y: Tensor): Tensor {
-    const logits = this.net.forward(x) as Tensor;
-    return F.crossEntropy(logits.reshape([-1, this.classes]), y.reshape([-1]));
-  }
-}
+const withCrossEntropy = (net: Module, classes: number) =>
+  new WithLoss(net, (logits, y) => F.crossEntropy(logits.reshape([-1, classes]), y.reshape([-1])));
 
 export function gptWorkload(): Workload {
   const V = 27;
@@ -151,7 +141,7 @@ export function gptWorkload(): Workload {
       const x = randint(0, V, [16, 32], { dtype: "int64" });
       const y = randint(0, V, [16, 32], { dtype: "int64" });
       const opt = new AdamW(gpt.parameters(), { lr: 3e-3, weightDecay: 0.01 });
-      const model = c.lossInGraph ? new WithLoss(gpt, V) : gpt;
+      const model = c.lossInGraph ? withCrossEntropy(gpt, V) : gpt;
       const { compiled, stepper, update, graphs, dispose } = compiledStep(model, c, opt);
       return {
         step: async () => {
