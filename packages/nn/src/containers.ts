@@ -67,7 +67,9 @@ export class ModuleList<T extends Module = Module> extends IndexedModules<T> {
  */
 export class WithLoss<M extends Module = Module> extends Module {
   constructor(
+    /** The model: its output is the loss's first argument. */
     readonly model: M,
+    /** The loss of the model's output against the target, a 0-d tensor (`F.mseLoss`, ...). */
     readonly loss: (output: Tensor, target: Tensor) => Tensor,
   ) {
     super();
