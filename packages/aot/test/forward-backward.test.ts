@@ -2,24 +2,14 @@
 // reference kernels (the module run without aot), and the same module through the split path
 // (a call, then loss.backward()), whose graphs come from the same joint graph.
 import { noGrad } from "@aotjs/autograd";
-import { BatchNorm2d, Conv2d, F, Linear, Module, mlp, Sequential, WithLoss } from "@aotjs/nn";
+import { F, type Module, mlp, WithLoss } from "@aotjs/nn";
 import { manualSeed, randint, randn, type Tensor } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
 import { AotError, aotFunction, aotModule, nop } from "../src/index.js";
-import { values } from "./support.js";
+import { ConvLoss, values } from "./support.js";
 
 /** The loss as the module's forward, so the compiled graph covers it. */
 const mseLoss = (net: Module) => new WithLoss(net, F.mseLoss);
-
-/** Conv, BatchNorm (running statistics updated in place) and a cross-entropy loss. */
-class ConvLoss extends Module {
-  readonly net = new Sequential(new Conv2d(3, 4, 3, { padding: 1 }), new BatchNorm2d(4));
-  readonly head = new Linear(4 * 5 * 5, 3);
-  override forward(x: Tensor, y: Tensor): Tensor {
-    const h = (this.net.forward(x) as Tensor).relu().reshape([x.shape[0]!, -1]);
-    return F.crossEntropy(this.head.forward(h) as Tensor, y);
-  }
-}
 
 const grads = (m: Module) => m.parameters().map((p) => values(p.grad!));
 

@@ -1,5 +1,6 @@
 // Shared by the aot tests: comparing AOT against eager, as PyTorch's verify_aot_autograd does.
 import { type Compiler, type Graph, isFloating, type TensorData } from "@aotjs/ir";
+import { BatchNorm2d, Conv2d, F, Linear, Module, Sequential } from "@aotjs/nn";
 import { defaultPartition, minCutRematerializationPartition } from "@aotjs/partitioner";
 import { Tensor } from "@aotjs/tensor";
 import { flatten } from "@aotjs/tracer";
@@ -136,3 +137,13 @@ export function recordingCompiler(): Compiler & { graphs: Graph[] } {
 }
 
 export const numInsOuts = (g: Graph | undefined): [number, number] => [g!.inputs.length, g!.outputs.length];
+
+/** A conv, BatchNorm (running statistics updated in place) and a cross-entropy loss, as one module: input [N, 3, 5, 5]. */
+export class ConvLoss extends Module {
+  readonly net = new Sequential(new Conv2d(3, 4, 3, { padding: 1 }), new BatchNorm2d(4));
+  readonly head = new Linear(4 * 5 * 5, 3);
+  override forward(x: Tensor, y: Tensor): Tensor {
+    const h = (this.net.forward(x) as Tensor).relu().reshape([x.shape[0]!, -1]);
+    return F.crossEntropy(this.head.forward(h) as Tensor, y);
+  }
+}

@@ -3,20 +3,11 @@
 // the reference kernels, from the same initial parameters. The optimizers and layouts are covered
 // by support-optimizer.ts's trainStepSuite, on the interpreter and on ORT; this file has BatchNorm,
 // mixing with eager steps, and the errors.
-import { AdamW, BatchNorm2d, Conv2d, F, Linear, Module, mlp, Sequential, SGD } from "@aotjs/nn";
+import { AdamW, Linear, Module, mlp, SGD } from "@aotjs/nn";
 import { manualSeed, randint, randn, type Tensor } from "@aotjs/tensor";
 import { describe, expect, it } from "vitest";
 import { aotOptimizer } from "../src/index.js";
-import { values } from "./support.js";
-
-class ConvLoss extends Module {
-  readonly net = new Sequential(new Conv2d(3, 4, 3, { padding: 1 }), new BatchNorm2d(4));
-  readonly head = new Linear(4 * 5 * 5, 3);
-  override forward(x: Tensor, y: Tensor): Tensor {
-    const h = (this.net.forward(x) as Tensor).relu().reshape([x.shape[0]!, -1]);
-    return F.crossEntropy(this.head.forward(h) as Tensor, y);
-  }
-}
+import { ConvLoss, values } from "./support.js";
 
 const snapshot = (m: Module) => [...m.parameters(), ...m.buffers()].map(values);
 
