@@ -244,6 +244,15 @@ export function aotOptimizer<O extends object>(
   let last: AotFunction<never, unknown> | undefined;
   let steps = 0;
   let tail: Promise<void> = Promise.resolve();
+  /** Runs `work` after every step called before it, failed or not (steps run in call order). */
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = tail.then(work);
+    tail = result.then(
+      () => {},
+      () => {},
+    );
+    return result;
+  };
 
   /** Group the parameters into buckets and hyper-parameter classes; advances plain-number state. */
   function plan(todo: readonly ToUpdate[]): { buckets: Bucket[]; classes: ScalarClass[] } {
@@ -462,12 +471,7 @@ export function aotOptimizer<O extends object>(
       } catch (e) {
         return Promise.reject(e);
       }
-      const result = tail.then(() => run(todo));
-      tail = result.then(
-        () => {},
-        () => {},
-      );
-      return result.then(() => {});
+      return inTurn(() => run(todo)).then(() => {});
     },
     trainStep<M extends Module>(module: M, ...inputs: Parameters<M["forward"]>): Promise<Tensor> {
       // The parameters the graph updates: the optimizer's that the module holds and that require
@@ -484,12 +488,7 @@ export function aotOptimizer<O extends object>(
           ),
         );
       }
-      const result = tail.then(() => run(todo, { module, inputs }));
-      tail = result.then(
-        () => {},
-        () => {},
-      );
-      return result.then((loss) => loss!);
+      return inTurn(() => run(todo, { module, inputs })).then((loss) => loss!);
     },
     zeroGrad(setToNone = true): void {
       optimizer.zeroGrad(setToNone);
