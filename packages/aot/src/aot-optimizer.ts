@@ -264,6 +264,8 @@ export function aotOptimizer<O extends object>(
       const groupOptions = optimizer.paramGroups[group]!;
       const state = optimizer.state.get(param) ?? {};
       optimizer.state.set(param, state);
+      // The first step then traces the steady graph: one compile, not one for step 1 and another after.
+      optimizer.initialState(param, state, groupOptions);
       const stateKeys = Object.keys(state).filter((k) => state[k] instanceof Tensor);
       const values = optimizer.advance(state, groupOptions);
       const classKey = `${group}|${param.dtype}|${JSON.stringify(values)}`;

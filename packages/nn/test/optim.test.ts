@@ -1,6 +1,6 @@
 import { type Tensor, tensor, zeros } from "@aotjs/tensor";
 import { describe, expect, test } from "vitest";
-import { Adam, AdamW, Linear, Parameter, SGD } from "../src/index.js";
+import { Adam, AdamW, Linear, type Optimizer, Parameter, SGD } from "../src/index.js";
 import { maxAbsDiff, values } from "./support.js";
 
 // A 3-element float64 parameter and the gradients fed to it on steps 1, 2 and 3.
@@ -191,5 +191,55 @@ describe("Optimizer plumbing", () => {
     new SGD([p], { lr: 0.1 }).zeroGrad(false);
     expect(p.grad?.toArray()).toEqual([0, 0]);
     expect(p.grad?.dtype).toBe("float32");
+  });
+});
+
+describe("initialState: what a compiled step creates before its first trace", () => {
+  // Oracle: the same optimizer's lazy eager first step. Starting from initialState's tensors
+  // must give the same parameters and state, bit for bit.
+  const make = {
+    "SGD momentum": (ps: Parameter[]) => new SGD(ps, { lr: 0.1, momentum: 0.9 }),
+    "SGD nesterov": (ps: Parameter[]) => new SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true }),
+    Adam: (ps: Parameter[]) => new Adam(ps, { lr: 0.01, weightDecay: 0.1 }),
+    "AdamW amsgrad": (ps: Parameter[]) => new AdamW(ps, { lr: 0.01, amsgrad: true }),
+  } as const;
+  test.each(Object.keys(make) as (keyof typeof make)[])(
+    "%s: two steps equal the lazy path exactly",
+    (name) => {
+      const w = [0.3, -1.2, 2.5, 0.01, -0.7, 4];
+      const gs = [
+        [0.5, -0.25, 1.5, -3, 0.125, 2],
+        [-1, 0.75, 0.5, 2, -0.5, 0.25],
+      ];
+      const run = (init: boolean) => {
+        const p = new Parameter(tensor(w).reshape([2, 3]));
+        const opt: Optimizer<object> = make[name]([p]);
+        if (init) {
+          const state = {};
+          opt.state.set(p, state);
+          opt.initialState(p, state, opt.paramGroups[0]!);
+        }
+        for (const g of gs) {
+          p.grad = tensor(g).reshape([2, 3]);
+          opt.step();
+        }
+        const st = opt.state.get(p)!;
+        return [
+          values(p),
+          ...Object.keys(st)
+            .sort()
+            .map((k) => (typeof st[k] === "number" ? [st[k]] : values(st[k] as Tensor))),
+        ];
+      };
+      expect(run(true)).toEqual(run(false));
+    },
+  );
+
+  test("SGD with dampening keeps its buffer lazy (its first step is buf = g)", () => {
+    const p = new Parameter(zeros([2]));
+    const opt = new SGD([p], { lr: 0.1, momentum: 0.9, dampening: 0.5 });
+    const state: Record<string, unknown> = {};
+    opt.initialState(p, state, opt.paramGroups[0]!);
+    expect(state).toEqual({});
   });
 });

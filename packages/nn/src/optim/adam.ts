@@ -101,6 +101,13 @@ export class Adam extends Optimizer<Resolved> {
     };
   }
 
+  /** Zero moments (and zero max for amsgrad: max(0, v) = v, as v >= 0): what the first update creates. */
+  override initialState(p: Tensor, state: AdamState, o: ParamGroup<Resolved>): void {
+    state.expAvg ??= zerosLike(p);
+    state.expAvgSq ??= zerosLike(p);
+    if (o.amsgrad) state.maxExpAvgSq ??= zerosLike(p);
+  }
+
   update(p: Tensor, grad: Tensor, state: AdamState, s: AdamStructure, c: AdamScalars<Scalar>): void {
     let g = s.maximize ? grad.neg() : grad;
     state.expAvg ??= zerosLike(p);

@@ -149,6 +149,14 @@ export abstract class Optimizer<O extends object> {
   abstract advance(state: Record<string, unknown>, group: ParamGroup<O>): UpdateScalars<number>;
 
   /**
+   * The tensor state a compiled step may create before it traces the first update, so that the
+   * first step compiles the same graph as every later one (PyTorch 2's compiled optimizers also
+   * initialize state eagerly). Whatever it stores must make `update` compute exactly what its
+   * own lazy first step would. The default stores nothing; eager `step()` never calls it.
+   */
+  initialState(_p: Tensor, _state: Record<string, unknown>, _group: ParamGroup<O>): void {}
+
+  /**
    * One parameter's tensor update: change `p` and tensor state in place, or store new state
    * tensors. Hyper-parameters come only from `structure` and `scalars`, which are numbers eagerly
    * and 0-d tensors under `aotOptimizer`'s trace, where `p`, `grad` and the state may also be

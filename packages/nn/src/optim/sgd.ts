@@ -1,4 +1,4 @@
-import type { Tensor } from "@aotjs/tensor";
+import { type Tensor, zerosLike } from "@aotjs/tensor";
 import { NNError } from "../errors.js";
 import { Optimizer, type ParamGroup, type Params, type Scalar, scaled } from "./optimizer.js";
 
@@ -70,6 +70,16 @@ export class SGD extends Optimizer<Resolved> {
 
   advance(_state: SGDState, o: ParamGroup<Resolved>): SGDScalars<number> {
     return { negLr: -o.lr, weightDecay: o.weightDecay, momentum: o.momentum, dampened: 1 - o.dampening };
+  }
+
+  /**
+   * A zero buffer where it changes nothing: without dampening, momentum * 0 + g is the first
+   * step's g. With dampening the first step skips it (buf = g, not (1 - dampening) * g), so that
+   * buffer stays lazy and the compiled step's second graph is the steady one.
+   */
+  override initialState(p: Tensor, state: SGDState, o: ParamGroup<Resolved>): void {
+    if (o.momentum !== 0 && Number.isFinite(o.momentum) && o.dampening === 0)
+      state.momentumBuffer ??= zerosLike(p);
   }
 
   update(p: Tensor, grad: Tensor, state: SGDState, s: SGDStructure, c: SGDScalars<Scalar>): void {
