@@ -31,6 +31,8 @@ function envFor(a: Allocator): NodeJS.ProcessEnv {
 }
 
 interface Sample {
+  /** The aotjs variant's name (the child's last variant). */
+  readonly name?: string;
   readonly first: number;
   readonly ms: number[];
   readonly faults?: number;
@@ -74,7 +76,7 @@ export async function malloc(): Promise<void> {
       const first = median(runs.map((s) => s.first));
       const faults = runs[0]!.faults;
       return {
-        [w.title]: peer === "aotjs" ? "aotjs on ORT (min-cut, aotOptimizer)" : "PyTorch 1.13 eager",
+        [w.title]: peer === "aotjs" ? (runs[0]!.name ?? "aotjs on ORT") : "PyTorch 1.13 eager",
         malloc: a,
         "median ms/step": ms.toFixed(w.runs > 10 ? 2 : 0),
         "vs PyTorch (same malloc)": missing ? "n/a" : `${(ms / steady(`PyTorch|${a}`)).toFixed(2)}x`,
