@@ -77,6 +77,14 @@ export interface OnnxCompilerOptions extends Omit<OnnxModelOptions, "initializer
   readonly graphOptimizationLevel?: "disabled" | "basic" | "extended" | "layout" | "all";
   readonly executionMode?: "sequential" | "parallel";
   /**
+   * ORT graph optimizers to skip, by name (`optimization.disable_specified_optimizers`). Default
+   * ["CommonSubexpressionElimination"]: the lowering already emits each distinct node once, and
+   * ORT's pass took 100 of the 285 ms that resnet18's trainStep session took to create while
+   * finding nothing to merge (1,929 nodes after optimization either way; in gptMini's graph it
+   * merged two Transposes that ORT's own fusions had duplicated). Pass [] to run every optimizer.
+   */
+  readonly disabledOptimizers?: readonly string[];
+  /**
    * Default: ["cpu"] on onnxruntime-node; on onnxruntime-web ["webgpu"] where WebGPU gives an
    * adapter, else ["wasm"] (see the README's "In the browser").
    */
@@ -402,28 +410,37 @@ const usersOf = (g: Graph, name: string): string => {
 
 const ORT_TYPES: readonly DType[] = ["float32", "float64", "int32", "int64", "bool"];
 
-/**
- * Session config entries that keep a float64 graph exact. ORT's MatMulScaleFusion folds a scalar
- * mul/div around a MatMul into FusedMatMul's `alpha`, a float32 attribute: `a.matmul(b).div(1.04)`
- * in float64 came back 3e-8 off. Float32 graphs keep the fusion.
- */
 /** Mean FLOPs per node from which a thread pool pays for itself (see `intraOpNumThreads`). */
 const POOL_WORTH_FLOPS = 1.5e6;
 const flopsPerNode = (graph: Graph) => graphFlops(graph) / Math.max(1, graph.nodes.length);
 
 const holdsFloat64 = (graph: Graph) => graph.values.some((v) => v.meta.dtype === "float64");
 
-function float64Optimizations(graph: Graph): { optimization?: { disable_specified_optimizers: string } } {
-  return holdsFloat64(graph) ? { optimization: { disable_specified_optimizers: "MatMulScaleFusion" } } : {};
+/**
+ * The ORT optimizers a session leaves out: the caller's list (default: ORT's CSE, which the
+ * lowering already does, see `disabledOptimizers`), plus MatMulScaleFusion in graphs holding
+ * float64. That fusion folds a scalar mul/div around a MatMul into FusedMatMul's `alpha`, a
+ * float32 attribute: `a.matmul(b).div(1.04)` in float64 came back 3e-8 off. onnxruntime 1.30
+ * splits the list on ";" (a ","-joined list disabled nothing).
+ */
+function optimizerConfig(
+  graph: Graph,
+  options: OnnxCompilerOptions,
+): { optimization?: { disable_specified_optimizers: string } } {
+  const names = [
+    ...(options.disabledOptimizers ?? ["CommonSubexpressionElimination"]),
+    ...(holdsFloat64(graph) ? ["MatMulScaleFusion"] : []),
+  ];
+  return names.length ? { optimization: { disable_specified_optimizers: names.join(";") } } : {};
 }
 
 /**
  * "extended", not "all": the layout pass of "all" blocks convolutions into NCHWc by reordering
  * constant weights, and a compiled graph's weights are inputs, never initializers. It found
- * nothing to pre-pack and still cost session creation: resnet18's trainStep graph took 246 ms
- * to create at "extended" against 408 ms at "all" (its split forward 33 against 91, its backward
- * 135 against 277), with steady runs equal within noise in an alternating A/B (517 against 522
- * ms; gptMini's trainStep 5.21 against 5.19).
+ * nothing to pre-pack, and its steady runs were equal within noise in an alternating A/B (517
+ * against 522 ms; gptMini's trainStep 5.21 against 5.19). With ORT's CSE on, "all" also took
+ * longer to create (resnet18's trainStep 408 ms against 246); with CSE skipped, as by default now
+ * (`disabledOptimizers`), the two levels create in about the same time (`bench sessions`).
  * ORT's "extended" fusions rewrite into contrib ops that keep float32 attributes (FusedMatMul's
  * alpha) or have float32 kernels only (x * sigmoid(x) becomes QuickGelu, which then fails to load
  * in float64), so graphs holding float64 values get "basic" unless the caller asks otherwise.
@@ -508,7 +525,7 @@ export function createOnnxCompiler(options: OnnxCompilerOptions, runtime: OrtRun
             intra_op: { allow_spinning: options.spinning ? "1" : "0" },
             inter_op: { allow_spinning: options.spinning ? "1" : "0" },
           },
-          ...float64Optimizations(graph),
+          ...optimizerConfig(graph, options),
         },
       });
     } catch (e) {

@@ -3,6 +3,7 @@ import { kernels } from "./kernels.js";
 import { malloc } from "./malloc.js";
 import { onnx } from "./onnx.js";
 import { partition } from "./partition.js";
+import { sessions } from "./sessions.js";
 import { symbolic } from "./symbolic.js";
 import { tfjs } from "./tfjs.js";
 import { train } from "./train.js";
@@ -15,6 +16,7 @@ export const suites: Record<string, () => Promise<void>> = {
   malloc,
   onnx,
   partition,
+  sessions,
   symbolic,
   tfjs,
   train,
