@@ -78,10 +78,10 @@ export interface OnnxCompilerOptions extends Omit<OnnxModelOptions, "initializer
   readonly executionMode?: "sequential" | "parallel";
   /**
    * ORT graph optimizers to skip, by name (`optimization.disable_specified_optimizers`). Default
-   * ["CommonSubexpressionElimination"]: the lowering already emits each distinct node once, and
-   * ORT's pass took 100 of the 285 ms that resnet18's trainStep session took to create while
-   * finding nothing to merge (1,929 nodes after optimization either way; in gptMini's graph it
-   * merged two Transposes that ORT's own fusions had duplicated). Pass [] to run every optimizer.
+   * `["CommonSubexpressionElimination"]`, since the lowering already emits each distinct node once:
+   * ORT's pass took 70-105 ms of resnet18's trainStep session creation and merged nothing (1,929
+   * nodes after optimization either way; in gptMini's graph, two Transposes that ORT's own fusions
+   * had duplicated). See `bench sessions`. Pass `[]` to run every optimizer.
    */
   readonly disabledOptimizers?: readonly string[];
   /**
