@@ -329,20 +329,21 @@ describe("partitionReport", () => {
         "backward: 2 inputs, 3 outputs, 2 nodes: full x1, where x1",
         "recomputed in backward: full",
         "recompute cost: 0.000 ms (estimated)",
-        "peak memory: 24 MiB (forward 24 MiB, backward 21 MiB, inputs 12 MiB; at forward add_1)",
+        "peak memory: 21 MiB (forward 21 MiB, backward 21 MiB, inputs 12 MiB; at forward gt)",
       ].join("\n"),
     );
-    // By hand, in node order (add, relu, add_1, full, gt): the three inputs (12 MiB), then add,
-    // relu and add_1 alive together (add is still needed by gt) = 24 MiB; the backward starts from
-    // the inputs, the 1 MiB mask and the 4 MiB tangent (17 MiB) and adds where's 4 MiB result.
+    // By hand, in node order (add, relu, add_1, full, gt): the three inputs (12 MiB); add dies
+    // at relu (the mask reads relu's output), so relu, add_1 and gt's 1 MiB mask are alive
+    // together = 21 MiB; the backward starts from the inputs, the 1 MiB mask and the 4 MiB tangent
+    // (17 MiB) and adds where's 4 MiB result.
     expect(rep.forward.opCounts).toEqual({ add: 2, full: 1, gt: 1, relu: 1 });
     expect(rep.peak).toEqual({
-      peakBytes: 24 * MiB,
-      forwardPeakBytes: 24 * MiB,
+      peakBytes: 21 * MiB + 4,
+      forwardPeakBytes: 21 * MiB + 4,
       backwardPeakBytes: 21 * MiB + 4,
       inputBytes: 12 * MiB,
       savedBytes: MiB,
-      peakAt: "forward add_1",
+      peakAt: "forward gt",
     });
     expect(String(rep)).toBe(rep.format());
   });

@@ -9,8 +9,12 @@ const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
 /**
  * Pointwise rules use the forward's inputs or output, whichever keeps the backward cheapest to
- * save: exp/tanh/sigmoid reuse the output; relu's backward reads only the bool mask `x > 0`, which
- * the min-cut partitioner can compute in the forward and save at 1 byte per element.
+ * save: exp/tanh/sigmoid reuse the output; relu's backward reads the bool mask `relu(x) > 0`
+ * (the same as `x > 0`, NaN and -0 included) from its output, as PyTorch's threshold_backward
+ * does. The output is usually kept anyway, as the next layer's input (a conv's weight gradient
+ * reads it), so the input need not be: in resnet18's one-graph trainStep, reading `x` kept every
+ * BatchNorm and residual-add output alive into the backward (70 MiB at batch 8). The min-cut
+ * partitioner can still compute the mask in the forward and save it at 1 byte per element.
  */
 export const pointwiseRules: RulesFor<Pointwise> = {
   neg: (g) => [g.neg()],
@@ -26,7 +30,7 @@ export const pointwiseRules: RulesFor<Pointwise> = {
   cos: (g, { inputs: [x] }) => [g.mul(x!.sin().neg())],
   tanh: (g, { output }) => [g.mul(output.mul(output).neg().add(1))],
   sigmoid: (g, { output }) => [g.mul(output.mul(output.neg().add(1)))],
-  relu: (g, { inputs: [x] }) => [where(x!.gt(0), g, 0)],
+  relu: (g, { output }) => [where(output.gt(0), g, 0)],
   erf: (g, { inputs: [x] }) => [g.mul(x!.mul(x!).neg().exp().mul(TWO_OVER_SQRT_PI))],
   logicalNot: notDifferentiable,
   add: (g, { inputs: [a, b], needsGrad }) => [
