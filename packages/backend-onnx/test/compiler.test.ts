@@ -184,39 +184,44 @@ describe("float64 graphs keep float64 precision", () => {
     return b.build();
   };
   // At "extended" (asked for; float64 graphs default to "basic") the fusion runs unless the
-  // session disables it next to the default list (CSE), which checks how the names are joined.
+  // session disables it next to the default list (CSE), which checks how the names are joined,
+  // and also when the caller's own list is empty.
   test.each([
-    ["matmul then div", undefined],
-    ["mul then matmul", undefined],
-    ["matmul then div", "extended"],
-    ["mul then matmul", "extended"],
-  ] as const)("%s by 1.04 within 1e-15 of the reference (level %s)", async (order, level) => {
-    const g = scaled(order);
-    const inputs = [
-      new TensorData(
-        "float64",
-        [4, 5],
-        Float64Array.from({ length: 20 }, (_, i) => Math.sin(i + 1)),
-      ),
-      new TensorData(
-        "float64",
-        [5, 3],
-        Float64Array.from({ length: 15 }, (_, i) => Math.cos(i + 1)),
-      ),
-    ];
-    const exe = (await onnxCompiler(level ? { graphOptimizationLevel: level } : {})(
-      g,
-      g.inputMetas,
-    )) as OnnxExecutable;
-    const [got] = await exe.run(inputs);
-    const [want] = interpret(g, inputs);
-    const scale = Math.max(...Array.from(want!.data as Float64Array, Math.abs));
-    const worst = Math.max(
-      ...Array.from(got!.data as Float64Array, (v, i) => Math.abs(v - Number(want!.data[i]))),
-    );
-    expect(worst / scale).toBeLessThan(1e-15);
-    await exe.dispose();
-  });
+    ["matmul then div", undefined, undefined],
+    ["mul then matmul", undefined, undefined],
+    ["matmul then div", "extended", undefined],
+    ["mul then matmul", "extended", undefined],
+    ["matmul then div", "extended", []],
+  ] as const)(
+    "%s by 1.04 within 1e-15 of the reference (level %s, disabledOptimizers %j)",
+    async (order, level, disabled) => {
+      const g = scaled(order);
+      const inputs = [
+        new TensorData(
+          "float64",
+          [4, 5],
+          Float64Array.from({ length: 20 }, (_, i) => Math.sin(i + 1)),
+        ),
+        new TensorData(
+          "float64",
+          [5, 3],
+          Float64Array.from({ length: 15 }, (_, i) => Math.cos(i + 1)),
+        ),
+      ];
+      const exe = (await onnxCompiler({
+        ...(level ? { graphOptimizationLevel: level } : {}),
+        ...(disabled ? { disabledOptimizers: disabled } : {}),
+      })(g, g.inputMetas)) as OnnxExecutable;
+      const [got] = await exe.run(inputs);
+      const [want] = interpret(g, inputs);
+      const scale = Math.max(...Array.from(want!.data as Float64Array, Math.abs));
+      const worst = Math.max(
+        ...Array.from(got!.data as Float64Array, (v, i) => Math.abs(v - Number(want!.data[i]))),
+      );
+      expect(worst / scale).toBeLessThan(1e-15);
+      await exe.dispose();
+    },
+  );
 });
 
 describe("float64 graphs are kept from float32-only fusions", () => {

@@ -1,15 +1,13 @@
 // sessions: what ORT's session options cost when a compiled graph's session is created, and
 // whether they change its steady runs. For resnet18's graphs (trainStep, and the default
-// partition's forward and backward) and gptMini's trainStep, each configuration compiles the same
+// partition's forward and backward) and gptMini's trainStep, as `train` captures them, each configuration compiles the same
 // IR graph through `onnxCompiler` (lowering, serialization and session creation, the part a first
 // step pays), alternating configurations round by round; then the steady runs of each session,
 // alternating too. Medians.
-import { aotModule, aotOptimizer } from "@aotjs/aot";
 import { type OnnxCompilerOptions, onnxCompiler } from "@aotjs/backend-onnx/node";
 import { allocate, type Executable, type Graph, isFloating, TensorData } from "@aotjs/ir";
-import { AdamW, F, gptMini, resnet18, SGD, WithLoss } from "@aotjs/nn";
-import { manualSeed, randint, randn, type Tensor } from "@aotjs/tensor";
 import { alternatingMs, median, table } from "./measure.js";
+import { gptWorkload, resnetWorkload } from "./train.js";
 
 const configs: Record<string, OnnxCompilerOptions> = {
   default: {},
@@ -26,41 +24,34 @@ const inputsOf = (g: Graph) =>
     return new TensorData(v.meta.dtype, v.meta.shape as number[], data);
   });
 
-async function graphs(): Promise<Record<string, Graph>> {
-  manualSeed(1);
-  const net = resnet18();
-  const images = randn([8, 3, 224, 224]);
-  const labels = randint(0, 1000, [8]);
-  const withLoss = new WithLoss(net, (l, y) => F.crossEntropy(l.reshape([-1, 1000]), y.reshape([-1])));
-  const sgd = aotOptimizer(new SGD(net.parameters(), { lr: 0.01 }), { compiler: onnxCompiler() });
-  await sgd.trainStep(withLoss, images, labels);
-  const split = aotModule(net, { fwCompiler: onnxCompiler(), bwCompiler: onnxCompiler() });
-  await F.crossEntropy((await split.forward(images)) as Tensor, labels).backward();
-  manualSeed(0);
-  const V = 27;
-  const gpt = gptMini({ vocab: V, dModel: 64, nHead: 4, nLayer: 2, seqLen: 32 });
-  const tokens = randint(0, V, [16, 32], { dtype: "int64" });
-  const adamw = aotOptimizer(new AdamW(gpt.parameters(), { lr: 3e-3, weightDecay: 0.01 }), {
-    compiler: onnxCompiler(),
-  });
-  await adamw.trainStep(
-    new WithLoss(gpt, (l, t) => F.crossEntropy(l.reshape([-1, V]), t.reshape([-1]))),
-    tokens,
-    tokens,
-  );
-  const out = {
-    "resnet18 b8 trainStep (SGD)": sgd.lastGraph!,
-    "resnet18 b8 forward (default partition)": split.lastGraphs.forward!,
-    "resnet18 b8 backward (default partition)": split.lastGraphs.backward!,
-    "gptMini trainStep (AdamW)": adamw.lastGraph!,
-  };
-  await Promise.all([sgd.dispose(), split.dispose(), adamw.dispose()]);
+/** The compiled graphs of `train`'s workloads, after one step each, with how long to run them. */
+async function graphs(): Promise<{ title: string; graph: Graph; big: boolean }[]> {
+  const resnet = resnetWorkload().variants;
+  const gpt = gptWorkload().variants;
+  // trainStep (one graph) is each workload's last variant; resnet's third is the default
+  // partition with aotOptimizer (a forward and a backward graph).
+  const picks = [
+    { v: resnet.at(-1)!, titles: ["resnet18 b8 trainStep (SGD)"], big: true },
+    {
+      v: resnet[2]!,
+      titles: ["resnet18 b8 forward (default partition)", "resnet18 b8 backward (default partition)"],
+      big: true,
+    },
+    { v: gpt.at(-1)!, titles: ["gptMini trainStep (AdamW)"], big: false },
+  ];
+  const out: { title: string; graph: Graph; big: boolean }[] = [];
+  for (const { v, titles, big } of picks) {
+    const live = v.setup();
+    await live.step();
+    live.graphs().forEach((graph, i) => out.push({ title: titles[i]!, graph, big }));
+    await live.dispose();
+  }
   return out;
 }
 
 export async function sessions(): Promise<void> {
   const rows: Record<string, string>[] = [];
-  for (const [title, graph] of Object.entries(await graphs())) {
+  for (const { title, graph, big } of await graphs()) {
     const names = Object.keys(configs);
     const compileMs = Object.fromEntries(names.map((n) => [n, [] as number[]]));
     const exes: Record<string, Executable> = {};
@@ -74,7 +65,6 @@ export async function sessions(): Promise<void> {
       }
     }
     const inputs = inputsOf(graph);
-    const big = title.startsWith("resnet");
     const steady = await alternatingMs(
       Object.fromEntries(names.map((n) => [n, () => exes[n]!.run(inputs)])),
       big ? { rounds: 3, runs: 3, warmup: 3 } : { rounds: 5, runs: 40, warmup: 50 },
