@@ -43,7 +43,7 @@ async function graphs(): Promise<{ title: string; graph: Graph; big: boolean }[]
   for (const { v, titles, big } of picks) {
     const live = v.setup();
     await live.step();
-    live.graphs().forEach((graph, i) => out.push({ title: titles[i]!, graph, big }));
+    out.push(...live.graphs().map((graph, i) => ({ title: titles[i]!, graph, big })));
     await live.dispose();
   }
   return out;
