@@ -117,6 +117,13 @@ type Created = Record<string, Tensor>;
  */
 const MAX_FLAT_NUMEL = 1 << 20;
 
+/** `trainStep`'s call: the module, its forward's arguments, and its `namedParameters()`. */
+interface TrainCall {
+  readonly module: Module;
+  readonly inputs: readonly unknown[];
+  readonly named: readonly [string, Tensor][];
+}
+
 const scalarTensor = (value: number, dtype: DType): Tensor => {
   const data = allocate(dtype, 1);
   data[0] = value as never;
@@ -302,11 +309,7 @@ export function aotOptimizer<O extends object>(
   }
 
   /** The traced function's arguments, and the graph's input names in the same (flatten) order. */
-  function argsOf(
-    buckets: readonly Bucket[],
-    classes: readonly ScalarClass[],
-    train?: { module: Module; inputs: readonly unknown[] },
-  ): StepArgs {
+  function argsOf(buckets: readonly Bucket[], classes: readonly ScalarClass[], train?: TrainCall): StepArgs {
     const names: string[] = [];
     const taken = new Set<string>();
     const name = (base: string) => {
@@ -351,6 +354,7 @@ export function aotOptimizer<O extends object>(
         ? {
             model: modelArgs(
               train.module,
+              train.named,
               buckets.map((b) => b.members.map((m) => m.param)),
               train.inputs,
             ),
@@ -425,10 +429,7 @@ export function aotOptimizer<O extends object>(
   }
 
   /** One step; `train` makes it a whole training step, whose loss it returns. */
-  async function run(
-    todo: readonly ToUpdate[],
-    train?: { module: Module; inputs: readonly unknown[] },
-  ): Promise<Tensor | undefined> {
+  async function run(todo: readonly ToUpdate[], train?: TrainCall): Promise<Tensor | undefined> {
     if (todo.length === 0) return undefined;
     // Plain-number state (Adam's step) advances while planning, as in eager; undo it on failure.
     const previous = new Map<Tensor, Record<string, unknown> | undefined>();
@@ -478,7 +479,9 @@ export function aotOptimizer<O extends object>(
     trainStep<M extends Module>(module: M, ...inputs: Parameters<M["forward"]>): Promise<Tensor> {
       // The parameters the graph updates: the optimizer's that the module holds and that require
       // grad (those that would get a grad from backward).
-      const held = new Set(module.parameters());
+      // One walk of the module per step: the names go on to the step's arguments.
+      const named = module.namedParameters();
+      const held = new Set(named.map(([, p]) => p));
       const todo: ToUpdate[] = [];
       optimizer.paramGroups.forEach((g, group) => {
         for (const param of g.params) if (held.has(param) && param.requiresGrad) todo.push({ group, param });
@@ -490,7 +493,7 @@ export function aotOptimizer<O extends object>(
           ),
         );
       }
-      return inTurn(() => run(todo, { module, inputs })).then((loss) => loss!);
+      return inTurn(() => run(todo, { module, inputs, named })).then((loss) => loss!);
     },
     zeroGrad(setToNone = true): void {
       optimizer.zeroGrad(setToNone);

@@ -22,18 +22,20 @@ export interface ModelArgs {
   readonly inputs: readonly unknown[];
 }
 
-/** The module's state: each updated parameter by path, and everything else fixed. */
+/**
+ * The module's state: each updated parameter by path, and everything else fixed. `named` is the
+ * module's `namedParameters()`, which the caller already walked the module for.
+ */
 export function modelArgs(
   module: Module,
+  named: readonly [string, Tensor][],
   members: readonly (readonly Tensor[])[],
   inputs: readonly unknown[],
 ): ModelArgs {
-  const pathOf = new Map(module.namedParameters().map(([path, p]) => [p, path]));
+  const pathOf = new Map(named.map(([path, p]) => [p, path]));
   const paths = members.map((ms) => ms.map((p) => ({ path: pathOf.get(p)!, shape: p.shape })));
   const updated = new Set(paths.flat().map((m) => m.path));
-  const fixed = [...module.namedParameters(), ...module.namedBuffers()].filter(
-    ([path]) => !updated.has(path),
-  );
+  const fixed = [...named, ...module.namedBuffers()].filter(([path]) => !updated.has(path));
   return { fixed: Object.fromEntries(fixed), members: paths, inputs };
 }
 

@@ -1,4 +1,4 @@
-import type { Graph } from "@aotjs/ir";
+import { type Graph, nodeFlops } from "@aotjs/ir";
 import { OnnxBackendError } from "./errors.js";
 
 /** Time in one bucket (an ONNX op type, an IR op or an IR node), averaged over the profiled runs. */
@@ -11,6 +11,13 @@ export interface ProfileRow {
   readonly ms: number;
   /** Fraction of all kernel time. */
   readonly share: number;
+  /**
+   * For IR nodes and IR ops that do arithmetic (`nodeFlops` > 0): the rate their kernels reached,
+   * GFLOP/s. It shows which matmuls run far from the machine's GEMM rate (small batched ones).
+   * A matmul folded into a transpose's kernel (`permute_3/MatmulTransposeFusion/`) has its FLOPs
+   * counted on the permute's row, which carries its time.
+   */
+  readonly gflops?: number;
 }
 
 /** Where one compiled graph's time went on ONNX Runtime, from ORT's own profiler. */
@@ -58,10 +65,52 @@ function irNodeOf(onnxName: string, ir: ReadonlyMap<string, string>): string | u
   return undefined;
 }
 
-function rows(totals: ReadonlyMap<string, { ms: number; detail: string }>, all: number, runs: number) {
+function rows(
+  totals: ReadonlyMap<string, { ms: number; detail: string }>,
+  all: number,
+  runs: number,
+  flops?: ReadonlyMap<string, number>,
+): ProfileRow[] {
   return [...totals]
-    .map(([name, { ms, detail }]) => ({ name, detail, ms: ms / runs, share: all > 0 ? ms / all : 0 }))
+    .map(([name, { ms, detail }]) => {
+      const f = flops?.get(name) ?? 0;
+      const perRun = ms / runs;
+      return {
+        name,
+        detail,
+        ms: perRun,
+        share: all > 0 ? ms / all : 0,
+        ...(f > 0 && perRun > 0 ? { gflops: f / perRun / 1e6 } : {}),
+      };
+    })
     .sort((a, b) => b.ms - a.ms);
+}
+
+/**
+ * Each timed IR node's FLOPs, with those of a node that got no kernel of its own moved to the one
+ * neighbour that carries it: a matmul whose transpose the lowering or ORT folded into one
+ * FusedMatMul, which is named after the permute (`permute_3/MatmulTransposeFusion/`). That
+ * neighbour is the one user with kernel time and no arithmetic of its own, else (no such user)
+ * the one such producer; with several, the FLOPs stay unattributed.
+ */
+function workOfKernels(graph: Graph, timed: ReadonlySet<string>): Map<string, number> {
+  const own = new Map(graph.nodes.map((nd) => [nd.name, nodeFlops(nd)]));
+  const work = new Map(own);
+  for (const nd of graph.nodes) {
+    const f = own.get(nd.name)!;
+    if (f === 0 || timed.has(nd.name)) continue;
+    const carriersAmong = (ms: readonly { readonly name: string }[]) => [
+      ...new Set(ms.filter((m) => timed.has(m.name) && own.get(m.name) === 0).map((m) => m.name)),
+    ];
+    const users = carriersAmong(graph.users(nd.output));
+    const producers = carriersAmong(nd.inputs.flatMap((v) => (v.producer ? [v.producer] : [])));
+    const carrier =
+      users.length === 1 ? users[0] : users.length === 0 && producers.length === 1 ? producers[0] : undefined;
+    if (carrier === undefined) continue;
+    work.set(carrier, work.get(carrier)! + f);
+    work.set(nd.name, 0);
+  }
+  return work;
 }
 
 /**
@@ -107,6 +156,13 @@ export function summarizeOrtProfile(graph: Graph, events: readonly TraceEvent[],
   const kernelsPerRun = (key: string) => `${Math.round((counts.get(key) ?? 0) / n)} kernels`;
   for (const [k, v] of byOpType) v.detail = kernelsPerRun(`t:${k}`);
   for (const [k, v] of byIrOp) v.detail = kernelsPerRun(`o:${k}`);
+  const flopsOfNode = workOfKernels(graph, new Set(byNode.keys()));
+  // An IR op's rate counts only its nodes that got kernel time (see `ProfileRow.gflops`).
+  const flopsOfOp = new Map<string, number>();
+  for (const name of byNode.keys()) {
+    const op = ir.get(name);
+    if (op !== undefined) flopsOfOp.set(op, (flopsOfOp.get(op) ?? 0) + flopsOfNode.get(name)!);
+  }
   const median = (xs: readonly number[]) => {
     const sorted = [...xs].sort((a, b) => a - b);
     return sorted.length ? sorted[Math.floor(sorted.length / 2)]! : 0;
@@ -117,19 +173,19 @@ export function summarizeOrtProfile(graph: Graph, events: readonly TraceEvent[],
     runMs: median(kept.map((r) => (r.dur ?? 0) / 1000)),
     kernelMs: median(perRun),
     byOpType: rows(byOpType, all, n),
-    byIrOp: rows(byIrOp, all, n),
-    byNode: rows(byNode, all, n),
+    byIrOp: rows(byIrOp, all, n, flopsOfOp),
+    byNode: rows(byNode, all, n, flopsOfNode),
   };
 }
 
-/** A profile as text: a header line, then the top rows of each table (ms per run and share). */
+/** A profile as text: a header line, then the top rows of each table (ms per run, share, and the rate where the row does arithmetic). */
 export function formatProfile(p: OnnxProfile, { top = 12 }: { top?: number } = {}): string {
   const table = (title: string, rs: readonly ProfileRow[]) => {
     const shown = rs.slice(0, top);
     const width = Math.max(title.length, ...shown.map((r) => r.name.length));
     const lines = shown.map(
       (r) =>
-        `  ${r.name.padEnd(width)}  ${r.ms.toFixed(2).padStart(9)} ms  ${(100 * r.share).toFixed(1).padStart(5)}%  ${r.detail}`,
+        `  ${r.name.padEnd(width)}  ${r.ms.toFixed(2).padStart(9)} ms  ${(100 * r.share).toFixed(1).padStart(5)}%  ${r.detail}${r.gflops === undefined ? "" : `, ${r.gflops.toPrecision(3)} GFLOP/s`}`,
     );
     const rest = rs.length - shown.length;
     return [`  ${title}`, ...lines, ...(rest > 0 ? [`  ... ${rest} more`] : [])].join("\n");

@@ -91,6 +91,44 @@ describe("profile", () => {
       share: 0.5,
       detail: "1 kernels",
     });
+    // Rates from the shapes (oracle: 2*64^3 FLOPs for the matmul, one per element for relu and
+    // for the sum's input) over the synthetic times; the ORT-made reorder has no rate.
+    const rate = (name: string) => p.byNode.find((r) => r.name === name)!.gflops;
+    expect(rate("hidden")).toBeCloseTo((2 * 64 ** 3) / 100 / 1e6, 9);
+    expect(rate("act")).toBeCloseTo(64 ** 2 / 20 / 1e6, 9);
+    expect(rate("total")).toBeCloseTo(64 ** 2 / 30 / 1e6, 9);
+    expect(rate("(ReorderInput)")).toBeUndefined();
+    expect(p.byIrOp.find((r) => r.name === "matmul")!.gflops).toBeCloseTo(rate("hidden")!, 9);
+    expect(formatProfile(p)).toMatch(/\n {2}hidden +100\.00 ms +50\.0% {2}matmul, 0\.00524 GFLOP\/s\n/);
+  });
+
+  test("a matmul folded into a transpose's kernel counts on the transpose's row", () => {
+    // x @ w, then a transpose ORT folds into the next matmul's kernel, named after the transpose.
+    const b = new GraphBuilder("fused");
+    const x = b.input("x", meta([32, 32]));
+    const w = b.input("w", meta([32, 32]));
+    const first = b.op("matmul", [x, w], {}, "first");
+    const t = b.op("permute", [first], { dims: [1, 0] }, "t");
+    b.output([b.op("matmul", [t, w], {}, "second")]);
+    const p = summarizeOrtProfile(b.build(), [
+      { cat: "Session", name: "model_run", ts: 0, dur: 100 },
+      { cat: "Node", name: "first_kernel_time", ts: 1, dur: 10_000, args: { op_name: "MatMul" } },
+      {
+        cat: "Node",
+        name: "t/MatmulTransposeFusion/_kernel_time",
+        ts: 2,
+        dur: 10_000,
+        args: { op_name: "FusedMatMul" },
+      },
+    ]);
+    // Oracle: 2*32^3 FLOPs per matmul in 10 ms each. "second" got no kernel: its work is in the
+    // kernel named after "t", its producer with no arithmetic of its own. "first" keeps its own
+    // (it has time), so the matmul op's rate counts "first" alone.
+    const perKernel = (2 * 32 ** 3) / 10 / 1e6;
+    expect(p.byIrOp.find((r) => r.name === "matmul")!.gflops).toBeCloseTo(perKernel, 9);
+    expect(p.byNode.find((r) => r.name === "t")!.gflops).toBeCloseTo(perKernel, 9);
+    expect(p.byIrOp.find((r) => r.name === "permute")!.gflops).toBeCloseTo(perKernel, 9);
+    expect(p.byNode.find((r) => r.name === "second")).toBeUndefined();
   });
 
   test("runMs and kernelMs are medians over the runs: one slow run moves neither", () => {

@@ -16,12 +16,13 @@
 // rate. (Whole-model training steps against PyTorch are the `train` suite.)
 import { aotExport, aotModule } from "@aotjs/aot";
 import { onnxCompiler } from "@aotjs/backend-onnx/node";
-import { type Executable, GraphBuilder, meta, TensorData } from "@aotjs/ir";
+import { type Executable, TensorData } from "@aotjs/ir";
 import { F, type Module, mlp, WithLoss } from "@aotjs/nn";
 import { manualSeed, randn, type Tensor } from "@aotjs/tensor";
 import { blockUntilReady, defaultDevice, init, jit, nn, numpy as np, tree, valueAndGrad } from "@jax-js/jax";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
+import { ortMatmul } from "./gemm.js";
 import { alternatingMs, medianMs, table } from "./measure.js";
 
 const SIZES = [784, 512, 512, 10];
@@ -99,26 +100,6 @@ async function tfStep(model: Module, x: Tensor, y: Tensor): Promise<() => void> 
     value.dispose();
     tf.dispose(Object.values(grads));
   };
-}
-
-/** ORT's MatMul alone: [n, n] @ [n, n] through onnxCompiler, inputs wrapped without copies. */
-export async function ortMatmul(n: number): Promise<{ ms: number; gflops: number }> {
-  const b = new GraphBuilder("matmul");
-  const a = b.input("a", meta([n, n]));
-  const c = b.input("b", meta([n, n]));
-  b.output([b.op("matmul", [a, c])]);
-  const g = b.build();
-  const exe = (await onnxCompiler()(g, g.inputMetas)) as Executable;
-  const data = () =>
-    new TensorData(
-      "float32",
-      [n, n],
-      Float32Array.from({ length: n * n }, () => Math.random() - 0.5),
-    );
-  const inputs = [data(), data()];
-  const ms = await medianMs(() => exe.run(inputs), { runs: 21, warmup: 3 });
-  await exe.dispose?.();
-  return { ms, gflops: (2 * n ** 3) / ms / 1e6 };
 }
 
 /** The exported forward and backward graphs on their own sessions, back to back. */

@@ -16,7 +16,7 @@ const configs: Record<string, OnnxCompilerOptions> = {
 };
 
 /** Inputs a graph runs on: small floats, zero integers (valid indices and labels). */
-const inputsOf = (g: Graph) =>
+export const inputsOf = (g: Graph) =>
   g.inputs.map((v) => {
     const n = v.meta.shape.reduce((a, b) => a * (b as number), 1);
     const data = allocate(v.meta.dtype, n);

@@ -16,8 +16,8 @@ import { AdamW, F, gptMini, type Module, type Optimizer, resnet18, SGD, WithLoss
 import { minCutRematerializationPartition } from "@aotjs/partitioner";
 import { manualSeed, randint, randn, type Tensor } from "@aotjs/tensor";
 import { matmulConvFlops } from "./flops.js";
+import { ortMatmul } from "./gemm.js";
 import { median, table, timesMs } from "./measure.js";
-import { ortMatmul } from "./onnx.js";
 import { torchMissing, torchSteps } from "./peers.js";
 
 export interface Variant {
