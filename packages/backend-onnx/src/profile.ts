@@ -87,21 +87,20 @@ function rows(
 }
 
 /**
- * Each timed IR node's FLOPs, with those of a node that got no kernel of its own moved to the one
- * neighbour that carries it: a matmul whose transpose the lowering or ORT folded into one
+ * Each timed IR node's FLOPs, with those of a matmul or conv that got no kernel of its own moved to
+ * the one neighbour that carries it: a matmul whose transpose the lowering or ORT folded into one
  * FusedMatMul, which is named after the permute (`permute_3/MatmulTransposeFusion/`). That
- * neighbour is the one user with kernel time and no arithmetic of its own, else (no such user)
- * the one such producer; with several, the FLOPs stay unattributed.
+ * neighbour is the one permute among its users with kernel time, else (no such user) the one such
+ * producer; with several, or none, the FLOPs stay unattributed.
  */
 function workOfKernels(graph: Graph, timed: ReadonlySet<string>): Map<string, number> {
-  const own = new Map(graph.nodes.map((nd) => [nd.name, nodeFlops(nd)]));
-  const work = new Map(own);
+  const work = new Map(graph.nodes.map((nd) => [nd.name, nodeFlops(nd)]));
+  const carriersAmong = (ms: readonly { readonly name: string; readonly op: string }[]) => [
+    ...new Set(ms.filter((m) => m.op === "permute" && timed.has(m.name)).map((m) => m.name)),
+  ];
   for (const nd of graph.nodes) {
-    const f = own.get(nd.name)!;
-    if (f === 0 || timed.has(nd.name)) continue;
-    const carriersAmong = (ms: readonly { readonly name: string }[]) => [
-      ...new Set(ms.filter((m) => timed.has(m.name) && own.get(m.name) === 0).map((m) => m.name)),
-    ];
+    const f = work.get(nd.name)!;
+    if (f === 0 || timed.has(nd.name) || nd.category !== "compute-heavy") continue;
     const users = carriersAmong(graph.users(nd.output));
     const producers = carriersAmong(nd.inputs.flatMap((v) => (v.producer ? [v.producer] : [])));
     const carrier =
