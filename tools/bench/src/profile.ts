@@ -3,17 +3,8 @@
 // captures them: kernel time per ONNX op type, per IR op and per IR node, with the rate each
 // compute node reached (GFLOP/s), after warm-up runs.
 import { formatProfile, onnxCompiler } from "@aotjs/backend-onnx/node";
-import type { Graph } from "@aotjs/ir";
 import { inputsOf } from "./sessions.js";
-import { gptWorkload, resnetWorkload, type Workload } from "./train.js";
-
-async function trainStepGraph(workload: () => Workload): Promise<Graph> {
-  const live = workload().variants.at(-1)!.setup();
-  await live.step();
-  const [graph] = live.graphs();
-  await live.dispose();
-  return graph!;
-}
+import { capturedGraphs, gptWorkload, resnetWorkload } from "./train.js";
 
 export async function profile(): Promise<void> {
   const cases = [
@@ -21,7 +12,8 @@ export async function profile(): Promise<void> {
     { title: "gptMini trainStep (AdamW)", workload: gptWorkload, warmup: 50, runs: 200 },
   ];
   for (const { title, workload, warmup, runs } of cases) {
-    const graph = await trainStepGraph(workload);
+    // trainStep (one graph) is each workload's last variant.
+    const graph = (await capturedGraphs(workload().variants.at(-1)!))[0]!;
     const compiler = onnxCompiler({ profile: { skip: warmup } });
     const exe = await compiler(graph, graph.inputMetas);
     const inputs = inputsOf(graph);

@@ -7,7 +7,7 @@
 import { type OnnxCompilerOptions, onnxCompiler } from "@aotjs/backend-onnx/node";
 import { allocate, type Executable, type Graph, isFloating, TensorData } from "@aotjs/ir";
 import { alternatingMs, median, table } from "./measure.js";
-import { gptWorkload, resnetWorkload } from "./train.js";
+import { capturedGraphs, gptWorkload, resnetWorkload } from "./train.js";
 
 const configs: Record<string, OnnxCompilerOptions> = {
   default: {},
@@ -41,10 +41,7 @@ async function graphs(): Promise<{ title: string; graph: Graph; big: boolean }[]
   ];
   const out: { title: string; graph: Graph; big: boolean }[] = [];
   for (const { v, titles, big } of picks) {
-    const live = v.setup();
-    await live.step();
-    out.push(...live.graphs().map((graph, i) => ({ title: titles[i]!, graph, big })));
-    await live.dispose();
+    out.push(...(await capturedGraphs(v)).map((graph, i) => ({ title: titles[i]!, graph, big })));
   }
   return out;
 }

@@ -26,6 +26,15 @@ export interface Variant {
   readonly setup: () => { step: () => Promise<void>; graphs: () => Graph[]; dispose: () => Promise<void> };
 }
 
+/** The graphs a variant compiles, captured by one training step (then its sessions are freed). */
+export async function capturedGraphs(variant: Variant): Promise<Graph[]> {
+  const live = variant.setup();
+  await live.step();
+  const graphs = live.graphs();
+  await live.dispose();
+  return graphs;
+}
+
 export interface Workload {
   readonly title: string;
   readonly variants: readonly Variant[];
