@@ -1,4 +1,4 @@
-import type { CompositeOpName } from "@aotjs/ir";
+import type { AnyNode, CompositeOpName, Value } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
 import { floatReduction } from "./reduction.js";
 import type { LoweringsFor } from "./types.js";
@@ -31,6 +31,49 @@ function batchNorm(ctx: LoweringContext, [x, w, b]: readonly string[], eps: numb
   );
 }
 
+/** The where of `where(keep, x, -inf)` (or `where(drop, -inf, x)`), and which of its inputs is -inf. */
+function minusInfinityMask(v: Value): { where: AnyNode; infAt: 1 | 2 } | undefined {
+  const where = v.producer as AnyNode | undefined;
+  if (where?.op !== "where") return undefined;
+  const isMinusInf = (u: Value | undefined) => {
+    const p = u?.producer as AnyNode | undefined;
+    return p?.op === "full" && p.attrs.value === Number.NEGATIVE_INFINITY;
+  };
+  if (isMinusInf(where.inputs[2])) return { where, infAt: 2 };
+  if (isMinusInf(where.inputs[1])) return { where, infAt: 1 };
+  return undefined;
+}
+
+/**
+ * Below this, `x - max` is clamped before the exp: e^-64 (1.6e-28) divided by any row sum a
+ * float32 softmax reaches stays a normal float.
+ */
+const MASKED_EXP_FLOOR = -64;
+
+/**
+ * A float32 softmax over a -inf mask (attention's causal or padding mask). ORT's Softmax takes
+ * the exp of each masked entry through denormal intermediates, and denormal arithmetic is slow
+ * on x86: gptMini's 16x4x32x32 causal softmax took 285 us against 82 unmasked (one thread). Here
+ * the masked entries become exactly 0 after the exp, as in ORT's and PyTorch's result, and the
+ * exp's argument is clamped at MASKED_EXP_FLOOR so that no kept entry goes denormal either: a
+ * kept entry that far below its row's max comes out as e^-64/sum (under 2e-28) instead of
+ * smaller. 140 us for the same mask. A NaN in a kept entry still makes its row NaN (the Sub and
+ * Max propagate it into the sum), and a fully masked row is NaN (0/0), as in PyTorch.
+ */
+function maskedSoftmax(
+  ctx: LoweringContext,
+  x: string,
+  dim: number,
+  mask: NonNullable<ReturnType<typeof minusInfinityMask>>,
+): string {
+  const cond = ctx.nameOf(mask.where.inputs[0]!);
+  const zero = ctx.scalar("float32", 0);
+  const shifted = ctx.op("Sub", [x, ctx.reduce("ReduceMax", x, [dim], true)]);
+  const e = ctx.op("Exp", [ctx.op("Max", [shifted, ctx.scalar("float32", MASKED_EXP_FLOOR)])]);
+  const kept = ctx.op("Where", mask.infAt === 2 ? [cond, e, zero] : [cond, zero, e]);
+  return ctx.op("Div", [kept, ctx.reduce("ReduceSum", kept, [dim], true)], {}, ctx.out);
+}
+
 export const compositeLowerings: LoweringsFor<CompositeOpName> = {
   batchNorm: (ctx, node, inputs) => batchNorm(ctx, inputs, node.attrs.eps),
   // Opset 17's LayerNormalization normalizes from `axis` to the end, with biased variance.
@@ -41,6 +84,10 @@ export const compositeLowerings: LoweringsFor<CompositeOpName> = {
       { axis: { int: -node.attrs.normalizedRank }, epsilon: { float: node.attrs.eps } },
       ctx.out,
     ),
-  softmax: (ctx, node, [x]) => ctx.op("Softmax", [x!], { axis: { int: node.attrs.dim } }, ctx.out),
+  softmax: (ctx, node, [x]) => {
+    const mask = node.output.meta.dtype === "float32" ? minusInfinityMask(node.inputs[0]!) : undefined;
+    if (mask) return maskedSoftmax(ctx, x!, node.attrs.dim, mask);
+    return ctx.op("Softmax", [x!], { axis: { int: node.attrs.dim } }, ctx.out);
+  },
   logSoftmax: (ctx, node, [x]) => ctx.op("LogSoftmax", [x!], { axis: { int: node.attrs.dim } }, ctx.out),
 };
