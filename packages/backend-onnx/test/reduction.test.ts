@@ -8,7 +8,7 @@ import { freemem } from "node:os";
 import { type DType, type Executable, GraphBuilder, meta, TensorData } from "@aotjs/ir";
 import { interpret } from "@aotjs/tensor";
 import { afterAll, describe, expect, test } from "vitest";
-import { onnxCompiler } from "../src/node.js";
+import { lowerGraph, onnxCompiler } from "../src/node.js";
 
 const compile = onnxCompiler({ intraOpNumThreads: 2 });
 const live: Executable[] = [];
@@ -211,5 +211,53 @@ describe("integer sums are exact and wrap as two's complement", () => {
       0n,
       0n,
     ]);
+  });
+});
+
+describe("short sums over leading dims (bias gradients) are one MatMul with ones", () => {
+  test.each([
+    { shape: [128, 512], dims: [0], keepdim: true },
+    { shape: [16, 32, 64], dims: [1, 0], keepdim: false },
+  ])(
+    "sum of $shape over $dims matches the reference and lowers to MatMul",
+    async ({ shape, dims, keepdim }) => {
+      // Oracle: the reference interpreter (sums compensated in float64).
+      const { graph, run } = await reduction("sum", shape, dims, keepdim);
+      const ops = lowerGraph(graph).model.graph!.node.map((n) => n.opType);
+      expect(ops).toContain("MatMul");
+      expect(ops).not.toContain("ReduceSum");
+      const next = lcg(3);
+      const x = filled(shape, () => next() * 2 - 1);
+      const got = await run(x);
+      const [want] = interpret(graph, [x]);
+      expect(got.shape).toEqual(want!.shape);
+      let worst = 0;
+      got.data.forEach((v, i) => {
+        worst = Math.max(worst, Math.abs(Number(v) - Number(want!.data[i])));
+      });
+      // float32 rounding of a sum of `count` terms of magnitude <= 1: well under 1e-6 per term.
+      const count = dims.reduce((n, d) => n * shape[d]!, 1);
+      expect(worst).toBeLessThan(1e-6 * count);
+    },
+  );
+
+  test("NaN and infinities propagate as in the reference", async () => {
+    const { graph, run } = await reduction("sum", [4, 3], [0]);
+    // Column 0 holds a NaN, column 1 +inf and -inf (NaN), column 2 one +inf.
+    const x = filled([4, 3], (i) => [Number.NaN, Infinity, 1, 1, Number.NEGATIVE_INFINITY, Infinity][i] ?? 1);
+    const got = [...(await run(x)).data].map(Number);
+    const want = [...interpret(graph, [x])[0]!.data].map(Number);
+    expect(want).toEqual([Number.NaN, Number.NaN, Infinity]);
+    expect(got).toEqual(want);
+  });
+
+  test("means, float64 sums and inner-dim sums keep ReduceMean/ReduceSum", async () => {
+    const opsOf = async (op: "sum" | "mean", shape: number[], dims: number[], dtype: DType = "float32") =>
+      lowerGraph((await reduction(op, shape, dims, false, dtype)).graph).model.graph!.node.map(
+        (n) => n.opType,
+      );
+    expect(await opsOf("mean", [128, 512], [0])).toContain("ReduceMean");
+    expect(await opsOf("sum", [128, 512], [0], "float64")).toContain("ReduceSum");
+    expect(await opsOf("sum", [128, 512], [1])).toContain("ReduceSum");
   });
 });
