@@ -5,9 +5,9 @@
 // step pays), alternating configurations round by round; then the steady runs of each session,
 // alternating too. Medians.
 import { type OnnxCompilerOptions, onnxCompiler } from "@aotjs/backend-onnx/node";
-import type { Executable, Graph, TensorData } from "@aotjs/ir";
+import type { Executable } from "@aotjs/ir";
 import { alternatingMs, median, table } from "./measure.js";
-import { capturedGraphs, gptWorkload, resnetWorkload } from "./train.js";
+import { type CapturedGraph, capturedGraphs, gptWorkload, resnetWorkload } from "./train.js";
 
 const configs: Record<string, OnnxCompilerOptions> = {
   default: {},
@@ -15,10 +15,11 @@ const configs: Record<string, OnnxCompilerOptions> = {
   'level "all"': { graphOptimizationLevel: "all" },
 };
 
+/** A graph to measure, the inputs of a real step of it, and whether its runs are long. */
+type Case = CapturedGraph & { readonly title: string; readonly big: boolean };
+
 /** The compiled graphs of `train`'s workloads, after one step each, with how long to run them. */
-async function graphs(): Promise<
-  { title: string; graph: Graph; inputs: readonly TensorData[]; big: boolean }[]
-> {
+async function graphs(): Promise<Case[]> {
   const resnet = resnetWorkload().variants;
   const gpt = gptWorkload().variants;
   // trainStep (one graph) is each workload's last variant; resnet's third is the default
@@ -32,7 +33,7 @@ async function graphs(): Promise<
     },
     { v: gpt.at(-1)!, titles: ["gptMini trainStep (AdamW)"], big: false },
   ];
-  const out: { title: string; graph: Graph; inputs: readonly TensorData[]; big: boolean }[] = [];
+  const out: Case[] = [];
   for (const { v, titles, big } of picks) {
     // gptMini's step is past its first-steps transient by then (see GPT_WARMUP).
     const captured = await capturedGraphs(v, big ? 1 : 5);

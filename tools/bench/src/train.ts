@@ -65,12 +65,12 @@ export async function capturedGraphs(variant: Variant, steps = 1): Promise<Captu
   const live = variant.setup(recording);
   for (let i = 0; i < steps; i++) await live.step();
   // Copies: a later step may write over the arrays a run was given (parameters update in place).
-  const out = live.graphs().map((graph) => ({
-    graph,
-    inputs: (seen.find((r) => r.graph === graph)?.inputs ?? []).map(
-      (t) => new TensorData(t.dtype, [...t.shape], t.data.slice() as never),
-    ),
-  }));
+  const out = live.graphs().map((graph) => {
+    const ran = seen.find((r) => r.graph === graph && r.inputs.length > 0);
+    if (!ran) throw new Error(`capturedGraphs: graph '${graph.name}' of ${variant.name} never ran`);
+    const inputs = ran.inputs.map((t) => new TensorData(t.dtype, [...t.shape], t.data.slice() as never));
+    return { graph, inputs };
+  });
   await live.dispose();
   return out;
 }

@@ -31,16 +31,23 @@ function batchNorm(ctx: LoweringContext, [x, w, b]: readonly string[], eps: numb
   );
 }
 
-/** The where of `where(keep, x, -inf)` (or `where(drop, -inf, x)`), and which of its inputs is -inf. */
-function minusInfinityMask(v: Value): { where: AnyNode; infAt: 1 | 2 } | undefined {
+/** Where a softmax's input masks with -inf: the mask, and whether true keeps the entry. */
+interface MinusInfinityMask {
+  readonly cond: Value;
+  readonly keepWhenTrue: boolean;
+}
+
+/** `v`'s mask when `v` is `where(keep, x, -inf)` or `where(drop, -inf, x)`. */
+function minusInfinityMask(v: Value): MinusInfinityMask | undefined {
   const where = v.producer as AnyNode | undefined;
   if (where?.op !== "where") return undefined;
   const isMinusInf = (u: Value | undefined) => {
     const p = u?.producer as AnyNode | undefined;
     return p?.op === "full" && p.attrs.value === Number.NEGATIVE_INFINITY;
   };
-  if (isMinusInf(where.inputs[2])) return { where, infAt: 2 };
-  if (isMinusInf(where.inputs[1])) return { where, infAt: 1 };
+  const [cond, a, b] = where.inputs;
+  if (isMinusInf(b)) return { cond: cond!, keepWhenTrue: true };
+  if (isMinusInf(a)) return { cond: cond!, keepWhenTrue: false };
   return undefined;
 }
 
@@ -60,17 +67,12 @@ const MASKED_EXP_FLOOR = -64;
  * smaller. 140 us for the same mask. A NaN in a kept entry still makes its row NaN (the Sub and
  * Max propagate it into the sum), and a fully masked row is NaN (0/0), as in PyTorch.
  */
-function maskedSoftmax(
-  ctx: LoweringContext,
-  x: string,
-  dim: number,
-  mask: NonNullable<ReturnType<typeof minusInfinityMask>>,
-): string {
-  const cond = ctx.nameOf(mask.where.inputs[0]!);
+function maskedSoftmax(ctx: LoweringContext, x: string, dim: number, mask: MinusInfinityMask): string {
+  const cond = ctx.nameOf(mask.cond);
   const zero = ctx.scalar("float32", 0);
   const shifted = ctx.op("Sub", [x, ctx.reduce("ReduceMax", x, [dim], true)]);
   const e = ctx.op("Exp", [ctx.op("Max", [shifted, ctx.scalar("float32", MASKED_EXP_FLOOR)])]);
-  const kept = ctx.op("Where", mask.infAt === 2 ? [cond, e, zero] : [cond, zero, e]);
+  const kept = ctx.op("Where", mask.keepWhenTrue ? [cond, e, zero] : [cond, zero, e]);
   return ctx.op("Div", [kept, ctx.reduce("ReduceSum", kept, [dim], true)], {}, ctx.out);
 }
 

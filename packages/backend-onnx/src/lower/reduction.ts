@@ -88,8 +88,8 @@ const reducedShape = (r: FloatReduction) =>
   r.shape.flatMap((n, d) => (!r.dims.includes(d) ? [n] : r.keepdim ? [1] : []));
 
 /**
- * A float sum or mean as accurate as the reference's: one ReduceSum/ReduceMean when short,
- * blocked when long; the mean over nothing is NaN. Shared by the `sum` and `mean` lowerings and
+ * A float sum or mean as accurate as the reference's: one ReduceSum/ReduceMean when short (or,
+ * over leading dims, one MatMul: `leadingSum`), blocked when long; the mean over nothing is NaN. Shared by the `sum` and `mean` lowerings and
  * the composites' statistics (batchNorm), so equal reductions lower to equal ONNX nodes, which
  * the context emits once.
  */
@@ -117,7 +117,8 @@ export function floatReduction(ctx: LoweringContext, x: string, r: FloatReductio
 /**
  * A short float32 sum over the leading dims (a bias gradient): ones[1, R] x [R, C], one MatMul.
  * ORT's ReduceSum over a leading axis wakes its thread pool for little work: a [128, 512] bias
- * gradient took 35-58 us on 2 threads (15 on one) where the MatMul takes 12. Static sizes only.
+ * gradient took 35-58 us on 2 threads (15 on one) where the MatMul takes 12. Static sizes only;
+ * a sum over every dim (nothing left to keep) stays a ReduceSum.
  */
 function leadingSum(ctx: LoweringContext, x: string, r: FloatReduction, count: number, out?: string) {
   const k = r.dims.length;
