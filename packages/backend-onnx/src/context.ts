@@ -1,9 +1,15 @@
 import { type AnyNode, describeNode, type TensorMeta, type Value } from "@aotjs/ir";
 import { create } from "@bufbuild/protobuf";
-import { type NodeProto, NodeProtoSchema, type TensorProto } from "onnx-buf";
+import {
+  GraphProtoSchema,
+  type NodeProto,
+  NodeProtoSchema,
+  type TensorProto,
+  ValueInfoProtoSchema,
+} from "onnx-buf";
 import { OnnxBackendError } from "./errors.js";
 import type { SymbolicSizes } from "./lower/symbolic-shape.js";
-import { type Attr, attribute, type OnnxType, tensorProto, typedArrayOf } from "./proto.js";
+import { type Attr, attribute, type OnnxType, tensorProto, tensorType, typedArrayOf } from "./proto.js";
 
 /** What makes two ONNX nodes compute the same thing: op type, inputs, attributes, output count. */
 function nodeKey(
@@ -72,7 +78,9 @@ export class LoweringContext {
   readonly #names: Set<string>;
   readonly #constants = new Map<string, string>();
   /** Emitted nodes by op type, inputs and attributes (see `opMulti`). */
-  readonly #emitted = new Map<string, readonly string[]>();
+  #emitted = new Map<string, readonly string[]>();
+  /** Where `opMulti` puts nodes: `nodes`, or a branch's own list while `branch` builds it. */
+  #sink: NodeProto[] = this.nodes;
   #node: AnyNode | undefined;
   #step = 0;
   /** Set when lowering a symbolic graph: constants derived from sizes become runtime values. */
@@ -146,7 +154,7 @@ export class LoweringContext {
     if (opType !== "Identity") this.#emitted.set(key, outs);
     const node = this.node;
     const name = outs[0] === node.name ? node.name : `${node.name}/${this.#step++}`;
-    this.nodes.push(
+    this.#sink.push(
       create(NodeProtoSchema, {
         name,
         opType,
@@ -157,6 +165,50 @@ export class LoweringContext {
       }),
     );
     return [...outs];
+  }
+
+  /**
+   * An ONNX If: `whenTrue` or `whenFalse` runs, as `cond` (a bool scalar) says, and gives the
+   * result, a tensor of `dtype`. Each builder emits its nodes into its own subgraph (they may read
+   * any value emitted so far) and returns the name of its result. Nodes a branch emits are not
+   * shared with later nodes outside it.
+   */
+  branch(
+    cond: string,
+    dtype: OnnxType,
+    whenTrue: () => string,
+    whenFalse: () => string,
+    out?: string,
+  ): string {
+    const graph = (label: string, build: () => string) => {
+      const [sink, emitted] = [this.#sink, this.#emitted];
+      const restoreSizes = this.symbolic?.scope();
+      this.#sink = [];
+      this.#emitted = new Map(emitted);
+      try {
+        let result = build();
+        // A subgraph's output must be computed inside it, not be a value it reads.
+        if (!this.#sink.some((n) => n.output.includes(result))) {
+          result = this.opMulti("Identity", [result], {}, [this.fresh(`${label}_result`)])[0]!;
+        }
+        return create(GraphProtoSchema, {
+          name: this.fresh(label),
+          node: this.#sink,
+          output: [create(ValueInfoProtoSchema, { name: result, type: tensorType(dtype, undefined) })],
+        });
+      } finally {
+        [this.#sink, this.#emitted] = [sink, emitted];
+        restoreSizes?.();
+      }
+    };
+    const thenBranch = graph("then", whenTrue);
+    const elseBranch = graph("else", whenFalse);
+    return this.opMulti(
+      "If",
+      [cond],
+      { then_branch: { graph: thenBranch }, else_branch: { graph: elseBranch } },
+      [out ?? this.fresh("if")],
+    )[0]!;
   }
 
   /** A node outside any IR node (the Identity an output may need). */

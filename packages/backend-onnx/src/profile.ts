@@ -49,6 +49,7 @@ interface TraceEvent {
 }
 
 const KERNEL = "_kernel_time";
+const CONTROL_FLOW = new Set(["If", "Loop", "Scan"]);
 
 /**
  * The IR node an ORT node name belongs to. The lowering names ONNX nodes `<ir>` or `<ir>/<k>`;
@@ -141,6 +142,8 @@ export function summarizeOrtProfile(graph: Graph, events: readonly TraceEvent[],
     if (e.cat !== "Node" || !e.name?.endsWith(KERNEL) || (e.ts ?? 0) < from) continue;
     const ms = (e.dur ?? 0) / 1000;
     const opType = e.args?.op_name ?? "?";
+    // A control-flow node's time is its subgraph's, whose kernels ORT reports one by one too.
+    if (CONTROL_FLOW.has(opType)) continue;
     const node = irNodeOf(e.name.slice(0, -KERNEL.length), ir);
     const irOp = node === undefined ? `(${opType})` : ir.get(node)!;
     all += ms;

@@ -8,6 +8,7 @@ import {
   AttributeProtoSchema,
   AttributeProto_AttributeType as AttrType,
   TensorProto_DataType as DataType,
+  type GraphProto,
   type TensorProto,
   TensorProtoSchema,
   TensorShapeProto_DimensionSchema,
@@ -40,7 +41,8 @@ export type Attr =
   | { readonly ints: readonly (number | bigint)[] }
   | { readonly float: number }
   | { readonly string: string }
-  | { readonly tensor: TensorProto };
+  | { readonly tensor: TensorProto }
+  | { readonly graph: GraphProto };
 
 export const int = (v: number | bigint | boolean): Attr => ({ int: typeof v === "boolean" ? +v : v });
 export const ints = (v: readonly (number | bigint)[]): Attr => ({ ints: v });
@@ -59,25 +61,29 @@ export function attribute(name: string, a: Attr): AttributeProto {
       s: new TextEncoder().encode(a.string),
     });
   }
+  if ("graph" in a) return create(AttributeProtoSchema, { name, type: AttrType.GRAPH, g: a.graph });
   return create(AttributeProtoSchema, { name, type: AttrType.TENSOR, t: a.tensor });
 }
 
-export function tensorType(dtype: OnnxType, shape: readonly (number | string)[]): TypeProto {
+/** A tensor type; with `shape` undefined, of unknown rank (a branch output, typed by ORT's inference). */
+export function tensorType(dtype: OnnxType, shape: readonly (number | string)[] | undefined): TypeProto {
   return create(TypeProtoSchema, {
     value: {
       case: "tensorType",
       value: create(TypeProto_TensorSchema, {
         elemType: onnxDataType[dtype],
-        shape: create(TensorShapeProtoSchema, {
-          dim: shape.map((d) =>
-            create(TensorShapeProto_DimensionSchema, {
-              value:
-                typeof d === "string"
-                  ? { case: "dimParam", value: d }
-                  : { case: "dimValue", value: BigInt(d) },
-            }),
-          ),
-        }),
+        shape:
+          shape &&
+          create(TensorShapeProtoSchema, {
+            dim: shape.map((d) =>
+              create(TensorShapeProto_DimensionSchema, {
+                value:
+                  typeof d === "string"
+                    ? { case: "dimParam", value: d }
+                    : { case: "dimValue", value: BigInt(d) },
+              }),
+            ),
+          }),
       }),
     },
   });

@@ -64,7 +64,7 @@ export class SymbolicSizes {
   readonly twin: Graph;
   readonly #sources = new Map<string, { readonly input: string; readonly axis: number }>();
   /** int64[1] values already emitted, by polynomial. */
-  readonly #polys = new Map<string, string>();
+  #polys = new Map<string, string>();
   /** The recording lowering's constant and tensor-attribute values, in call order. */
   readonly #calls: { readonly shape: readonly number[]; readonly values: readonly (number | bigint)[] }[] =
     [];
@@ -204,6 +204,18 @@ export class SymbolicSizes {
   /** Whether attribute `name` of `node` is symbolic in the graph (a `full` whose value is a size). */
   attrIsSymbolic(node: string, name: string): boolean {
     return this.symbolicGraph.symbolic?.attrs[node]?.[name] !== undefined;
+  }
+
+  /**
+   * Size values emitted from here on are forgotten when the returned function runs: a branch's
+   * subgraph (`LoweringContext.branch`) computes its own, which nodes outside it cannot read.
+   */
+  scope(): () => void {
+    const saved = this.#polys;
+    this.#polys = new Map(saved);
+    return () => {
+      this.#polys = saved;
+    };
   }
 
   /**

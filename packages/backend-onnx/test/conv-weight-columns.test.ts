@@ -1,0 +1,79 @@
+// conv2dBackwardWeight's GEMM formulations take their im2col columns from one depthwise Conv with
+// one-hot kernels while x is finite, and run the exact "conv" formulation (an ONNX If) when x holds
+// an inf or NaN: there the one-hot columns would spread NaN (0 * inf) into every tap of the
+// channel, where the exact sums leave the taps that never reach it finite. Oracle: the reference
+// interpreter (a sum over each window's real elements), non-finite entries included.
+import { checkGraph, fromValues, rng, singleOpGraph, uniform } from "@aotjs/conformance";
+import { describe, expect, test } from "vitest";
+import { lowerGraph, onnxCompiler as webCompiler } from "../src/index.js";
+import { onnxCompiler } from "../src/node.js";
+
+type Geometry = { stride: number[]; padding: number[]; dilation: number[]; groups: number };
+const GEOMETRIES: [string, Geometry][] = [
+  ["3x3, padding 1", { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 }],
+  ["3x3 stride 2, padding 1", { stride: [2, 2], padding: [1, 1], dilation: [1, 1], groups: 1 }],
+  ["3x3 dilation 2, padding 2", { stride: [1, 1], padding: [2, 2], dilation: [2, 2], groups: 1 }],
+  ["3x3, 2 groups", { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 2 }],
+];
+const [N, C, O, H] = [2, 4, 6, 7];
+
+function weightGradGraph(geo: Geometry) {
+  const k = 3;
+  const out = (size: number, s: number, p: number, d: number) =>
+    Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1;
+  const oh = out(H, geo.stride[0]!, geo.padding[0]!, geo.dilation[0]!);
+  const gMeta = { dtype: "float32" as const, shape: [N, O, oh, oh] };
+  const xMeta = { dtype: "float32" as const, shape: [N, C, H, H] };
+  const attrs = { ...geo, weightShape: [O, C / geo.groups, k, k] };
+  return { graph: singleOpGraph("conv2dBackwardWeight", [gMeta, xMeta], attrs), gMeta, xMeta };
+}
+
+const random = (shape: number[], seed: number, edit?: (v: Float64Array) => void) => {
+  const values = uniform(rng(seed), shape, -1, 1).data as Float64Array;
+  edit?.(values);
+  return fromValues(shape, Array.from(values), "float32");
+};
+
+describe.each(["gemm", "batchedGemm"] as const)("conv2dBackwardWeight %s: one-hot columns", (formulation) => {
+  const compiler = onnxCompiler({
+    intraOpNumThreads: 1,
+    formulations: { conv2dBackwardWeight: formulation },
+  });
+
+  test.each(GEOMETRIES)("%s: finite x matches the reference; no Slice reads the taps", async (_, geo) => {
+    const { graph, gMeta, xMeta } = weightGradGraph(geo);
+    const inputs = [random(gMeta.shape, 1), random(xMeta.shape, 2)];
+    expect(await checkGraph(compiler, graph, inputs, { rtol: 1e-5 })).toEqual([]);
+
+    const nodes = lowerGraph(graph, { formulations: { conv2dBackwardWeight: formulation } }).model.graph!
+      .node;
+    const branch = nodes.find((n) => n.opType === "If")!;
+    const elseBranch = branch.attribute.find((a) => a.name === "else_branch")!.g!;
+    const oneHot = elseBranch.node.find((n) => n.opType === "Conv")!;
+    expect(oneHot.attribute.find((a) => a.name === "group")!.i).toBe(BigInt(C));
+    expect(elseBranch.node.map((n) => n.opType)).not.toContain("Slice");
+  });
+
+  const x = (edit: (v: Float64Array) => void) => random([N, C, H, H], 2, edit);
+  const at = (n: number, c: number, y: number, xx: number) => ((n * C + c) * H + y) * H + xx;
+  test.each([
+    ["+inf in a corner", (v: Float64Array) => (v[at(0, 0, 0, 0)] = Number.POSITIVE_INFINITY)],
+    ["-inf on an edge", (v: Float64Array) => (v[at(1, 1, 0, 3)] = Number.NEGATIVE_INFINITY)],
+    ["NaN inside", (v: Float64Array) => (v[at(1, 2, 3, 3)] = Number.NaN)],
+  ])("%s: the exact path gives the reference's non-finite entries", async (_, edit) => {
+    for (const [, geo] of GEOMETRIES) {
+      const { graph, gMeta } = weightGradGraph(geo);
+      const inputs = [random(gMeta.shape, 1), x(edit)];
+      expect(await checkGraph(compiler, graph, inputs, { rtol: 1e-5 })).toEqual([]);
+    }
+  });
+});
+
+test("onnxruntime-web's wasm build runs the If too: finite and non-finite x match the reference", async () => {
+  const compiler = webCompiler({ formulations: { conv2dBackwardWeight: "batchedGemm" } });
+  const { graph, gMeta, xMeta } = weightGradGraph(GEOMETRIES[0]![1]);
+  const g = random(gMeta.shape, 1);
+  expect(await checkGraph(compiler, graph, [g, random(xMeta.shape, 2)], { rtol: 1e-5 })).toEqual([]);
+  const withInf = random(xMeta.shape, 2, (v) => (v[0] = Number.POSITIVE_INFINITY));
+  expect(await checkGraph(compiler, graph, [g, withInf], { rtol: 1e-5 })).toEqual([]);
+});
