@@ -6,6 +6,7 @@
 // build their columns with one depthwise Conv (`oneHotColumns`) while x is finite.
 import type { LoweringContext } from "../context.js";
 import { type ConvGeometry, symmetricPads } from "./conv-geometry.js";
+import { unlessSumFlags } from "./guards.js";
 
 /** How conv2dBackwardWeight is lowered (see `OnnxModelOptions.formulations`). */
 export type WeightGradFormulation = "conv" | "gemm" | "batchedGemm";
@@ -119,10 +120,10 @@ export function weightGradGemm(
 ): string {
   const onlyX = geo.kernel[0]! * geo.kernel[1]! === 1 && geo.padding.every((p) => p === 0);
   if (onlyX) return columnsProduct(ctx, g, geo, batched, pointColumns(ctx, x, geo), ctx.out);
-  const sum = ctx.reduce("ReduceSum", x, null, false);
-  const nonFinite = ctx.op("IsNaN", [ctx.op("Sub", [sum, sum])]);
-  return ctx.branch(
-    nonFinite,
+  return unlessSumFlags(
+    ctx,
+    x,
+    "nonFinite",
     "float32",
     () => weightGradConv(ctx, g, x, geo, undefined),
     () => columnsProduct(ctx, g, geo, batched, oneHotColumns(ctx, x, geo), undefined),
