@@ -1,17 +1,34 @@
 import {
+  type AnyNode,
   type BinaryOpName,
   type DType,
   dtypeInfo,
   isFloating,
   isIntegral,
+  numel,
   type TernaryOpName,
   type UnaryOpName,
+  type Value,
 } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
 import { erf64 } from "./float64.js";
+import { unlessSumFlags } from "./guards.js";
 import { CAST_TO, type LoweringsFor } from "./types.js";
 
 type UnaryOp = UnaryOpName | "cast";
+
+/**
+ * From this many elements, a float32 `where(c, a, 0)` (ReLU's backward) is `a * cast(c)` while a
+ * is finite: ORT's Where runs on one thread (1.6 ms for 1.6M elements against 0.8 for the Cast
+ * and Mul, 2 threads); below it the If and the guard's sum cost more than they save.
+ */
+const MASK_BY_MUL = 2 ** 18;
+const isZero = (v: Value) => {
+  const p = v.producer as AnyNode | undefined;
+  return p?.op === "full" && p.attrs.value === 0;
+};
+const sameShape = (v: Value, node: AnyNode) =>
+  v.meta.shape.length === node.meta.shape.length && v.meta.shape.every((d, i) => d === node.meta.shape[i]);
 
 type BinaryOp = BinaryOpName | TernaryOpName;
 
@@ -163,6 +180,23 @@ export const binaryLowerings: LoweringsFor<BinaryOp> = {
   logicalOr: directBinary("Or"),
   // ORT has no bool Where kernel; for bools, (c and a) or (not c and b) is the same function.
   where: (ctx, node, [c, a, b]) => {
+    if (node.meta.dtype === "float32" && numel(node.meta.shape) >= MASK_BY_MUL) {
+      const [, inA, inB] = node.inputs;
+      const zeroElse = isZero(inB!) && sameShape(inA!, node);
+      if (zeroElse || (isZero(inA!) && sameShape(inB!, node))) {
+        const kept = zeroElse ? a! : b!;
+        const keep = zeroElse ? c! : ctx.op("Not", [c!]);
+        return unlessSumFlags(
+          ctx,
+          kept,
+          "nonFinite",
+          "float32",
+          () => ctx.op("Where", [c!, a!, b!]),
+          () => ctx.op("Mul", [kept, ctx.op("Cast", [keep], { to: { int: CAST_TO.float32 } })]),
+          ctx.out,
+        );
+      }
+    }
     if (node.meta.dtype !== "bool") return ctx.op("Where", [c!, a!, b!], {}, ctx.out);
     const left = ctx.op("And", [c!, a!]);
     return ctx.op("Or", [left, ctx.op("And", [ctx.op("Not", [c!]), b!])], {}, ctx.out);
