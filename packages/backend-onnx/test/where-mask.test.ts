@@ -1,7 +1,7 @@
 // A large float32 where(c, a, 0) (ReLU's backward) on ORT: a * cast(c) while a is finite, ORT's
 // Where (one thread) when a's sum says a holds an inf or NaN, so a masked-out inf or NaN still
-// gives 0. Oracle: the reference interpreter, value for value (a kept -0 or a masked-out
-// negative may come back as the other zero: equal under ===, which is what the comparison asks).
+// gives 0. Oracle: the reference interpreter, value for value (a masked-out negative comes back
+// as -0 rather than 0: equal under ===, which is what the comparison asks).
 import { type Graph, GraphBuilder, meta, TensorData } from "@aotjs/ir";
 import { interpret } from "@aotjs/tensor";
 import { describe, expect, test } from "vitest";
