@@ -1,7 +1,7 @@
 import type { AnyNode, CompositeOpName, Value } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
 import { floatReduction } from "./reduction.js";
-import type { LoweringsFor } from "./types.js";
+import { isFullOf, type LoweringsFor } from "./types.js";
 
 /**
  * Training-mode batch norm: the batch mean and biased variance per channel, by the same lowering
@@ -41,13 +41,9 @@ interface MinusInfinityMask {
 function minusInfinityMask(v: Value): MinusInfinityMask | undefined {
   const where = v.producer as AnyNode | undefined;
   if (where?.op !== "where") return undefined;
-  const isMinusInf = (u: Value | undefined) => {
-    const p = u?.producer as AnyNode | undefined;
-    return p?.op === "full" && p.attrs.value === Number.NEGATIVE_INFINITY;
-  };
   const [cond, a, b] = where.inputs;
-  if (isMinusInf(b)) return { cond: cond!, keepWhenTrue: true };
-  if (isMinusInf(a)) return { cond: cond!, keepWhenTrue: false };
+  if (isFullOf(b, Number.NEGATIVE_INFINITY)) return { cond: cond!, keepWhenTrue: true };
+  if (isFullOf(a, Number.NEGATIVE_INFINITY)) return { cond: cond!, keepWhenTrue: false };
   return undefined;
 }
 

@@ -13,7 +13,7 @@ import {
 import type { LoweringContext } from "../context.js";
 import { erf64 } from "./float64.js";
 import { unlessSumFlags } from "./guards.js";
-import { CAST_TO, type LoweringsFor } from "./types.js";
+import { CAST_TO, isFullOf, type LoweringsFor } from "./types.js";
 
 type UnaryOp = UnaryOpName | "cast";
 
@@ -23,10 +23,6 @@ type UnaryOp = UnaryOpName | "cast";
  * and Mul, 2 threads); below it the If and the guard's sum cost more than they save.
  */
 const MASK_BY_MUL = 2 ** 18;
-const isZero = (v: Value) => {
-  const p = v.producer as AnyNode | undefined;
-  return p?.op === "full" && p.attrs.value === 0;
-};
 const sameShape = (v: Value, node: AnyNode) =>
   v.meta.shape.length === node.meta.shape.length && v.meta.shape.every((d, i) => d === node.meta.shape[i]);
 
@@ -182,8 +178,8 @@ export const binaryLowerings: LoweringsFor<BinaryOp> = {
   where: (ctx, node, [c, a, b]) => {
     if (node.meta.dtype === "float32" && numel(node.meta.shape) >= MASK_BY_MUL) {
       const [, inA, inB] = node.inputs;
-      const zeroElse = isZero(inB!) && sameShape(inA!, node);
-      if (zeroElse || (isZero(inA!) && sameShape(inB!, node))) {
+      const zeroElse = isFullOf(inB, 0) && sameShape(inA!, node);
+      if (zeroElse || (isFullOf(inA, 0) && sameShape(inB!, node))) {
         const kept = zeroElse ? a! : b!;
         const keep = zeroElse ? c! : ctx.op("Not", [c!]);
         return unlessSumFlags(

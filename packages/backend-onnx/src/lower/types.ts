@@ -1,4 +1,4 @@
-import type { Node, OpName } from "@aotjs/ir";
+import type { AnyNode, Node, OpName, Value } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
 
 /**
@@ -24,3 +24,9 @@ export const CAST_TO = {
   uint32: 12,
   uint64: 13,
 } as const;
+
+/** Whether `v` is a `full` of `value` (a where's constant branch: -inf for a mask, 0 for ReLU's backward). */
+export const isFullOf = (v: Value | undefined, value: number): boolean => {
+  const p = v?.producer as AnyNode | undefined;
+  return p?.op === "full" && p.attrs.value === value;
+};
