@@ -90,10 +90,12 @@ export interface OnnxCompilerOptions extends Omit<OnnxModelOptions, "initializer
    */
   readonly executionProviders?: Ort.InferenceSession.SessionOptions["executionProviders"];
   /**
-   * Let ORT's intra-op threads spin while waiting for work. Default false: spinning wins a little
-   * on an idle machine, but a forward and a backward session each keep a spinning pool, and on a
-   * 2-core machine they starve each other and the JS thread (an MLP step measured 16 ms with
-   * spinning, 3.3 ms without).
+   * Let ORT's threads spin for work while a run is in flight, and stop the moment it returns
+   * (ORT's `session.force_spinning_stop`). Default true. A pool that sleeps between kernels pays a
+   * wake-up per parallel kernel: resnet18's `trainStep` took 652 ms so and 620 with spinning
+   * (alternating processes, 2 cores). Spinning that outlives a run is what starves a forward and a
+   * backward session of each other and the JS thread (an MLP step once measured 16 ms against
+   * 3.3), so it stops with the run: split MLP steps measured equal with and without it.
    */
   readonly spinning?: boolean;
   /**
@@ -508,6 +510,7 @@ export function createOnnxCompiler(options: OnnxCompilerOptions, runtime: OrtRun
       if (name !== undefined && locations[i] === "gpu-buffer") onDevice[name] = "gpu-buffer";
     });
     const recording = options.profile ? await runtime.profileFolder!(graph) : undefined;
+    const spinning = options.spinning ?? true;
     let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, {
@@ -522,8 +525,9 @@ export function createOnnxCompiler(options: OnnxCompilerOptions, runtime: OrtRun
         ...(options.executionMode !== undefined ? { executionMode: options.executionMode } : {}),
         extra: {
           session: {
-            intra_op: { allow_spinning: options.spinning ? "1" : "0" },
-            inter_op: { allow_spinning: options.spinning ? "1" : "0" },
+            intra_op: { allow_spinning: spinning ? "1" : "0" },
+            inter_op: { allow_spinning: spinning ? "1" : "0" },
+            ...(spinning ? { force_spinning_stop: "1" } : {}),
           },
           ...optimizerConfig(graph, options),
         },

@@ -166,7 +166,7 @@ describe("profile", () => {
 });
 
 describe("session defaults", () => {
-  test("intraOpNumThreads: available parallelism for graphs of big kernels, 1 for tiny ones; spinning off", async () => {
+  test("intraOpNumThreads: available parallelism for graphs of big kernels, 1 for tiny ones; spinning only while a run is in flight", async () => {
     const seen: ort.InferenceSession.SessionOptions[] = [];
     const module: OrtModule = {
       Tensor: ort.Tensor,
@@ -192,6 +192,12 @@ describe("session defaults", () => {
     const g = graph(256);
     await (await onnxCompiler({ ort: module, intraOpNumThreads: 1 })(g, g.inputMetas)).dispose();
     expect(seen.at(-1)!.intraOpNumThreads).toBe(1);
+    // Threads spin during a run and stop when it returns, so sessions do not starve each other.
+    expect(seen.at(-1)!.extra).toMatchObject({
+      session: { intra_op: { allow_spinning: "1" }, force_spinning_stop: "1" },
+    });
+    await (await onnxCompiler({ ort: module, spinning: false })(g, g.inputMetas)).dispose();
     expect(seen.at(-1)!.extra).toMatchObject({ session: { intra_op: { allow_spinning: "0" } } });
+    expect((seen.at(-1)!.extra as { session: object }).session).not.toHaveProperty("force_spinning_stop");
   });
 });
