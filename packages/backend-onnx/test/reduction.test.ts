@@ -216,16 +216,20 @@ describe("integer sums are exact and wrap as two's complement", () => {
 
 describe("short sums over leading dims (bias gradients) are one MatMul with ones", () => {
   test.each([
-    { shape: [128, 512], dims: [0], keepdim: true },
-    { shape: [16, 32, 64], dims: [1, 0], keepdim: false },
+    { shape: [128, 512], dims: [0], keepdim: true, reshapes: 0 },
+    { shape: [128, 512], dims: [0], keepdim: false, reshapes: 0 },
+    { shape: [16, 32, 64], dims: [1, 0], keepdim: false, reshapes: 1 },
+    { shape: [16, 32, 64], dims: [0], keepdim: true, reshapes: 2 },
   ])(
     "sum of $shape over $dims matches the reference and lowers to MatMul",
-    async ({ shape, dims, keepdim }) => {
+    async ({ shape, dims, keepdim, reshapes }) => {
       // Oracle: the reference interpreter (sums compensated in float64).
       const { graph, run } = await reduction("sum", shape, dims, keepdim);
       const ops = lowerGraph(graph).model.graph!.node.map((n) => n.opType);
       expect(ops).toContain("MatMul");
       expect(ops).not.toContain("ReduceSum");
+      // Reshapes only where the operands' shapes are not already what MatMul takes and gives.
+      expect(ops.filter((o) => o === "Reshape")).toHaveLength(reshapes);
       const next = lcg(3);
       const x = filled(shape, () => next() * 2 - 1);
       const got = await run(x);

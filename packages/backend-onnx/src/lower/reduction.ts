@@ -125,9 +125,15 @@ function leadingSum(ctx: LoweringContext, x: string, r: FloatReduction, count: n
   const rest = r.shape.slice(k).reduce((a, b) => a * b, 1);
   const leading = [...r.dims].sort((a, b) => a - b).every((d, i) => d === i);
   if (r.mean || r.dtype !== "float32" || ctx.symbolic || !leading || count < 2 || rest < 2) return undefined;
-  const ones = ctx.constant("float32", [1, count], new Array<number>(count).fill(1));
-  const summed = ctx.op("MatMul", [ones, ctx.op("Reshape", [x, ctx.ints([count, rest])])]);
-  return ctx.op("Reshape", [summed, ctx.ints(reducedShape(r))], {}, out);
+  // Ones of shape [count] give MatMul's result as [rest], ones of [1, count] as [1, rest]; a Reshape
+  // only where neither is the wanted shape, and none on an input already [count, rest]: a
+  // [128, 512] bias gradient is the MatMul alone (a Reshape kernel cost ~4 us in the MLP's step).
+  const want = reducedShape(r);
+  const asRow = want.length === 2 && want[0] === 1;
+  const ones = ctx.constant("float32", asRow ? [1, count] : [count], new Array<number>(count).fill(1));
+  const rows = k === 1 && r.shape.length === 2 ? x : ctx.op("Reshape", [x, ctx.ints([count, rest])]);
+  if (want.length === 1 || asRow) return ctx.op("MatMul", [ones, rows], {}, out);
+  return ctx.op("Reshape", [ctx.op("MatMul", [ones, rows]), ctx.ints(want)], {}, out);
 }
 
 /** sum and mean over floats. */
