@@ -60,10 +60,12 @@ export interface OrtRuntime {
 export interface OnnxCompilerOptions extends Omit<OnnxModelOptions, "initializers"> {
   /**
    * Threads inside one op. Default: the machine's available parallelism for graphs averaging at
-   * least 1.5 MFLOP per node (`graphFlops`), one thread below that, where waking a pool for every
-   * small kernel costs more than it saves (measured on 2 cores: gptMini's backward, 0.7 MFLOP per
-   * node, 5.8 ms on one thread against 7.8 on two; resnet18's, 2 MFLOP per node at 64^2, 51
-   * against 43). ORT's own default starts a pool but ran MatMul at one-thread speed here.
+   * least 0.5 MFLOP per node (`graphFlops`), one thread below that, where a pool has too little
+   * to split. With the pool spinning during runs (`spinning`), gptMini's graphs (0.7-1.15 MFLOP
+   * per node) run faster on 2 cores than on one: its `trainStep` 6.5-6.8 ms against 6.9-7.4,
+   * its split graphs' step 8.9-9.6 against 9.7-10.3 (alternating processes); with a sleeping
+   * pool they had been slower (its backward 7.8 ms against 5.8). ORT's own default starts a pool
+   * but ran MatMul at one-thread speed here.
    * onnxruntime-node only: onnxruntime-web has one pool for all sessions, `ort.env.wasm.numThreads`
    * (set from the page's cross-origin isolation, see the README).
    */
@@ -413,7 +415,7 @@ const usersOf = (g: Graph, name: string): string => {
 const ORT_TYPES: readonly DType[] = ["float32", "float64", "int32", "int64", "bool"];
 
 /** Mean FLOPs per node from which a thread pool pays for itself (see `intraOpNumThreads`). */
-const POOL_WORTH_FLOPS = 1.5e6;
+const POOL_WORTH_FLOPS = 0.5e6;
 const flopsPerNode = (graph: Graph) => graphFlops(graph) / Math.max(1, graph.nodes.length);
 
 const holdsFloat64 = (graph: Graph) => graph.values.some((v) => v.meta.dtype === "float64");

@@ -181,8 +181,10 @@ describe("session defaults", () => {
     // 20 has no navigator) for a graph with enough work per node (256^3 matmul: 11 MFLOP per
     // node), one thread for a graph of tiny kernels (4^3: 43 FLOP per node), where a pool costs
     // more than it saves.
+    // A graph of gptMini's size per node (114^3: about 1 MFLOP per node) gets the pool too.
     for (const [n, want] of [
       [256, availableParallelism()],
+      [114, availableParallelism()],
       [4, 1],
     ] as const) {
       const g = graph(n);
