@@ -94,7 +94,7 @@ export interface OnnxCompilerOptions extends Omit<OnnxModelOptions, "initializer
   /**
    * Let ORT's threads spin for work while a run is in flight, and stop the moment it returns
    * (ORT's `session.force_spinning_stop`). Default true. A pool that sleeps between kernels pays a
-   * wake-up per parallel kernel: resnet18's `trainStep` took 652 ms so and 620 with spinning
+   * wake-up per parallel kernel: resnet18's `trainStep` took 652 ms sleeping and 620 spinning
    * (alternating processes, 2 cores). Spinning that outlives a run is what starves a forward and a
    * backward session of each other and the JS thread (an MLP step once measured 16 ms against
    * 3.3), so it stops with the run: split MLP steps measured equal with and without it.
