@@ -26,6 +26,7 @@ import { OnnxBackendError } from "./errors.js";
 import { lowerings, MIN_OPSET_FOR_RANDOM } from "./lower/index.js";
 import { binaryLowerings } from "./lower/pointwise.js";
 import { NotSymbolicError, type SizeLimit, SymbolicSizes } from "./lower/symbolic-shape.js";
+import { sameShape } from "./lower/types.js";
 import { tensorDataProto, valueInfo } from "./proto.js";
 import { sha256 } from "./sha256.js";
 
@@ -120,9 +121,6 @@ const swapsLastTwo = (dims: readonly number[]) =>
 
 /** Ops whose ONNX lowering broadcasts its inputs numpy-style and reads nothing but their dtypes. */
 const BROADCASTING = new Set<string>(Object.keys(binaryLowerings));
-
-const sameShape = (a: readonly number[], b: readonly number[]) =>
-  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
  * Expands that need not run: every reader is a broadcasting pointwise op (a sum's gradient,
@@ -240,11 +238,16 @@ function lowerNodes(graph: Graph, opset: number, options: OnnxModelOptions, size
   const sliced = sliceIndexedNodes(graph);
   const expands = droppedExpands(graph, outputSet, sliced);
   for (const [node, index] of sliced) ctx.sliceIndexed.set(node, index);
-  const elided = new Set([...ctx.transposedMatmuls.values(), ...[...expands.keys()].map((v) => v.producer!)]);
-  const reshapes = droppedReshapes(graph, outputSet);
+  // Matmuls folded into a permute are never read by name; dropped expands and reshapes become
+  // aliases of the value their readers get instead, which `ctx.nameOf` resolves for every lowering.
+  const elided = new Set(ctx.transposedMatmuls.values());
+  const dropped = new Map<Node, Value>([
+    ...[...expands].map(([v, source]) => [v.producer!, source] as const),
+    ...droppedReshapes(graph, outputSet),
+  ]);
   for (const node of graph.nodes) {
     if (elided.has(node)) continue;
-    const source = reshapes.get(node);
+    const source = dropped.get(node);
     if (source) {
       ctx.aliases.set(node.name, ctx.nameOf(source));
       continue;
@@ -255,7 +258,7 @@ function lowerNodes(graph: Graph, opset: number, options: OnnxModelOptions, size
       result = (lowerings[node.op] as (c: LoweringContext, n: typeof node, i: string[]) => string)(
         ctx,
         node,
-        node.inputs.map((v) => ctx.nameOf(expands.get(v) ?? v)),
+        node.inputs.map((v) => ctx.nameOf(v)),
       );
     } catch (e) {
       if (e instanceof OnnxBackendError) throw e;

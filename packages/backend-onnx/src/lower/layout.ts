@@ -1,11 +1,8 @@
 import type { DType, LayoutOpName, Node, Value } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
-import type { LoweringsFor } from "./types.js";
+import { type LoweringsFor, sameShape } from "./types.js";
 
 type LayoutOp = LayoutOpName;
-
-const sameShape = (a: readonly number[], b: readonly number[]) =>
-  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** The pad value converted as `cast` converts it; an integer dtype that can't hold it is an error, as in the reference. */
 function padValue(ctx: LoweringContext, dtype: DType, value: number): number | bigint {

@@ -1,5 +1,4 @@
 import {
-  type AnyNode,
   type BinaryOpName,
   type DType,
   dtypeInfo,
@@ -8,12 +7,11 @@ import {
   numel,
   type TernaryOpName,
   type UnaryOpName,
-  type Value,
 } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
 import { erf64 } from "./float64.js";
 import { unlessSumFlags } from "./guards.js";
-import { CAST_TO, isFullOf, type LoweringsFor } from "./types.js";
+import { CAST_TO, isFullOf, type LoweringsFor, sameShape } from "./types.js";
 
 type UnaryOp = UnaryOpName | "cast";
 
@@ -23,8 +21,6 @@ type UnaryOp = UnaryOpName | "cast";
  * and Mul, 2 threads); below it the If and the guard's sum cost more than they save.
  */
 const MASK_BY_MUL = 2 ** 18;
-const sameShape = (v: Value, node: AnyNode) =>
-  v.meta.shape.length === node.meta.shape.length && v.meta.shape.every((d, i) => d === node.meta.shape[i]);
 
 type BinaryOp = BinaryOpName | TernaryOpName;
 
@@ -178,8 +174,8 @@ export const binaryLowerings: LoweringsFor<BinaryOp> = {
   where: (ctx, node, [c, a, b]) => {
     if (node.meta.dtype === "float32" && numel(node.meta.shape) >= MASK_BY_MUL) {
       const [, inA, inB] = node.inputs;
-      const zeroElse = isFullOf(inB, 0) && sameShape(inA!, node);
-      if (zeroElse || (isFullOf(inA, 0) && sameShape(inB!, node))) {
+      const zeroElse = isFullOf(inB, 0) && sameShape(inA!.meta.shape, node.meta.shape);
+      if (zeroElse || (isFullOf(inA, 0) && sameShape(inB!.meta.shape, node.meta.shape))) {
         const kept = zeroElse ? a! : b!;
         const keep = zeroElse ? c! : ctx.op("Not", [c!]);
         return unlessSumFlags(

@@ -25,6 +25,9 @@ export const CAST_TO = {
   uint64: 13,
 } as const;
 
+export const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
+
 /** Whether `v` is a `full` of `value` (a where's constant branch: -inf for a mask, 0 for ReLU's backward). */
 export const isFullOf = (v: Value | undefined, value: number): boolean => {
   const p = v?.producer as AnyNode | undefined;
