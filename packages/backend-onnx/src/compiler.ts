@@ -50,6 +50,8 @@ export interface OrtRuntime {
     graph: Graph,
     options: OnnxCompilerOptions,
   ): Promise<Ort.InferenceSession.SessionOptions>;
+  /** ORT's NCHWc channel block (`OnnxModelOptions.nchwcBlock`); absent where there are no NCHWc kernels. */
+  nchwcBlock?(ort: OrtModule): Promise<number>;
   /** Where a profiled session writes its trace; absent where the runtime has no profile files. */
   profileFolder?(graph: Graph): Promise<{ prefix: string; read: () => Promise<unknown> }>;
   /** Rewrites a session-creation failure the environment can explain (a wasm file not served). */
@@ -57,7 +59,14 @@ export interface OrtRuntime {
 }
 
 /** Options of `onnxCompiler`: the model's (opset, formulations) and the session's (threads, providers, profile). */
-export interface OnnxCompilerOptions extends Omit<OnnxModelOptions, "initializers"> {
+export interface OnnxCompilerOptions extends Omit<OnnxModelOptions, "initializers" | "nchwcBlock"> {
+  /**
+   * onnxruntime-node's CPU provider: run the convolutions (and stride-1 input gradients) that
+   * measured faster there on ORT's NCHWc kernels, with the filter reordered in the graph (see the
+   * README's "Semantics"). Default true; the block size is asked of ORT once per process. Other
+   * providers and onnxruntime-web always get standard ONNX Convs.
+   */
+  readonly nchwc?: boolean;
   /**
    * Threads inside one op. Default: the machine's available parallelism for graphs averaging at
    * least 0.5 MFLOP per node (`graphFlops`), one thread below that, where a pool has too little
@@ -459,6 +468,8 @@ const optimizationLevel = (graph: Graph, asked: OnnxCompilerOptions["graphOptimi
 export const sessionThreads = (graph: Graph, options: OnnxCompilerOptions, available: number | undefined) =>
   options.intraOpNumThreads ?? (flopsPerNode(graph) >= POOL_WORTH_FLOPS ? available : 1);
 
+const NCHWC_OPS = new Set(["conv2d", "conv2dBackwardInput"]);
+
 const locationOf = (graph: Graph, options: OnnxCompilerOptions) => {
   const rule = options.outputLocation;
   return graph.outputs.map(
@@ -484,10 +495,21 @@ export function createOnnxCompiler(options: OnnxCompilerOptions, runtime: OrtRun
         `graph '${graph.name}': profile needs onnxruntime-node's profiler: import onnxCompiler from "@aotjs/backend-onnx/node" (onnxruntime-web prints its profile to the console instead)`,
       );
     }
+    const ort = options.ort ?? (await runtime.load());
+    const defaults = await runtime.sessionDefaults(ort, graph, options);
+    const providers = (options.executionProviders ?? defaults.executionProviders ?? ["cpu"]).map((ep) =>
+      typeof ep === "string" ? ep : ep.name,
+    );
+    // Only float32 convs lower to NCHWc kernels; other graphs never ask ORT for the block.
+    const nchwc =
+      (options.nchwc ?? true) &&
+      providers.every((ep) => ep === "cpu") &&
+      graph.nodes.some((n) => NCHWC_OPS.has(n.op) && n.meta.dtype === "float32");
     const lowerOptions = {
       ...options,
       runtimeChecks: options.runtimeChecks ?? true,
       omitPassThroughOutputs: true,
+      nchwcBlock: nchwc ? ((await runtime.nchwcBlock?.(ort)) ?? 0) : 0,
     };
     let lowered: LoweredModel;
     let fallback: string | undefined;
@@ -500,11 +522,6 @@ export function createOnnxCompiler(options: OnnxCompilerOptions, runtime: OrtRun
     }
     const bytes = toBinary(ModelProtoSchema, lowered.model);
     options.onModel?.(bytes, graph);
-    const ort = options.ort ?? (await runtime.load());
-    const defaults = await runtime.sessionDefaults(ort, graph, options);
-    const providers = (options.executionProviders ?? defaults.executionProviders ?? ["cpu"]).map((ep) =>
-      typeof ep === "string" ? ep : ep.name,
-    );
     // Only a WebGPU session can leave outputs in GPU memory; elsewhere every output is on the host.
     const locations = providers.includes("webgpu") ? locationOf(graph, options) : [];
     const onDevice: Record<string, OutputLocation> = {};

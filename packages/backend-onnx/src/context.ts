@@ -75,6 +75,8 @@ export class LoweringContext {
    * ONNX name they go by. Only graph outputs get an Identity under their own name.
    */
   readonly aliases = new Map<string, string>();
+  /** Operator domains besides ai.onnx that emitted nodes belong to (see `opIn`). */
+  readonly domains = new Set<string>();
   readonly #names: Set<string>;
   readonly #constants = new Map<string, string>();
   /** Emitted nodes by op type, inputs and attributes (see `opMulti`). */
@@ -93,6 +95,8 @@ export class LoweringContext {
     /** Whether to materialize runtime checks (onnxCompiler does; a plain export does not). */
     readonly runtimeChecks: boolean,
     readonly formulations: Formulations = {},
+    /** ORT's NCHWc channel block for convs (`OnnxModelOptions.nchwcBlock`); 0 for standard ops only. */
+    readonly nchwcBlock = 0,
   ) {
     this.#names = new Set(taken);
   }
@@ -137,6 +141,21 @@ export class LoweringContext {
     return this.opMulti(opType, inputs, attrs, [out ?? this.fresh(opType.toLowerCase())])[0]!;
   }
 
+  /**
+   * `op` for an operator of another domain than ai.onnx (ORT's `com.microsoft.nchwc` kernels);
+   * the model imports each domain used, at version 1.
+   */
+  opIn(
+    domain: string,
+    opType: string,
+    inputs: readonly string[],
+    attrs: Record<string, Attr> = {},
+    out?: string,
+  ): string {
+    this.domains.add(domain);
+    return this.opMulti(`${domain}:${opType}`, inputs, attrs, [out ?? this.fresh(opType.toLowerCase())])[0]!;
+  }
+
   /** Emit a node with several outputs, named by `outs` ("" leaves an optional output out). */
   opMulti(
     opType: string,
@@ -154,10 +173,13 @@ export class LoweringContext {
     if (opType !== "Identity") this.#emitted.set(key, outs);
     const node = this.node;
     const name = outs[0] === node.name ? node.name : `${node.name}/${this.#step++}`;
+    // `opIn` names a foreign operator `<domain>:<type>`; the key above keeps the two apart.
+    const colon = opType.lastIndexOf(":");
     this.#sink.push(
       create(NodeProtoSchema, {
         name,
-        opType,
+        opType: opType.slice(colon + 1),
+        ...(colon > 0 ? { domain: opType.slice(0, colon) } : {}),
         input: [...inputs],
         output: [...outs],
         attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),

@@ -69,6 +69,14 @@ export interface OnnxModelOptions {
    * measured on ORT's CPU kernels. All formulations compute the same values.
    */
   readonly formulations?: Formulations;
+  /**
+   * Run the convolutions that measured faster so on ORT's NCHWc kernels (the
+   * `com.microsoft.nchwc` domain of onnxruntime's CPU provider), which block channels in groups
+   * of this size: ORT's `MlasNchwcGetBlockSize()`, 16 with AVX-512, 8 with AVX2. `onnxCompiler`
+   * from `@aotjs/backend-onnx/node` asks ORT for it (see its `nchwc` option). Default 0: standard
+   * ONNX only, as an exported model or another runtime needs.
+   */
+  readonly nchwcBlock?: number;
   /** Extra metadata_props entries. */
   readonly metadata?: Readonly<Record<string, string>>;
   readonly docString?: string;
@@ -220,6 +228,7 @@ function lowerNodes(graph: Graph, opset: number, options: OnnxModelOptions, size
     graph.values.map((v) => v.name),
     options.runtimeChecks ?? false,
     options.formulations,
+    options.nchwcBlock ?? 0,
   );
   ctx.symbolic = sizes;
   const outputSet = new Set(graph.outputs);
@@ -273,7 +282,7 @@ function lowerNodes(graph: Graph, opset: number, options: OnnxModelOptions, size
 }
 
 /**
- * Lower every node of `graph` to standard ONNX (ai.onnx domain only) and assemble a ModelProto.
+ * Lower every node of `graph` to ONNX (the ai.onnx domain, and ORT's NCHWc kernels with `nchwcBlock`) and assemble a ModelProto.
  * Values keep their graph names: inputs, node results and outputs are named as in the graph, and
  * helper values are `<node>__<what>`. An output that is a graph input, an initializer or repeats
  * an earlier output goes through an Identity named `<name>__out<i>` (ONNX outputs are distinct
@@ -349,7 +358,10 @@ export function lowerGraph(symbolicGraph: Graph, options: OnnxModelOptions = {})
   const outputNameSet = new Set(outputNames);
   const model = create(ModelProtoSchema, {
     irVersion: BigInt(irVersion),
-    opsetImport: [create(OperatorSetIdProtoSchema, { domain: "", version: BigInt(opset) })],
+    opsetImport: [
+      create(OperatorSetIdProtoSchema, { domain: "", version: BigInt(opset) }),
+      ...[...ctx.domains].map((domain) => create(OperatorSetIdProtoSchema, { domain, version: 1n })),
+    ],
     producerName: "aotjs",
     producerVersion: AOTJS_VERSION,
     docString: options.docString ?? `aotjs graph '${graph.name}'`,

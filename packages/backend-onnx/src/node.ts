@@ -3,6 +3,14 @@
 // functions that write model files. Node's modules are imported here only, so the main entry
 // bundles for browsers.
 import { type Backend, type Graph, type OpName, opNames } from "@aotjs/ir";
+import { create, toBinary } from "@bufbuild/protobuf";
+import {
+  GraphProtoSchema,
+  ModelProtoSchema,
+  NodeProtoSchema,
+  OperatorSetIdProtoSchema,
+  ValueInfoProtoSchema,
+} from "onnx-buf";
 import {
   createOnnxCompiler,
   type OnnxCompiler,
@@ -12,6 +20,7 @@ import {
   sessionThreads,
 } from "./compiler.js";
 import { OnnxBackendError } from "./errors.js";
+import { valueInfo } from "./proto.js";
 
 export {
   type ArtifactFile,
@@ -67,6 +76,56 @@ export async function profileFolder(graph: Graph): Promise<{ prefix: string; rea
   };
 }
 
+/** A model of one NCHWc ReorderInput from 4 channels: its output has them padded to one block. */
+const reorderProbe = () =>
+  toBinary(
+    ModelProtoSchema,
+    create(ModelProtoSchema, {
+      irVersion: 8n,
+      opsetImport: [
+        create(OperatorSetIdProtoSchema, { domain: "", version: 17n }),
+        create(OperatorSetIdProtoSchema, { domain: "com.microsoft.nchwc", version: 1n }),
+      ],
+      graph: create(GraphProtoSchema, {
+        name: "nchwc_block",
+        node: [
+          create(NodeProtoSchema, {
+            opType: "ReorderInput",
+            domain: "com.microsoft.nchwc",
+            input: ["x"],
+            output: ["y"],
+          }),
+        ],
+        input: [valueInfo("x", { shape: [1, 4, 1, 1], dtype: "float32" })],
+        output: [create(ValueInfoProtoSchema, { name: "y" })],
+      }),
+    }),
+  );
+
+const nchwcBlocks = new WeakMap<OrtModule, Promise<number>>();
+
+/**
+ * ORT's NCHWc channel block on this machine (MLAS's `MlasNchwcGetBlockSize`, which depends on
+ * the CPU's vector width), asked once per ORT module; 0 where its build has no NCHWc kernels.
+ */
+function nchwcBlock(ort: OrtModule): Promise<number> {
+  let block = nchwcBlocks.get(ort);
+  if (!block) {
+    block = (async () => {
+      const session = await ort.InferenceSession.create(reorderProbe(), { logSeverityLevel: 4 });
+      try {
+        const x = new ort.Tensor("float32", new Float32Array(4), [1, 4, 1, 1]);
+        const channels = Number((await session.run({ x })).y!.dims[1]);
+        return channels > 4 ? channels : 0;
+      } finally {
+        await session.release();
+      }
+    })().catch(() => 0);
+    nchwcBlocks.set(ort, block);
+  }
+  return block;
+}
+
 const nodeRuntime: OrtRuntime = {
   load: loadNodeOrt,
   async sessionDefaults(_ort, graph, options) {
@@ -77,6 +136,7 @@ const nodeRuntime: OrtRuntime = {
     return { executionProviders: ["cpu"], ...(threads !== undefined ? { intraOpNumThreads: threads } : {}) };
   },
   profileFolder,
+  nchwcBlock,
 };
 
 /**

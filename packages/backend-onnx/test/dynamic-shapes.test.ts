@@ -8,17 +8,20 @@ import { maxScaledDiff } from "@aotjs/conformance";
 import type { Graph, TensorMeta } from "@aotjs/ir";
 import { F, gptMini, type Module, mlp, resnet18 } from "@aotjs/nn";
 import { manualSeed, randint, randn, type Tensor } from "@aotjs/tensor";
+import { fromBinary } from "@bufbuild/protobuf";
+import { ModelProtoSchema } from "onnx-buf";
 import * as ort from "onnxruntime-node";
 import { afterEach, describe, expect, test } from "vitest";
 import { type OnnxExecutable, onnxCompiler } from "../src/node.js";
 
-// Counts the sessions the compiler creates and keeps each executable, to see which are symbolic.
+// Counts the sessions the compiler creates for graphs (not the one-node model that asks ORT for
+// its NCHWc block, once per module) and keeps each executable, to see which are symbolic.
 let sessions = 0;
 const countingOrt = {
   ...ort,
   InferenceSession: {
     create: (model: Uint8Array, options?: ort.InferenceSession.SessionOptions) => {
-      sessions++;
+      if (fromBinary(ModelProtoSchema, model).graph?.name !== "nchwc_block") sessions++;
       return ort.InferenceSession.create(model, options);
     },
   },

@@ -3,6 +3,7 @@ import { type ConvAttrs, convGeometry, symmetricPads } from "./conv-geometry.js"
 import { chooseInputGrad, inputGradConv, inputGradConvTranspose } from "./conv-input-grad.js";
 import { chooseWeightGrad, weightGradConv, weightGradGemm } from "./conv-weight-grad.js";
 import { conv64, convBackwardInput64, convBackwardWeight64, type Windows } from "./float64.js";
+import { nchwcConv, onNchwc } from "./nchwc.js";
 import type { LoweringsFor } from "./types.js";
 
 type ConvOp = MatmulOpName | ConvOpName;
@@ -39,14 +40,24 @@ export const computeLowerings: LoweringsFor<ConvOp> = {
     const [xs, ws] = [node.inputs[0]!.meta.shape, node.inputs[1]!.meta.shape];
     if (node.meta.dtype === "float64")
       return conv64(ctx, x!, w!, xs, ws, a.groups, convWindows(xs, ws, node.meta.shape, a));
-    const [, , kh, kw] = ws;
+    const spec = {
+      inChannels: xs[1]!,
+      outChannels: ws[0]!,
+      groups: a.groups,
+      kernel: ws.slice(2),
+      strides: a.stride,
+      dilations: a.dilation,
+      pads: symmetricPads(a.padding),
+      output: node.meta.shape.slice(2),
+    };
+    if (onNchwc(ctx.nchwcBlock, spec)) return nchwcConv(ctx, x!, w!, spec, false, ctx.out);
     return ctx.op(
       "Conv",
       [x!, w!],
       {
-        kernel_shape: { ints: [kh!, kw!] },
+        kernel_shape: { ints: spec.kernel },
         strides: { ints: a.stride },
-        pads: { ints: symmetricPads(a.padding) },
+        pads: { ints: spec.pads },
         dilations: { ints: a.dilation },
         group: { int: a.groups },
       },
@@ -68,7 +79,7 @@ export const computeLowerings: LoweringsFor<ConvOp> = {
         convWindows(a.inputShape, ws, gs, a),
       );
     const geo = convGeometry(a.inputShape, ws, gs, a);
-    return chooseInputGrad(geo, ctx.formulations.conv2dBackwardInput) === "conv"
+    return chooseInputGrad(geo, ctx.formulations.conv2dBackwardInput, ctx.nchwcBlock) === "conv"
       ? inputGradConv(ctx, g!, w!, geo)
       : inputGradConvTranspose(ctx, g!, w!, geo);
   },

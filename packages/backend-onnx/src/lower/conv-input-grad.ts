@@ -3,6 +3,7 @@
 // phase above it). Which one a node gets is `chooseInputGrad`'s call, from measurements.
 import type { LoweringContext } from "../context.js";
 import { type ConvGeometry, negativeEnd, symmetricPads } from "./conv-geometry.js";
+import { type NchwcConvSpec, nchwcConv, onNchwc } from "./nchwc.js";
 import { interleavePhases, zerosOf } from "./phases.js";
 
 /** How conv2dBackwardInput is lowered (see `OnnxModelOptions.formulations`). */
@@ -56,22 +57,62 @@ function transposeWeight(ctx: LoweringContext, w: string, geo: ConvGeometry): st
 }
 
 /**
- * A stride-1 Conv of g with explicit [top, left, bottom, right] pads; a negative pad crops g
- * instead (ONNX pads are non-negative).
+ * The spatial Slice of the kernel a stride-1 Conv of g reads (`starts`/`ends`/`steps` on the
+ * kernel dims): applied to w's transpose for ORT's Conv, or to w itself for the NCHWc kernel,
+ * whose filter reorder trades the channels in the same Transpose.
+ */
+interface KernelSlice {
+  readonly starts: readonly number[];
+  readonly ends: readonly number[];
+  readonly steps: readonly number[];
+}
+
+/** A stride-1 Conv of g (its pads negative where g is cropped first) as the NCHWc kernel would take it. */
+function gradConvSpec(
+  geo: ConvGeometry,
+  kernel: readonly number[],
+  dilation: readonly number[],
+  pads: readonly number[],
+): NchwcConvSpec {
+  return {
+    inChannels: geo.o,
+    outChannels: geo.c,
+    groups: geo.groups,
+    kernel,
+    strides: [1, 1],
+    dilations: dilation,
+    pads: pads.map((p) => Math.max(0, p)),
+    output: [0, 1].map((i) => geo.output[i]! + pads[i]! + pads[i + 2]! - dilation[i]! * (kernel[i]! - 1)),
+  };
+}
+
+/** The flipped kernel's pads at stride 1: d * (k - 1) - p each side. */
+const flippedPads = (geo: ConvGeometry) => {
+  const p = [0, 1].map((i) => geo.dilation[i]! * (geo.kernel[i]! - 1) - geo.padding[i]!);
+  return [p[0]!, p[1]!, p[0]!, p[1]!];
+};
+
+/**
+ * A stride-1 Conv of g with the sliced kernel of w and explicit [top, left, bottom, right] pads;
+ * a negative pad crops g instead (ONNX pads are non-negative). `transposed` gives w with its
+ * channels traded per group (emitted once, when a Conv first needs it).
  */
 function convOfGrad(
   ctx: LoweringContext,
   g: string,
-  weight: string,
+  w: string,
+  transposed: () => string,
+  geo: ConvGeometry,
+  slice: KernelSlice,
   kernel: readonly number[],
   dilation: readonly number[],
   pads: readonly number[],
-  groups: number,
   out?: string,
 ): string {
+  const spec = gradConvSpec(geo, kernel, dilation, pads);
+  const crop = pads.map((p) => Math.max(0, -p));
   let src = g;
-  if (pads.some((p) => p < 0)) {
-    const crop = pads.map((p) => Math.max(0, -p));
+  if (crop.some((c) => c > 0)) {
     src = ctx.op("Slice", [
       g,
       ctx.ints([crop[0]!, crop[1]!]),
@@ -79,15 +120,24 @@ function convOfGrad(
       ctx.ints([2, 3]),
     ]);
   }
+  const sliced = (weight: string) =>
+    ctx.op("Slice", [
+      weight,
+      ctx.ints(slice.starts),
+      ctx.ints(slice.ends),
+      ctx.ints([2, 3]),
+      ctx.ints(slice.steps),
+    ]);
+  if (onNchwc(ctx.nchwcBlock, spec)) return nchwcConv(ctx, src, sliced(w), spec, true, out);
   return ctx.op(
     "Conv",
-    [src, weight],
+    [src, sliced(transposed())],
     {
       kernel_shape: { ints: kernel },
       strides: { ints: [1, 1] },
-      pads: { ints: pads.map((p) => Math.max(0, p)) },
+      pads: { ints: spec.pads },
       dilations: { ints: dilation },
-      group: { int: groups },
+      group: { int: geo.groups },
     },
     out,
   );
@@ -138,28 +188,13 @@ function phaseTaps(
  * cut off. Rows the forward's floor dropped read g out of range, so they come out zero.
  */
 export function inputGradConv(ctx: LoweringContext, g: string, w: string, geo: ConvGeometry): string {
-  const wt = transposeWeight(ctx, w, geo);
   const [sh, sw] = geo.stride as [number, number];
   const [h, wd] = geo.input as [number, number];
+  let wt: string | undefined;
+  const transposed = () => (wt ??= transposeWeight(ctx, w, geo));
   if (sh === 1 && sw === 1) {
-    const flipped = ctx.op("Slice", [
-      wt,
-      ctx.ints([-1, -1]),
-      ctx.ints([-geo.kernel[0]! - 1, -geo.kernel[1]! - 1]),
-      ctx.ints([2, 3]),
-      ctx.ints([-1, -1]),
-    ]);
-    const p = [0, 1].map((i) => geo.dilation[i]! * (geo.kernel[i]! - 1) - geo.padding[i]!);
-    return convOfGrad(
-      ctx,
-      g,
-      flipped,
-      geo.kernel,
-      geo.dilation,
-      [p[0]!, p[1]!, p[0]!, p[1]!],
-      geo.groups,
-      ctx.out,
-    );
+    const flip = { starts: [-1, -1], ends: [-geo.kernel[0]! - 1, -geo.kernel[1]! - 1], steps: [-1, -1] };
+    return convOfGrad(ctx, g, w, transposed, geo, flip, geo.kernel, geo.dilation, flippedPads(geo), ctx.out);
   }
   const rows = Math.ceil(h / sh);
   const cols = Math.ceil(wd / sw);
@@ -169,27 +204,28 @@ export function inputGradConv(ctx: LoweringContext, g: string, w: string, geo: C
     ),
   ) as [(PhaseTaps | undefined)[], (PhaseTaps | undefined)[]];
   const phase = (ty: PhaseTaps, tx: PhaseTaps) => {
-    const sub = ctx.op("Slice", [
-      wt,
-      ctx.ints([ty.first + (ty.count - 1) * ty.step, tx.first + (tx.count - 1) * tx.step]),
-      ctx.ints([
+    const sub = {
+      starts: [ty.first + (ty.count - 1) * ty.step, tx.first + (tx.count - 1) * tx.step],
+      ends: [
         ty.first > 0 ? ty.first - 1 : -geo.kernel[0]! - 1,
         tx.first > 0 ? tx.first - 1 : -geo.kernel[1]! - 1,
-      ]),
-      ctx.ints([2, 3]),
-      ctx.ints([-ty.step, -tx.step]),
-    ]);
+      ],
+      steps: [-ty.step, -tx.step],
+    };
     // A stride-1 conv's output is in + before + after - d * (k - 1): solve for `after` so it is rows/cols long.
     const afterY = rows - geo.output[0]! - ty.before + ty.dilation * (ty.count - 1);
     const afterX = cols - geo.output[1]! - tx.before + tx.dilation * (tx.count - 1);
+    const pads = [ty.before, tx.before, afterY, afterX];
     return convOfGrad(
       ctx,
       g,
+      w,
+      transposed,
+      geo,
       sub,
       [ty.count, tx.count],
       [ty.dilation, tx.dilation],
-      [ty.before, tx.before, afterY, afterX],
-      geo.groups,
+      pads,
     );
   };
   const live = taps[0].flatMap((ty, ry) =>
@@ -218,14 +254,18 @@ export function inputGradConv(ctx: LoweringContext, g: string, w: string, geo: C
 /**
  * The formulation for one node: the forced one, else (auto) by shape, from resnet18's layers at
  * batch 8 on ORT's CPU kernels (see the README's Performance section): the flipped-weight Conv at
- * stride 1 on planes of 16x16 and up (up to 25% faster at 56x56), ConvTranspose otherwise (the
- * per-phase Convs of a strided gradient ran slower than ConvTranspose on every resnet18 shape).
+ * stride 1 on planes of 16x16 and up (up to 25% faster at 56x56), and on 14x14 where it runs on
+ * the NCHWc kernel (256 channels: 10.8 ms against ConvTranspose's 11.5, 12.2 as ORT's Conv);
+ * ConvTranspose otherwise (the per-phase Convs of a strided gradient ran slower than
+ * ConvTranspose on every resnet18 shape but the first, NCHWc or not).
  */
 export function chooseInputGrad(
   geo: ConvGeometry,
   forced: InputGradFormulation | "auto" | undefined,
+  nchwcBlock: number,
 ): InputGradFormulation {
   if (forced && forced !== "auto") return forced;
-  const unitStride = geo.stride.every((s) => s === 1);
-  return unitStride && geo.input[0]! * geo.input[1]! >= 256 ? "conv" : "convTranspose";
+  if (!geo.stride.every((s) => s === 1)) return "convTranspose";
+  const nchwc = onNchwc(nchwcBlock, gradConvSpec(geo, geo.kernel, geo.dilation, flippedPads(geo)));
+  return geo.input[0]! * geo.input[1]! >= 256 || nchwc ? "conv" : "convTranspose";
 }

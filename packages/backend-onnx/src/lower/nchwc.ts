@@ -1,0 +1,100 @@
+// Convolutions on ONNX Runtime's NCHWc kernels (the com.microsoft.nchwc domain of its CPU
+// provider): x reordered into blocks of B channels, the weight into the kernel's blocked filter
+// layout, the result back to NCHW. ORT's own layout pass (optimization level "all") does this
+// only for constant weights; a compiled graph's weights are inputs, so here the filter is
+// reordered in the graph: a few Transposes of the weight per conv per run, small next to the conv.
+import type { LoweringContext } from "../context.js";
+
+const DOMAIN = "com.microsoft.nchwc";
+
+/** One conv as the NCHWc kernel takes it. */
+export interface NchwcConvSpec {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly groups: number;
+  readonly kernel: readonly number[];
+  readonly strides: readonly number[];
+  readonly dilations: readonly number[];
+  /** [top, left, bottom, right], none negative. */
+  readonly pads: readonly number[];
+  /** The output plane [oh, ow]. */
+  readonly output: readonly number[];
+}
+
+/**
+ * Whether `spec` runs on the NCHWc kernel, by what measured faster than ORT's Conv (im2col and a
+ * GEMM) on 2 cores at batch 8, reorders included (median ms, Conv against NCHWc): the 7x7/2 stem
+ * 19.8/15.3, 3x3 convs on 56^2 planes 10.8/8.0, on 28^2 8.6/7.4, on 14^2 9.5/8.3; slower for
+ * 3x3 on 7^2 (10.3/16.1) and for 1x1 convs (0.9/1.3 at 7^2, 1.5/1.7 at 28^2). So: spatial
+ * kernels with an output of 14x14 and up. Only the layouts MLAS blocks without padding: no groups,
+ * output channels a multiple of B, input channels a multiple of B or fewer than B (x then stays
+ * NCHW, as for an image).
+ */
+export function onNchwc(block: number, spec: NchwcConvSpec): boolean {
+  return (
+    block > 1 &&
+    spec.groups === 1 &&
+    spec.outChannels % block === 0 &&
+    (spec.inChannels % block === 0 || spec.inChannels < block) &&
+    spec.kernel[0]! * spec.kernel[1]! > 1 &&
+    spec.output[0]! * spec.output[1]! >= 196 &&
+    spec.strides.every((s) => s <= 2) &&
+    spec.dilations.every((d) => d === 1) &&
+    spec.pads.every((p) => p >= 0)
+  );
+}
+
+/**
+ * w, [outChannels, inChannels, kh, kw] (or with `ioOrder` [inChannels, outChannels, kh, kw]: a
+ * conv's weight read by its input gradient, whose channels trade places), in MLAS's filter layout:
+ * [O/B, I/B, kh, kw, Bi, Bo] for a blocked x, [O/B, I, kh, kw, Bo] for an NCHW one, shaped back to
+ * [O, I, kh, kw] as the kernel reads its dims. ORT's Transpose moves elements one at a time when
+ * the innermost dim changes, and one 6-D Transpose of resnet18's 256-channel weight took 2 ms:
+ * here w goes to [I, K, O] first (a 2-D or batched 2-D transpose, which ORT blocks), and the
+ * later Transposes each move one axis over whole Bo blocks (0.6 ms in all). The Reshapes between
+ * them keep ORT from merging them back into one.
+ */
+function reorderFilter(
+  ctx: LoweringContext,
+  w: string,
+  spec: NchwcConvSpec,
+  ioOrder: boolean,
+  blocked: boolean,
+): string {
+  const b = ctx.nchwcBlock;
+  const [o, i] = [spec.outChannels, spec.inChannels];
+  const [kh, kw] = spec.kernel as [number, number];
+  const k = kh * kw;
+  const transpose = (x: string, shape: number[], perm: number[]) =>
+    ctx.op("Transpose", [ctx.op("Reshape", [x, ctx.ints(shape)])], { perm: { ints: perm } });
+  const iko = ioOrder ? transpose(w, [i, o, k], [0, 2, 1]) : transpose(w, [o, i * k], [1, 0]);
+  const blocks = blocked
+    ? transpose(
+        transpose(iko, [i / b, b * k, o / b, b], [2, 0, 1, 3]),
+        [(o / b) * (i / b), b, k, b],
+        [0, 2, 1, 3],
+      )
+    : transpose(iko, [i * k, o / b, b], [1, 0, 2]);
+  return ctx.op("Reshape", [blocks, ctx.ints([o, i, kh, kw])]);
+}
+
+/** The conv of x [N, I, H, W] with w (see `reorderFilter` for `ioOrder`) on the NCHWc kernel, as NCHW. */
+export function nchwcConv(
+  ctx: LoweringContext,
+  x: string,
+  w: string,
+  spec: NchwcConvSpec,
+  ioOrder: boolean,
+  out?: string,
+): string {
+  const blocked = spec.inChannels % ctx.nchwcBlock === 0;
+  const input = blocked ? ctx.opIn(DOMAIN, "ReorderInput", [x]) : x;
+  const y = ctx.opIn(DOMAIN, "Conv", [input, reorderFilter(ctx, w, spec, ioOrder, blocked)], {
+    kernel_shape: { ints: spec.kernel },
+    strides: { ints: spec.strides },
+    dilations: { ints: spec.dilations },
+    pads: { ints: spec.pads },
+    group: { int: 1 },
+  });
+  return ctx.opIn(DOMAIN, "ReorderOutput", [y], { channels: { int: spec.outChannels } }, out);
+}
