@@ -50,7 +50,7 @@ export const computeLowerings: LoweringsFor<ConvOp> = {
       pads: symmetricPads(a.padding),
       output: node.meta.shape.slice(2),
     };
-    if (onNchwc(ctx.nchwcBlock, spec)) return nchwcConv(ctx, x!, w!, spec, false, ctx.out);
+    if (onNchwc(ctx.nchwcBlock, spec)) return nchwcConv(ctx, x!, w!, spec, undefined, ctx.out);
     return ctx.op(
       "Conv",
       [x!, w!],

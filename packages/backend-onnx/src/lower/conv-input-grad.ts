@@ -3,7 +3,7 @@
 // phase above it). Which one a node gets is `chooseInputGrad`'s call, from measurements.
 import type { LoweringContext } from "../context.js";
 import { type ConvGeometry, negativeEnd, symmetricPads } from "./conv-geometry.js";
-import { type NchwcConvSpec, nchwcConv, onNchwc } from "./nchwc.js";
+import { type KernelSlice, type NchwcConvSpec, nchwcConv, onNchwc } from "./nchwc.js";
 import { interleavePhases, zerosOf } from "./phases.js";
 
 /** How conv2dBackwardInput is lowered (see `OnnxModelOptions.formulations`). */
@@ -56,17 +56,6 @@ function transposeWeight(ctx: LoweringContext, w: string, geo: ConvGeometry): st
   ]);
 }
 
-/**
- * The spatial Slice of the kernel a stride-1 Conv of g reads (`starts`/`ends`/`steps` on the
- * kernel dims): applied to w's transpose for ORT's Conv, or to w itself for the NCHWc kernel,
- * whose filter reorder trades the channels in the same Transpose.
- */
-interface KernelSlice {
-  readonly starts: readonly number[];
-  readonly ends: readonly number[];
-  readonly steps: readonly number[];
-}
-
 /** A stride-1 Conv of g (its pads negative where g is cropped first) as the NCHWc kernel would take it. */
 function gradConvSpec(
   geo: ConvGeometry,
@@ -93,7 +82,7 @@ const flippedPads = (geo: ConvGeometry) => {
 };
 
 /**
- * A stride-1 Conv of g with the sliced kernel of w and explicit [top, left, bottom, right] pads;
+ * A stride-1 Conv of g with `slice` of w's kernel (a flip, a phase's taps) and explicit [top, left, bottom, right] pads;
  * a negative pad crops g instead (ONNX pads are non-negative). `transposed` gives w with its
  * channels traded per group (emitted once, when a Conv first needs it).
  */
@@ -120,18 +109,19 @@ function convOfGrad(
       ctx.ints([2, 3]),
     ]);
   }
-  const sliced = (weight: string) =>
-    ctx.op("Slice", [
-      weight,
-      ctx.ints(slice.starts),
-      ctx.ints(slice.ends),
-      ctx.ints([2, 3]),
-      ctx.ints(slice.steps),
-    ]);
-  if (onNchwc(ctx.nchwcBlock, spec)) return nchwcConv(ctx, src, sliced(w), spec, true, out);
+  // The NCHWc filter reorder takes the slice itself, where ORT copies it in whole rows.
+  if (onNchwc(ctx.nchwcBlock, spec)) return nchwcConv(ctx, src, w, spec, { kernel: geo.kernel, slice }, out);
+  const { starts, ends, steps } = slice;
+  const weight = ctx.op("Slice", [
+    transposed(),
+    ctx.ints(starts),
+    ctx.ints(ends),
+    ctx.ints([2, 3]),
+    ctx.ints(steps),
+  ]);
   return ctx.op(
     "Conv",
-    [src, sliced(transposed())],
+    [src, weight],
     {
       kernel_shape: { ints: kernel },
       strides: { ints: [1, 1] },

@@ -44,21 +44,38 @@ export function onNchwc(block: number, spec: NchwcConvSpec): boolean {
   );
 }
 
+/** A Slice of a kernel's spatial dims (a flip, a stride phase's taps): starts, ends and steps for [kh, kw]. */
+export interface KernelSlice {
+  readonly starts: readonly number[];
+  readonly ends: readonly number[];
+  readonly steps: readonly number[];
+}
+
 /**
- * w, [outChannels, inChannels, kh, kw] (or with `ioOrder` [inChannels, outChannels, kh, kw]: a
- * conv's weight read by its input gradient, whose channels trade places), in MLAS's filter layout:
- * [O/B, I/B, kh, kw, Bi, Bo] for a blocked x, [O/B, I, kh, kw, Bo] for an NCHW one, shaped back to
- * [O, I, kh, kw] as the kernel reads its dims. ORT's Transpose moves elements one at a time when
- * the innermost dim changes, and one 6-D Transpose of resnet18's 256-channel weight took 2 ms:
- * here w goes to [I, K, O] first (a 2-D or batched 2-D transpose, which ORT blocks), and the
- * later Transposes each move one axis over whole Bo blocks (0.6 ms in all). The Reshapes between
- * them keep ORT from merging them back into one.
+ * How the weight handed to `nchwcConv` is laid out when it is not [outChannels, inChannels, ...
+ * spec.kernel]: a conv's weight read by its input gradient, [inChannels, outChannels, ...kernel]
+ * (the channels trade places), of which the gradient's conv takes `slice` (the flipped kernel).
+ */
+export interface GradientWeight {
+  readonly kernel: readonly number[];
+  readonly slice: KernelSlice;
+}
+
+/**
+ * w in MLAS's filter layout: [O/B, I/B, kh, kw, Bi, Bo] for a blocked x, [O/B, I, kh, kw, Bo] for
+ * an NCHW one, shaped back to [O, I, kh, kw] as the kernel reads its dims. ORT's Transpose moves
+ * elements one at a time when the innermost dim changes (one 6-D Transpose of resnet18's
+ * 256-channel weight took 2 ms), and so does its Slice when it steps through the innermost dims
+ * (flipping that weight's 3x3 taps: 1.7 ms). So w goes to [I, K, O] first (a 2-D or batched 2-D
+ * transpose, which ORT blocks), a gradient's kernel Slice is taken there, between whole rows of
+ * O, and the later Transposes each move one axis over whole Bo blocks. The Reshapes between
+ * them keep ORT from merging the Transposes back into one.
  */
 function reorderFilter(
   ctx: LoweringContext,
   w: string,
   spec: NchwcConvSpec,
-  ioOrder: boolean,
+  from: GradientWeight | undefined,
   blocked: boolean,
 ): string {
   const b = ctx.nchwcBlock;
@@ -67,7 +84,15 @@ function reorderFilter(
   const k = kh * kw;
   const transpose = (x: string, shape: number[], perm: number[]) =>
     ctx.op("Transpose", [ctx.op("Reshape", [x, ctx.ints(shape)])], { perm: { ints: perm } });
-  const iko = ioOrder ? transpose(w, [i, o, k], [0, 2, 1]) : transpose(w, [o, i * k], [1, 0]);
+  let iko: string;
+  if (from) {
+    const [fh, fw] = from.kernel as [number, number];
+    const full = ctx.op("Reshape", [transpose(w, [i, o, fh * fw], [0, 2, 1]), ctx.ints([i, fh, fw, o])]);
+    const { starts, ends, steps } = from.slice;
+    iko = ctx.op("Slice", [full, ctx.ints(starts), ctx.ints(ends), ctx.ints([1, 2]), ctx.ints(steps)]);
+  } else {
+    iko = transpose(w, [o, i * k], [1, 0]);
+  }
   const blocks = blocked
     ? transpose(
         transpose(iko, [i / b, b * k, o / b, b], [2, 0, 1, 3]),
@@ -78,18 +103,21 @@ function reorderFilter(
   return ctx.op("Reshape", [blocks, ctx.ints([o, i, kh, kw])]);
 }
 
-/** The conv of x [N, I, H, W] with w (see `reorderFilter` for `ioOrder`) on the NCHWc kernel, as NCHW. */
+/**
+ * The conv of x [N, I, H, W] with w ([O, I, ...spec.kernel], or as `from` says) on the NCHWc
+ * kernel, as NCHW.
+ */
 export function nchwcConv(
   ctx: LoweringContext,
   x: string,
   w: string,
   spec: NchwcConvSpec,
-  ioOrder: boolean,
+  from: GradientWeight | undefined,
   out?: string,
 ): string {
   const blocked = spec.inChannels % ctx.nchwcBlock === 0;
   const input = blocked ? ctx.opIn(DOMAIN, "ReorderInput", [x]) : x;
-  const y = ctx.opIn(DOMAIN, "Conv", [input, reorderFilter(ctx, w, spec, ioOrder, blocked)], {
+  const y = ctx.opIn(DOMAIN, "Conv", [input, reorderFilter(ctx, w, spec, from, blocked)], {
     kernel_shape: { ints: spec.kernel },
     strides: { ints: spec.strides },
     dilations: { ints: spec.dilations },
