@@ -112,7 +112,10 @@ function nchwcBlock(ort: OrtModule): Promise<number> {
   let block = nchwcBlocks.get(ort);
   if (!block) {
     block = (async () => {
-      const session = await ort.InferenceSession.create(reorderProbe(), { logSeverityLevel: 4 });
+      const session = await ort.InferenceSession.create(reorderProbe(), {
+        logSeverityLevel: 4,
+        intraOpNumThreads: 1,
+      });
       try {
         const x = new ort.Tensor("float32", new Float32Array(4), [1, 4, 1, 1]);
         const channels = Number((await session.run({ x })).y!.dims[1]);
