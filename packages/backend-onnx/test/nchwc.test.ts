@@ -56,33 +56,32 @@ const nchwcNodes = (model: Uint8Array) =>
     .graph!.node.filter((n) => n.domain === "com.microsoft.nchwc")
     .map((n) => n.opType);
 
+/** Compiles the node (input gradients by the "conv" formulation), checks it against the reference, returns its NCHWc ops. */
+async function checkedNchwcOps(op: OpName, c: ReturnType<typeof conv>): Promise<string[]> {
+  const { graph, shapes } = graphOf(op, c);
+  let model: Uint8Array | undefined;
+  const compiler = onnxCompiler({
+    formulations: { conv2dBackwardInput: "conv" },
+    onModel: (m) => (model = m),
+  });
+  const inputs = shapes.map((s, i) => random(s, i + 1));
+  expect(await checkGraph(compiler, graph, inputs, { rtol: 1e-5 })).toEqual([]);
+  return nchwcNodes(model!);
+}
+
 describe("onnxCompiler on onnxruntime-node: NCHWc convs", () => {
   test.each(CASES)("%s matches the reference and runs on NCHWc kernels", async (_, op, c) => {
-    const { graph, shapes } = graphOf(op, c);
-    let model: Uint8Array | undefined;
-    const compiler = onnxCompiler({
-      formulations: { conv2dBackwardInput: "conv" },
-      onModel: (m) => (model = m),
-    });
-    const inputs = shapes.map((s, i) => random(s, i + 1));
-    expect(await checkGraph(compiler, graph, inputs, { rtol: 1e-5 })).toEqual([]);
+    const ops = await checkedNchwcOps(op, c);
     // Every CPU this runs on has AVX2 or AVX-512 (x86-64 CI machines); there the conv is NCHWc.
     const inChannels = op === "conv2d" ? c.x[1]! : c.w[0]!;
     const reorders = inChannels < 8 ? [] : ["ReorderInput"];
-    expect(nchwcNodes(model!)).toEqual([...reorders, "Conv", "ReorderOutput"]);
+    expect(ops).toEqual([...reorders, "Conv", "ReorderOutput"]);
   });
 
   test("a strided input gradient's phases (formulation conv) run on NCHWc where their kernel has taps in both dims", async () => {
     // 3x3 stride 2: phase kernels 2x2, 2x1, 1x2 (NCHWc) and 1x1 (ORT's Conv).
-    const { graph, shapes } = graphOf("conv2dBackwardInput", conv(2, 16, 32, 28, 3, 2, 1));
-    let model: Uint8Array | undefined;
-    const compiler = onnxCompiler({
-      formulations: { conv2dBackwardInput: "conv" },
-      onModel: (m) => (model = m),
-    });
-    const inputs = shapes.map((s, i) => random(s, i + 1));
-    expect(await checkGraph(compiler, graph, inputs, { rtol: 1e-5 })).toEqual([]);
-    expect(nchwcNodes(model!).filter((op) => op === "Conv")).toHaveLength(3);
+    const ops = await checkedNchwcOps("conv2dBackwardInput", conv(2, 16, 32, 28, 3, 2, 1));
+    expect(ops.filter((op) => op === "Conv")).toHaveLength(3);
   });
 
   test("nchwc: false, the kernels that measured slower (1x1, 7x7 planes) and groups keep ONNX's Conv", async () => {
