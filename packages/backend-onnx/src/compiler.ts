@@ -64,7 +64,9 @@ export interface OnnxCompilerOptions extends Omit<OnnxModelOptions, "initializer
    * onnxruntime-node's CPU provider: run the convolutions (and stride-1 input gradients) that
    * measured faster there on ORT's NCHWc kernels, with the filter reordered in the graph (see the
    * README's "Semantics"). Default true; the block size is asked of ORT once per process. Other
-   * providers and onnxruntime-web always get standard ONNX Convs.
+   * providers and onnxruntime-web always get standard ONNX Convs. The models `onModel` sees then
+   * hold those nodes, for this machine's block: to save a portable model, pass false (or use
+   * `exportOnnx`).
    */
   readonly nchwc?: boolean;
   /**
