@@ -101,12 +101,14 @@ function oneHotColumns(ctx: LoweringContext, x: string, geo: ConvGeometry): stri
 
 /**
  * dW as GEMMs over im2col columns. "gemm": columns [C, T, N, OH, OW] = [G, Cg*T, K] and g as
- * [O, N, OH, OW], and per group one product columns @ g^T, K = N*OH*OW: the largest contraction,
- * best where the spatial size is small. "batchedGemm": columns [N, C, T, OH, OW] and one product
- * per sample, K = OH*OW, then ReduceSum over N; it copies neither the columns nor g into another
- * layout (g's per-sample transpose is ORT's to fuse into the MatMul). Both take the
- * product with the columns on the left ([Cg*T, og], the orientation ORT's MatMul ran fastest) and
- * transpose the small result to [O, Cg, kh, kw].
+ * [G, O/G, K], and per group one product g @ columns^T, K = N*OH*OW: the largest contraction,
+ * best where the spatial size is small; with g on the left the product is dW's own layout, so
+ * the result needs no transpose (resnet18's 512-channel 7^2 layer at batch 8: 16.1-16.2 ms
+ * against 18.1-19.3 with the columns on the left and the result transposed). "batchedGemm":
+ * columns [N, C, T, OH, OW] and one product per sample, K = OH*OW, then ReduceSum over N; it
+ * copies neither the columns nor g into another layout (g's per-sample transpose is ORT's to
+ * fuse into the MatMul), takes the columns on the left ([Cg*T, og], the orientation ORT's MatMul
+ * ran fastest there) and transposes the small result to [O, Cg, kh, kw].
  *
  * A kernel that reads more than x itself (a tap per output, or padding) takes its columns from
  * `oneHotColumns` when x is all finite (its sum is), and otherwise runs the "conv" formulation,
@@ -166,11 +168,9 @@ function columnsProduct(
     );
     const cols = ctx.op("Reshape", [byChannel, ctx.ints([groups, cg * taps, k])]);
     const gt = ctx.op("Transpose", [g], { perm: { ints: [1, 0, 2, 3] } });
-    // g^T as [G, K, og]: the Transpose of the reshaped [G, og, K] is what ORT fuses into MatMul.
-    const grads = ctx.op("Transpose", [ctx.op("Reshape", [gt, ctx.ints([groups, og, k])])], {
-      perm: { ints: [0, 2, 1] },
-    });
-    product = ctx.op("MatMul", [cols, grads]);
+    const grads = ctx.op("Reshape", [gt, ctx.ints([groups, og, k])]);
+    const direct = ctx.op("MatMul", [grads, ctx.op("Transpose", [cols], { perm: { ints: [0, 2, 1] } })]);
+    return ctx.op("Reshape", [direct, ctx.ints([o, cg, geo.kernel[0]!, geo.kernel[1]!])], {}, out);
   }
   const dw = ctx.op("Transpose", [product], { perm: { ints: [0, 2, 1] } });
   return ctx.op("Reshape", [dw, ctx.ints([o, cg, geo.kernel[0]!, geo.kernel[1]!])], {}, out);
