@@ -19,6 +19,7 @@ import { ModelProtoSchema } from "onnx-buf";
 import type * as Ort from "onnxruntime-common";
 import { deviceTensorData, deviceTensorOf, isDeviceTensorData } from "./device-tensor.js";
 import { OnnxBackendError } from "./errors.js";
+import { NCHWC_LOWERED_OPS } from "./lower/nchwc.js";
 import { NotSymbolicError, type SizeLimit } from "./lower/symbolic-shape.js";
 import { type LoweredModel, lowerGraph, type OnnxModelOptions } from "./model.js";
 import { type OnnxProfile, summarizeOrtProfile } from "./profile.js";
@@ -470,8 +471,6 @@ const optimizationLevel = (graph: Graph, asked: OnnxCompilerOptions["graphOptimi
 export const sessionThreads = (graph: Graph, options: OnnxCompilerOptions, available: number | undefined) =>
   options.intraOpNumThreads ?? (flopsPerNode(graph) >= POOL_WORTH_FLOPS ? available : 1);
 
-const NCHWC_OPS = new Set(["conv2d", "conv2dBackwardInput"]);
-
 const locationOf = (graph: Graph, options: OnnxCompilerOptions) => {
   const rule = options.outputLocation;
   return graph.outputs.map(
@@ -506,7 +505,7 @@ export function createOnnxCompiler(options: OnnxCompilerOptions, runtime: OrtRun
     const nchwc =
       (options.nchwc ?? true) &&
       providers.every((ep) => ep === "cpu") &&
-      graph.nodes.some((n) => NCHWC_OPS.has(n.op) && n.meta.dtype === "float32");
+      graph.nodes.some((n) => NCHWC_LOWERED_OPS.has(n.op) && n.meta.dtype === "float32");
     const lowerOptions = {
       ...options,
       runtimeChecks: options.runtimeChecks ?? true,

@@ -13,6 +13,7 @@ import { type Attr, attribute, type OnnxType, tensorProto, tensorType, typedArra
 
 /** What makes two ONNX nodes compute the same thing: op type, inputs, attributes, output count. */
 function nodeKey(
+  domain: string,
   opType: string,
   inputs: readonly string[],
   attrs: Record<string, Attr>,
@@ -21,7 +22,7 @@ function nodeKey(
   const value = JSON.stringify(attrs, (_, v) =>
     typeof v === "bigint" ? `${v}n` : v instanceof Uint8Array ? Array.from(v) : v,
   );
-  return `${opType}(${inputs.join(",")})${value}#${outputs}`;
+  return `${domain}:${opType}(${inputs.join(",")})${value}#${outputs}`;
 }
 
 /**
@@ -136,9 +137,7 @@ export class LoweringContext {
    * helpers, so an ORT error message points back at the IR node.
    */
   op(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}, out?: string): string {
-    const shared = this.#emitted.get(nodeKey(opType, inputs, attrs, 1));
-    if (shared) return shared[0]!;
-    return this.opMulti(opType, inputs, attrs, [out ?? this.fresh(opType.toLowerCase())])[0]!;
+    return this.#single("", opType, inputs, attrs, out);
   }
 
   /**
@@ -153,7 +152,19 @@ export class LoweringContext {
     out?: string,
   ): string {
     this.domains.add(domain);
-    return this.opMulti(`${domain}:${opType}`, inputs, attrs, [out ?? this.fresh(opType.toLowerCase())])[0]!;
+    return this.#single(domain, opType, inputs, attrs, out);
+  }
+
+  #single(
+    domain: string,
+    opType: string,
+    inputs: readonly string[],
+    attrs: Record<string, Attr>,
+    out?: string,
+  ) {
+    const shared = this.#emitted.get(nodeKey(domain, opType, inputs, attrs, 1));
+    if (shared) return shared[0]!;
+    return this.opMulti(opType, inputs, attrs, [out ?? this.fresh(opType.toLowerCase())], domain)[0]!;
   }
 
   /** Emit a node with several outputs, named by `outs` ("" leaves an optional output out). */
@@ -162,24 +173,23 @@ export class LoweringContext {
     inputs: readonly string[],
     attrs: Record<string, Attr>,
     outs: readonly string[],
+    domain = "",
   ): string[] {
     // Every ONNX op this backend emits is a pure function of its inputs and attributes, so a node
     // equal to one already emitted (a composite's statistics and the graph's own mean of the same
     // tensor) is not emitted again: its outputs are the earlier node's. ORT's own CSE skips
     // nodes that produce graph outputs, which saved statistics are.
-    const key = nodeKey(opType, inputs, attrs, outs.length);
+    const key = nodeKey(domain, opType, inputs, attrs, outs.length);
     const shared = this.#emitted.get(key);
     if (shared) return [...shared];
     if (opType !== "Identity") this.#emitted.set(key, outs);
     const node = this.node;
     const name = outs[0] === node.name ? node.name : `${node.name}/${this.#step++}`;
-    // `opIn` names a foreign operator `<domain>:<type>`; the key above keeps the two apart.
-    const colon = opType.lastIndexOf(":");
     this.#sink.push(
       create(NodeProtoSchema, {
         name,
-        opType: opType.slice(colon + 1),
-        ...(colon > 0 ? { domain: opType.slice(0, colon) } : {}),
+        opType,
+        ...(domain ? { domain } : {}),
         input: [...inputs],
         output: [...outs],
         attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),

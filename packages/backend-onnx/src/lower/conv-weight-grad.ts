@@ -148,7 +148,8 @@ function columnsProduct(
   const og = o / groups;
   const taps = geo.kernel[0]! * geo.kernel[1]!;
   const positions = geo.output[0]! * geo.output[1]!;
-  let product: string;
+  // Either way dW comes out as [G, og, Cg*T], which is [O, Cg, kh, kw] in row-major order.
+  let dw: string;
   if (batched) {
     const cols = ctx.op("Reshape", [columns, ctx.ints([n, groups, cg * taps, positions])]);
     const grads = ctx.op("Reshape", [g, ctx.ints([n, groups, og, positions])]);
@@ -156,23 +157,17 @@ function columnsProduct(
       cols,
       ctx.op("Transpose", [grads], { perm: { ints: [0, 1, 3, 2] } }),
     ]);
-    product = ctx.reduce("ReduceSum", perSample, [0], false);
+    const product = ctx.reduce("ReduceSum", perSample, [0], false);
+    dw = ctx.op("Transpose", [product], { perm: { ints: [0, 2, 1] } });
   } else {
     const k = n * positions;
-    const byChannel = ctx.op(
-      "Transpose",
-      [ctx.op("Reshape", [columns, ctx.ints([n, geo.c * taps, positions])])],
-      {
-        perm: { ints: [1, 0, 2] },
-      },
-    );
+    const flat = ctx.op("Reshape", [columns, ctx.ints([n, geo.c * taps, positions])]);
+    const byChannel = ctx.op("Transpose", [flat], { perm: { ints: [1, 0, 2] } });
     const cols = ctx.op("Reshape", [byChannel, ctx.ints([groups, cg * taps, k])]);
     const gt = ctx.op("Transpose", [g], { perm: { ints: [1, 0, 2, 3] } });
     const grads = ctx.op("Reshape", [gt, ctx.ints([groups, og, k])]);
-    const direct = ctx.op("MatMul", [grads, ctx.op("Transpose", [cols], { perm: { ints: [0, 2, 1] } })]);
-    return ctx.op("Reshape", [direct, ctx.ints([o, cg, geo.kernel[0]!, geo.kernel[1]!])], {}, out);
+    dw = ctx.op("MatMul", [grads, ctx.op("Transpose", [cols], { perm: { ints: [0, 2, 1] } })]);
   }
-  const dw = ctx.op("Transpose", [product], { perm: { ints: [0, 2, 1] } });
   return ctx.op("Reshape", [dw, ctx.ints([o, cg, geo.kernel[0]!, geo.kernel[1]!])], {}, out);
 }
 

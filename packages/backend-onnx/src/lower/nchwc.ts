@@ -7,6 +7,9 @@ import type { LoweringContext } from "../context.js";
 
 const DOMAIN = "com.microsoft.nchwc";
 
+/** The IR ops whose lowerings may emit NCHWc kernels: only graphs holding one (in float32) need the block size. */
+export const NCHWC_LOWERED_OPS: ReadonlySet<string> = new Set(["conv2d", "conv2dBackwardInput"]);
+
 /** One conv as the NCHWc kernel takes it. */
 export interface NchwcConvSpec {
   readonly inChannels: number;
@@ -39,8 +42,7 @@ export function onNchwc(block: number, spec: NchwcConvSpec): boolean {
     spec.kernel[0]! * spec.kernel[1]! > 1 &&
     spec.output[0]! * spec.output[1]! >= 196 &&
     spec.strides.every((s) => s <= 2) &&
-    spec.dilations.every((d) => d === 1) &&
-    spec.pads.every((p) => p >= 0)
+    spec.dilations.every((d) => d === 1)
   );
 }
 
