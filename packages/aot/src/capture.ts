@@ -4,6 +4,7 @@ import {
   dce,
   type Graph,
   MARKER_SETS,
+  maskPooledGradients,
   type OpName,
   type PrimalRole,
   padSumsToConcat,
@@ -96,7 +97,8 @@ export function capture(
     outputSpec = out.spec;
     return out.leaves;
   };
-  const simplify = (g: Graph) => cse(padSumsToConcat(dce(decompose(g, o.supported, o.decompositions))));
+  const simplify = (g: Graph) =>
+    cse(maskPooledGradients(padSumsToConcat(dce(decompose(g, o.supported, o.decompositions)))));
   const leafRequiresGrad = leaves.map((t) => t.requiresGrad);
   const common = { leafRoles: o.roles, leafRequiresGrad };
   const plan = o.symbolic;

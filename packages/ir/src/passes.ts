@@ -162,6 +162,54 @@ export function padSumsToConcat(graph: Graph): Graph {
   return dce(out);
 }
 
+const COMPARISONS: ReadonlySet<string> = new Set(["eq", "ne", "lt", "le", "gt", "ge"]);
+
+/** `v` is a 0-d `full` of +0. */
+const isZeroScalar = (v: Value) =>
+  v.meta.shape.length === 0 &&
+  v.producer?.op === "full" &&
+  Object.is((v.producer.attrs as { value: number }).value, 0);
+
+/**
+ * A max pool's gradient masked by a comparison of the pool's input with a scalar is the gradient
+ * masked before it is routed, by the same comparison of the pool's output:
+ *   where(cmp(x, s), maxPool2dBackward(g, x), 0) = maxPool2dBackward(where(cmp(maxPool2d(x), s), g, 0), x).
+ * Each window routes its gradient to an element equal to the window's max (or its NaN), so the
+ * comparison answers alike at both ends, and a masked window routes zeros. ReLU's backward after
+ * a pool over ReLU's output (every ResNet's stem) then runs on the pooled plane: a quarter of the
+ * elements at stride 2. Exact: every element sums the same gradients in the same order, or is 0.
+ * The new maxPool2d is the forward's own, for CSE to merge.
+ */
+export function maskPooledGradients(graph: Graph): Graph {
+  const outputs = new Set(graph.outputs);
+  const plans = new Map<Node, { cmp: Node; pooled: Node }>();
+  for (const n of graph.nodes) {
+    if (n.op !== "where") continue;
+    const [c, routed, zero] = n.inputs as [Value, Value, Value];
+    const pooled = routed.producer;
+    const cmp = c.producer;
+    if (pooled?.op !== "maxPool2dBackward" || !cmp || !COMPARISONS.has(cmp.op) || !isZeroScalar(zero))
+      continue;
+    const x = pooled.inputs[1]!;
+    const [l, r] = cmp.inputs as [Value, Value];
+    const scalarAgainstX = (l === x && r.meta.shape.length === 0) || (r === x && l.meta.shape.length === 0);
+    if (!scalarAgainstX || outputs.has(routed) || graph.users(routed).length !== 1) continue;
+    plans.set(n, { cmp, pooled });
+  }
+  if (plans.size === 0) return graph;
+  const out = rewriteGraph(graph, (node, _inputs, b, mapped) => {
+    const plan = plans.get(node);
+    if (!plan) return undefined;
+    const { cmp, pooled } = plan;
+    const x = pooled.inputs[1]!;
+    const y = b.op("maxPool2d", [mapped(x)], pooled.attrs as never);
+    const test = b.op(cmp.op, cmp.inputs.map((v) => (v === x ? y : mapped(v))) as never, {} as never);
+    const masked = b.op("where", [test, mapped(pooled.inputs[0]!), mapped(node.inputs[2]!)], {});
+    return b.op("maxPool2dBackward", [masked, mapped(x)], pooled.attrs as never);
+  });
+  return dce(out);
+}
+
 /**
  * Order nodes so each comes after the nodes it reads (stable: keeps the given order where it can).
  * Throws on a cycle, naming the nodes on it.
