@@ -1,8 +1,10 @@
 // conv2dBackwardWeight's GEMM formulations take their im2col columns from one depthwise Conv with
 // one-hot kernels while x is finite, and run the exact "conv" formulation (an ONNX If) when x holds
 // an inf or NaN: there the one-hot columns would spread NaN (0 * inf) into every tap of the
-// channel, where the exact sums leave the taps that never reach it finite. Oracle: the reference
-// interpreter (a sum over each window's real elements), non-finite entries included.
+// channel, where the exact sums leave the taps that never reach it finite. The If tests the sum of
+// x, or of the product where that is less than half x's size (H = 12 here, and 2 groups at H = 7).
+// Oracle: the reference interpreter (a sum over each window's real elements), non-finite entries
+// included.
 import { checkGraph, fromValues, rng, singleOpGraph, uniform } from "@aotjs/conformance";
 import { describe, expect, test } from "vitest";
 import { lowerGraph, onnxCompiler as webCompiler } from "../src/index.js";
@@ -15,9 +17,9 @@ const GEOMETRIES: [string, Geometry][] = [
   ["3x3 dilation 2, padding 2", { stride: [1, 1], padding: [2, 2], dilation: [2, 2], groups: 1 }],
   ["3x3, 2 groups", { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 2 }],
 ];
-const [N, C, O, H] = [2, 4, 6, 7];
+const [N, C, O] = [2, 4, 6];
 
-function weightGradGraph(geo: Geometry) {
+function weightGradGraph(geo: Geometry, H: number) {
   const k = 3;
   const out = (size: number, s: number, p: number, d: number) =>
     Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1;
@@ -40,38 +42,49 @@ describe.each(["gemm", "batchedGemm"] as const)("conv2dBackwardWeight %s: one-ho
     formulations: { conv2dBackwardWeight: formulation },
   });
 
-  test.each(GEOMETRIES)("%s: finite x matches the reference; no Slice reads the taps", async (_, geo) => {
-    const { graph, gMeta, xMeta } = weightGradGraph(geo);
-    const inputs = [random(gMeta.shape, 1), random(xMeta.shape, 2)];
-    expect(await checkGraph(compiler, graph, inputs, { rtol: 1e-5 })).toEqual([]);
-
-    const nodes = lowerGraph(graph, { formulations: { conv2dBackwardWeight: formulation } }).model.graph!
-      .node;
-    const branch = nodes.find((n) => n.opType === "If")!;
-    const elseBranch = branch.attribute.find((a) => a.name === "else_branch")!.g!;
-    const oneHot = elseBranch.node.find((n) => n.opType === "Conv")!;
-    expect(oneHot.attribute.find((a) => a.name === "group")!.i).toBe(BigInt(C));
-    expect(elseBranch.node.map((n) => n.opType)).not.toContain("Slice");
-  });
-
-  const x = (edit: (v: Float64Array) => void) => random([N, C, H, H], 2, edit);
-  const at = (n: number, c: number, y: number, xx: number) => ((n * C + c) * H + y) * H + xx;
-  test.each([
-    ["+inf in a corner", (v: Float64Array) => (v[at(0, 0, 0, 0)] = Number.POSITIVE_INFINITY)],
-    ["-inf on an edge", (v: Float64Array) => (v[at(1, 1, 0, 3)] = Number.NEGATIVE_INFINITY)],
-    ["NaN inside", (v: Float64Array) => (v[at(1, 2, 3, 3)] = Number.NaN)],
-  ])("%s: the exact path gives the reference's non-finite entries", async (_, edit) => {
-    for (const [, geo] of GEOMETRIES) {
-      const { graph, gMeta } = weightGradGraph(geo);
-      const inputs = [random(gMeta.shape, 1), x(edit)];
+  test.each([7, 12].flatMap((h) => GEOMETRIES.map(([name, geo]) => [`${name}, ${h}x${h}`, geo, h] as const)))(
+    "%s: finite x matches the reference; no Slice reads the taps",
+    async (_, geo, h) => {
+      const { graph, gMeta, xMeta } = weightGradGraph(geo, h);
+      const inputs = [random(gMeta.shape, 1), random(xMeta.shape, 2)];
       expect(await checkGraph(compiler, graph, inputs, { rtol: 1e-5 })).toEqual([]);
+
+      const nodes = lowerGraph(graph, { formulations: { conv2dBackwardWeight: formulation } }).model.graph!
+        .node;
+      const branch = nodes.find((n) => n.opType === "If")!;
+      const elseBranch = branch.attribute.find((a) => a.name === "else_branch")!.g!;
+      const oneHot = [...nodes, ...elseBranch.node].find((n) => n.opType === "Conv")!;
+      expect(oneHot.attribute.find((a) => a.name === "group")!.i).toBe(BigInt(C));
+      expect([...nodes, ...elseBranch.node].map((n) => n.opType)).not.toContain("Slice");
+      // The guard sums x itself unless the product is less than half its size.
+      const guard = nodes.find((n) => n.opType === "ReduceSum")!;
+      const productIsSmaller = 2 * O * (C / geo.groups) * 9 < N * C * h * h;
+      expect(guard.input[0] === graph.inputs[1]!.name).toBe(!productIsSmaller);
+    },
+  );
+
+  const x = (
+    h: number,
+    edit: (v: Float64Array, at: (n: number, c: number, y: number, xx: number) => number) => void,
+  ) => random([N, C, h, h], 2, (v) => edit(v, (n, c, y, xx) => ((n * C + c) * h + y) * h + xx));
+  test.each([
+    ["+inf in a corner", (v: Float64Array, at: (...i: number[]) => number) => (v[at(0, 0, 0, 0)] = Infinity)],
+    ["-inf on an edge", (v: Float64Array, at: (...i: number[]) => number) => (v[at(1, 1, 0, 3)] = -Infinity)],
+    ["NaN inside", (v: Float64Array, at: (...i: number[]) => number) => (v[at(1, 2, 3, 3)] = Number.NaN)],
+  ])("%s: the exact path gives the reference's non-finite entries", async (_, edit) => {
+    for (const h of [7, 12]) {
+      for (const [, geo] of GEOMETRIES) {
+        const { graph, gMeta } = weightGradGraph(geo, h);
+        const inputs = [random(gMeta.shape, 1), x(h, edit)];
+        expect(await checkGraph(compiler, graph, inputs, { rtol: 1e-5 }), `${h}x${h}`).toEqual([]);
+      }
     }
   });
 });
 
 test("onnxruntime-web's wasm build runs the If too: finite and non-finite x match the reference", async () => {
   const compiler = webCompiler({ formulations: { conv2dBackwardWeight: "batchedGemm" } });
-  const { graph, gMeta, xMeta } = weightGradGraph(GEOMETRIES[0]![1]);
+  const { graph, gMeta, xMeta } = weightGradGraph(GEOMETRIES[0]![1], 12);
   const g = random(gMeta.shape, 1);
   expect(await checkGraph(compiler, graph, [g, random(xMeta.shape, 2)], { rtol: 1e-5 })).toEqual([]);
   const withInf = random(xMeta.shape, 2, (v) => (v[0] = Number.POSITIVE_INFINITY));
