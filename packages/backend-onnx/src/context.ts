@@ -1,4 +1,4 @@
-import { type AnyNode, describeNode, type Node, type TensorMeta, type Value } from "@aotjs/ir";
+import { type AnyNode, describeNode, type TensorMeta, type Value } from "@aotjs/ir";
 import { create } from "@bufbuild/protobuf";
 import {
   GraphProtoSchema,
@@ -71,8 +71,6 @@ export class LoweringContext {
    * unexpanded index (this map's value, an ONNX name) instead of one index per element.
    */
   readonly sliceIndexed = new Map<AnyNode, Value>();
-  /** `mul(a, a)` nodes never emitted: their readers sum a's squares (see `squaredSumInputs`). */
-  readonly squaredSums = new Map<Node, Value>();
   /**
    * IR values whose lowering returned another node's output (a shared node, see `opMulti`): the
    * ONNX name they go by. Only graph outputs get an Identity under their own name.

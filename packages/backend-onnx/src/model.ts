@@ -25,7 +25,6 @@ import { type Formulations, LoweringContext, type RuntimeCheck } from "./context
 import { OnnxBackendError } from "./errors.js";
 import { lowerings, MIN_OPSET_FOR_RANDOM } from "./lower/index.js";
 import { binaryLowerings } from "./lower/pointwise.js";
-import { squaredSumInputs } from "./lower/reduction.js";
 import { NotSymbolicError, type SizeLimit, SymbolicSizes } from "./lower/symbolic-shape.js";
 import { sameShape } from "./lower/types.js";
 import { tensorDataProto, valueInfo } from "./proto.js";
@@ -248,10 +247,9 @@ function lowerNodes(graph: Graph, opset: number, options: OnnxModelOptions, size
   const sliced = sliceIndexedNodes(graph);
   const expands = droppedExpands(graph, outputSet, sliced);
   for (const [node, index] of sliced) ctx.sliceIndexed.set(node, index);
-  if (!sizes) for (const [node, root] of squaredSumInputs(graph, outputSet)) ctx.squaredSums.set(node, root);
   // Matmuls folded into a permute are never read by name; dropped expands and reshapes become
   // aliases of the value their readers get instead, which `ctx.nameOf` resolves for every lowering.
-  const elided = new Set([...ctx.transposedMatmuls.values(), ...ctx.squaredSums.keys()]);
+  const elided = new Set(ctx.transposedMatmuls.values());
   const dropped = new Map<Node, Value>([
     ...[...expands].map(([v, source]) => [v.producer!, source] as const),
     ...droppedReshapes(graph, outputSet),

@@ -129,55 +129,6 @@ describe("long float sums stay accurate (blocked partial sums)", () => {
   });
 });
 
-describe("long sums of squares sum x's squares in their first pass (ReduceSumSquare)", () => {
-  /** mean(x * x) and sum(x * x) over dims 0, 2, 3 (BatchNorm's variance), and batchNorm itself. */
-  const squares = (dtype: "float32" | "float64") => {
-    const b = new GraphBuilder("squares");
-    const x = b.input("x", meta([4, 3, 24, 24], dtype));
-    const w = b.input("w", meta([3], dtype));
-    const bias = b.input("b", meta([3], dtype));
-    const sq = b.op("mul", [x, x]);
-    b.output([
-      b.op("mean", [sq], { dims: [0, 2, 3], keepdim: true }),
-      b.op("sum", [sq], { dims: [0, 2, 3], keepdim: false }),
-      b.op("batchNorm", [x, w, bias], { eps: 1e-5 }),
-    ]);
-    return b.build();
-  };
-  test.each(["float32", "float64"] as const)(
-    "%s: within the reference's rounding, and the square is never formed",
-    async (dtype) => {
-      // Oracle: the reference interpreter; a mean of squares of values in [-4, 4) around 2^12 terms.
-      const graph = squares(dtype);
-      const models: Uint8Array[] = [];
-      const exe = (await onnxCompiler({ onModel: (m) => models.push(m) })(
-        graph,
-        graph.inputMetas,
-      )) as Executable;
-      live.push(exe);
-      const next = lcg(7);
-      const inputs = [
-        filled([4, 3, 24, 24], () => 8 * next() - 4 + 100 * (next() < 0.01 ? 1 : 0), dtype),
-        filled([3], (i) => 0.5 + i, dtype),
-        filled([3], (i) => i - 1, dtype),
-      ];
-      const got = await exe.run(inputs);
-      const want = interpret(graph, inputs);
-      const tol = dtype === "float32" ? 1e-6 : 1e-12;
-      expect(worstRel(got[0]!, want[0]!), "mean").toBeLessThan(tol);
-      expect(worstRel(got[1]!, want[1]!), "sum").toBeLessThan(tol);
-      // The normalized output is O(1) with entries near 0, so its error is absolute.
-      const worstAbs = Math.max(
-        ...Array.from(got[2]!.data as Float64Array, (v, i) => Math.abs(v - Number(want[2]!.data[i]))),
-      );
-      expect(worstAbs, "batchNorm").toBeLessThan(10 * tol);
-      const text = new TextDecoder().decode(models[0]);
-      expect(text).toContain("ReduceSumSquare");
-      expect(text).not.toContain("Mul");
-    },
-  );
-});
-
 describe("the mean of nothing", () => {
   test.each([
     [[0], [0], false],

@@ -1,6 +1,6 @@
 import type { AnyNode, CompositeOpName, Value } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
-import { floatReduction, isBlockedSum } from "./reduction.js";
+import { floatReduction } from "./reduction.js";
 import { isFullOf, type LoweringsFor } from "./types.js";
 
 /**
@@ -21,12 +21,7 @@ function batchNorm(ctx: LoweringContext, [x, w, b]: readonly string[], eps: numb
   const perChannel = ctx.ints([shape[1]!]);
   const mean = floatReduction(ctx, x!, stats);
   const centered = ctx.op("Sub", [x!, mean]);
-  // Summed as the derivative rule's own `mean(centered * centered)` lowers (squared where long,
-  // see `squaredSumInputs`), so the joint graph computes the variance once.
-  const variance =
-    !ctx.symbolic && isBlockedSum(shape, dims)
-      ? floatReduction(ctx, centered, { ...stats, squared: true })
-      : floatReduction(ctx, ctx.op("Mul", [centered, centered]), stats);
+  const variance = floatReduction(ctx, ctx.op("Mul", [centered, centered]), stats);
   const shifted = ctx.op("Add", [variance, ctx.scalar(dtype, eps)]);
   return ctx.op(
     "BatchNormalization",

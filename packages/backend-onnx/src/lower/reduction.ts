@@ -1,4 +1,4 @@
-import { type DType, type Graph, isFloating, type Node, type ReductionOpName, type Value } from "@aotjs/ir";
+import { type DType, isFloating, type Node, type ReductionOpName } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
 import { CAST_TO, type LoweringsFor } from "./types.js";
 
@@ -67,11 +67,9 @@ function blockedSum(
     r.dtype === "float64" ? v : ctx.op("Cast", [v], { to: { int: CAST_TO.float64 } });
   let v =
     split.length === r.shape.length ? x : ctx.op("Reshape", [x, ctx.ints(split)], { allowzero: { int: 1 } });
-  // The first pass over x squares it where the sum is of x * x (see `squaredSumInputs`).
-  const first = r.squared ? "ReduceSumSquare" : "ReduceSum";
-  if (inner.length) v = ctx.reduce(first, v, inner, true);
+  if (inner.length) v = ctx.reduce("ReduceSum", v, inner, true);
   v = toDouble(v);
-  if (outer.length) v = ctx.reduce(inner.length ? "ReduceSum" : first, v, outer, true);
+  if (outer.length) v = ctx.reduce("ReduceSum", v, outer, true);
   if (r.mean) v = ctx.op("Div", [v, ctx.scalar("float64", count)]);
   if (r.dtype !== "float64") v = ctx.op("Cast", [v], { to: { int: CAST_TO[r.dtype as "float32"] } });
   return ctx.op("Reshape", [v, ctx.ints(reducedShape(r))], { allowzero: { int: 1 } }, out);
@@ -84,38 +82,6 @@ export interface FloatReduction {
   readonly dims: readonly number[];
   readonly keepdim: boolean;
   readonly mean: boolean;
-  /** Sum x * x rather than x (only on the blocked path: `isBlockedSum`). */
-  readonly squared?: boolean;
-}
-
-/**
- * Whether a float sum over `dims` of `shape` takes `blockedSum` (static sizes; a symbolic model's
- * choice is its own, at its hints). The one rule `floatReduction` and `squaredSumInputs` share.
- */
-export const isBlockedSum = (shape: readonly number[], dims: readonly number[]): boolean =>
-  dims.length > 0 && !shape.includes(0) && dims.reduce((n, d) => n * shape[d]!, 1) > LONG_SUM;
-
-/**
- * `mul(a, a)` nodes read only by long float sums and means, which then sum a's squares in their
- * first pass (ReduceSumSquare) so the square is never written: BatchNorm's variance, whose
- * Mul and ReduceSum over resnet18's 8x64x112x112 stem took 5.7 ms against 2.7 as one
- * ReduceSumSquare. Maps each such node to a. Static sizes only (symbolic models sum as their
- * hints need, decided per node while lowering).
- */
-export function squaredSumInputs(graph: Graph, outputs: ReadonlySet<Value>): Map<Node, Value> {
-  const squares = new Map<Node, Value>();
-  for (const node of graph.nodes) {
-    const [a, b] = node.inputs;
-    if (node.op !== "mul" || a !== b || !isFloating(node.meta.dtype) || outputs.has(node.output)) continue;
-    const users = graph.users(node.output);
-    const summed = users.every(
-      (u) =>
-        (u.op === "sum" || u.op === "mean") &&
-        isBlockedSum(u.inputs[0]!.meta.shape as number[], (u.attrs as { dims: number[] }).dims),
-    );
-    if (users.length > 0 && summed) squares.set(node, a!);
-  }
-  return squares;
 }
 
 const reducedShape = (r: FloatReduction) =>
@@ -139,7 +105,7 @@ export function floatReduction(ctx: LoweringContext, x: string, r: FloatReductio
       r.dims.map((d) => r.shape[d]!),
       LONG_SUM,
       `${ctx.node.op} node '${ctx.node.name}' sums in one ReduceSum`,
-    ) ?? isBlockedSum(r.shape, r.dims);
+    ) ?? count > LONG_SUM;
   if (!long || r.shape.includes(0))
     return (
       leadingSum(ctx, x, r, count, out) ??
@@ -170,22 +136,14 @@ function leadingSum(ctx: LoweringContext, x: string, r: FloatReduction, count: n
   return ctx.op("Reshape", [ctx.op("MatMul", [ones, rows]), ctx.ints(want)], {}, out);
 }
 
-/** sum and mean over floats, of x's squares where x is a `squaredSumInputs` square. */
-const floatSum = (ctx: LoweringContext, node: Node<"sum" | "mean">, [x]: readonly string[]): string => {
-  const root = ctx.squaredSums.get(node.inputs[0]!.producer!);
-  return floatReduction(
+/** sum and mean over floats. */
+const floatSum = (ctx: LoweringContext, node: Node<"sum" | "mean">, [x]: readonly string[]): string =>
+  floatReduction(
     ctx,
-    root ? ctx.nameOf(root) : x!,
-    {
-      ...ctx.metaOf(0),
-      dims: node.attrs.dims,
-      keepdim: node.attrs.keepdim,
-      mean: node.op === "mean",
-      squared: root !== undefined,
-    },
+    x!,
+    { ...ctx.metaOf(0), dims: node.attrs.dims, keepdim: node.attrs.keepdim, mean: node.op === "mean" },
     ctx.out,
   );
-};
 
 /**
  * Integer sums, exact and wrapping as the reference's: ORT's int64 ReduceSum goes through double
