@@ -138,7 +138,8 @@ export function weightGradGemm(
   // Both branches give the product's own [G, og, Cg*T] and the Reshape to dW's shape follows the
   // If: a Reshape that ends a branch copies its input (2.2 ms for a 512-channel 3x3 weight), one
   // in the graph only renames it.
-  const exact = () => ctx.op("Reshape", [weightGradConv(ctx, g, x, geo, undefined), ctx.ints(productShape(geo))]);
+  const exact = () =>
+    ctx.op("Reshape", [weightGradConv(ctx, g, x, geo, undefined), ctx.ints(productShape(geo))]);
   const fast = () =>
     !batched && stacks(geo)
       ? stackedProduct(ctx, g, x, geo)
@@ -188,7 +189,9 @@ function stackedProduct(ctx: LoweringContext, g: string, x: string, geo: ConvGeo
   for (let t = 0; t < taps; t++) kernels[t * taps + t] = 1;
   const byChannel = ctx.op("Transpose", [x], { perm: { ints: [1, 0, 2, 3] } });
   const padded =
-    ph === 0 ? byChannel : ctx.op("Pad", [byChannel, ctx.ints([0, 0, ph, 0, 0, 0, ph, 0]), ctx.scalar("float32", 0)]);
+    ph === 0
+      ? byChannel
+      : ctx.op("Pad", [byChannel, ctx.ints([0, 0, ph, 0, 0, 0, ph, 0]), ctx.scalar("float32", 0)]);
   const plane = ctx.op("Reshape", [padded, ctx.ints([c, 1, n * rows, w])]);
   const columns = ctx.op("Conv", [plane, ctx.staticConstant("float32", [taps, 1, kh, kw], kernels)], {
     kernel_shape: { ints: [kh, kw] },
@@ -198,7 +201,10 @@ function stackedProduct(ctx: LoweringContext, g: string, x: string, geo: ConvGeo
   const k = n * rows * ow;
   const cols = ctx.op("Reshape", [columns, ctx.ints([groups, cg * taps, k])]);
   const gt = ctx.op("Transpose", [g], { perm: { ints: [1, 0, 2, 3] } });
-  const gPadded = rows === oh ? gt : ctx.op("Pad", [gt, ctx.ints([0, 0, 0, 0, 0, 0, rows - oh, 0]), ctx.scalar("float32", 0)]);
+  const gPadded =
+    rows === oh
+      ? gt
+      : ctx.op("Pad", [gt, ctx.ints([0, 0, 0, 0, 0, 0, rows - oh, 0]), ctx.scalar("float32", 0)]);
   const grads = ctx.op("Reshape", [gPadded, ctx.ints([groups, o / groups, k])]);
   return ctx.op("MatMul", [grads, ctx.op("Transpose", [cols], { perm: { ints: [0, 2, 1] } })]);
 }
