@@ -26,6 +26,7 @@ export {
   dce,
   type GraphStats,
   graphStats,
+  isFullOf,
   maskPooledGradients,
   padSumsToConcat,
   rewriteGraph,

@@ -164,11 +164,14 @@ export function padSumsToConcat(graph: Graph): Graph {
 
 const COMPARISONS: ReadonlySet<string> = new Set(["eq", "ne", "lt", "le", "gt", "ge"]);
 
-/** `v` is a 0-d `full` of +0. */
-const isZeroScalar = (v: Value) =>
-  v.meta.shape.length === 0 &&
-  v.producer?.op === "full" &&
-  Object.is((v.producer.attrs as { value: number }).value, 0);
+/**
+ * Whether `v` is a `full` of `value`, compared with Object.is (so a `full` of -0 is not one of 0,
+ * and NaN is one of NaN): a where's constant branch, as passes and lowerings match it.
+ */
+export const isFullOf = (v: Value | undefined, value: number): boolean => {
+  const p = v?.producer as AnyNode | undefined;
+  return p?.op === "full" && Object.is(p.attrs.value, value);
+};
 
 /**
  * A max pool's gradient masked by a comparison of the pool's input with a scalar is the gradient
@@ -188,7 +191,13 @@ export function maskPooledGradients(graph: Graph): Graph {
     const [c, routed, zero] = n.inputs as [Value, Value, Value];
     const pooled = routed.producer;
     const cmp = c.producer;
-    if (pooled?.op !== "maxPool2dBackward" || !cmp || !COMPARISONS.has(cmp.op) || !isZeroScalar(zero))
+    if (
+      pooled?.op !== "maxPool2dBackward" ||
+      !cmp ||
+      !COMPARISONS.has(cmp.op) ||
+      zero.meta.shape.length > 0 ||
+      !isFullOf(zero, 0)
+    )
       continue;
     const x = pooled.inputs[1]!;
     const [l, r] = cmp.inputs as [Value, Value];
@@ -203,7 +212,11 @@ export function maskPooledGradients(graph: Graph): Graph {
     const { cmp, pooled } = plan;
     const x = pooled.inputs[1]!;
     const y = b.op("maxPool2d", [mapped(x)], pooled.attrs as never);
-    const test = b.op(cmp.op, cmp.inputs.map((v) => (v === x ? y : mapped(v))) as never, {} as never);
+    const test = b.op(
+      cmp.op,
+      cmp.inputs.map((v) => (v === x ? y : mapped(v))),
+      cmp.attrs as never,
+    );
     const masked = b.op("where", [test, mapped(pooled.inputs[0]!), mapped(node.inputs[2]!)], {});
     return b.op("maxPool2dBackward", [masked, mapped(x)], pooled.attrs as never);
   });

@@ -1,7 +1,7 @@
-import type { AnyNode, CompositeOpName, Value } from "@aotjs/ir";
+import { type AnyNode, type CompositeOpName, isFullOf, type Value } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
 import { floatReduction } from "./reduction.js";
-import { isFullOf, type LoweringsFor } from "./types.js";
+import type { LoweringsFor } from "./types.js";
 
 /**
  * Training-mode batch norm: the batch mean and biased variance per channel, by the same lowering

@@ -147,13 +147,8 @@ export function weightGradGemm(
   const xSize = geo.n * geo.c * geo.input[0]! * geo.input[1]!;
   const dwSize = geo.o * geo.cg * geo.kernel[0]! * geo.kernel[1]!;
   // The guard sums the smaller tensor: x, or (plus the copy out of the If) the product itself.
-  const dw =
-    2 * dwSize < xSize
-      ? (() => {
-          const product = fast();
-          return unlessSumFlags(ctx, product, "nonFinite", "float32", exact, () => product);
-        })()
-      : unlessSumFlags(ctx, x, "nonFinite", "float32", exact, fast);
+  const product = 2 * dwSize < xSize ? fast() : undefined;
+  const dw = unlessSumFlags(ctx, product ?? x, "nonFinite", "float32", exact, product ? () => product : fast);
   return ctx.op("Reshape", [dw, weightShape], {}, ctx.out);
 }
 
@@ -179,11 +174,10 @@ function stackedProduct(ctx: LoweringContext, g: string, x: string, geo: ConvGeo
   const { n, c, o, cg, groups } = geo;
   const [h, w] = geo.input as [number, number];
   const [kh, kw] = geo.kernel as [number, number];
-  const [dh, dw] = geo.dilation as [number, number];
   const [ph, pw] = geo.padding as [number, number];
   const [oh, ow] = geo.output as [number, number];
   const rows = h + 2 * ph;
-  const reach = dh * (kh - 1);
+  const reach = geo.dilation[0]! * (kh - 1);
   const taps = kh * kw;
   const kernels = new Float32Array(taps * taps);
   for (let t = 0; t < taps; t++) kernels[t * taps + t] = 1;
@@ -195,7 +189,7 @@ function stackedProduct(ctx: LoweringContext, g: string, x: string, geo: ConvGeo
   const plane = ctx.op("Reshape", [padded, ctx.ints([c, 1, n * rows, w])]);
   const columns = ctx.op("Conv", [plane, ctx.staticConstant("float32", [taps, 1, kh, kw], kernels)], {
     kernel_shape: { ints: [kh, kw] },
-    dilations: { ints: [dh, dw] },
+    dilations: { ints: geo.dilation },
     pads: { ints: [0, pw, reach, pw] },
   });
   const k = n * rows * ow;

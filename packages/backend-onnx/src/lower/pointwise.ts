@@ -3,6 +3,7 @@ import {
   type DType,
   dtypeInfo,
   isFloating,
+  isFullOf,
   isIntegral,
   numel,
   type TernaryOpName,
@@ -11,7 +12,7 @@ import {
 import type { LoweringContext } from "../context.js";
 import { erf64 } from "./float64.js";
 import { unlessSumFlags } from "./guards.js";
-import { CAST_TO, isFullOf, type LoweringsFor, sameShape } from "./types.js";
+import { CAST_TO, type LoweringsFor, sameShape } from "./types.js";
 
 type UnaryOp = UnaryOpName | "cast";
 

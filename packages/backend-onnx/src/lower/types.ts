@@ -1,4 +1,4 @@
-import type { AnyNode, Node, OpName, Value } from "@aotjs/ir";
+import type { Node, OpName } from "@aotjs/ir";
 import type { LoweringContext } from "../context.js";
 
 /**
@@ -27,9 +27,3 @@ export const CAST_TO = {
 
 export const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
-
-/** Whether `v` is a `full` of `value` (a where's constant branch: -inf for a mask, 0 for ReLU's backward). */
-export const isFullOf = (v: Value | undefined, value: number): boolean => {
-  const p = v?.producer as AnyNode | undefined;
-  return p?.op === "full" && p.attrs.value === value;
-};
