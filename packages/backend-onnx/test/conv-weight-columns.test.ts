@@ -6,6 +6,7 @@
 // Oracle: the reference interpreter (a sum over each window's real elements), non-finite entries
 // included.
 import { checkGraph, fromValues, rng, singleOpGraph, uniform } from "@aotjs/conformance";
+import { GraphBuilder, meta } from "@aotjs/ir";
 import { describe, expect, test } from "vitest";
 import { lowerGraph, onnxCompiler as webCompiler } from "../src/index.js";
 import { onnxCompiler } from "../src/node.js";
@@ -95,4 +96,31 @@ test("onnxruntime-web's wasm build runs the If too: finite and non-finite x matc
   expect(await checkGraph(compiler, graph, [g, random(xMeta.shape, 2)], { rtol: 1e-5 })).toEqual([]);
   const withInf = random(xMeta.shape, 2, (v) => (v[0] = Number.POSITIVE_INFINITY));
   expect(await checkGraph(compiler, graph, [g, withInf], { rtol: 1e-5 })).toEqual([]);
+});
+
+test("weight gradients of one geometry share one one-hot kernel initializer; each matches the reference", async () => {
+  // Two layers of one geometry (resnet18 has up to four) and one with more channels; per layer a
+  // 3x3 kernel over C channels is C * 81 floats, 166 KB at 512 channels, and each used to be stored.
+  const b = new GraphBuilder("weight_gradients");
+  const geo = { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 };
+  const layers = [C, C, 2 * C].map((c, i) => {
+    const g = b.input(`g${i}`, meta([N, O, 7, 7]));
+    const x = b.input(`x${i}`, meta([N, c, 7, 7]));
+    return b.op("conv2dBackwardWeight", [g, x], { ...geo, weightShape: [O, c, 3, 3] });
+  });
+  b.output(layers);
+  const graph = b.build();
+  const lowered = lowerGraph(graph, { formulations: { conv2dBackwardWeight: "batchedGemm" } }).model.graph!;
+  const kernels = new Map(lowered.initializer.map((t) => [t.name, t]));
+  const branches = lowered.node.flatMap((n) => n.attribute.flatMap((a) => (a.g ? [a.g] : [])));
+  const oneHot = [...lowered.node, ...branches.flatMap((g) => g.node)]
+    .filter((n) => n.opType === "Conv" && kernels.has(n.input[1]!))
+    .map((n) => n.input[1]!);
+  expect(oneHot).toHaveLength(3);
+  expect(oneHot[0]).toBe(oneHot[1]);
+  expect(oneHot[2]).not.toBe(oneHot[0]);
+  expect(kernels.get(oneHot[2]!)!.dims).toEqual([2n * BigInt(C) * 9n, 1n, 3n, 3n]);
+  const inputs = graph.inputs.map((v, i) => random([...v.meta.shape], 10 + i));
+  const compiler = onnxCompiler({ formulations: { conv2dBackwardWeight: "batchedGemm" } });
+  expect(await checkGraph(compiler, graph, inputs, { rtol: 1e-5 })).toEqual([]);
 });
